@@ -1,0 +1,55 @@
+"""Who is calling: every route but /healthz and log-in asks for a bearer token and a role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from jingwu.errors import Forbidden, Unauthenticated
+from jingwu.service.auth import Principal, Role
+from jingwu.services import Services
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def current_principal(
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("log in first: send 'Authorization: Bearer <token>'", code="no_token")
+    return services.auth.authenticate(credentials.credentials)
+
+
+def require(*roles: Role) -> Callable[..., Principal]:
+    """A dependency that admits only the given roles (admin is always admitted)."""
+    allowed = frozenset(roles) | {Role.ADMIN}
+
+    def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if principal.role not in allowed:
+            raise Forbidden(
+                f"role {principal.role} may not do this",
+                code="role_forbidden",
+                role=str(principal.role),
+                allowed=sorted(str(r) for r in allowed),
+            )
+        return principal
+
+    return dependency
+
+
+AnyUser = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.OFFICER))]
+Dispatcher = Annotated[Principal, Depends(require(Role.DISPATCHER))]
+
+__all__ = ["AnyUser", "Dispatcher", "ServicesDep", "current_principal", "get_services", "require"]

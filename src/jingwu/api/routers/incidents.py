@@ -1,0 +1,147 @@
+"""Incidents: intake, the queue, recommendations, dispatch, backup, close, merge, notes, timeline."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+
+from jingwu.api.deps import AnyUser, Dispatcher, ServicesDep
+from jingwu.api.schemas.requests import (
+    BackupRequest,
+    CloseIncidentRequest,
+    DispatchRequest,
+    IncidentCreate,
+    MergeIncidentRequest,
+    NoteRequest,
+)
+from jingwu.api.schemas.responses import DispatchOut, EventOut, IncidentOut, RecommendationOut, UnitOut
+from jingwu.dispatch import Recommendation
+from jingwu.domain.geo import GeoPoint
+from jingwu.domain.model import Reporter
+from jingwu.errors import Forbidden
+from jingwu.service.auth import Role
+from jingwu.service.dispatching import NewIncident
+from jingwu.service.views import incident_view, unit_view
+
+router = APIRouter(prefix="/api/incidents", tags=["incidents"])
+
+
+def _out(incident: object) -> IncidentOut:
+    return IncidentOut.model_validate(incident_view(incident))  # type: ignore[arg-type]
+
+
+def _recommendations_out(recs: list[Recommendation]) -> list[RecommendationOut]:
+    return [
+        RecommendationOut(
+            unit_id=r.unit.id,
+            callsign=r.unit.callsign,
+            kind=str(r.unit.kind),
+            status=str(r.unit.status),
+            eta_s=round(r.eta_s, 1),
+            distance_m=round(r.distance_m, 1),
+            straight_line_m=round(r.straight_line_m, 1),
+            route=r.route,
+        )
+        for r in recs
+    ]
+
+
+@router.post("", status_code=201, response_model=IncidentOut)
+def create_incident(body: IncidentCreate, principal: AnyUser, services: ServicesDep) -> IncidentOut:
+    reporter = None
+    if body.reporter is not None and (body.reporter.name or body.reporter.phone):
+        reporter = Reporter(name=body.reporter.name, phone=body.reporter.phone)
+    incident = services.dispatch.create_incident(
+        NewIncident(
+            type_code=body.type_code,
+            priority=body.priority,
+            location=GeoPoint(body.location.lat, body.location.lon),
+            source=body.source,
+            address=body.address,
+            description=body.description,
+            reporter=reporter,
+        ),
+        actor=principal.username,
+    )
+    return _out(incident)
+
+
+@router.get("", response_model=list[IncidentOut])
+def list_incidents(
+    _user: AnyUser,
+    services: ServicesDep,
+    open_only: bool = Query(default=True, alias="open", description="only incidents not closed or merged"),
+    limit: int = Query(default=500, ge=1, le=5000),
+) -> list[IncidentOut]:
+    return [_out(i) for i in services.dispatch.list_incidents(open_only=open_only, limit=limit)]
+
+
+@router.get("/{incident_id}", response_model=IncidentOut)
+def get_incident(incident_id: str, _user: AnyUser, services: ServicesDep) -> IncidentOut:
+    return _out(services.dispatch.get_incident(incident_id))
+
+
+@router.get("/{incident_id}/recommendations", response_model=list[RecommendationOut])
+def recommendations(
+    incident_id: str,
+    _user: Dispatcher,
+    services: ServicesDep,
+    limit: int = Query(default=5, ge=1, le=50),
+) -> list[RecommendationOut]:
+    return _recommendations_out(services.dispatch.recommend(incident_id, limit=limit))
+
+
+@router.post("/{incident_id}/dispatch", response_model=DispatchOut)
+def dispatch(
+    incident_id: str, body: DispatchRequest, principal: Dispatcher, services: ServicesDep
+) -> DispatchOut:
+    decision = services.dispatch.dispatch(incident_id, body.unit_ids, actor=principal.username)
+    incident = decision.incidents[0] if decision.incidents else services.dispatch.get_incident(incident_id)
+    return DispatchOut(
+        incident=_out(services.dispatch.get_incident(incident.id)),
+        units=[UnitOut.model_validate(unit_view(u)) for u in decision.units],
+        ack_deadline=decision.assignments[0].ack_deadline.isoformat(),
+    )
+
+
+@router.post("/{incident_id}/backup", response_model=list[RecommendationOut])
+def request_backup(
+    incident_id: str, body: BackupRequest, principal: AnyUser, services: ServicesDep
+) -> list[RecommendationOut]:
+    unit_id = None
+    if principal.role is Role.OFFICER:
+        unit = services.dispatch.get_unit(principal.unit_id) if principal.unit_id else None
+        if unit is None or unit.incident_id != incident_id:
+            raise Forbidden(
+                "an officer may ask for backup only on their own incident", code="not_own_incident"
+            )
+        unit_id = unit.id
+    recs = services.dispatch.request_backup(
+        incident_id, reason=body.reason, actor=principal.username, unit_id=unit_id
+    )
+    return _recommendations_out(recs)
+
+
+@router.post("/{incident_id}/close", response_model=IncidentOut)
+def close_incident(
+    incident_id: str, body: CloseIncidentRequest, principal: Dispatcher, services: ServicesDep
+) -> IncidentOut:
+    return _out(
+        services.dispatch.close_incident(incident_id, disposition=body.disposition, actor=principal.username)
+    )
+
+
+@router.post("/{incident_id}/merge", response_model=IncidentOut)
+def merge_incident(
+    incident_id: str, body: MergeIncidentRequest, principal: Dispatcher, services: ServicesDep
+) -> IncidentOut:
+    return _out(services.dispatch.merge_incident(incident_id, body.into, actor=principal.username))
+
+
+@router.post("/{incident_id}/notes", status_code=204)
+def add_note(incident_id: str, body: NoteRequest, principal: AnyUser, services: ServicesDep) -> None:
+    services.dispatch.add_note(incident_id, body.text, actor=principal.username)
+
+
+@router.get("/{incident_id}/timeline", response_model=list[EventOut])
+def timeline(incident_id: str, _user: AnyUser, services: ServicesDep) -> list[EventOut]:
+    return [EventOut.model_validate(m.payload) for m in services.dispatch.incident_timeline(incident_id)]

@@ -1,0 +1,51 @@
+"""Units: list, read, change status, report positions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter
+
+from jingwu.api.deps import AnyUser, ServicesDep
+from jingwu.api.schemas.requests import PositionBatch, UnitStatusRequest
+from jingwu.api.schemas.responses import UnitOut
+from jingwu.domain.model import Position
+from jingwu.errors import Forbidden
+from jingwu.service.auth import Principal, Role
+from jingwu.service.views import unit_view
+
+router = APIRouter(prefix="/api/units", tags=["units"])
+
+
+def _check_own_unit(principal: Principal, unit_id: str) -> None:
+    """An officer acts only for the unit their terminal is bound to."""
+    if principal.role is Role.OFFICER and principal.unit_id != unit_id:
+        raise Forbidden("an officer may act only for their own unit", code="not_own_unit", unit_id=unit_id)
+
+
+@router.get("", response_model=list[UnitOut])
+def list_units(_user: AnyUser, services: ServicesDep) -> list[UnitOut]:
+    return [UnitOut.model_validate(unit_view(u)) for u in services.dispatch.list_units()]
+
+
+@router.get("/{unit_id}", response_model=UnitOut)
+def get_unit(unit_id: str, _user: AnyUser, services: ServicesDep) -> UnitOut:
+    return UnitOut.model_validate(unit_view(services.dispatch.get_unit(unit_id)))
+
+
+@router.post("/{unit_id}/status", response_model=UnitOut)
+def set_status(unit_id: str, body: UnitStatusRequest, principal: AnyUser, services: ServicesDep) -> UnitOut:
+    _check_own_unit(principal, unit_id)
+    unit = services.dispatch.set_unit_status(unit_id, body.status, actor=principal.username)
+    return UnitOut.model_validate(unit_view(unit))
+
+
+@router.post("/positions", status_code=204)
+def report_positions(body: PositionBatch, principal: AnyUser, services: ServicesDep) -> None:
+    now = datetime.now(UTC)
+    reports = []
+    for p in body.positions:
+        _check_own_unit(principal, p.unit_id)
+        ts = (p.ts if p.ts.tzinfo else p.ts.replace(tzinfo=UTC)) if p.ts else now
+        reports.append((p.unit_id, Position(lat=p.lat, lon=p.lon, ts=ts, heading=p.heading, speed=p.speed)))
+    services.dispatch.report_positions(reports)

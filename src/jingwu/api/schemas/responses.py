@@ -1,0 +1,120 @@
+"""Response bodies: what crosses the API, and nothing more."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: str
+    username: str
+    role: str
+    unit_id: str | None
+    station_id: str | None
+
+
+class MeOut(BaseModel):
+    username: str
+    role: str
+    unit_id: str | None
+    station_id: str | None
+
+
+class IncidentTypeOut(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    category: str
+    category_zh: str
+    category_en: str
+    default_priority: int
+    eido_type: str
+    allowed_unit_kinds: list[str]
+    required_capabilities: list[str]
+
+
+class LocationOut(BaseModel):
+    lat: float
+    lon: float
+
+
+class PositionOut(BaseModel):
+    lat: float
+    lon: float
+    ts: str
+    heading: float | None
+    speed: float | None
+
+
+class UnitOut(BaseModel):
+    id: str
+    callsign: str
+    kind: str
+    station_id: str
+    status: str
+    primary_status: str
+    capabilities: list[str]
+    incident_id: str | None
+    status_changed_at: str | None
+    position: PositionOut | None
+
+
+class IncidentOut(BaseModel):
+    id: str
+    type_code: str
+    priority: int
+    location: LocationOut
+    address: str | None
+    description: str | None
+    source: str
+    status: str
+    station_id: str | None
+    created_by: str | None
+    created_at: str
+    stage_times: dict[str, str]
+    merged_into: str | None
+    linked_ids: list[str]
+    disposition: str | None
+    version: int
+
+
+class RecommendationOut(BaseModel):
+    unit_id: str
+    callsign: str
+    kind: str
+    status: str
+    eta_s: float
+    distance_m: float
+    straight_line_m: float
+    route: dict[str, Any] | None
+
+
+class DispatchOut(BaseModel):
+    incident: IncidentOut | None
+    units: list[UnitOut]
+    ack_deadline: str
+
+
+class StationOut(BaseModel):
+    id: str
+    name: str
+    district: str
+    jurisdiction: dict[str, Any]
+
+
+class EventOut(BaseModel):
+    id: int | None
+    type: str
+    ts: str
+    incident_id: str | None
+    unit_id: str | None
+    actor: str | None
+    data: dict[str, Any]
+
+
+class HealthOut(BaseModel):
+    status: str

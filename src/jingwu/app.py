@@ -1,0 +1,68 @@
+"""Composition root: settings → store → bus → road network → services. Importing starts nothing."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from jingwu.bus import InProcessBus
+from jingwu.routing import RoadNetwork, load_network
+from jingwu.service.auth import AuthService
+from jingwu.service.dispatching import DispatchService
+from jingwu.services import Services
+from jingwu.settings import Settings
+from jingwu.store.db import make_engine, upgrade_schema
+
+log = logging.getLogger(__name__)
+
+
+def build_services(
+    settings: Settings,
+    *,
+    demo: bool = False,
+    progress: Callable[[str, float], None] | None = None,
+) -> Services:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    upgrade_schema(engine)
+    started = time.perf_counter()
+    network = load_network(settings.osm_file, settings.graph_cache_dir, progress)
+    log.info(
+        "road network ready: %d nodes, %d edges in %.1f s",
+        network.node_count,
+        network.edge_count,
+        time.perf_counter() - started,
+    )
+    return assemble(settings, engine, network, demo=demo)
+
+
+def assemble(
+    settings: Settings,
+    engine: Engine,
+    network: RoadNetwork,
+    *,
+    demo: bool = False,
+    clock: Callable[[], datetime] | None = None,
+) -> Services:
+    """Wire the services over a migrated store and a loaded road network (tests reuse one network)."""
+    clock = clock or (lambda: datetime.now(UTC))
+    bus = InProcessBus()
+    dispatch = DispatchService(
+        engine,
+        bus,
+        network,
+        ack_timeout_s=settings.ack_timeout_s,
+        max_snap_distance_m=settings.max_snap_distance_m,
+        clock=clock,
+    )
+    auth = AuthService(engine, token_ttl_s=settings.token_ttl_s, clock=clock)
+    return Services(
+        settings=settings, engine=engine, bus=bus, network=network, dispatch=dispatch, auth=auth, demo=demo
+    )
+
+
+__all__ = ["assemble", "build_services"]

@@ -1,0 +1,236 @@
+"""The ``jingwu`` command: serve, demo, import-osm, migrate, user, bench."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+log = logging.getLogger("jingwu")
+
+
+def _progress(stage: str, fraction: float) -> None:
+    print(
+        f"\r  {stage:<24} {fraction * 100:5.1f} %",
+        end="" if fraction < 1 else "\n",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _settings(args: argparse.Namespace) -> object:
+    from jingwu.settings import Settings
+
+    overrides = {}
+    if getattr(args, "data_dir", None):
+        overrides["data_dir"] = Path(args.data_dir)
+    if getattr(args, "osm", None):
+        overrides["osm_file"] = Path(args.osm)
+    return Settings(**overrides)
+
+
+def cmd_import_osm(args: argparse.Namespace) -> int:
+    from jingwu.routing import load_network
+    from jingwu.settings import Settings
+
+    settings = _settings(args)
+    assert isinstance(settings, Settings)
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: no such OSM file: {path}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    network = load_network(path, settings.graph_cache_dir, _progress)
+    print(
+        f"road graph of {path.name}: {network.node_count} nodes, {network.edge_count} edges, "
+        f"bbox {network.bbox}; ready in {time.perf_counter() - started:.2f} s "
+        f"(cached in {settings.graph_cache_dir})"
+    )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from jingwu.settings import Settings
+    from jingwu.store.db import make_engine, upgrade_schema
+
+    settings = _settings(args)
+    assert isinstance(settings, Settings)
+    upgrade_schema(make_engine(settings.resolved_database_url))
+    print("schema is up to date")
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from jingwu.service.auth import AuthService, Role
+    from jingwu.settings import Settings
+    from jingwu.store.db import make_engine, upgrade_schema
+
+    settings = _settings(args)
+    assert isinstance(settings, Settings)
+    engine = make_engine(settings.resolved_database_url)
+    upgrade_schema(engine)
+    password = os.environ.get("JINGWU_NEW_PASSWORD") or __import__("getpass").getpass("password: ")
+    AuthService(engine).create_user(args.username, password, Role(args.role), unit_id=args.unit)
+    print(f"user {args.username} ({args.role}) created")
+    return 0
+
+
+def _serve(args: argparse.Namespace, *, demo: bool) -> int:
+    import uvicorn
+
+    from jingwu.api.app import create_app
+    from jingwu.app import build_services
+    from jingwu.settings import Settings
+
+    settings = _settings(args)
+    assert isinstance(settings, Settings)
+    print(f"Jingwu 警务 — loading the road network of {settings.osm_file.name} …", file=sys.stderr)
+    services = build_services(settings, demo=demo, progress=_progress)
+    background = []
+    banner = ""
+    if demo:
+        import numpy as np
+
+        from jingwu.simulation.seed import seed_demo_city
+        from jingwu.simulation.simulator import CitySimulator, SimConfig
+
+        logins = seed_demo_city(
+            services,
+            units=args.units,
+            password=os.environ.get("JINGWU_DEMO_PASSWORD"),
+            rng=np.random.default_rng(args.seed),
+            now=datetime.now(UTC),
+        )
+        simulator = CitySimulator(
+            services,
+            np.random.default_rng(args.seed + 1),
+            SimConfig(call_rate_scale=args.call_rate, auto_dispatch_after_s=args.auto_dispatch_after),
+        )
+
+        async def run_simulator(_services: object) -> None:
+            await simulator.run()
+
+        background.append(run_simulator)
+        shown = logins.password if logins.generated else "(the value of JINGWU_DEMO_PASSWORD)"
+        officers = ", ".join(logins.officer_usernames[:4])
+        banner = (
+            f"  DEMO city: {len(logins.officer_usernames)} units on duty at {len(services.dispatch.stations)} "
+            f"stations; simulated calls arriving\n"
+            f"  log in as 'admin' or 'dispatcher', or an officer by call sign ({officers}, …)\n"
+            f"  password: {shown}\n"
+        )
+    app = create_app(services, background=background)
+    host_shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    print(
+        f"\nJingwu is up: http://{host_shown}:{args.port}/\n"
+        f"  API docs: http://{host_shown}:{args.port}/docs\n"
+        f'  log in: POST /api/auth/login {{"username", "password"}} → bearer token\n'
+        f"{banner}"
+        f"  data: {settings.resolved_database_url}\n",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, ws="websockets-sansio")
+    finally:
+        services.close()
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from jingwu.bench_dispatch import run_dispatch_bench
+
+    osm = Path(args.osm) if args.osm else None
+    results = run_dispatch_bench(osm=osm, units=args.units, queries=args.queries, k=args.k, seed=args.seed)
+    if args.json:
+        print(json.dumps(results[0] if len(results) == 1 else results))
+        return 0
+    for r in results:
+        print(
+            f"{r['units']:>5} units, {r['queries']} queries, k={r['k']}: "
+            f"p50 {r['p50_ms']:.3f} ms, p99 {r['p99_ms']:.3f} ms | baseline (full Dijkstra) "
+            f"p50 {r['baseline_p50_ms']:.3f} ms, p99 {r['baseline_p99_ms']:.3f} ms | "
+            f"speed-up p50 ×{r['speedup_p50']:.1f}, p99 ×{r['speedup_p99']:.1f}; agree={r['agree']}"
+        )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jingwu", description="Jingwu 警务 smart-policing platform")
+    parser.add_argument(
+        "--data-dir", help="state directory (default: $JINGWU_DATA_DIR or ~/.local/share/jingwu)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    for name, demo in (("serve", False), ("demo", True)):
+        p = sub.add_parser(name, help="run the platform" + (" on the simulated demo city" if demo else ""))
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+        p.add_argument("--osm", help="OSM PBF of the city (default: the bundled Harbin extract)")
+        p.add_argument("--log-level", default="warning")
+        if demo:
+            p.add_argument("--units", type=int, default=60, help="patrol units on duty (default 60)")
+            p.add_argument("--seed", type=int, default=7)
+            p.add_argument("--call-rate", type=float, default=3.0, help="× the real hourly call rate")
+            p.add_argument(
+                "--auto-dispatch-after",
+                type=float,
+                default=45.0,
+                help="seconds before the stand-in dispatcher takes a waiting incident",
+            )
+        p.set_defaults(func=lambda a, demo=demo: _serve(a, demo=demo))
+
+    p = sub.add_parser("import-osm", help="compile an OSM PBF into the cached road graph")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_import_osm)
+
+    p = sub.add_parser("migrate", help="upgrade the database schema")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("user-add", help="create a user (password from $JINGWU_NEW_PASSWORD or a prompt)")
+    p.add_argument("username")
+    p.add_argument("role", choices=["admin", "dispatcher", "officer"])
+    p.add_argument("--unit", help="the unit an officer's terminal is bound to")
+    p.set_defaults(func=cmd_user_add)
+
+    bench = sub.add_parser("bench", help="benchmarks")
+    bench_sub = bench.add_subparsers(dest="bench", required=True)
+    p = bench_sub.add_parser("dispatch", help="recommendation latency vs a full-Dijkstra baseline")
+    p.add_argument("--osm", help="OSM PBF (default: the bundled Harbin extract)")
+    p.add_argument(
+        "--units", type=int, action="append", help="on-duty units (repeatable; default 1, 100 and 2000)"
+    )
+    p.add_argument("--queries", type=int, default=500)
+    p.add_argument("--k", type=int, default=5)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--json", action="store_true", help="one JSON object (a list for several --units)")
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.data_dir:
+        os.environ["JINGWU_DATA_DIR"] = args.data_dir
+    from jingwu.errors import JingwuError
+
+    try:
+        return int(args.func(args))
+    except JingwuError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""Domain events: what happened, in the past tense. Each state change the core makes is one event.
+
+Events are plain data so that the store can persist them, the bus can carry them and the live
+stream can replay them; ``data`` holds JSON-ready values only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class EventType(StrEnum):
+    INCIDENT_CREATED = "incident.created"
+    INCIDENT_STATUS_CHANGED = "incident.status_changed"
+    INCIDENT_MERGED = "incident.merged"
+    INCIDENT_NOTE_ADDED = "incident.note_added"
+    BACKUP_REQUESTED = "incident.backup_requested"
+    UNIT_DISPATCHED = "unit.dispatched"
+    UNIT_STATUS_CHANGED = "unit.status_changed"
+    ACK_OVERDUE = "dispatch.ack_overdue"
+    # Positions are high-rate and superseded within seconds: carried live, not kept in the log.
+    UNIT_POSITIONS = "unit.positions"
+
+
+@dataclass(frozen=True, slots=True)
+class DomainEvent:
+    type: EventType
+    at: datetime
+    incident_id: str | None = None
+    unit_id: str | None = None
+    actor: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+__all__ = ["DomainEvent", "EventType"]

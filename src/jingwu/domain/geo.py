@@ -1,0 +1,56 @@
+"""WGS-84 points and the few geometric facts the domain needs (no projections, no I/O)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from jingwu.errors import ValidationFailed
+
+EARTH_RADIUS_M = 6_371_008.8
+
+
+@dataclass(frozen=True, slots=True)
+class GeoPoint:
+    """A WGS-84 coordinate. Construction refuses anything outside the valid ranges."""
+
+    lat: float
+    lon: float
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.lat, int | float) and math.isfinite(self.lat) and -90.0 <= self.lat <= 90.0):
+            raise ValidationFailed(
+                f"latitude {self.lat!r} is outside -90..90", code="invalid_latitude", lat=self.lat
+            )
+        if not (
+            isinstance(self.lon, int | float) and math.isfinite(self.lon) and -180.0 <= self.lon <= 180.0
+        ):
+            raise ValidationFailed(
+                f"longitude {self.lon!r} is outside -180..180", code="invalid_longitude", lon=self.lon
+            )
+
+
+def haversine_m(a: GeoPoint, b: GeoPoint) -> float:
+    """Great-circle distance in metres — for display beside road distance, never for ranking."""
+    p1, p2 = math.radians(a.lat), math.radians(b.lat)
+    dp, dl = p2 - p1, math.radians(b.lon - a.lon)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def point_in_polygon(point: GeoPoint, ring: tuple[tuple[float, float], ...]) -> bool:
+    """Even-odd rule on a (lon, lat) ring; adequate for station jurisdictions a few km across."""
+    x, y = point.lon, point.lat
+    inside = False
+    n = len(ring)
+    for i in range(n):
+        x1, y1 = ring[i]
+        x2, y2 = ring[(i + 1) % n]
+        if (y1 > y) != (y2 > y):
+            x_cross = x1 + (y - y1) * (x2 - x1) / (y2 - y1)
+            if x < x_cross:
+                inside = not inside
+    return inside
+
+
+__all__ = ["GeoPoint", "haversine_m", "point_in_polygon"]

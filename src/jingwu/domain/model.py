@@ -1,0 +1,94 @@
+"""The domain's records: incidents, units, stations, assignments. Frozen: a change makes a new one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from jingwu.domain.geo import GeoPoint
+from jingwu.domain.status import IncidentStatus, SourceChannel, UnitKind, UnitStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Reporter:
+    name: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    id: str
+    type_code: str
+    priority: int
+    location: GeoPoint
+    source: SourceChannel
+    status: IncidentStatus
+    created_at: datetime
+    address: str | None = None
+    description: str | None = None
+    reporter: Reporter | None = None
+    station_id: str | None = None
+    created_by: str | None = None
+    # When each stage was first reached; stages a unit skipped stay absent.
+    stage_times: dict[IncidentStatus, datetime] = field(default_factory=dict)
+    merged_into: str | None = None
+    linked_ids: tuple[str, ...] = ()
+    disposition: str | None = None
+    version: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in (IncidentStatus.CLOSED, IncidentStatus.MERGED)
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    lat: float
+    lon: float
+    ts: datetime
+    heading: float | None = None  # degrees clockwise from north
+    speed: float | None = None  # metres per second
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    id: str
+    callsign: str
+    kind: UnitKind
+    station_id: str
+    status: UnitStatus
+    capabilities: frozenset[str] = frozenset()
+    incident_id: str | None = None  # the incident this unit is working, if any
+    position: Position | None = None
+    status_changed_at: datetime | None = None
+    version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Station:
+    id: str
+    name: str
+    district: str
+    # Jurisdiction as one outer (lon, lat) ring.
+    jurisdiction: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """One unit sent to one incident; the acknowledgment deadline drives escalation."""
+
+    incident_id: str
+    unit_id: str
+    dispatched_at: datetime
+    ack_deadline: datetime
+    dispatched_by: str | None = None
+    acknowledged_at: datetime | None = None
+    released_at: datetime | None = None  # recalled, cleared, or the incident closed
+    escalated: bool = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.released_at is None
+
+
+__all__ = ["Assignment", "Incident", "Position", "Reporter", "Station", "Unit"]

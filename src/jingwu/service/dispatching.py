@@ -1,0 +1,428 @@
+"""Dispatch use cases: load, decide (pure rules), commit in one transaction, then publish.
+
+Nothing is published before its transaction commits, so a live client never sees a change that
+a crash could take back; and every 2xx the API gives follows a commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert
+
+from jingwu.bus import Bus, BusMessage
+from jingwu.dispatch import EtaEntry, Recommendation, is_eligible, rank
+from jingwu.domain import rules
+from jingwu.domain.events import DomainEvent, EventType
+from jingwu.domain.geo import GeoPoint, point_in_polygon
+from jingwu.domain.incident_types import get_incident_type
+from jingwu.domain.model import Incident, Position, Reporter, Station, Unit
+from jingwu.domain.rules import Decision
+from jingwu.domain.status import OPEN_INCIDENT_STATUSES, SourceChannel, UnitStatus
+from jingwu.errors import OffRoadError, ValidationFailed
+from jingwu.routing import RoadNetwork, RoadPoint
+from jingwu.service.ids import new_incident_id
+from jingwu.service.views import incident_view, unit_view
+from jingwu.store import repository as repo
+from jingwu.store import tables as t
+from jingwu.store.db import read_transaction, write_transaction
+
+log = logging.getLogger(__name__)
+
+# A unit's GPS may sit in a courtyard or a car park; it still drives off along the nearest road.
+UNIT_SNAP_DISTANCE_M = 1_000.0
+
+
+@dataclass(frozen=True, slots=True)
+class NewIncident:
+    type_code: str
+    location: GeoPoint
+    source: SourceChannel
+    priority: int | None = None  # None: the type's default priority
+    address: str | None = None
+    description: str | None = None
+    reporter: Reporter | None = None
+
+
+class _RoadPointCache:
+    """Snapped road points of unit positions, snapped once per reported position, not per query."""
+
+    def __init__(self, network: RoadNetwork) -> None:
+        self._network = network
+        self._cache: dict[str, tuple[Position, RoadPoint | None]] = {}
+        self._lock = threading.Lock()
+
+    def road_point(self, unit: Unit) -> RoadPoint | None:
+        position = unit.position
+        if position is None:
+            return None
+        with self._lock:
+            hit = self._cache.get(unit.id)
+        if hit is not None and hit[0] == position:
+            return hit[1]
+        try:
+            point: RoadPoint | None = self._network.snap(position.lat, position.lon, UNIT_SNAP_DISTANCE_M)
+        except OffRoadError:
+            point = None  # off every road: the unit cannot be routed until it reports again
+        with self._lock:
+            self._cache[unit.id] = (position, point)
+        return point
+
+
+def event_message(event_id: int | None, event: DomainEvent) -> BusMessage:
+    return BusMessage(
+        id=event_id,
+        type=str(event.type),
+        payload={
+            "id": event_id,
+            "type": str(event.type),
+            "ts": event.at.isoformat(),
+            "incident_id": event.incident_id,
+            "unit_id": event.unit_id,
+            "actor": event.actor,
+            "data": dict(event.data),
+        },
+    )
+
+
+def stored_event_message(row: Any) -> BusMessage:
+    return BusMessage(
+        id=row.id,
+        type=row.type,
+        payload={
+            "id": row.id,
+            "type": row.type,
+            "ts": row.ts.isoformat(),
+            "incident_id": row.incident_id,
+            "unit_id": row.unit_id,
+            "actor": row.actor,
+            "data": row.data,
+        },
+    )
+
+
+class DispatchService:
+    def __init__(
+        self,
+        engine: Engine,
+        bus: Bus,
+        network: RoadNetwork,
+        *,
+        ack_timeout_s: float = 30.0,
+        max_snap_distance_m: float = 250.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.engine = engine
+        self.bus = bus
+        self.network = network
+        self.ack_timeout_s = ack_timeout_s
+        self.max_snap_distance_m = max_snap_distance_m
+        self.clock = clock
+        self._unit_points = _RoadPointCache(network)
+        self._stations: list[Station] = []
+        self.reload_stations()
+
+    # ------------------------------------------------------------ plumbing
+
+    def reload_stations(self) -> None:
+        with read_transaction(self.engine) as conn:
+            self._stations = repo.list_stations(conn)
+
+    @property
+    def stations(self) -> list[Station]:
+        return list(self._stations)
+
+    def station_for(self, point: GeoPoint) -> str | None:
+        for station in self._stations:
+            if point_in_polygon(point, station.jurisdiction):
+                return station.id
+        return None
+
+    def _commit(
+        self,
+        decide: Callable[[Connection, datetime], Decision],
+        *,
+        new_incident_ids: frozenset[str] = frozenset(),
+    ) -> Decision:
+        now = self.clock()
+        with write_transaction(self.engine) as conn:
+            decision = decide(conn, now)
+            decision = self._with_snapshots(conn, decision)
+            stored = repo.apply_decision(conn, decision, new_incident_ids=new_incident_ids)
+        for event_id, event in stored:
+            self.bus.publish(event_message(event_id, event))
+        return decision
+
+    def _with_snapshots(self, conn: Connection, decision: Decision) -> Decision:
+        """Attach the after-state of the incident/unit to each event, so that a live client (or
+        a replay from the log) can show the change without asking again."""
+        # Stored versions are one ahead of the records the rules returned.
+        incidents = {i.id: replace(i, version=i.version + 1) for i in decision.incidents}
+        units = {u.id: replace(u, version=u.version + 1) for u in decision.units}
+        events = []
+        for event in decision.events:
+            data = dict(event.data)
+            if event.incident_id is not None:
+                incident = incidents.get(event.incident_id)
+                if incident is None:
+                    incident = repo.get_incident(conn, event.incident_id)
+                    incidents[incident.id] = incident
+                data["incident"] = incident_view(incident)
+            if event.unit_id is not None:
+                unit = units.get(event.unit_id)
+                if unit is None:
+                    unit = repo.get_unit(conn, event.unit_id)
+                    units[unit.id] = unit
+                data["unit"] = unit_view(unit, with_position=False)
+            events.append(replace(event, data=data))
+        return replace(decision, events=tuple(events))
+
+    # ------------------------------------------------------------ incidents
+
+    def create_incident(self, request: NewIncident, *, actor: str | None) -> Incident:
+        incident_type = get_incident_type(request.type_code)
+        priority = incident_type.default_priority if request.priority is None else request.priority
+        rules.validate_priority(priority)
+        # Refuse places no unit can drive to before anything is stored.
+        self.network.snap(request.location.lat, request.location.lon, self.max_snap_distance_m)
+        station_id = self.station_for(request.location)
+        now = self.clock()
+        incident_id = new_incident_id(now)
+
+        def decide(_conn: Connection, now: datetime) -> Decision:
+            return rules.open_incident(
+                incident_id=incident_id,
+                now=now,
+                type_code=incident_type.code,
+                priority=priority,
+                location=request.location,
+                source=request.source,
+                address=request.address,
+                description=request.description,
+                reporter=request.reporter,
+                station_id=station_id,
+                actor=actor,
+            )
+
+        decision = self._commit(decide, new_incident_ids=frozenset({incident_id}))
+        return replace(decision.incidents[0], version=1)
+
+    def get_incident(self, incident_id: str) -> Incident:
+        with read_transaction(self.engine) as conn:
+            return repo.get_incident(conn, incident_id)
+
+    def list_incidents(self, *, open_only: bool = False, limit: int = 500) -> list[Incident]:
+        with read_transaction(self.engine) as conn:
+            return repo.list_incidents(
+                conn, statuses=OPEN_INCIDENT_STATUSES if open_only else None, limit=limit
+            )
+
+    def incident_timeline(self, incident_id: str) -> list[BusMessage]:
+        with read_transaction(self.engine) as conn:
+            repo.get_incident(conn, incident_id)
+            return [stored_event_message(r) for r in repo.incident_events(conn, incident_id)]
+
+    def close_incident(self, incident_id: str, *, disposition: str | None, actor: str | None) -> Incident:
+        def decide(conn: Connection, now: datetime) -> Decision:
+            incident = repo.get_incident(conn, incident_id, for_update=True)
+            active = repo.active_assignments(conn, incident_id=incident_id)
+            units = repo.lock_units(conn, [a.unit_id for a in active]) if active else []
+            return rules.close_incident(
+                incident, units, active, now=now, disposition=disposition, actor=actor
+            )
+
+        return self._commit(decide).incidents[0]
+
+    def merge_incident(self, duplicate_id: str, into_id: str, *, actor: str | None) -> Incident:
+        def decide(conn: Connection, now: datetime) -> Decision:
+            duplicate = repo.get_incident(conn, duplicate_id, for_update=True)
+            into = repo.get_incident(conn, into_id, for_update=True)
+            return rules.merge_incident(duplicate, into, now=now, actor=actor)
+
+        return self._commit(decide).incidents[1]
+
+    def add_note(self, incident_id: str, text: str, *, actor: str) -> None:
+        text = text.strip()
+        if not text:
+            raise ValidationFailed("a note needs some text", code="empty_note")
+
+        def decide(conn: Connection, now: datetime) -> Decision:
+            repo.get_incident(conn, incident_id)
+            conn.execute(insert(t.notes).values(incident_id=incident_id, author=actor, ts=now, text=text))
+            event = DomainEvent(
+                EventType.INCIDENT_NOTE_ADDED, now, incident_id=incident_id, actor=actor, data={"text": text}
+            )
+            return Decision(events=(event,))
+
+        self._commit(decide)
+
+    # ------------------------------------------------------------ recommendation and dispatch
+
+    def recommend(
+        self, incident_id: str, *, limit: int = 5, exclude: Sequence[str] = ()
+    ) -> list[Recommendation]:
+        with read_transaction(self.engine) as conn:
+            incident = repo.get_incident(conn, incident_id)
+            units = repo.list_units(conn)
+        return self.recommend_for(incident, units, limit=limit, exclude=exclude)
+
+    def recommend_for(
+        self, incident: Incident, units: Sequence[Unit], *, limit: int, exclude: Sequence[str] = ()
+    ) -> list[Recommendation]:
+        if not incident.is_open:
+            return []
+        incident_type = get_incident_type(incident.type_code)
+        excluded = set(exclude)
+        candidates: list[Unit] = []
+        sources: list[RoadPoint] = []
+        for unit in units:
+            if unit.id in excluded or not is_eligible(unit, incident, incident_type):
+                continue
+            point = self._unit_points.road_point(unit)
+            if point is not None:
+                candidates.append(unit)
+                sources.append(point)
+        if not candidates:
+            return []
+        # Incidents are checked against the road network when created; a generous bound here
+        # keeps old incidents routable if the graph is rebuilt with slightly different roads.
+        target = self.network.snap(incident.location.lat, incident.location.lon, UNIT_SNAP_DISTANCE_M)
+        reaches = self.network.nearest_by_time(target, sources, limit, with_routes=True)
+        table = [
+            EtaEntry(r.index, r.eta_s, r.distance_m, r.route.to_geojson() if r.route else None)
+            for r in reaches
+        ]
+        return rank(candidates, table, incident.location, limit)
+
+    def dispatch(self, incident_id: str, unit_ids: Sequence[str], *, actor: str | None) -> Decision:
+        def decide(conn: Connection, now: datetime) -> Decision:
+            incident = repo.get_incident(conn, incident_id, for_update=True)
+            units = repo.lock_units(conn, list(unit_ids))
+            return rules.dispatch(incident, units, now=now, ack_timeout_s=self.ack_timeout_s, actor=actor)
+
+        return self._commit(decide)
+
+    def request_backup(
+        self, incident_id: str, *, reason: str | None, actor: str | None, unit_id: str | None = None
+    ) -> list[Recommendation]:
+        def decide(conn: Connection, now: datetime) -> Decision:
+            incident = repo.get_incident(conn, incident_id)
+            return rules.request_backup(incident, now=now, actor=actor, reason=reason, unit_id=unit_id)
+
+        self._commit(decide)
+        return self.recommend(incident_id, limit=3)
+
+    # ------------------------------------------------------------ units
+
+    def list_units(self) -> list[Unit]:
+        with read_transaction(self.engine) as conn:
+            return repo.list_units(conn)
+
+    def get_unit(self, unit_id: str) -> Unit:
+        with read_transaction(self.engine) as conn:
+            return repo.get_unit(conn, unit_id)
+
+    def set_unit_status(self, unit_id: str, status: UnitStatus, *, actor: str | None) -> Unit:
+        def decide(conn: Connection, now: datetime) -> Decision:
+            unit = repo.get_unit(conn, unit_id, for_update=True)
+            incident = None
+            assignment = None
+            others: list[Unit] = []
+            if unit.incident_id is not None:
+                incident = repo.get_incident(conn, unit.incident_id, for_update=True)
+                active = repo.active_assignments(conn, incident_id=unit.incident_id)
+                assignment = next((a for a in active if a.unit_id == unit_id), None)
+                other_ids = [a.unit_id for a in active if a.unit_id != unit_id]
+                others = repo.list_units(conn, ids=other_ids) if other_ids else []
+            return rules.change_unit_status(
+                unit,
+                status,
+                now=now,
+                incident=incident,
+                assignment=assignment,
+                other_active_units=others,
+                actor=actor,
+            )
+
+        return self._commit(decide).units[0]
+
+    def report_positions(self, reports: Sequence[tuple[str, Position]]) -> None:
+        """Last known positions of units (a batch per call), then one live message for the batch."""
+        for _unit_id, position in reports:
+            GeoPoint(position.lat, position.lon)  # refuses coordinates out of range
+        with write_transaction(self.engine) as conn:
+            repo.update_positions(conn, reports)
+        self.bus.publish(
+            BusMessage(
+                id=None,
+                type=str(EventType.UNIT_POSITIONS),
+                payload={
+                    "id": None,
+                    "type": str(EventType.UNIT_POSITIONS),
+                    "positions": [
+                        {
+                            "unit_id": unit_id,
+                            "lat": round(p.lat, 7),
+                            "lon": round(p.lon, 7),
+                            "heading": None if p.heading is None else round(p.heading, 1),
+                            "speed": None if p.speed is None else round(p.speed, 2),
+                            "ts": p.ts.isoformat(),
+                        }
+                        for unit_id, p in reports
+                    ],
+                },
+            )
+        )
+
+    # ------------------------------------------------------------ acknowledgment timers
+
+    def escalate_overdue(self) -> int:
+        """Raise an escalation for every dispatch not acknowledged in time, offering the next unit.
+
+        Called every second by the timer loop. The deadline lives in the database, so a restart
+        loses no timer, and the overdue rows are claimed in the write transaction, so each
+        escalation is raised once.
+        """
+
+        def decide(conn: Connection, now: datetime) -> Decision:
+            overdue = repo.overdue_assignments(conn, now)
+            if not overdue:
+                return Decision()
+            units = repo.list_units(conn)
+            assignments, events = [], []
+            for assignment in overdue:
+                escalation = rules.escalate_unacknowledged(assignment, now=now)
+                incident = repo.get_incident(conn, assignment.incident_id)
+                taken = [a.unit_id for a in repo.active_assignments(conn, incident_id=incident.id)]
+                offer = self.recommend_for(incident, units, limit=1, exclude=taken)
+                for event in escalation.events:
+                    data = dict(event.data)
+                    if offer:
+                        data["offer"] = {
+                            "unit_id": offer[0].unit.id,
+                            "callsign": offer[0].unit.callsign,
+                            "eta_s": round(offer[0].eta_s, 1),
+                        }
+                    events.append(replace(event, data=data))
+                assignments.extend(escalation.assignments)
+            return Decision(assignments=tuple(assignments), events=tuple(events))
+
+        return len(self._commit(decide).events)
+
+    # ------------------------------------------------------------ live stream
+
+    def events_after(self, after_id: int, limit: int) -> list[BusMessage]:
+        with read_transaction(self.engine) as conn:
+            return [stored_event_message(r) for r in repo.events_after(conn, after_id, limit)]
+
+    def last_event_id(self) -> int:
+        with read_transaction(self.engine) as conn:
+            return repo.last_event_id(conn)
+
+
+__all__ = ["DispatchService", "NewIncident", "event_message", "stored_event_message"]

@@ -1,0 +1,65 @@
+"""JSON-ready views of domain records, shared by the API, the live stream and the event log.
+
+Views leave out personal data (the reporter): the live stream goes to every console, and reading
+a reporter is a separate, audited request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jingwu.domain.model import Incident, Position, Unit
+from jingwu.domain.status import PRIMARY_OF
+
+
+def position_view(position: Position | None) -> dict[str, Any] | None:
+    if position is None:
+        return None
+    return {
+        "lat": round(position.lat, 7),
+        "lon": round(position.lon, 7),
+        "ts": position.ts.isoformat(),
+        "heading": None if position.heading is None else round(position.heading, 1),
+        "speed": None if position.speed is None else round(position.speed, 2),
+    }
+
+
+def unit_view(unit: Unit, *, with_position: bool = True) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": unit.id,
+        "callsign": unit.callsign,
+        "kind": str(unit.kind),
+        "station_id": unit.station_id,
+        "status": str(unit.status),
+        "primary_status": str(PRIMARY_OF[unit.status]),
+        "capabilities": sorted(unit.capabilities),
+        "incident_id": unit.incident_id,
+        "status_changed_at": unit.status_changed_at.isoformat() if unit.status_changed_at else None,
+    }
+    if with_position:
+        view["position"] = position_view(unit.position)
+    return view
+
+
+def incident_view(incident: Incident) -> dict[str, Any]:
+    return {
+        "id": incident.id,
+        "type_code": incident.type_code,
+        "priority": incident.priority,
+        "location": {"lat": incident.location.lat, "lon": incident.location.lon},
+        "address": incident.address,
+        "description": incident.description,
+        "source": str(incident.source),
+        "status": str(incident.status),
+        "station_id": incident.station_id,
+        "created_by": incident.created_by,
+        "created_at": incident.created_at.isoformat(),
+        "stage_times": {str(k): v.isoformat() for k, v in incident.stage_times.items()},
+        "merged_into": incident.merged_into,
+        "linked_ids": list(incident.linked_ids),
+        "disposition": incident.disposition,
+        "version": incident.version,
+    }
+
+
+__all__ = ["incident_view", "position_view", "unit_view"]

@@ -1,0 +1,31 @@
+"""The bundle of long-lived services the composition root builds and every edge receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from jingwu.bus import Bus
+from jingwu.routing import RoadNetwork
+from jingwu.service.auth import AuthService
+from jingwu.service.dispatching import DispatchService
+from jingwu.settings import Settings
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    engine: Engine
+    bus: Bus
+    network: RoadNetwork
+    dispatch: DispatchService
+    auth: AuthService
+    demo: bool = False
+
+    def close(self) -> None:
+        self.bus.close()
+        self.engine.dispose()
+
+
+__all__ = ["Services"]

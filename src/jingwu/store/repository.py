@@ -1,0 +1,372 @@
+"""Rows ↔ domain records, and the writes of a Decision with optimistic version checks.
+
+Every write of an incident or unit names the version it was read at; a row that moved on in the
+meantime makes the whole command fail with Conflict and roll back, so two dispatchers racing for
+the same unit get exactly one winner — on SQLite and on PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
+
+from jingwu.domain.events import DomainEvent
+from jingwu.domain.geo import GeoPoint
+from jingwu.domain.model import Assignment, Incident, Position, Reporter, Station, Unit
+from jingwu.domain.rules import Decision
+from jingwu.domain.status import IncidentStatus, SourceChannel, UnitKind, UnitStatus
+from jingwu.errors import Conflict, NotFound
+from jingwu.store import tables as t
+
+# ---------------------------------------------------------------- stations
+
+
+def station_from_row(row: Any) -> Station:
+    return Station(
+        id=row.id,
+        name=row.name,
+        district=row.district,
+        jurisdiction=tuple((float(x), float(y)) for x, y in row.jurisdiction),
+    )
+
+
+def list_stations(conn: Connection) -> list[Station]:
+    return [station_from_row(r) for r in conn.execute(select(t.stations).order_by(t.stations.c.id))]
+
+
+def insert_station(conn: Connection, station: Station) -> None:
+    conn.execute(
+        insert(t.stations).values(
+            id=station.id,
+            name=station.name,
+            district=station.district,
+            jurisdiction=[list(p) for p in station.jurisdiction],
+        )
+    )
+
+
+# ---------------------------------------------------------------- units
+
+
+def unit_from_row(row: Any) -> Unit:
+    position = None
+    if row.pos_lat is not None and row.pos_ts is not None:
+        position = Position(
+            lat=row.pos_lat, lon=row.pos_lon, ts=row.pos_ts, heading=row.pos_heading, speed=row.pos_speed
+        )
+    return Unit(
+        id=row.id,
+        callsign=row.callsign,
+        kind=UnitKind(row.kind),
+        station_id=row.station_id,
+        status=UnitStatus(row.status),
+        capabilities=frozenset(row.capabilities),
+        incident_id=row.incident_id,
+        position=position,
+        status_changed_at=row.status_changed_at,
+        version=row.version,
+    )
+
+
+def _unit_values(unit: Unit) -> dict[str, Any]:
+    pos = unit.position
+    return {
+        "callsign": unit.callsign,
+        "kind": str(unit.kind),
+        "station_id": unit.station_id,
+        "capabilities": sorted(unit.capabilities),
+        "status": str(unit.status),
+        "incident_id": unit.incident_id,
+        "status_changed_at": unit.status_changed_at,
+        "pos_lat": pos.lat if pos else None,
+        "pos_lon": pos.lon if pos else None,
+        "pos_heading": pos.heading if pos else None,
+        "pos_speed": pos.speed if pos else None,
+        "pos_ts": pos.ts if pos else None,
+    }
+
+
+def insert_unit(conn: Connection, unit: Unit) -> None:
+    conn.execute(insert(t.units).values(id=unit.id, version=unit.version, **_unit_values(unit)))
+
+
+def list_units(conn: Connection, *, ids: Iterable[str] | None = None) -> list[Unit]:
+    query = select(t.units).order_by(t.units.c.callsign)
+    if ids is not None:
+        query = query.where(t.units.c.id.in_(list(ids)))
+    return [unit_from_row(r) for r in conn.execute(query)]
+
+
+def get_unit(conn: Connection, unit_id: str, *, for_update: bool = False) -> Unit:
+    query = select(t.units).where(t.units.c.id == unit_id)
+    if for_update:
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    if row is None:
+        raise NotFound(f"no unit {unit_id!r}", code="unit_not_found", unit_id=unit_id)
+    return unit_from_row(row)
+
+
+def lock_units(conn: Connection, unit_ids: Sequence[str]) -> list[Unit]:
+    """Read units for a command, locking their rows on PostgreSQL, in a fixed order (no deadlocks)."""
+    query = select(t.units).where(t.units.c.id.in_(list(unit_ids))).order_by(t.units.c.id).with_for_update()
+    found = {r.id: unit_from_row(r) for r in conn.execute(query)}
+    missing = [u for u in unit_ids if u not in found]
+    if missing:
+        raise NotFound(f"no unit {missing[0]!r}", code="unit_not_found", unit_id=missing[0])
+    return [found[u] for u in unit_ids]
+
+
+def update_positions(conn: Connection, units_positions: Sequence[tuple[str, Position]]) -> None:
+    """Last known positions. Not versioned: a position is a report, not a decision."""
+    if not units_positions:
+        return
+    conn.execute(
+        update(t.units)
+        .where(t.units.c.id == bindparam("_uid"))
+        .values(
+            pos_lat=bindparam("lat"),
+            pos_lon=bindparam("lon"),
+            pos_heading=bindparam("heading"),
+            pos_speed=bindparam("speed"),
+            pos_ts=bindparam("ts"),
+        ),
+        [
+            {"_uid": uid, "lat": p.lat, "lon": p.lon, "heading": p.heading, "speed": p.speed, "ts": p.ts}
+            for uid, p in units_positions
+        ],
+    )
+
+
+# ---------------------------------------------------------------- incidents
+
+
+def incident_from_row(row: Any) -> Incident:
+    reporter = None
+    if row.reporter_name or row.reporter_phone:
+        reporter = Reporter(name=row.reporter_name, phone=row.reporter_phone)
+    return Incident(
+        id=row.id,
+        type_code=row.type_code,
+        priority=row.priority,
+        location=GeoPoint(row.lat, row.lon),
+        source=SourceChannel(row.source),
+        status=IncidentStatus(row.status),
+        created_at=row.created_at,
+        address=row.address,
+        description=row.description,
+        reporter=reporter,
+        station_id=row.station_id,
+        created_by=row.created_by,
+        stage_times={IncidentStatus(k): datetime.fromisoformat(v) for k, v in row.stage_times.items()},
+        merged_into=row.merged_into,
+        linked_ids=tuple(row.linked_ids),
+        disposition=row.disposition,
+        version=row.version,
+    )
+
+
+def _incident_values(incident: Incident) -> dict[str, Any]:
+    return {
+        "type_code": incident.type_code,
+        "priority": incident.priority,
+        "lat": incident.location.lat,
+        "lon": incident.location.lon,
+        "address": incident.address,
+        "description": incident.description,
+        "source": str(incident.source),
+        "reporter_name": incident.reporter.name if incident.reporter else None,
+        "reporter_phone": incident.reporter.phone if incident.reporter else None,
+        "station_id": incident.station_id,
+        "status": str(incident.status),
+        "created_by": incident.created_by,
+        "created_at": incident.created_at,
+        "stage_times": {str(k): v.isoformat() for k, v in incident.stage_times.items()},
+        "merged_into": incident.merged_into,
+        "linked_ids": list(incident.linked_ids),
+        "disposition": incident.disposition,
+    }
+
+
+def get_incident(conn: Connection, incident_id: str, *, for_update: bool = False) -> Incident:
+    query = select(t.incidents).where(t.incidents.c.id == incident_id)
+    if for_update:
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    if row is None:
+        raise NotFound(f"no incident {incident_id!r}", code="incident_not_found", incident_id=incident_id)
+    return incident_from_row(row)
+
+
+def list_incidents(
+    conn: Connection, *, statuses: Iterable[IncidentStatus] | None = None, limit: int = 500
+) -> list[Incident]:
+    query = select(t.incidents).order_by(t.incidents.c.priority, t.incidents.c.created_at.desc()).limit(limit)
+    if statuses is not None:
+        query = query.where(t.incidents.c.status.in_([str(s) for s in statuses]))
+    return [incident_from_row(r) for r in conn.execute(query)]
+
+
+# ---------------------------------------------------------------- assignments
+
+
+def assignment_from_row(row: Any) -> Assignment:
+    return Assignment(
+        incident_id=row.incident_id,
+        unit_id=row.unit_id,
+        dispatched_at=row.dispatched_at,
+        ack_deadline=row.ack_deadline,
+        dispatched_by=row.dispatched_by,
+        acknowledged_at=row.acknowledged_at,
+        released_at=row.released_at,
+        escalated=row.escalated,
+    )
+
+
+def active_assignments(
+    conn: Connection, *, incident_id: str | None = None, unit_id: str | None = None
+) -> list[Assignment]:
+    query = select(t.assignments).where(t.assignments.c.released_at.is_(None)).order_by(t.assignments.c.id)
+    if incident_id is not None:
+        query = query.where(t.assignments.c.incident_id == incident_id)
+    if unit_id is not None:
+        query = query.where(t.assignments.c.unit_id == unit_id)
+    return [assignment_from_row(r) for r in conn.execute(query)]
+
+
+def incident_assignments(conn: Connection, incident_id: str) -> list[Assignment]:
+    query = (
+        select(t.assignments).where(t.assignments.c.incident_id == incident_id).order_by(t.assignments.c.id)
+    )
+    return [assignment_from_row(r) for r in conn.execute(query)]
+
+
+def overdue_assignments(conn: Connection, now: datetime) -> list[Assignment]:
+    query = select(t.assignments).where(
+        and_(
+            t.assignments.c.released_at.is_(None),
+            t.assignments.c.acknowledged_at.is_(None),
+            t.assignments.c.escalated.is_(False),
+            t.assignments.c.ack_deadline <= now,
+        )
+    )
+    return [assignment_from_row(r) for r in conn.execute(query)]
+
+
+# ---------------------------------------------------------------- writing a decision
+
+
+def apply_decision(
+    conn: Connection, decision: Decision, *, new_incident_ids: frozenset[str] = frozenset()
+) -> list[tuple[int, DomainEvent]]:
+    """Write everything a command decided; returns the stored events with their log ids."""
+    for incident in decision.incidents:
+        if incident.id in new_incident_ids:
+            conn.execute(insert(t.incidents).values(id=incident.id, version=1, **_incident_values(incident)))
+            continue
+        result = conn.execute(
+            update(t.incidents)
+            .where(and_(t.incidents.c.id == incident.id, t.incidents.c.version == incident.version))
+            .values(version=incident.version + 1, **_incident_values(incident))
+        )
+        if result.rowcount != 1:
+            raise Conflict(
+                f"incident {incident.id} was changed by someone else; reload and try again",
+                code="stale_incident",
+                incident_id=incident.id,
+            )
+    for unit in decision.units:
+        result = conn.execute(
+            update(t.units)
+            .where(and_(t.units.c.id == unit.id, t.units.c.version == unit.version))
+            .values(version=unit.version + 1, **_unit_values(unit))
+        )
+        if result.rowcount != 1:
+            raise Conflict(
+                f"unit {unit.callsign} was changed by someone else; reload and try again",
+                code="stale_unit",
+                unit_id=unit.id,
+            )
+    for a in decision.assignments:
+        values = {
+            "dispatched_by": a.dispatched_by,
+            "ack_deadline": a.ack_deadline,
+            "acknowledged_at": a.acknowledged_at,
+            "released_at": a.released_at,
+            "escalated": a.escalated,
+        }
+        result = conn.execute(
+            update(t.assignments)
+            .where(
+                and_(
+                    t.assignments.c.incident_id == a.incident_id,
+                    t.assignments.c.unit_id == a.unit_id,
+                    t.assignments.c.dispatched_at == a.dispatched_at,
+                )
+            )
+            .values(**values)
+        )
+        if result.rowcount == 0:
+            conn.execute(
+                insert(t.assignments).values(
+                    incident_id=a.incident_id, unit_id=a.unit_id, dispatched_at=a.dispatched_at, **values
+                )
+            )
+    return append_events(conn, decision.events)
+
+
+def append_events(conn: Connection, events: Sequence[DomainEvent]) -> list[tuple[int, DomainEvent]]:
+    stored: list[tuple[int, DomainEvent]] = []
+    for ev in events:
+        event_id = conn.execute(
+            insert(t.events)
+            .values(
+                ts=ev.at,
+                type=str(ev.type),
+                incident_id=ev.incident_id,
+                unit_id=ev.unit_id,
+                actor=ev.actor,
+                data=dict(ev.data),
+            )
+            .returning(t.events.c.id)
+        ).scalar_one()
+        stored.append((event_id, ev))
+    return stored
+
+
+def events_after(conn: Connection, after_id: int, limit: int) -> list[Any]:
+    query = select(t.events).where(t.events.c.id > after_id).order_by(t.events.c.id).limit(limit)
+    return list(conn.execute(query))
+
+
+def last_event_id(conn: Connection) -> int:
+    return int(conn.execute(select(func.coalesce(func.max(t.events.c.id), 0))).scalar_one())
+
+
+def incident_events(conn: Connection, incident_id: str) -> list[Any]:
+    query = select(t.events).where(t.events.c.incident_id == incident_id).order_by(t.events.c.id)
+    return list(conn.execute(query))
+
+
+__all__ = [
+    "active_assignments",
+    "append_events",
+    "apply_decision",
+    "events_after",
+    "get_incident",
+    "get_unit",
+    "incident_assignments",
+    "incident_events",
+    "insert_station",
+    "insert_unit",
+    "last_event_id",
+    "list_incidents",
+    "list_stations",
+    "list_units",
+    "lock_units",
+    "overdue_assignments",
+    "update_positions",
+]

@@ -1,0 +1,192 @@
+"""SQLAlchemy Core tables. The Alembic revisions in ``migrations/`` create exactly these."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC on every backend (SQLite keeps no zone, so it is stored naive UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: Jingwu stores UTC instants only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# Stable constraint names so migrations are the same on SQLite and PostgreSQL.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# BigInteger ids that still autoincrement on SQLite (which only does so for INTEGER PRIMARY KEY).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+stations = Table(
+    "stations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("district", String(200), nullable=False),
+    Column("jurisdiction", JSON, nullable=False),
+)
+
+units = Table(
+    "units",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("callsign", String(64), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("station_id", String(64), ForeignKey("stations.id"), nullable=False),
+    Column("capabilities", JSON, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("incident_id", String(64), nullable=True),
+    Column("status_changed_at", UtcDateTime, nullable=True),
+    Column("pos_lat", Float, nullable=True),
+    Column("pos_lon", Float, nullable=True),
+    Column("pos_heading", Float, nullable=True),
+    Column("pos_speed", Float, nullable=True),
+    Column("pos_ts", UtcDateTime, nullable=True),
+    Column("version", Integer, nullable=False),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("type_code", String(64), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("address", Text, nullable=True),
+    Column("description", Text, nullable=True),
+    Column("source", String(32), nullable=False),
+    Column("reporter_name", String(200), nullable=True),
+    Column("reporter_phone", String(64), nullable=True),
+    Column("station_id", String(64), nullable=True),
+    Column("status", String(32), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("stage_times", JSON, nullable=False),
+    Column("merged_into", String(64), nullable=True),
+    Column("linked_ids", JSON, nullable=False),
+    Column("disposition", Text, nullable=True),
+    Column("version", Integer, nullable=False),
+    Index(None, "status"),
+    Index(None, "created_at"),
+)
+
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("incident_id", String(64), ForeignKey("incidents.id"), nullable=False),
+    Column("unit_id", String(64), ForeignKey("units.id"), nullable=False),
+    Column("dispatched_at", UtcDateTime, nullable=False),
+    Column("ack_deadline", UtcDateTime, nullable=False),
+    Column("dispatched_by", String(64), nullable=True),
+    Column("acknowledged_at", UtcDateTime, nullable=True),
+    Column("released_at", UtcDateTime, nullable=True),
+    Column("escalated", Boolean, nullable=False),
+    Index(None, "incident_id"),
+    Index(None, "unit_id", "released_at"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("ts", UtcDateTime, nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("incident_id", String(64), nullable=True),
+    Column("unit_id", String(64), nullable=True),
+    Column("actor", String(64), nullable=True),
+    Column("data", JSON, nullable=False),
+    Index(None, "incident_id"),
+)
+
+notes = Table(
+    "notes",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("incident_id", String(64), ForeignKey("incidents.id"), nullable=False),
+    Column("author", String(64), nullable=False),
+    Column("ts", UtcDateTime, nullable=False),
+    Column("text", Text, nullable=False),
+    Index(None, "incident_id"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("station_id", String(64), nullable=True),
+    Column("unit_id", String(64), nullable=True),
+    Column("disabled", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    # Only a hash of the token is kept: a leaked database does not leak live sessions.
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", String(64), ForeignKey("users.id"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+__all__ = [
+    "UtcDateTime",
+    "assignments",
+    "events",
+    "incidents",
+    "metadata",
+    "notes",
+    "stations",
+    "tokens",
+    "units",
+    "users",
+]
