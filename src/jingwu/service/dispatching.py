@@ -24,7 +24,7 @@ from jingwu.domain.incident_types import get_incident_type
 from jingwu.domain.model import Incident, Position, Reporter, Station, Unit
 from jingwu.domain.rules import Decision
 from jingwu.domain.status import OPEN_INCIDENT_STATUSES, SourceChannel, UnitStatus
-from jingwu.errors import OffRoadError, ValidationFailed
+from jingwu.errors import NotFound, OffRoadError, ValidationFailed
 from jingwu.routing import RoadNetwork, RoadPoint
 from jingwu.service.ids import new_incident_id
 from jingwu.service.views import incident_view, unit_view
@@ -356,6 +356,10 @@ class DispatchService:
         for _unit_id, position in reports:
             GeoPoint(position.lat, position.lon)  # refuses coordinates out of range
         with write_transaction(self.engine) as conn:
+            known = repo.existing_unit_ids(conn, {unit_id for unit_id, _ in reports})
+            unknown = sorted({unit_id for unit_id, _ in reports} - known)
+            if unknown:
+                raise NotFound(f"no unit {unknown[0]!r}", code="unit_not_found", unit_id=unknown[0])
             repo.update_positions(conn, reports)
         self.bus.publish(
             BusMessage(

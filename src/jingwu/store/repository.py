@@ -120,6 +120,10 @@ def lock_units(conn: Connection, unit_ids: Sequence[str]) -> list[Unit]:
     return [found[u] for u in unit_ids]
 
 
+def existing_unit_ids(conn: Connection, unit_ids: Iterable[str]) -> set[str]:
+    return set(conn.execute(select(t.units.c.id).where(t.units.c.id.in_(list(unit_ids)))).scalars())
+
+
 def update_positions(conn: Connection, units_positions: Sequence[tuple[str, Position]]) -> None:
     """Last known positions. Not versioned: a position is a report, not a decision."""
     if not units_positions:
@@ -356,6 +360,7 @@ __all__ = [
     "append_events",
     "apply_decision",
     "events_after",
+    "existing_unit_ids",
     "get_incident",
     "get_unit",
     "incident_assignments",

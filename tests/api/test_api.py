@@ -1,0 +1,221 @@
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from jingwu.api.app import create_app
+from jingwu.routing import RoadNetwork
+from jingwu.service.auth import Role
+from jingwu.services import Services
+from tests.conftest import PASSWORD, ServicesFactory, add_user, make_unit
+
+CENTRE = {"lat": 45.7560, "lon": 126.6420}
+
+
+@pytest.fixture
+def services(make_services: ServicesFactory, network: RoadNetwork) -> Services:
+    rng = np.random.default_rng(21)
+    units = []
+    for i in range(6):
+        p = network.random_road_point(rng)
+        units.append(make_unit(f"u{i}", p.lat, p.lon))
+    built = make_services(units, use_clock=False)
+    add_user(built, "dispatcher", Role.DISPATCHER)
+    add_user(built, "u0", Role.OFFICER, unit_id="u0")
+    return built
+
+
+@pytest.fixture
+def client(services: Services) -> TestClient:
+    with TestClient(create_app(services)) as test_client:
+        yield test_client  # type: ignore[misc]
+
+
+def login(client: TestClient, username: str) -> dict[str, str]:
+    response = client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    return {"Authorization": f"Bearer {body['access_token']}"}
+
+
+def create(client: TestClient, headers: dict[str, str], **overrides: Any) -> Any:
+    body = {"type_code": "crim.robbery", "priority": 1, "location": CENTRE, "source": "call_110"} | overrides
+    return client.post("/api/incidents", json=body, headers=headers)
+
+
+def test_healthz_answers_without_authentication(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_every_route_but_health_and_login_refuses_an_anonymous_caller(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    checked = 0
+    for path, methods in spec["paths"].items():
+        if path in ("/healthz", "/api/auth/login"):
+            continue
+        concrete = path.replace("{incident_id}", "J1").replace("{unit_id}", "u0")
+        for method in methods:
+            response = client.request(method.upper(), concrete, json={})
+            assert response.status_code == 401, (method, path, response.status_code)
+            checked += 1
+    assert checked >= 10
+
+
+def test_login_with_wrong_password_is_refused(client: TestClient) -> None:
+    response = client.post("/api/auth/login", json={"username": "dispatcher", "password": "nope-nope"})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "bad_credentials"
+
+
+def test_logout_revokes_the_token(client: TestClient) -> None:
+    headers = login(client, "dispatcher")
+    assert client.post("/api/auth/logout", headers=headers).status_code == 204
+    assert client.get("/api/units", headers=headers).status_code == 401
+
+
+def test_incident_types_are_listed_with_chinese_and_english_names(client: TestClient) -> None:
+    types = client.get("/api/incident-types", headers=login(client, "dispatcher")).json()
+    robbery = next(t for t in types if t["code"] == "crim.robbery")
+    assert robbery["name_zh"] == "抢劫" and robbery["default_priority"] == 1
+    assert {"code", "name_zh", "name_en", "default_priority"} <= set(robbery)
+
+
+def test_units_are_listed_with_status_and_position(client: TestClient) -> None:
+    units = client.get("/api/units", headers=login(client, "dispatcher")).json()
+    assert len(units) == 6
+    assert {"id", "callsign", "kind", "station_id", "status", "position"} <= set(units[0])
+    assert set(units[0]["position"]) >= {"lat", "lon", "ts"}
+
+
+def test_dispatcher_creates_recommends_dispatches_and_sees_it_live(client: TestClient) -> None:
+    headers = login(client, "dispatcher")
+    token = headers["Authorization"].split()[1]
+    with client.websocket_connect(f"/api/events?access_token={token}") as ws:
+        hello = ws.receive_json()
+        assert hello["type"] == "hello"
+        created = create(client, headers, address="南岗区西大直街", description="两人持刀抢劫")
+        assert created.status_code == 201, created.text
+        incident = created.json()
+        assert incident["status"] == "pending"
+        recs = client.get(f"/api/incidents/{incident['id']}/recommendations?limit=3", headers=headers).json()
+        assert len(recs) == 3
+        assert [r["eta_s"] for r in recs] == sorted(r["eta_s"] for r in recs)
+        assert {"unit_id", "callsign", "eta_s", "distance_m", "straight_line_m", "route"} <= set(recs[0])
+        assert recs[0]["route"]["type"] == "LineString"
+        first = recs[0]["unit_id"]
+        dispatched = client.post(
+            f"/api/incidents/{incident['id']}/dispatch", json={"unit_ids": [first]}, headers=headers
+        )
+        assert dispatched.status_code == 200, dispatched.text
+        assert dispatched.json()["units"][0]["status"] == "dispatched"
+        seen = []
+        while True:
+            message = ws.receive_json()
+            if message["type"] == "unit.positions":
+                continue
+            seen.append(message)
+            if message["type"] == "unit.status_changed":
+                break
+        assert seen[0]["type"] == "incident.created"
+        assert message["unit_id"] == first and message["data"]["to"] == "dispatched"
+        assert all(isinstance(m["id"], int) for m in seen)
+    unit = client.get(f"/api/units/{first}", headers=headers).json()
+    assert unit["status"] == "dispatched" and unit["incident_id"] == incident["id"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "status", "code"),
+    [
+        ({"type_code": "no.such.type"}, 422, "unknown_incident_type"),
+        ({"priority": 7}, 422, "validation_failed"),
+        ({"location": {"lat": 123, "lon": 126.6}}, 422, "validation_failed"),
+        ({"location": {"lat": 45.7860, "lon": 126.5340}}, 422, "off_road"),  # in the Songhua
+        ({"source": "carrier_pigeon"}, 422, "validation_failed"),
+        ({"colour": "red"}, 422, "validation_failed"),  # unknown keys are refused, not ignored
+    ],
+)
+def test_bad_incident_gets_a_clear_error_and_stores_nothing(
+    client: TestClient, overrides: dict[str, Any], status: int, code: str
+) -> None:
+    headers = login(client, "dispatcher")
+    response = create(client, headers, **overrides)
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code and error["message"]
+    assert client.get("/api/incidents", headers=headers).json() == []
+
+
+def test_illegal_status_transition_is_a_409_naming_the_move(client: TestClient) -> None:
+    headers = login(client, "dispatcher")
+    response = client.post("/api/units/u1/status", json={"status": "on_scene"}, headers=headers)
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "illegal_unit_transition"
+    assert error["params"] == {"unit_id": "u1", "from_status": "available", "to_status": "on_scene"}
+    assert client.get("/api/units/u1", headers=headers).json()["status"] == "available"
+
+
+def test_officer_may_not_dispatch_or_move_another_unit(client: TestClient) -> None:
+    dispatcher = login(client, "dispatcher")
+    officer = login(client, "u0")
+    incident = create(client, dispatcher).json()
+    refused = client.post(
+        f"/api/incidents/{incident['id']}/dispatch", json={"unit_ids": ["u0"]}, headers=officer
+    )
+    assert refused.status_code == 403
+    other = client.post("/api/units/u1/status", json={"status": "busy"}, headers=officer)
+    assert other.status_code == 403
+    own = client.post("/api/units/u0/status", json={"status": "busy"}, headers=officer)
+    assert own.status_code == 200 and own.json()["status"] == "busy"
+
+
+def test_unknown_incident_is_a_404(client: TestClient) -> None:
+    response = client.get("/api/incidents/J19990101-XXXXXX", headers=login(client, "dispatcher"))
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "incident_not_found"
+
+
+def test_live_stream_resumes_after_the_last_seen_event(client: TestClient) -> None:
+    headers = login(client, "dispatcher")
+    token = headers["Authorization"].split()[1]
+    first = create(client, headers).json()
+    with client.websocket_connect(f"/api/events?access_token={token}&after=0") as ws:
+        assert ws.receive_json()["type"] == "hello"
+        replayed = ws.receive_json()
+        assert replayed["type"] == "incident.created" and replayed["incident_id"] == first["id"]
+        last_seen = replayed["id"]
+    missed = [create(client, headers).json()["id"] for _ in range(2)]
+    with client.websocket_connect(f"/api/events?access_token={token}&after={last_seen}") as ws:
+        assert ws.receive_json()["type"] == "hello"
+        got = [ws.receive_json()["incident_id"] for _ in range(2)]
+    assert got == missed
+
+
+def test_live_stream_refuses_a_bad_token(client: TestClient) -> None:
+    with (
+        pytest.raises(WebSocketDisconnect) as err,
+        client.websocket_connect("/api/events?access_token=nope") as ws,
+    ):
+        ws.receive_json()
+    assert err.value.code == 4401
+
+
+def test_backup_request_offers_units_not_on_the_incident(client: TestClient) -> None:
+    headers = login(client, "dispatcher")
+    incident = create(client, headers).json()
+    client.post(f"/api/incidents/{incident['id']}/dispatch", json={"unit_ids": ["u0"]}, headers=headers)
+    officer = login(client, "u0")
+    backup = client.post(
+        f"/api/incidents/{incident['id']}/backup", json={"reason": "嫌疑人持刀"}, headers=officer
+    )
+    assert backup.status_code == 200, backup.text
+    assert backup.json() and all(r["unit_id"] != "u0" for r in backup.json())
+    timeline = client.get(f"/api/incidents/{incident['id']}/timeline", headers=headers).json()
+    assert "incident.backup_requested" in [e["type"] for e in timeline]
