@@ -12,22 +12,22 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from jingwu.settings import Settings
+
 log = logging.getLogger("jingwu")
 
 
 def _progress(stage: str, fraction: float) -> None:
-    print(
-        f"\r  {stage:<24} {fraction * 100:5.1f} %",
-        end="" if fraction < 1 else "\n",
-        file=sys.stderr,
-        flush=True,
-    )
+    """Live progress on a terminal; one line per finished stage in a log file."""
+    if sys.stderr.isatty():
+        end = "" if fraction < 1 else "\n"
+        print(f"\r  {stage:<24} {fraction * 100:5.1f} %", end=end, file=sys.stderr, flush=True)
+    elif fraction >= 1:
+        print(f"  {stage}: done", file=sys.stderr, flush=True)
 
 
-def _settings(args: argparse.Namespace) -> object:
-    from jingwu.settings import Settings
-
-    overrides = {}
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Path] = {}
     if getattr(args, "data_dir", None):
         overrides["data_dir"] = Path(args.data_dir)
     if getattr(args, "osm", None):
@@ -37,10 +37,8 @@ def _settings(args: argparse.Namespace) -> object:
 
 def cmd_import_osm(args: argparse.Namespace) -> int:
     from jingwu.routing import load_network
-    from jingwu.settings import Settings
 
     settings = _settings(args)
-    assert isinstance(settings, Settings)
     path = Path(args.file)
     if not path.is_file():
         print(f"error: no such OSM file: {path}", file=sys.stderr)
@@ -56,11 +54,9 @@ def cmd_import_osm(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from jingwu.settings import Settings
     from jingwu.store.db import make_engine, upgrade_schema
 
     settings = _settings(args)
-    assert isinstance(settings, Settings)
     upgrade_schema(make_engine(settings.resolved_database_url))
     print("schema is up to date")
     return 0
@@ -68,11 +64,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_user_add(args: argparse.Namespace) -> int:
     from jingwu.service.auth import AuthService, Role
-    from jingwu.settings import Settings
     from jingwu.store.db import make_engine, upgrade_schema
 
     settings = _settings(args)
-    assert isinstance(settings, Settings)
     engine = make_engine(settings.resolved_database_url)
     upgrade_schema(engine)
     password = os.environ.get("JINGWU_NEW_PASSWORD") or __import__("getpass").getpass("password: ")
@@ -86,10 +80,8 @@ def _serve(args: argparse.Namespace, *, demo: bool) -> int:
 
     from jingwu.api.app import create_app
     from jingwu.app import build_services
-    from jingwu.settings import Settings
 
     settings = _settings(args)
-    assert isinstance(settings, Settings)
     print(f"Jingwu 警务 — loading the road network of {settings.osm_file.name} …", file=sys.stderr)
     services = build_services(settings, demo=demo, progress=_progress)
     background = []
@@ -120,8 +112,8 @@ def _serve(args: argparse.Namespace, *, demo: bool) -> int:
         shown = logins.password if logins.generated else "(the value of JINGWU_DEMO_PASSWORD)"
         officers = ", ".join(logins.officer_usernames[:4])
         banner = (
-            f"  DEMO city: {len(logins.officer_usernames)} units on duty at {len(services.dispatch.stations)} "
-            f"stations; simulated calls arriving\n"
+            f"  DEMO city: {len(logins.officer_usernames)} units on duty at "
+            f"{len(services.dispatch.stations)} stations; simulated calls arriving\n"
             f"  log in as 'admin' or 'dispatcher', or an officer by call sign ({officers}, …)\n"
             f"  password: {shown}\n"
         )
@@ -221,6 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines bury our start-up banner
     if args.data_dir:
         os.environ["JINGWU_DATA_DIR"] = args.data_dir
     from jingwu.errors import JingwuError
