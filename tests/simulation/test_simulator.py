@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import numpy as np
+
+from jingwu.domain.geo import GeoPoint, haversine_m
+from jingwu.domain.status import IncidentStatus, SourceChannel, UnitStatus
+from jingwu.routing import RoadNetwork
+from jingwu.service.dispatching import NewIncident
+from jingwu.services import Services
+from jingwu.simulation.city import STATION_PLANS, station_of
+from jingwu.simulation.seed import seed_demo_city
+from jingwu.simulation.simulator import CitySimulator, SimConfig
+from tests.conftest import FakeClock, ServicesFactory
+
+
+def demo_city(make_services: ServicesFactory, clock: FakeClock, units: int = 12) -> Services:
+    services = make_services()
+    # The conftest city has two stations; the demo seeds its own four into an empty store.
+    with services.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM stations")
+    seed_demo_city(
+        services, units=units, password="demo-password", rng=np.random.default_rng(1), now=clock.now
+    )
+    return services
+
+
+def run(sim: CitySimulator, clock: FakeClock, seconds: float, tick: float = 2.0) -> None:
+    for _ in range(int(seconds / tick)):
+        clock.advance(tick)
+        sim.step(clock.now)
+
+
+def test_seeded_units_stand_on_roads_inside_their_own_jurisdiction(
+    make_services: ServicesFactory, clock: FakeClock, network: RoadNetwork
+) -> None:
+    services = demo_city(make_services, clock, units=20)
+    stations = [p.station for p in STATION_PLANS]
+    assert {p.station.name for p in STATION_PLANS} >= {
+        "南岗分局保健路派出所",
+        "道里分局新发派出所",
+        "道外分局东莱街派出所",
+    }
+    for unit in services.dispatch.list_units():
+        assert unit.position is not None
+        point = GeoPoint(unit.position.lat, unit.position.lon)
+        assert network.snap(point.lat, point.lon).offset_m < 1.0
+        home = station_of(point, stations)
+        assert home is not None and home.id == unit.station_id
+
+
+def test_patrolling_units_move_along_roads(
+    make_services: ServicesFactory, clock: FakeClock, network: RoadNetwork
+) -> None:
+    services = demo_city(make_services, clock)
+    sim = CitySimulator(services, np.random.default_rng(2), SimConfig(call_rate_scale=1e-9))
+    before = {u.id: u.position for u in services.dispatch.list_units()}
+    run(sim, clock, 30)
+    moved = 0
+    for unit in services.dispatch.list_units():
+        assert unit.position is not None
+        assert network.snap(unit.position.lat, unit.position.lon).offset_m < 5.0
+        old = before[unit.id]
+        assert old is not None
+        moved += haversine_m(GeoPoint(old.lat, old.lon), GeoPoint(unit.position.lat, unit.position.lon)) > 20
+    assert moved >= len(before) // 2
+
+
+def test_dispatched_crew_acknowledges_drives_arrives_and_clears(
+    make_services: ServicesFactory, clock: FakeClock
+) -> None:
+    services = demo_city(make_services, clock)
+    config = SimConfig(call_rate_scale=1e-9, min_on_scene_s=20, max_on_scene_s=20, clear_to_available_s=10)
+    sim = CitySimulator(services, np.random.default_rng(3), config)
+    incident = services.dispatch.create_incident(
+        NewIncident("order.fight", GeoPoint(45.7610, 126.6290), SourceChannel.CALL_110), actor="dispatcher"
+    )
+    unit_id = services.dispatch.recommend(incident.id, limit=1)[0].unit.id
+    services.dispatch.dispatch(incident.id, [unit_id], actor="dispatcher")
+    seen: list[UnitStatus] = []
+    for _ in range(1200):
+        clock.advance(2)
+        sim.step(clock.now)
+        status = services.dispatch.get_unit(unit_id).status
+        if not seen or seen[-1] is not status:
+            seen.append(status)
+        if status is UnitStatus.AVAILABLE:
+            break
+    assert seen == [
+        UnitStatus.DISPATCHED,
+        UnitStatus.EN_ROUTE,
+        UnitStatus.ON_SCENE,
+        UnitStatus.CLEARED,
+        UnitStatus.AVAILABLE,
+    ]
+    stored = services.dispatch.get_incident(incident.id)
+    assert {IncidentStatus.ACKNOWLEDGED, IncidentStatus.ON_SCENE} <= set(stored.stage_times)
+
+
+def test_calls_arrive_and_the_stand_in_dispatcher_sends_units(
+    make_services: ServicesFactory, clock: FakeClock
+) -> None:
+    services = demo_city(make_services, clock)
+    sim = CitySimulator(
+        services, np.random.default_rng(4), SimConfig(call_rate_scale=30, auto_dispatch_after_s=10)
+    )
+    run(sim, clock, 600, tick=5)
+    incidents = services.dispatch.list_incidents()
+    assert len(incidents) >= 5
+    assert any(i.status is not IncidentStatus.PENDING for i in incidents)
+    assert {i.source for i in incidents} <= set(SourceChannel)
+
+
+def test_officer_action_takes_the_unit_over_from_the_simulator(
+    make_services: ServicesFactory, clock: FakeClock
+) -> None:
+    services = demo_city(make_services, clock)
+    sim = CitySimulator(services, np.random.default_rng(5), SimConfig(call_rate_scale=1e-9))
+    incident = services.dispatch.create_incident(
+        NewIncident("order.fight", GeoPoint(45.7610, 126.6290), SourceChannel.CALL_110), actor="dispatcher"
+    )
+    unit = services.dispatch.recommend(incident.id, limit=1)[0].unit
+    services.dispatch.dispatch(incident.id, [unit.id], actor="dispatcher")
+    services.dispatch.set_unit_status(unit.id, UnitStatus.ACKNOWLEDGED, actor=unit.callsign)
+    services.bus.close()  # deliver the event to the simulator's listener
+    assert sim.is_human(unit.id)
+    run(sim, clock, 120)
+    assert services.dispatch.get_unit(unit.id).status is UnitStatus.ACKNOWLEDGED
