@@ -257,6 +257,9 @@ def overdue_assignments(conn: Connection, now: datetime) -> list[Assignment]:
             t.assignments.c.ack_deadline <= now,
         )
     )
+    # Several server processes may sweep at once: each claims the rows it locks, skipping the
+    # others' (PostgreSQL); SQLite's IMMEDIATE transactions already serialise the sweeps.
+    query = query.with_for_update(skip_locked=True)
     return [assignment_from_row(r) for r in conn.execute(query)]
 
 

@@ -95,9 +95,8 @@ def dispatch(
     incident_id: str, body: DispatchRequest, principal: Dispatcher, services: ServicesDep
 ) -> DispatchOut:
     decision = services.dispatch.dispatch(incident_id, body.unit_ids, actor=principal.username)
-    incident = decision.incidents[0] if decision.incidents else services.dispatch.get_incident(incident_id)
     return DispatchOut(
-        incident=_out(services.dispatch.get_incident(incident.id)),
+        incident=_out(services.dispatch.get_incident(incident_id)),
         units=[UnitOut.model_validate(unit_view(u)) for u in decision.units],
         ack_deadline=decision.assignments[0].ack_deadline.isoformat(),
     )

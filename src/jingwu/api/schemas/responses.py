@@ -94,7 +94,7 @@ class RecommendationOut(BaseModel):
 
 
 class DispatchOut(BaseModel):
-    incident: IncidentOut | None
+    incident: IncidentOut
     units: list[UnitOut]
     ack_deadline: str
 
