@@ -23,6 +23,8 @@ serve: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy --strict src/jingwu/domain src/jingwu/dispatch src/jingwu/errors.py
+	$(BIN)/mypy src/jingwu
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from jingwu.settings import Settings
 
@@ -27,7 +28,7 @@ def _progress(stage: str, fraction: float) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    overrides: dict[str, Path] = {}
+    overrides: dict[str, Any] = {}
     if getattr(args, "data_dir", None):
         overrides["data_dir"] = Path(args.data_dir)
     if getattr(args, "osm", None):

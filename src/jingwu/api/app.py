@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -22,7 +22,7 @@ from jingwu.services import Services
 log = logging.getLogger(__name__)
 
 # A background job started with the app and cancelled when it stops (the demo simulator is one).
-BackgroundJob = Callable[[Services], Awaitable[None]]
+BackgroundJob = Callable[[Services], Coroutine[Any, Any, None]]
 
 TIMER_PERIOD_S = 1.0
 
@@ -54,7 +54,7 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
     app = FastAPI(
         title="Jingwu 警务",
         version=__version__,
-        description="Integrated intake, road-ETA dispatch and live situation picture for a city police bureau.",
+        description="Integrated intake, road-ETA dispatch and a live situation picture for a police bureau.",
         lifespan=lifespan,
     )
     app.state.services = services

@@ -21,7 +21,7 @@ from jingwu.domain import rules
 from jingwu.domain.events import DomainEvent, EventType
 from jingwu.domain.geo import GeoPoint, point_in_polygon
 from jingwu.domain.incident_types import get_incident_type
-from jingwu.domain.model import Incident, Position, Reporter, Station, Unit
+from jingwu.domain.model import Assignment, Incident, Position, Reporter, Station, Unit
 from jingwu.domain.rules import Decision
 from jingwu.domain.status import OPEN_INCIDENT_STATUSES, SourceChannel, UnitStatus
 from jingwu.errors import NotFound, OffRoadError, ValidationFailed
@@ -398,7 +398,8 @@ class DispatchService:
             if not overdue:
                 return Decision()
             units = repo.list_units(conn)
-            assignments, events = [], []
+            assignments: list[Assignment] = []
+            events: list[DomainEvent] = []
             for assignment in overdue:
                 escalation = rules.escalate_unacknowledged(assignment, now=now)
                 incident = repo.get_incident(conn, assignment.incident_id)

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import numpy as np
 
+from jingwu.domain.model import Unit
 from jingwu.errors import Conflict
 from jingwu.service.auth import Role
 from jingwu.services import Services
@@ -46,22 +47,23 @@ def seed_demo_city(
         services.dispatch.reload_stations()
     existing_units = services.dispatch.list_units()
     officers = []
-    for username, role, unit in (
+    accounts: list[tuple[str, Role, Unit | None]] = [
         ("admin", Role.ADMIN, None),
         ("dispatcher", Role.DISPATCHER, None),
-        *((u.callsign, Role.OFFICER, u) for u in existing_units),
-    ):
+    ]
+    accounts += [(u.callsign, Role.OFFICER, u) for u in existing_units]
+    for username, role, bound_unit in accounts:
         try:
             services.auth.create_user(
                 username,
                 password,
                 role,
-                station_id=unit.station_id if unit else None,
-                unit_id=unit.id if unit else None,
+                station_id=bound_unit.station_id if bound_unit else None,
+                unit_id=bound_unit.id if bound_unit else None,
             )
         except Conflict:
             services.auth.set_password(username, password)
-        if unit is not None:
+        if bound_unit is not None:
             officers.append(username)
     return DemoLogins(password=password, generated=generated, officer_usernames=tuple(officers))
 

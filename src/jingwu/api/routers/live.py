@@ -82,13 +82,15 @@ async def live_events(
                 if receiver in done:
                     getter.cancel()
                     return
-                message = getter.result()
-                if message is None:
+                next_message = getter.result()
+                if next_message is None:
                     await websocket.close(code=1013, reason="too far behind; resume with ?after=")
                     return
-                if message.id is not None and (message.id in replayed or message.id <= (after or 0)):
+                if next_message.id is not None and (
+                    next_message.id in replayed or next_message.id <= (after or 0)
+                ):
                     continue
-                await websocket.send_json(message.payload)
+                await websocket.send_json(next_message.payload)
         finally:
             receiver.cancel()
     except WebSocketDisconnect:
