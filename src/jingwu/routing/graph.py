@@ -1,0 +1,202 @@
+"""RoadNetwork: the loaded graph with snapping, nearest-by-time search and routes; and its disk cache."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from jingwu.errors import OffRoadError, ValidationFailed
+from jingwu.routing.geo import LocalProjection, haversine_m
+from jingwu.routing.model import Reach, RoadPoint, Route
+from jingwu.routing.osm_import import CompiledGraph, compile_graph
+from jingwu.routing.search import ReverseSearch
+from jingwu.routing.snap import SegmentIndex, Snap
+from jingwu.routing.speeds import ROAD_CLASSES
+
+#: Bump whenever the import rules (classes, speeds, one-way, component filter) or the array layout
+#: change: the cache key includes it, so old caches are simply not found.
+FORMAT_VERSION = 1
+
+Progress = Callable[[str, float], None]
+
+
+def load_network(pbf_path: Path, cache_dir: Path | None = None,
+                 progress: Progress | None = None) -> RoadNetwork:
+    """Load a drivable road network from an OSM PBF.
+
+    With ``cache_dir`` the compiled arrays are kept there as ``<stem>.<sha256[:16]>.v<N>.npz`` and
+    reused while the PBF's content and the format version match; without it nothing is written.
+    ``progress(stage, fraction)`` is called with stages "reading OSM", "building graph" (cold
+    import only) and "indexing", fraction 0..1 within the stage.
+    """
+    pbf_path = Path(pbf_path)
+    cache_file = None
+    graph = None
+    if cache_dir is not None:
+        digest = hashlib.sha256(pbf_path.read_bytes()).hexdigest()
+        cache_file = Path(cache_dir) / f"{pbf_path.stem}.{digest[:16]}.v{FORMAT_VERSION}.npz"
+        graph = _read_cache(cache_file, digest)
+        if graph is None:
+            graph = compile_graph(pbf_path, progress)
+            _write_cache(cache_file, graph, digest)
+    else:
+        graph = compile_graph(pbf_path, progress)
+    return RoadNetwork(graph, progress)
+
+
+def _read_cache(path: Path, digest: str) -> CompiledGraph | None:
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+        if str(arrays.pop("pbf_sha256")) != digest or int(arrays.pop("format_version")) != FORMAT_VERSION:
+            return None
+        return CompiledGraph.from_arrays(arrays)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # a truncated or foreign file: rebuild (and overwrite) rather than fail
+
+
+def _write_cache(path: Path, graph: CompiledGraph, digest: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Write to a temporary file and rename, so a concurrent reader never sees half a file.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        arrays: dict[str, Any] = {
+            **graph.to_arrays(),
+            "pbf_sha256": np.str_(digest),
+            "format_version": np.int64(FORMAT_VERSION),
+        }
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class RoadNetwork:
+    """A drivable road graph (largest strongly connected component of the extract).
+
+    Thread-safe: snapping and road-point sampling are read-only; searches serialise on a lock
+    because they rewrite the virtual target node (see ``search.py``).
+    """
+
+    def __init__(self, graph: CompiledGraph, progress: Progress | None = None) -> None:
+        report = progress or (lambda _stage, _fraction: None)
+        report("indexing", 0.0)
+        self._g = graph
+        self.bbox: tuple[float, float, float, float] = (
+            float(graph.pts_lon.min()), float(graph.pts_lat.min()),
+            float(graph.pts_lon.max()), float(graph.pts_lat.max()),
+        )
+        self.node_count = graph.node_count
+        self.edge_count = graph.edge_count
+        self._projection = LocalProjection((self.bbox[0] + self.bbox[2]) / 2,
+                                           (self.bbox[1] + self.bbox[3]) / 2)
+        self._index = SegmentIndex(graph, self._projection)
+        report("indexing", 0.5)
+        self._search = ReverseSearch(graph)
+        self._point_piece = np.repeat(np.arange(graph.piece_u.shape[0]), np.diff(graph.piece_ptr))
+        self._names: list[str] = graph.names.tolist()
+        report("indexing", 1.0)
+
+    # ------------------------------------------------------------------ points
+
+    def snap(self, lat: float, lon: float, max_distance_m: float = 250.0) -> RoadPoint:
+        """The nearest point on any drivable road; OffRoadError beyond ``max_distance_m``."""
+        valid = math.isfinite(lat) and math.isfinite(lon) and -90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0
+        if not valid:
+            raise ValidationFailed(f"not a coordinate: ({lat}, {lon})", code="bad_coordinate",
+                                   lat=lat, lon=lon)
+        hit = self._index.nearest(lon, lat, exact_within_m=max_distance_m)
+        if hit.distance_m > max_distance_m:
+            # Far from the city the local projection overstates distance; report the true one.
+            snapped_lon, snapped_lat = self._projection.point_to_lonlat(hit.x, hit.y)
+            true_m = haversine_m(lat, lon, snapped_lat, snapped_lon)
+            raise OffRoadError(lat, lon, max(true_m, max_distance_m + 1e-6), max_distance_m)
+        return self._road_point(hit)
+
+    def random_road_point(self, rng: np.random.Generator) -> RoadPoint:
+        """A point drawn uniformly over the length of drivable road (for the simulator)."""
+        segment, t = self._index.sample_uniform(float(rng.random()))
+        x0, y0 = self._index.pts_x[segment], self._index.pts_y[segment]
+        x1, y1 = self._index.pts_x[segment + 1], self._index.pts_y[segment + 1]
+        x, y = float(x0 + (x1 - x0) * t), float(y0 + (y1 - y0) * t)
+        return self._road_point(Snap(segment, t, 0.0, x, y))
+
+    def _road_point(self, hit: Snap) -> RoadPoint:
+        g = self._g
+        piece = int(self._point_piece[hit.segment])
+        length = float(g.pts_cum[int(g.piece_ptr[piece + 1]) - 1])
+        along = float(g.pts_cum[hit.segment] + (g.pts_cum[hit.segment + 1] - g.pts_cum[hit.segment]) * hit.t)
+        frac = min(max(along / length, 0.0), 1.0) if length > 0 else 0.0
+        # Name the forward edge when the piece has one; on a two-way street the search also knows
+        # the twin (fraction 1 - f), so the point can be left or reached in both directions.
+        edge = int(g.piece_fwd[piece])
+        if edge < 0:
+            edge, frac = int(g.piece_bwd[piece]), 1.0 - frac
+        lon, lat = self._projection.point_to_lonlat(hit.x, hit.y)
+        name_id = int(g.piece_name[piece])
+        return RoadPoint(
+            lat=lat,
+            lon=lon,
+            edge=edge,
+            fraction=frac,
+            offset_m=hit.distance_m,
+            road_name=self._names[name_id] if name_id >= 0 else None,
+        )
+
+    # ------------------------------------------------------------------ search
+
+    def nearest_by_time(self, target: RoadPoint, sources: Sequence[RoadPoint], k: int,
+                        with_routes: bool = True) -> list[Reach]:
+        """The k sources with the shortest road travel time *to* ``target``, best first (exact).
+
+        Ties are broken by the lower source index. Sources that cannot reach the target are left
+        out (none can, inside one strongly connected component). Pass the same roster object
+        between queries where possible: its per-source arrays are cached (see ``search.py``).
+        """
+        return self._search.nearest(target, sources, k, with_routes, bounded=True)
+
+    def baseline_nearest_by_time(self, target: RoadPoint, sources: Sequence[RoadPoint], k: int,
+                                 with_routes: bool = True) -> list[Reach]:
+        """Same answer as :meth:`nearest_by_time` from one unbounded one-to-all Dijkstra per query:
+        the reference for tests and benchmarks."""
+        return self._search.nearest(target, sources, k, with_routes, bounded=False)
+
+    def route(self, source: RoadPoint, target: RoadPoint) -> Route | None:
+        """Fastest route from ``source`` to ``target``; None when there is none."""
+        found = self._search.nearest(target, (source,), 1, with_routes=True, bounded=True)
+        return found[0].route if found else None
+
+    # ------------------------------------------------------------------ drawing
+
+    def road_geojson(self) -> dict[str, Any]:
+        """Every road piece as a LineString with its class and name, coordinates rounded to ~1 m
+        (6 decimals) — for drawing a base map, not for routing."""
+        g = self._g
+        lon = np.round(g.pts_lon, 6).tolist()
+        lat = np.round(g.pts_lat, 6).tolist()
+        ptr = g.piece_ptr.tolist()
+        features = []
+        classes, names = g.piece_class.tolist(), g.piece_name.tolist()
+        for piece, (klass, name_id) in enumerate(zip(classes, names, strict=True)):
+            a, b = ptr[piece], ptr[piece + 1]
+            line = [[x, y] for x, y in zip(lon[a:b], lat[a:b], strict=True)]
+            features.append({
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": line},
+                "properties": {
+                    "class": ROAD_CLASSES[klass],
+                    "name": self._names[name_id] if name_id >= 0 else None,
+                },
+            })
+        return {"type": "FeatureCollection", "features": features}
