@@ -54,7 +54,8 @@ def _percentiles(ns: list[int]) -> tuple[float, float, float]:
 
 
 def run(osm: Path, units: int, queries: int = 200, k: int = 5, seed: int = 1,
-        cache_dir: Path | None = None, network: RoadNetwork | None = None) -> dict[str, Any]:
+        cache_dir: Path | None = None, network: RoadNetwork | None = None,
+        with_routes: bool = True) -> dict[str, Any]:
     """Benchmark one roster size; ``network`` reuses an already loaded graph (``load_s`` is then 0)."""
     started = time.perf_counter()
     net = network if network is not None else load_network(Path(osm), cache_dir)
@@ -64,8 +65,8 @@ def run(osm: Path, units: int, queries: int = 200, k: int = 5, seed: int = 1,
     roster = [net.random_road_point(rng) for _ in range(units)]
     incidents = [net.random_road_point(rng) for _ in range(queries)]
     for target in incidents[:_WARMUP_QUERIES]:
-        net.nearest_by_time(target, roster, k)
-        net.baseline_nearest_by_time(target, roster, k)
+        net.nearest_by_time(target, roster, k, with_routes=with_routes)
+        net.baseline_nearest_by_time(target, roster, k, with_routes=with_routes)
 
     fast_ns: list[int] = []
     base_ns: list[int] = []
@@ -76,17 +77,17 @@ def run(osm: Path, units: int, queries: int = 200, k: int = 5, seed: int = 1,
         # Alternate which method runs first, so neither always finds the caches warmed by the other.
         if q % 2 == 0:
             t0 = clock()
-            fast = net.nearest_by_time(target, roster, k, with_routes=True)
+            fast = net.nearest_by_time(target, roster, k, with_routes=with_routes)
             t1 = clock()
-            base = net.baseline_nearest_by_time(target, roster, k, with_routes=True)
+            base = net.baseline_nearest_by_time(target, roster, k, with_routes=with_routes)
             t2 = clock()
             fast_ns.append(t1 - t0)
             base_ns.append(t2 - t1)
         else:
             t0 = clock()
-            base = net.baseline_nearest_by_time(target, roster, k, with_routes=True)
+            base = net.baseline_nearest_by_time(target, roster, k, with_routes=with_routes)
             t1 = clock()
-            fast = net.nearest_by_time(target, roster, k, with_routes=True)
+            fast = net.nearest_by_time(target, roster, k, with_routes=with_routes)
             t2 = clock()
             base_ns.append(t1 - t0)
             fast_ns.append(t2 - t1)
@@ -100,7 +101,7 @@ def run(osm: Path, units: int, queries: int = 200, k: int = 5, seed: int = 1,
         "queries": queries,
         "k": k,
         "seed": seed,
-        "with_routes": True,
+        "with_routes": with_routes,
         "p50_ms": round(p50, 4),
         "p99_ms": round(p99, 4),
         "mean_ms": round(mean, 4),

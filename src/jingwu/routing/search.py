@@ -22,6 +22,7 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate, chain, pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -127,11 +128,21 @@ class ReverseSearch:
         np.minimum(time, edge_time, out=time)
         time[offsets[1:] - 1] = g.edge_time
         self._offset: list[int] = offsets.tolist()
+        # Every point also sits on one increasing axis (edge base + metres into the edge, edges 1 m
+        # apart), so the interpolated end points of all routes are a single np.interp call.
+        edge_base = np.concatenate(([0.0], np.cumsum(g.edge_len + 1.0)[:-1]))
+        self._edge_base: list[float] = edge_base.tolist()
+        self._pos = along + np.repeat(edge_base, count)
+        self._pos_lonlat = g.pts_lon[point] + 1j * g.pts_lat[point]
         self._along: list[float] = along.tolist()  # for bisect within one edge
         self._pts_lon = g.pts_lon[point]
         self._pts_lat = g.pts_lat[point]
         self._pts_time = time
         self._rate: list[float] = rate.tolist()
+        # An edge's points after its first (its start node is the previous edge's end): a range
+        # per edge, so a route's whole edges are gathered without a Python-level loop.
+        self._tail: list[range] = [range(a + 1, b) for a, b in pairwise(self._offset)]
+        self._tail_len: list[int] = (np.diff(offsets) - 1).tolist()
 
     # ------------------------------------------------------------------ sources
 
@@ -186,7 +197,9 @@ class ReverseSearch:
     # ------------------------------------------------------------------ queries
 
     def nearest(self, target: RoadPoint, points: Sequence[RoadPoint], k: int, with_routes: bool,
-                bounded: bool) -> list[Reach]:
+                bounded: bool, first_limit: float | None = None) -> list[Reach]:
+        """Exact top-k; ``bounded=False`` is the one-full-search baseline. ``first_limit``
+        overrides the density-based first guess (any value keeps the answer exact)."""
         if k < 1:
             raise ValidationFailed("k must be at least 1", code="bad_k", k=k)
         if not 0 <= target.edge < self.g.edge_count or not 0.0 <= target.fraction <= 1.0:
@@ -198,7 +211,12 @@ class ReverseSearch:
             return []
         want = min(k, n)
         direct = self._same_street(target, src)
-        limit = self._initial_limit(n, want) if bounded else math.inf
+        if not bounded:
+            limit = math.inf
+        elif first_limit is not None:
+            limit = max(first_limit, _MIN_LIMIT_S)
+        else:
+            limit = self._initial_limit(n, want)
         while True:
             dist, pred = self._search(target, limit)
             eta2 = src.time2 + dist.take(src.node2)
@@ -312,57 +330,65 @@ class ReverseSearch:
         n = src.n
         virtual = self.virtual
         width = virtual + 1
-        pair = self._pair
+        pair_edge = self._pair.__getitem__
         edge_len = self._edge_len
         edge_time = self._edge_time
         offset = self._offset
         along = self._along
         pred_item = pred.item
         eta2_item = eta2.item
-        # Point runs of all routes: polyline point i is at time shift[i] + _time[idx[i]] of its route.
+        # Runs of polyline points for all routes: run j is points idx[...] (run_count[j] of them),
+        # each at time run_shift[j] + _pts_time[point] on its route's clock.
         idx: list[int] = []
-        shift: list[float] = []
-        # Per route: (index, eta, distance, start point, end point, first run item, run end).
-        plans: list[tuple[int, float, float, tuple[float, float], tuple[float, float], int, int]] = []
+        run_shift: list[float] = []
+        run_count: list[int] = []
+        # Per route: (index, eta, distance, its first and end item in idx); and on the global axis,
+        # where it starts and ends.
+        plans: list[tuple[int, float, float, int, int]] = []
+        ends: list[float] = []
+        base = self._edge_base
         for i in best:
             t_eta = eta.item(i)
             straight = direct.get(i)
             if straight is not None and straight[2] <= t_eta:
                 e, s_frac, _ = straight
-                end = target.fraction if e == te else 1.0 - target.fraction
-                d0, d1 = s_frac * edge_len[e], end * edge_len[e]
-                if with_routes:
-                    first = len(idx)
-                    lo = bisect_right(along, d0, offset[e], offset[e + 1])
-                    hi = bisect_left(along, d1, offset[e], offset[e + 1])
-                    idx.extend(range(lo, hi))
-                    shift.extend([-min(d0 * self._rate[e], edge_time[e])] * max(hi - lo, 0))
-                    plans.append((i, t_eta, d1 - d0, self._point(e, d0), self._point(e, d1), first, len(idx)))
-                else:
-                    plans.append((i, t_eta, d1 - d0, (0.0, 0.0), (0.0, 0.0), 0, 0))
+                to_frac = target.fraction if e == te else 1.0 - target.fraction
+                d0, d1 = s_frac * edge_len[e], to_frac * edge_len[e]
+                if not with_routes:
+                    plans.append((i, t_eta, d1 - d0, 0, 0))
+                    continue
+                first = len(idx)
+                lo = bisect_right(along, d0, offset[e], offset[e + 1])
+                hi = max(bisect_left(along, d1, offset[e], offset[e + 1]), lo)
+                idx.extend(range(lo, hi))
+                run_shift.append(-min(d0 * self._rate[e], edge_time[e]))
+                run_count.append(hi - lo)
+                ends.extend((base[e] + d0, base[e] + d1))
+                plans.append((i, t_eta, d1 - d0, first, len(idx)))
                 continue
             if eta2_item(i) <= eta2_item(n + i):
                 first_edge, first_frac = src.edge[i], src.frac[i]
             else:
                 first_edge, first_frac = src.twin[i], 1.0 - src.frac[i]
             node = self._edge_v[first_edge]
-            mids: list[int] = []
-            nxt = pred_item(node)
-            while nxt != virtual:
-                if nxt < 0:  # impossible in a strongly connected graph; fail loudly if it happens
+            path = [node]
+            step = path.append
+            node = pred_item(node)
+            while node != virtual:
+                if node < 0:  # impossible in a strongly connected graph; fail loudly if it happens
                     raise RuntimeError("broken predecessor chain")
-                mids.append(pair[node * width + nxt])
-                node = nxt
-                nxt = pred_item(node)
-            if node == target_start:
+                step(node)
+                node = pred_item(node)
+            mids = list(map(pair_edge, [a * width + b for a, b in pairwise(path)]))
+            if path[-1] == target_start:
                 last_edge, last_frac = te, target.fraction
             else:
                 last_edge, last_frac = tw, 1.0 - target.fraction
             d0 = first_frac * edge_len[first_edge]
             d1 = last_frac * edge_len[last_edge]
-            distance = edge_len[first_edge] - d0 + sum([edge_len[e] for e in mids]) + d1
+            distance = edge_len[first_edge] - d0 + sum(map(edge_len.__getitem__, mids)) + d1
             if not with_routes:
-                plans.append((i, t_eta, distance, (0.0, 0.0), (0.0, 0.0), 0, 0))
+                plans.append((i, t_eta, distance, 0, 0))
                 continue
             first = len(idx)
             # From the source's point to the end of its edge: time along it minus the part behind.
@@ -371,59 +397,50 @@ class ReverseSearch:
             lo = bisect_right(along, d0, offset[first_edge], hi)
             t = -min(d0 * self._rate[first_edge], edge_time[first_edge])
             idx.extend(range(lo, hi))
-            shift.extend([t] * (hi - lo))
+            run_shift.append(t)
+            run_count.append(hi - lo)
             t += edge_time[first_edge]
-            # Whole edges: their points after the first (the previous edge's end).
-            for e in mids:
-                lo, hi = offset[e] + 1, offset[e + 1]
-                idx.extend(range(lo, hi))
-                shift.extend([t] * (hi - lo))
-                t += edge_time[e]
+            # Whole edges: their points after the first (the previous edge's end). Shifts are the
+            # running sum of edge times, the same additions that end each edge at the next shift.
+            idx.extend(chain.from_iterable(map(self._tail.__getitem__, mids)))
+            run_count.extend(map(self._tail_len.__getitem__, mids))
+            shifts = list(accumulate(map(edge_time.__getitem__, mids), initial=t))
+            t = shifts.pop()
+            run_shift.extend(shifts)
             # From the start of the target's edge up to (not including) the target point.
             lo = offset[last_edge] + 1
-            hi = bisect_left(along, d1, lo, offset[last_edge + 1])
+            hi = max(bisect_left(along, d1, lo, offset[last_edge + 1]), lo)
             idx.extend(range(lo, hi))
-            shift.extend([t] * max(hi - lo, 0))
-            plans.append((i, t_eta, distance, self._point(first_edge, d0), self._point(last_edge, d1),
-                          first, len(idx)))
+            run_shift.append(t)
+            run_count.append(hi - lo)
+            ends.extend((base[first_edge] + d0, base[last_edge] + d1))
+            plans.append((i, t_eta, distance, first, len(idx)))
         if not with_routes:
-            return [Reach(i, t_eta, distance, None) for i, t_eta, distance, *_ in plans]
+            return [Reach(i, t_eta, distance, None) for i, t_eta, distance, _, _ in plans]
 
         at = np.array(idx, dtype=np.int64)
         lon = self._pts_lon.take(at).tolist()
         lat = self._pts_lat.take(at).tolist()
-        times = (self._pts_time.take(at) + np.array(shift)).tolist()
+        times = (self._pts_time.take(at) + np.repeat(run_shift, run_count)).tolist()
+        end_points = np.interp(ends, self._pos, self._pos_lonlat)
+        end_lon, end_lat = end_points.real.tolist(), end_points.imag.tolist()
         out = []
-        for i, t_eta, distance, first_point, last_point, a, b in plans:
+        for r, (i, t_eta, distance, a, b) in enumerate(plans):
+            first_point = (end_lon[2 * r], end_lat[2 * r])
+            last_point = (end_lon[2 * r + 1], end_lat[2 * r + 1])
             coords = (first_point, *zip(lon[a:b], lat[a:b], strict=True), last_point)
-            out.append(Reach(i, t_eta, distance, _route(t_eta, distance, coords, [0.0, *times[a:b], t_eta])))
+            out.append(Reach(i, t_eta, distance, _route(t_eta, distance, coords, (0.0, *times[a:b], t_eta))))
         return out
 
-    def _point(self, edge: int, d: float) -> tuple[float, float]:
-        """The point ``d`` metres along a directed edge."""
-        a, b = self._offset[edge], self._offset[edge + 1]
-        along = self._along
-        i = bisect_right(along, d, a, b)
-        if i <= a:
-            return self._xy(a)
-        if i >= b:
-            return self._xy(b - 1)
-        (x0, y0), (x1, y1) = self._xy(i - 1), self._xy(i)
-        span = along[i] - along[i - 1]
-        w = (d - along[i - 1]) / span if span > 0 else 0.0
-        return x0 + (x1 - x0) * w, y0 + (y1 - y0) * w
 
-    def _xy(self, i: int) -> tuple[float, float]:
-        return self._pts_lon.item(i), self._pts_lat.item(i)
-
-
-def _route(eta: float, distance: float, coords: tuple[tuple[float, float], ...], times: list[float]) -> Route:
+def _route(eta: float, distance: float, coords: tuple[tuple[float, float], ...],
+           times: tuple[float, ...]) -> Route:
     """The final point is reached exactly at eta (the search's sum, not the legs re-summed); the
     re-summing can leave earlier points a hair past it. (Times never step back otherwise: each
     run's shift is the previous run's end time, computed by the same float operations.)"""
     if times[-2] > eta:
-        times = [min(x, eta) for x in times]
-    return Route(eta, distance, coords, tuple(times))
+        times = tuple([min(x, eta) for x in times])
+    return Route(eta, distance, coords, times)
 
 
 def _top_k(eta: FloatArray, found: IntArray, want: int) -> list[int]:
