@@ -269,3 +269,22 @@ def test_position_report_for_unknown_unit_is_refused(make_services: ServicesFact
     services = make_services()
     with pytest.raises(NotFound):
         services.dispatch.report_positions([("ghost", Position(45.75, 126.63, FakeClock().now))])
+
+
+# Across the Songhua: the north-bank unit is nearer as the crow flies, the south-bank one by road.
+RIVER_INCIDENT = (45.77744, 126.62002)  # 友谊路, south bank by Stalin Park
+NORTH_BANK_UNIT = (45.80023, 126.61084)  # 船厂路, Songbei side
+SOUTH_BANK_UNIT = (45.75002, 126.59996)  # 建河二道街, south bank
+
+
+def test_unit_across_the_river_ranks_below_unit_nearer_by_road(make_services: ServicesFactory) -> None:
+    services = make_services(
+        [make_unit("north", *NORTH_BANK_UNIT, station="north"), make_unit("south", *SOUTH_BANK_UNIT)]
+    )
+    incident = services.dispatch.create_incident(robbery_at(*RIVER_INCIDENT), actor="d")
+    recs = services.dispatch.recommend(incident.id, limit=2)
+    assert [r.unit.id for r in recs] == ["south", "north"]
+    south, north = recs
+    assert north.straight_line_m < south.straight_line_m  # the map would pick the wrong unit
+    assert north.distance_m > 4 * north.straight_line_m  # it has to drive round by a bridge
+    assert south.eta_s < north.eta_s / 2
