@@ -134,3 +134,4 @@ def test_nearest_by_time_roster_mutated_in_place_not_served_stale(network: RoadN
     after = network.nearest_by_time(target, roster, 1)
     assert _summary(after) == _summary(network.baseline_nearest_by_time(target, list(roster), 1))
     assert _summary(after) == _summary(network.nearest_by_time(target, tuple(roster), 1))
+

@@ -45,6 +45,7 @@ _MIN_LIMIT_S = 30.0
 #: more nodes, below 1 too many queries need a second search.
 _COVER_FACTOR = 1.5
 _SOURCE_CACHE_SLOTS = 4
+_LARGEST = float(np.finfo(np.float64).max)
 #: Found sets up to this size are ranked with a plain sort; larger ones partition first.
 _SMALL_SORT = 64
 
@@ -224,7 +225,8 @@ class ReverseSearch:
             for i, (_, _, time) in direct.items():
                 if time < eta[i]:
                     eta[i] = time
-            found = np.flatnonzero(eta <= limit)
+            # (An unbounded search leaves unreachable sources at inf: never "found".)
+            found = np.flatnonzero(eta <= (limit if limit < math.inf else _LARGEST))
             if found.shape[0] >= want or math.isinf(limit):
                 break
             limit *= 2.0
