@@ -135,3 +135,27 @@ def test_nearest_by_time_roster_mutated_in_place_not_served_stale(network: RoadN
     assert _summary(after) == _summary(network.baseline_nearest_by_time(target, list(roster), 1))
     assert _summary(after) == _summary(network.nearest_by_time(target, tuple(roster), 1))
 
+
+def test_nearest_by_time_allowed_mask_matches_search_over_the_allowed_subset(network: RoadNetwork) -> None:
+    rng = np.random.default_rng(77)
+    roster = tuple(network.random_road_point(rng) for _ in range(300))
+    allowed = rng.random(300) < 0.3
+    subset = [p for p, keep in zip(roster, allowed, strict=True) if keep]
+    back = np.flatnonzero(allowed)
+    for _ in range(20):
+        target = network.random_road_point(rng)
+        masked = network.nearest_by_time(target, roster, 5, with_routes=False, allowed=allowed)
+        plain = network.nearest_by_time(target, subset, 5, with_routes=False)
+        assert [r.index for r in masked] == [int(back[r.index]) for r in plain]
+        assert [r.eta_s for r in masked] == pytest.approx([r.eta_s for r in plain])
+        base = network.baseline_nearest_by_time(target, roster, 5, with_routes=False, allowed=allowed)
+        assert [r.index for r in base] == [r.index for r in masked]
+
+
+def test_nearest_by_time_nothing_allowed_returns_nothing(network: RoadNetwork) -> None:
+    rng = np.random.default_rng(78)
+    roster = tuple(network.random_road_point(rng) for _ in range(10))
+    target = network.random_road_point(rng)
+    assert network.nearest_by_time(target, roster, 3, allowed=np.zeros(10, dtype=bool)) == []
+    with pytest.raises(ValidationFailed):
+        network.nearest_by_time(target, roster, 3, allowed=np.ones(9, dtype=bool))

@@ -16,8 +16,17 @@ from jingwu.routing.speeds import (
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("50", 50.0), ("50 km/h", 50.0), ("30 mph", 30 * 1.609344), ("60;40", 60.0), (None, None),
-     ("none", None), ("signals", None), ("CN:urban", None), ("0", None)],
+    [
+        ("50", 50.0),
+        ("50 km/h", 50.0),
+        ("30 mph", 30 * 1.609344),
+        ("60;40", 60.0),
+        (None, None),
+        ("none", None),
+        ("signals", None),
+        ("CN:urban", None),
+        ("0", None),
+    ],
 )
 def test_parse_maxspeed_common_forms_parsed_or_none(value: str | None, expected: float | None) -> None:
     result = parse_maxspeed(value)
@@ -39,8 +48,15 @@ def test_speed_kmh_posted_limit_honoured_but_capped_for_the_city() -> None:
 
 @pytest.mark.parametrize(
     ("tags", "expected"),
-    [({"oneway": "yes"}, 1), ({"oneway": "1"}, 1), ({"oneway": "true"}, 1), ({"oneway": "-1"}, -1),
-     ({"junction": "roundabout"}, 1), ({}, 0), ({"oneway": "no"}, 0)],
+    [
+        ({"oneway": "yes"}, 1),
+        ({"oneway": "1"}, 1),
+        ({"oneway": "true"}, 1),
+        ({"oneway": "-1"}, -1),
+        ({"junction": "roundabout"}, 1),
+        ({}, 0),
+        ({"oneway": "no"}, 0),
+    ],
 )
 def test_oneway_direction_tags_give_direction(tags: dict[str, str], expected: int) -> None:
     assert oneway_direction(tags, "residential") == expected

@@ -25,22 +25,28 @@ log = logging.getLogger(__name__)
 BackgroundJob = Callable[[Services], Coroutine[Any, Any, None]]
 
 TIMER_PERIOD_S = 1.0
+BOARD_REFRESH_EVERY = 30  # timer ticks between reloads of the live unit board from the store
 
 
-async def _ack_timer_loop(services: Services) -> None:
-    """Every second, escalate dispatches not acknowledged in time (deadlines live in the store)."""
+async def _timer_loop(services: Services) -> None:
+    """Every second, escalate dispatches not acknowledged in time (deadlines live in the store);
+    every half minute, reload the live unit board so that it heals from anything it missed."""
+    tick = 0
     while True:
         try:
             await run_in_threadpool(services.dispatch.escalate_overdue)
+            tick += 1
+            if tick % BOARD_REFRESH_EVERY == 0:
+                await run_in_threadpool(services.dispatch.refresh_board)
         except Exception:  # the timer must outlive a transient database error
-            log.exception("acknowledgment timer sweep failed")
+            log.exception("timer sweep failed")
         await asyncio.sleep(TIMER_PERIOD_S)
 
 
 def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(_ack_timer_loop(services))]
+        tasks = [asyncio.create_task(_timer_loop(services))]
         tasks += [asyncio.create_task(job(services)) for job in background]
         try:
             yield

@@ -1,6 +1,16 @@
-"""Which units may be recommended for an incident — before any road is looked at."""
+"""Which units may be recommended for an incident — before any road is looked at.
+
+``is_eligible`` states the rule for one unit; ``eligible_mask`` applies the same rule to a whole
+roster at once (numpy), which is what keeps a 2,000-unit recommendation in the sub-millisecond
+range. A test holds the two to the same answers.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from numpy.typing import NDArray
 
 from jingwu.domain.incident_types import IncidentType
 from jingwu.domain.model import Incident, Unit
@@ -9,6 +19,13 @@ from jingwu.domain.status import PRIMARY_OF, PrimaryUnitStatus
 # A conditionally available unit (clearing from a call, on administrative work) is pulled only
 # for urgent work: priority 1 and 2. Lower priorities wait for a unit that is truly free.
 CONDITIONAL_UNITS_UP_TO_PRIORITY = 2
+
+# Codes of the primary statuses in a roster's ``primary`` array.
+PRIMARY_CODE: dict[PrimaryUnitStatus, int] = {
+    PrimaryUnitStatus.AVAILABLE: 0,
+    PrimaryUnitStatus.CONDITIONALLY_AVAILABLE: 1,
+    PrimaryUnitStatus.NOT_AVAILABLE: 2,
+}
 
 
 def is_eligible(unit: Unit, incident: Incident, incident_type: IncidentType) -> bool:
@@ -27,4 +44,33 @@ def is_eligible(unit: Unit, incident: Incident, incident_type: IncidentType) -> 
     return incident_type.required_capabilities <= unit.capabilities
 
 
-__all__ = ["CONDITIONAL_UNITS_UP_TO_PRIORITY", "is_eligible"]
+def eligible_mask(
+    *,
+    primary: NDArray[np.int8],
+    kind: NDArray[np.int8],
+    capabilities: NDArray[np.int64],
+    kind_codes: Mapping[str, int],
+    capability_bits: Mapping[str, int],
+    incident: Incident,
+    incident_type: IncidentType,
+) -> NDArray[np.bool_]:
+    """``is_eligible`` for every unit of a roster whose statuses, kinds and capabilities are coded
+    as arrays (``kind_codes`` / ``capability_bits`` say how). Units on this incident are already
+    not available, and the roster holds only units with a position."""
+    allowed_primary = PRIMARY_CODE[PrimaryUnitStatus.AVAILABLE]
+    if incident.priority <= CONDITIONAL_UNITS_UP_TO_PRIORITY:
+        allowed_primary = PRIMARY_CODE[PrimaryUnitStatus.CONDITIONALLY_AVAILABLE]
+    mask: NDArray[np.bool_] = primary <= allowed_primary
+    allowed_kinds = [kind_codes[k] for k in incident_type.allowed_unit_kinds if k in kind_codes]
+    mask &= np.isin(kind, allowed_kinds)
+    required = 0
+    for capability in incident_type.required_capabilities:
+        if capability not in capability_bits:
+            return np.zeros_like(mask)  # nobody on the roster has it
+        required |= capability_bits[capability]
+    if required:
+        mask &= (capabilities & required) == required
+    return mask
+
+
+__all__ = ["CONDITIONAL_UNITS_UP_TO_PRIORITY", "PRIMARY_CODE", "eligible_mask", "is_eligible"]

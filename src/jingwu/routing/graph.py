@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from jingwu.errors import OffRoadError, ValidationFailed
 from jingwu.routing.geo import LocalProjection, haversine_m
@@ -32,8 +33,9 @@ FORMAT_VERSION = 1
 Progress = Callable[[str, float], None]
 
 
-def load_network(pbf_path: Path, cache_dir: Path | None = None,
-                 progress: Progress | None = None) -> RoadNetwork:
+def load_network(
+    pbf_path: Path, cache_dir: Path | None = None, progress: Progress | None = None
+) -> RoadNetwork:
     """Load a drivable road network from an OSM PBF.
 
     With ``cache_dir`` the compiled arrays are kept there as ``<stem>.<sha256[:16]>.v<N>.npz`` and
@@ -99,13 +101,16 @@ class RoadNetwork:
         report("indexing", 0.0)
         self._g = graph
         self.bbox: tuple[float, float, float, float] = (
-            float(graph.pts_lon.min()), float(graph.pts_lat.min()),
-            float(graph.pts_lon.max()), float(graph.pts_lat.max()),
+            float(graph.pts_lon.min()),
+            float(graph.pts_lat.min()),
+            float(graph.pts_lon.max()),
+            float(graph.pts_lat.max()),
         )
         self.node_count = graph.node_count
         self.edge_count = graph.edge_count
-        self._projection = LocalProjection((self.bbox[0] + self.bbox[2]) / 2,
-                                           (self.bbox[1] + self.bbox[3]) / 2)
+        self._projection = LocalProjection(
+            (self.bbox[0] + self.bbox[2]) / 2, (self.bbox[1] + self.bbox[3]) / 2
+        )
         self._index = SegmentIndex(graph, self._projection)
         report("indexing", 0.5)
         self._search = ReverseSearch(graph)
@@ -119,8 +124,9 @@ class RoadNetwork:
         """The nearest point on any drivable road; OffRoadError beyond ``max_distance_m``."""
         valid = math.isfinite(lat) and math.isfinite(lon) and -90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0
         if not valid:
-            raise ValidationFailed(f"not a coordinate: ({lat}, {lon})", code="bad_coordinate",
-                                   lat=lat, lon=lon)
+            raise ValidationFailed(
+                f"not a coordinate: ({lat}, {lon})", code="bad_coordinate", lat=lat, lon=lon
+            )
         hit = self._index.nearest(lon, lat, exact_within_m=max_distance_m)
         if hit.distance_m > max_distance_m:
             # Far from the city the local projection overstates distance; report the true one.
@@ -161,27 +167,46 @@ class RoadNetwork:
 
     # ------------------------------------------------------------------ search
 
-    def nearest_by_time(self, target: RoadPoint, sources: Sequence[RoadPoint], k: int,
-                        with_routes: bool = True) -> list[Reach]:
+    def nearest_by_time(
+        self,
+        target: RoadPoint,
+        sources: Sequence[RoadPoint],
+        k: int,
+        with_routes: bool = True,
+        allowed: NDArray[np.bool_] | None = None,
+    ) -> list[Reach]:
         """The k sources with the shortest road travel time *to* ``target``, best first (exact).
 
         Ties are broken by the lower source index. Sources that cannot reach the target are left
         out (none can, inside one strongly connected component). Pass the same roster object
-        between queries where possible: its per-source arrays are cached (see ``search.py``).
+        between queries where possible: its per-source arrays are cached (see ``search.py``), and
+        filter it per query with ``allowed`` (one flag per source) rather than building a new one.
         """
-        return self._search.nearest(target, sources, k, with_routes, bounded=True)
+        return self._search.nearest(target, sources, k, with_routes, bounded=True, allowed=allowed)
 
-    def baseline_nearest_by_time(self, target: RoadPoint, sources: Sequence[RoadPoint], k: int,
-                                 with_routes: bool = True) -> list[Reach]:
+    def baseline_nearest_by_time(
+        self,
+        target: RoadPoint,
+        sources: Sequence[RoadPoint],
+        k: int,
+        with_routes: bool = True,
+        allowed: NDArray[np.bool_] | None = None,
+    ) -> list[Reach]:
         """Same answer as :meth:`nearest_by_time` from one unbounded one-to-all Dijkstra per query:
         the reference for tests and benchmarks."""
-        return self._search.nearest(target, sources, k, with_routes, bounded=False)
+        return self._search.nearest(target, sources, k, with_routes, bounded=False, allowed=allowed)
 
     def route(self, source: RoadPoint, target: RoadPoint) -> Route | None:
         """Fastest route from ``source`` to ``target``; None when there is none."""
         crow_m = haversine_m(source.lat, source.lon, target.lat, target.lon)
-        found = self._search.nearest(target, (source,), 1, with_routes=True, bounded=True,
-                                     first_limit=crow_m * ROUTE_SECONDS_PER_CROW_METRE)
+        found = self._search.nearest(
+            target,
+            (source,),
+            1,
+            with_routes=True,
+            bounded=True,
+            first_limit=crow_m * ROUTE_SECONDS_PER_CROW_METRE,
+        )
         return found[0].route if found else None
 
     # ------------------------------------------------------------------ drawing
@@ -198,12 +223,14 @@ class RoadNetwork:
         for piece, (klass, name_id) in enumerate(zip(classes, names, strict=True)):
             a, b = ptr[piece], ptr[piece + 1]
             line = [[x, y] for x, y in zip(lon[a:b], lat[a:b], strict=True)]
-            features.append({
-                "type": "Feature",
-                "geometry": {"type": "LineString", "coordinates": line},
-                "properties": {
-                    "class": ROAD_CLASSES[klass],
-                    "name": self._names[name_id] if name_id >= 0 else None,
-                },
-            })
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "LineString", "coordinates": line},
+                    "properties": {
+                        "class": ROAD_CLASSES[klass],
+                        "name": self._names[name_id] if name_id >= 0 else None,
+                    },
+                }
+            )
         return {"type": "FeatureCollection", "features": features}

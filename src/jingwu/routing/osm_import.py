@@ -127,8 +127,9 @@ def read_ways(pbf_path: Path) -> tuple[_Ways, list[str]]:
     return ways, list(names)
 
 
-def _add_run(ways: _Ways, run: list[tuple[int, float, float]], klass: int, name: int, speed: float,
-             oneway: int) -> None:
+def _add_run(
+    ways: _Ways, run: list[tuple[int, float, float]], klass: int, name: int, speed: float, oneway: int
+) -> None:
     if len(run) < 2:
         return
     arr = np.array(run, dtype=np.float64)
@@ -357,8 +358,11 @@ def _with_eta_bound(graph: CompiledGraph) -> CompiledGraph:
     plus one full edge at each end for points part-way along an edge."""
     n = graph.node_count
     forward, _ = min_weight_csr(graph.edge_u, graph.edge_v, graph.edge_time, n)
-    hub = int(np.argmin((graph.node_lon - graph.node_lon.mean()) ** 2
-                        + (graph.node_lat - graph.node_lat.mean()) ** 2))
+    hub = int(
+        np.argmin(
+            (graph.node_lon - graph.node_lon.mean()) ** 2 + (graph.node_lat - graph.node_lat.mean()) ** 2
+        )
+    )
     from_hub = dijkstra(forward, indices=hub)
     backward, _ = min_weight_csr(graph.edge_v, graph.edge_u, graph.edge_time, n)
     to_hub = dijkstra(backward, indices=hub)
@@ -366,8 +370,9 @@ def _with_eta_bound(graph: CompiledGraph) -> CompiledGraph:
     return CompiledGraph(**{**{f.name: getattr(graph, f.name) for f in fields(graph)}, "eta_bound": bound})
 
 
-def min_weight_csr(rows: IntArray, cols: IntArray, weights: FloatArray, n: int,
-                   extra_rows: int = 0) -> tuple[csr_matrix, IntArray]:
+def min_weight_csr(
+    rows: IntArray, cols: IntArray, weights: FloatArray, n: int, extra_rows: int = 0
+) -> tuple[csr_matrix, IntArray]:
     """A CSR matrix with one entry per (row, col): the lightest of any parallel edges.
 
     scipy would *sum* duplicates, and would drop explicit zeros if built through COO; building the
@@ -383,6 +388,8 @@ def min_weight_csr(rows: IntArray, cols: IntArray, weights: FloatArray, n: int,
     size = n + extra_rows
     indptr = np.zeros(size + 1, np.int64)
     np.cumsum(np.bincount(rows[chosen], minlength=size), out=indptr[1:])
-    matrix = csr_matrix((weights[chosen].astype(np.float64), cols[chosen].astype(np.int32),
-                         indptr.astype(np.int32)), shape=(size, size))
+    matrix = csr_matrix(
+        (weights[chosen].astype(np.float64), cols[chosen].astype(np.int32), indptr.astype(np.int32)),
+        shape=(size, size),
+    )
     return matrix, chosen

@@ -80,8 +80,11 @@ class ReverseSearch:
         indptr = base.indptr.copy()
         indptr[-1] += 2  # the virtual node's row: two slots rewritten per query
         self._matrix = csr_matrix(
-            (np.concatenate((base.data, [0.0, 0.0])), np.concatenate((base.indices, [0, 0])).astype(np.int32),
-             indptr),
+            (
+                np.concatenate((base.data, [0.0, 0.0])),
+                np.concatenate((base.indices, [0, 0])).astype(np.int32),
+                indptr,
+            ),
             shape=(n + 1, n + 1),
         )
         # scipy uses these very arrays (no copy for a float64 CSR), so writing into them is enough.
@@ -175,8 +178,9 @@ class ReverseSearch:
         edge = np.fromiter((p.edge for p in points), dtype=np.int64, count=n)
         frac = np.fromiter((p.fraction for p in points), dtype=np.float64, count=n)
         if n and (edge.min() < 0 or edge.max() >= g.edge_count):
-            raise ValidationFailed("a source RoadPoint does not belong to this road network",
-                                   code="bad_road_point")
+            raise ValidationFailed(
+                "a source RoadPoint does not belong to this road network", code="bad_road_point"
+            )
         if n and not (np.all(frac >= 0.0) and np.all(frac <= 1.0)):
             raise ValidationFailed("a source RoadPoint has a fraction outside 0..1", code="bad_road_point")
         twin = g.edge_twin[edge]
@@ -187,8 +191,9 @@ class ReverseSearch:
             by_edge.setdefault(e, []).append(i)
         return SourceArrays(
             node2=np.concatenate((g.edge_v[edge], np.where(has_twin, g.edge_v[safe_twin], 0))),
-            time2=np.concatenate(((1.0 - frac) * g.edge_time[edge],
-                                  np.where(has_twin, frac * g.edge_time[safe_twin], np.inf))),
+            time2=np.concatenate(
+                ((1.0 - frac) * g.edge_time[edge], np.where(has_twin, frac * g.edge_time[safe_twin], np.inf))
+            ),
             edge=edge.tolist(),
             frac=frac.tolist(),
             twin=twin.tolist(),
@@ -197,20 +202,34 @@ class ReverseSearch:
 
     # ------------------------------------------------------------------ queries
 
-    def nearest(self, target: RoadPoint, points: Sequence[RoadPoint], k: int, with_routes: bool,
-                bounded: bool, first_limit: float | None = None) -> list[Reach]:
+    def nearest(
+        self,
+        target: RoadPoint,
+        points: Sequence[RoadPoint],
+        k: int,
+        with_routes: bool,
+        bounded: bool,
+        first_limit: float | None = None,
+        allowed: NDArray[np.bool_] | None = None,
+    ) -> list[Reach]:
         """Exact top-k; ``bounded=False`` is the one-full-search baseline. ``first_limit``
-        overrides the density-based first guess (any value keeps the answer exact)."""
+        overrides the density-based first guess (any value keeps the answer exact). ``allowed``
+        (one flag per point) leaves the others out while the roster and its cached arrays stay
+        the same, so a per-incident eligibility filter costs no roster rebuild."""
         if k < 1:
             raise ValidationFailed("k must be at least 1", code="bad_k", k=k)
         if not 0 <= target.edge < self.g.edge_count or not 0.0 <= target.fraction <= 1.0:
-            raise ValidationFailed("target RoadPoint does not belong to this road network",
-                                   code="bad_road_point")
+            raise ValidationFailed(
+                "target RoadPoint does not belong to this road network", code="bad_road_point"
+            )
         src = self.sources(points)
         n = src.n
-        if n == 0:
+        if allowed is not None and allowed.shape != (n,):
+            raise ValidationFailed("allowed needs one flag per source", code="bad_allowed_mask")
+        candidates = n if allowed is None else int(np.count_nonzero(allowed))
+        if candidates == 0:
             return []
-        want = min(k, n)
+        want = min(k, candidates)
         direct = self._same_street(target, src)
         if not bounded:
             limit = math.inf
@@ -225,6 +244,8 @@ class ReverseSearch:
             for i, (_, _, time) in direct.items():
                 if time < eta[i]:
                     eta[i] = time
+            if allowed is not None:
+                eta[~allowed] = math.inf
             # (An unbounded search leaves unreachable sources at inf: never "found".)
             found = np.flatnonzero(eta <= (limit if limit < math.inf else _LARGEST))
             if found.shape[0] >= want or math.isinf(limit):
@@ -248,8 +269,9 @@ class ReverseSearch:
             else:  # one-way: the second slot repeats the first (a harmless duplicate entry)
                 self._slot_nodes[1] = self._edge_u[te]
                 self._slot_times[1] = frac * self._edge_time[te]
-            dist, pred = dijkstra(self._matrix, directed=True, indices=self.virtual,
-                                  return_predecessors=True, limit=limit)
+            dist, pred = dijkstra(
+                self._matrix, directed=True, indices=self.virtual, return_predecessors=True, limit=limit
+            )
         return dist, pred
 
     def _same_street(self, target: RoadPoint, src: SourceArrays) -> dict[int, tuple[int, float, float]]:
@@ -315,9 +337,17 @@ class ReverseSearch:
 
     # ------------------------------------------------------------------ results
 
-    def _reaches(self, target: RoadPoint, src: SourceArrays, best: list[int], eta: FloatArray,
-                 eta2: FloatArray, direct: dict[int, tuple[int, float, float]], pred: NDArray[np.int32],
-                 with_routes: bool) -> list[Reach]:
+    def _reaches(
+        self,
+        target: RoadPoint,
+        src: SourceArrays,
+        best: list[int],
+        eta: FloatArray,
+        eta2: FloatArray,
+        direct: dict[int, tuple[int, float, float]],
+        pred: NDArray[np.int32],
+        with_routes: bool,
+    ) -> list[Reach]:
         """Each winner's trip: from its point to the end of its edge, whole edges along the
         search's predecessor chain, then from the start of the target's edge to the target; or a
         straight drive along the street they share.
@@ -435,8 +465,9 @@ class ReverseSearch:
         return out
 
 
-def _route(eta: float, distance: float, coords: tuple[tuple[float, float], ...],
-           times: tuple[float, ...]) -> Route:
+def _route(
+    eta: float, distance: float, coords: tuple[tuple[float, float], ...], times: tuple[float, ...]
+) -> Route:
     """The final point is reached exactly at eta (the search's sum, not the legs re-summed); the
     re-summing can leave earlier points a hair past it. (Times never step back otherwise: each
     run's shift is the previous run's end time, computed by the same float operations.)"""

@@ -51,7 +51,6 @@ _MAXSPEED_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(km/h|kmh|kph|mph|knots)?\s*$"
 _UNIT_FACTOR = {None: 1.0, "km/h": 1.0, "kmh": 1.0, "kph": 1.0, "mph": 1.609344, "knots": 1.852}
 
 
-
 class Tags(Protocol):
     """What the rules read from a way's tags: a ``dict`` in tests, pyosmium's TagList on import."""
 

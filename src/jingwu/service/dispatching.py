@@ -7,7 +7,6 @@ a crash could take back; and every 2xx the API gives follows a commit.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -16,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert
 
 from jingwu.bus import Bus, BusMessage
-from jingwu.dispatch import EtaEntry, Recommendation, is_eligible, rank
+from jingwu.dispatch import Recommendation
 from jingwu.domain import rules
 from jingwu.domain.events import DomainEvent, EventType
 from jingwu.domain.geo import GeoPoint, point_in_polygon
@@ -24,18 +23,16 @@ from jingwu.domain.incident_types import get_incident_type
 from jingwu.domain.model import Assignment, Incident, Position, Reporter, Station, Unit
 from jingwu.domain.rules import Decision
 from jingwu.domain.status import OPEN_INCIDENT_STATUSES, SourceChannel, UnitStatus
-from jingwu.errors import NotFound, OffRoadError, ValidationFailed
-from jingwu.routing import RoadNetwork, RoadPoint
+from jingwu.errors import NotFound, ValidationFailed
+from jingwu.routing import RoadNetwork
 from jingwu.service.ids import new_incident_id
+from jingwu.service.unit_board import UnitBoard
 from jingwu.service.views import incident_view, unit_view
 from jingwu.store import repository as repo
 from jingwu.store import tables as t
 from jingwu.store.db import read_transaction, write_transaction
 
 log = logging.getLogger(__name__)
-
-# A unit's GPS may sit in a courtyard or a car park; it still drives off along the nearest road.
-UNIT_SNAP_DISTANCE_M = 1_000.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,31 +44,6 @@ class NewIncident:
     address: str | None = None
     description: str | None = None
     reporter: Reporter | None = None
-
-
-class _RoadPointCache:
-    """Snapped road points of unit positions, snapped once per reported position, not per query."""
-
-    def __init__(self, network: RoadNetwork) -> None:
-        self._network = network
-        self._cache: dict[str, tuple[Position, RoadPoint | None]] = {}
-        self._lock = threading.Lock()
-
-    def road_point(self, unit: Unit) -> RoadPoint | None:
-        position = unit.position
-        if position is None:
-            return None
-        with self._lock:
-            hit = self._cache.get(unit.id)
-        if hit is not None and hit[0] == position:
-            return hit[1]
-        try:
-            point: RoadPoint | None = self._network.snap(position.lat, position.lon, UNIT_SNAP_DISTANCE_M)
-        except OffRoadError:
-            point = None  # off every road: the unit cannot be routed until it reports again
-        with self._lock:
-            self._cache[unit.id] = (position, point)
-        return point
 
 
 def event_message(event_id: int | None, event: DomainEvent) -> BusMessage:
@@ -123,11 +95,17 @@ class DispatchService:
         self.ack_timeout_s = ack_timeout_s
         self.max_snap_distance_m = max_snap_distance_m
         self.clock = clock
-        self._unit_points = _RoadPointCache(network)
         self._stations: list[Station] = []
         self.reload_stations()
+        self.board = UnitBoard(network)
+        self.refresh_board()
 
     # ------------------------------------------------------------ plumbing
+
+    def refresh_board(self) -> None:
+        """Reload the live unit board from the store (start-up, and now and then to self-heal)."""
+        with read_transaction(self.engine) as conn:
+            self.board.load(repo.list_units(conn))
 
     def reload_stations(self) -> None:
         with read_transaction(self.engine) as conn:
@@ -154,6 +132,8 @@ class DispatchService:
             decision = decide(conn, now)
             decision = self._with_snapshots(conn, decision)
             stored = repo.apply_decision(conn, decision, new_incident_ids=new_incident_ids)
+        if decision.units:
+            self.board.update(decision.units)
         for event_id, event in stored:
             self.bus.publish(event_message(event_id, event))
         return decision
@@ -266,38 +246,9 @@ class DispatchService:
     def recommend(
         self, incident_id: str, *, limit: int = 5, exclude: Sequence[str] = ()
     ) -> list[Recommendation]:
-        with read_transaction(self.engine) as conn:
-            incident = repo.get_incident(conn, incident_id)
-            units = repo.list_units(conn)
-        return self.recommend_for(incident, units, limit=limit, exclude=exclude)
-
-    def recommend_for(
-        self, incident: Incident, units: Sequence[Unit], *, limit: int, exclude: Sequence[str] = ()
-    ) -> list[Recommendation]:
-        if not incident.is_open:
-            return []
-        incident_type = get_incident_type(incident.type_code)
-        excluded = set(exclude)
-        candidates: list[Unit] = []
-        sources: list[RoadPoint] = []
-        for unit in units:
-            if unit.id in excluded or not is_eligible(unit, incident, incident_type):
-                continue
-            point = self._unit_points.road_point(unit)
-            if point is not None:
-                candidates.append(unit)
-                sources.append(point)
-        if not candidates:
-            return []
-        # Incidents are checked against the road network when created; a generous bound here
-        # keeps old incidents routable if the graph is rebuilt with slightly different roads.
-        target = self.network.snap(incident.location.lat, incident.location.lon, UNIT_SNAP_DISTANCE_M)
-        reaches = self.network.nearest_by_time(target, sources, limit, with_routes=True)
-        table = [
-            EtaEntry(r.index, r.eta_s, r.distance_m, r.route.to_geojson() if r.route else None)
-            for r in reaches
-        ]
-        return rank(candidates, table, incident.location, limit)
+        """Top ``limit`` units that may take the incident, by road travel time (see UnitBoard)."""
+        incident = self.get_incident(incident_id)
+        return self.board.recommend(incident, limit=limit, exclude=exclude)
 
     def dispatch(self, incident_id: str, unit_ids: Sequence[str], *, actor: str | None) -> Decision:
         def decide(conn: Connection, now: datetime) -> Decision:
@@ -361,6 +312,7 @@ class DispatchService:
             if unknown:
                 raise NotFound(f"no unit {unknown[0]!r}", code="unit_not_found", unit_id=unknown[0])
             repo.update_positions(conn, reports)
+        self.board.move(reports)
         self.bus.publish(
             BusMessage(
                 id=None,
@@ -397,14 +349,13 @@ class DispatchService:
             overdue = repo.overdue_assignments(conn, now)
             if not overdue:
                 return Decision()
-            units = repo.list_units(conn)
             assignments: list[Assignment] = []
             events: list[DomainEvent] = []
             for assignment in overdue:
                 escalation = rules.escalate_unacknowledged(assignment, now=now)
                 incident = repo.get_incident(conn, assignment.incident_id)
                 taken = [a.unit_id for a in repo.active_assignments(conn, incident_id=incident.id)]
-                offer = self.recommend_for(incident, units, limit=1, exclude=taken)
+                offer = self.board.recommend(incident, limit=1, exclude=taken)
                 for event in escalation.events:
                     data = dict(event.data)
                     if offer:

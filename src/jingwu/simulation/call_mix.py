@@ -290,8 +290,7 @@ def derive_call_mix(csv_path: str | Path) -> dict[str, Any]:
             stage: {
                 "overall": _quantiles([s for _, s in spans]),
                 "by_priority": {
-                    str(p): _quantiles([s for q, s in spans if q == p])
-                    for p in sorted({q for q, _ in spans})
+                    str(p): _quantiles([s for q, s in spans if q == p]) for p in sorted({q for q, _ in spans})
                 },
             }
             for stage, spans in stages.items()

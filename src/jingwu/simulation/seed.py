@@ -45,6 +45,7 @@ def seed_demo_city(
                 repo.insert_unit(conn, unit)
         log.info("seeded %d stations and %d units", len(STATION_PLANS), len(planned))
         services.dispatch.reload_stations()
+        services.dispatch.refresh_board()
     existing_units = services.dispatch.list_units()
     officers = []
     accounts: list[tuple[str, Role, Unit | None]] = [

@@ -158,10 +158,9 @@ class CitySimulator:
                 crew.route is not None
                 and crew.route_started is not None
                 and crew.incident_id == unit.incident_id
-            ):
-                if (now - crew.route_started).total_seconds() >= crew.route.eta_s:
-                    dispatch.set_unit_status(unit.id, UnitStatus.ON_SCENE, actor=CREW_ACTOR)
-                    crew.leave_scene_at = now + timedelta(seconds=self._on_scene_time(unit.incident_id))
+            ) and (now - crew.route_started).total_seconds() >= crew.route.eta_s:
+                dispatch.set_unit_status(unit.id, UnitStatus.ON_SCENE, actor=CREW_ACTOR)
+                crew.leave_scene_at = now + timedelta(seconds=self._on_scene_time(unit.incident_id))
         elif status is UnitStatus.ON_SCENE:
             if crew.leave_scene_at is None:
                 crew.leave_scene_at = now + timedelta(seconds=self._on_scene_time(unit.incident_id))
@@ -232,10 +231,8 @@ class CitySimulator:
 
     def _new_calls(self, now: datetime) -> None:
         queue = self._calls
-        if (
-            queue.window_start is None
-            or not queue.calls
-            and (now - queue.window_start).total_seconds() >= 3600
+        if queue.window_start is None or (
+            not queue.calls and (now - queue.window_start).total_seconds() >= 3600
         ):
             queue.window_start = now
             hour = now.astimezone(UTC).hour + 8  # Harbin is UTC+8; the call profile is local time
