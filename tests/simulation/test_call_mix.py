@@ -35,8 +35,16 @@ def _write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
         writer = csv.DictWriter(f, fieldnames=FIELDS)
         writer.writeheader()
         for i, row in enumerate(rows):
-            writer.writerow({"NOPD_Item": f"A{i:07d}", "DispositionText": "Necessary Action Taken",
-                             "SelfInitiated": "N", "TimeDispatch": "", "TimeArrive": "", **row})
+            writer.writerow(
+                {
+                    "NOPD_Item": f"A{i:07d}",
+                    "DispositionText": "Necessary Action Taken",
+                    "SelfInitiated": "N",
+                    "TimeDispatch": "",
+                    "TimeArrive": "",
+                    **row,
+                }
+            )
     return path
 
 

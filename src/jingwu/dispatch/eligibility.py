@@ -61,8 +61,11 @@ def eligible_mask(
     if incident.priority <= CONDITIONAL_UNITS_UP_TO_PRIORITY:
         allowed_primary = PRIMARY_CODE[PrimaryUnitStatus.CONDITIONALLY_AVAILABLE]
     mask: NDArray[np.bool_] = primary <= allowed_primary
-    allowed_kinds = [kind_codes[k] for k in incident_type.allowed_unit_kinds if k in kind_codes]
-    mask &= np.isin(kind, allowed_kinds)
+    kind_allowed = np.zeros(max(kind_codes.values(), default=0) + 1, dtype=np.bool_)
+    for k in incident_type.allowed_unit_kinds:
+        if k in kind_codes:
+            kind_allowed[kind_codes[k]] = True
+    mask &= kind_allowed[kind]
     required = 0
     for capability in incident_type.required_capabilities:
         if capability not in capability_bits:

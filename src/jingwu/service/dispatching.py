@@ -169,7 +169,7 @@ class DispatchService:
         priority = incident_type.default_priority if request.priority is None else request.priority
         rules.validate_priority(priority)
         # Refuse places no unit can drive to before anything is stored.
-        self.network.snap(request.location.lat, request.location.lon, self.max_snap_distance_m)
+        road_point = self.network.snap(request.location.lat, request.location.lon, self.max_snap_distance_m)
         station_id = self.station_for(request.location)
         now = self.clock()
         incident_id = new_incident_id(now)
@@ -190,6 +190,7 @@ class DispatchService:
             )
 
         decision = self._commit(decide, new_incident_ids=frozenset({incident_id}))
+        self.board.remember_incident(incident_id, request.location, road_point)
         return replace(decision.incidents[0], version=1)
 
     def get_incident(self, incident_id: str) -> Incident:

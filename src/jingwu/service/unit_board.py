@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -23,6 +24,7 @@ from numpy.typing import NDArray
 
 from jingwu.dispatch import EtaEntry, Recommendation, rank
 from jingwu.dispatch.eligibility import PRIMARY_CODE, eligible_mask
+from jingwu.domain.geo import GeoPoint
 from jingwu.domain.incident_types import get_incident_type
 from jingwu.domain.model import Incident, Position, Unit
 from jingwu.domain.status import PRIMARY_OF, UnitKind
@@ -32,8 +34,10 @@ from jingwu.routing import RoadNetwork, RoadPoint
 # A unit's GPS may sit in a courtyard or a car park; it still drives off along the nearest road.
 UNIT_SNAP_DISTANCE_M = 1_000.0
 POSITION_REFRESH_S = 1.0
+# Incidents whose road point is kept (snapped once, when the incident is opened).
+INCIDENT_POINT_CACHE = 10_000
 
-_KIND_CODES: dict[str, int] = {str(kind): code for code, kind in enumerate(UnitKind)}
+KIND_CODES: dict[str, int] = {str(kind): code for code, kind in enumerate(UnitKind)}
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -58,7 +62,7 @@ class Roster:
             units=tuple(u for u, _ in entries),
             points=tuple(p for _, p in entries),
             primary=np.array([PRIMARY_CODE[PRIMARY_OF[u.status]] for u, _ in entries], dtype=np.int8),
-            kind=np.array([_KIND_CODES[str(u.kind)] for u, _ in entries], dtype=np.int8),
+            kind=np.array([KIND_CODES[str(u.kind)] for u, _ in entries], dtype=np.int8),
             capabilities=np.array([sum(bits[c] for c in u.capabilities) for u, _ in entries], dtype=np.int64),
             capability_bits=bits,
             index={u.id: i for i, (u, _) in enumerate(entries)},
@@ -75,6 +79,7 @@ class UnitBoard:
         self._statuses_changed = True
         self._positions_changed = False
         self._built_at = 0.0
+        self._incident_points: OrderedDict[str, tuple[GeoPoint, RoadPoint]] = OrderedDict()
 
     # ------------------------------------------------------------ keeping it current
 
@@ -110,6 +115,26 @@ class UnitBoard:
                 self._units[unit_id] = replace(unit, position=position)
                 self._points[unit_id] = point
             self._positions_changed = True
+
+    def remember_incident(self, incident_id: str, location: GeoPoint, point: RoadPoint) -> None:
+        """The road point an incident was snapped to when it was opened, so that recommending
+        for it (again and again, as units free up) does not snap it again."""
+        with self._lock:
+            self._incident_points[incident_id] = (location, point)
+            self._incident_points.move_to_end(incident_id)
+            while len(self._incident_points) > INCIDENT_POINT_CACHE:
+                self._incident_points.popitem(last=False)
+
+    def _incident_point(self, incident: Incident) -> RoadPoint:
+        with self._lock:
+            hit = self._incident_points.get(incident.id)
+        if hit is not None and hit[0] == incident.location:
+            return hit[1]
+        # Incidents are checked against the roads when opened; the generous bound here keeps old
+        # incidents routable if the graph is rebuilt with slightly different roads.
+        point = self.network.snap(incident.location.lat, incident.location.lon, UNIT_SNAP_DISTANCE_M)
+        self.remember_incident(incident.id, incident.location, point)
+        return point
 
     def _snap(self, position: Position | None) -> RoadPoint | None:
         if position is None:
@@ -155,7 +180,7 @@ class UnitBoard:
             primary=roster.primary,
             kind=roster.kind,
             capabilities=roster.capabilities,
-            kind_codes=_KIND_CODES,
+            kind_codes=KIND_CODES,
             capability_bits=roster.capability_bits,
             incident=incident,
             incident_type=incident_type,
@@ -164,9 +189,7 @@ class UnitBoard:
             i = roster.index.get(unit_id)
             if i is not None:
                 mask[i] = False
-        # Incidents are checked against the roads when created; the generous bound here keeps old
-        # incidents routable if the graph is rebuilt with slightly different roads.
-        target = self.network.snap(incident.location.lat, incident.location.lon, UNIT_SNAP_DISTANCE_M)
+        target = self._incident_point(incident)
         search = self.network.baseline_nearest_by_time if baseline else self.network.nearest_by_time
         reaches = search(target, roster.points, limit, with_routes=True, allowed=mask)
         table = [
@@ -181,4 +204,4 @@ def _newer(a: Position | None, b: Position | None) -> bool:
     return a is not None and (b is None or a.ts > b.ts)
 
 
-__all__ = ["POSITION_REFRESH_S", "UNIT_SNAP_DISTANCE_M", "Roster", "UnitBoard"]
+__all__ = ["KIND_CODES", "POSITION_REFRESH_S", "UNIT_SNAP_DISTANCE_M", "Roster", "UnitBoard"]
