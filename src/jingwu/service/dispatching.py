@@ -7,6 +7,7 @@ a crash could take back; and every 2xx the API gives follows a commit.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -46,36 +47,37 @@ class NewIncident:
     reporter: Reporter | None = None
 
 
+def _message(
+    event_id: int | None,
+    event_type: str,
+    ts: datetime,
+    incident_id: str | None,
+    unit_id: str | None,
+    actor: str | None,
+    data: dict[str, Any],
+) -> BusMessage:
+    payload = {
+        "id": event_id,
+        "type": event_type,
+        "ts": ts.isoformat(),
+        "incident_id": incident_id,
+        "unit_id": unit_id,
+        "actor": actor,
+        "data": data,
+    }
+    return BusMessage(id=event_id, type=event_type, payload=payload)
+
+
 def event_message(event_id: int | None, event: DomainEvent) -> BusMessage:
-    return BusMessage(
-        id=event_id,
-        type=str(event.type),
-        payload={
-            "id": event_id,
-            "type": str(event.type),
-            "ts": event.at.isoformat(),
-            "incident_id": event.incident_id,
-            "unit_id": event.unit_id,
-            "actor": event.actor,
-            "data": dict(event.data),
-        },
+    """A just-committed event as the live stream shows it."""
+    return _message(
+        event_id, str(event.type), event.at, event.incident_id, event.unit_id, event.actor, dict(event.data)
     )
 
 
 def stored_event_message(row: Any) -> BusMessage:
-    return BusMessage(
-        id=row.id,
-        type=row.type,
-        payload={
-            "id": row.id,
-            "type": row.type,
-            "ts": row.ts.isoformat(),
-            "incident_id": row.incident_id,
-            "unit_id": row.unit_id,
-            "actor": row.actor,
-            "data": row.data,
-        },
-    )
+    """An event read back from the log, in the same shape as when it went out live."""
+    return _message(row.id, row.type, row.ts, row.incident_id, row.unit_id, row.actor, row.data)
 
 
 class DispatchService:
@@ -95,6 +97,7 @@ class DispatchService:
         self.ack_timeout_s = ack_timeout_s
         self.max_snap_distance_m = max_snap_distance_m
         self.clock = clock
+        self._commit_lock = threading.Lock()
         self._stations: list[Station] = []
         self.reload_stations()
         self.board = UnitBoard(network)
@@ -127,15 +130,18 @@ class DispatchService:
         *,
         new_incident_ids: frozenset[str] = frozenset(),
     ) -> Decision:
-        now = self.clock()
-        with write_transaction(self.engine) as conn:
-            decision = decide(conn, now)
-            decision = self._with_snapshots(conn, decision)
-            stored = repo.apply_decision(conn, decision, new_incident_ids=new_incident_ids)
-        if decision.units:
-            self.board.update(decision.units)
-        for event_id, event in stored:
-            self.bus.publish(event_message(event_id, event))
+        # Commit and publish under one lock, so this process publishes events in log-id order and a
+        # live client's "last id seen" is a safe place to resume from.
+        with self._commit_lock:
+            now = self.clock()
+            with write_transaction(self.engine) as conn:
+                decision = decide(conn, now)
+                decision = self._with_snapshots(conn, decision)
+                stored = repo.apply_decision(conn, decision, new_incident_ids=new_incident_ids)
+            if decision.units:
+                self.board.update(decision.units)
+            for event_id, event in stored:
+                self.bus.publish(event_message(event_id, event))
         return decision
 
     def _with_snapshots(self, conn: Connection, decision: Decision) -> Decision:
