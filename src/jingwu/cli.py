@@ -150,8 +150,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
         cache_dir=settings.graph_cache_dir,
     )
     if args.json:
-        print(json.dumps(results[0] if len(results) == 1 else results))
-        return 0
+        # Always one object: the largest roster's figures at the top, every roster under "runs".
+        summary = dict(max(results, key=lambda r: int(r["units"])))
+        if len(results) > 1:
+            summary["runs"] = results
+        print(json.dumps(summary, ensure_ascii=False))
+        return 0 if all(r["agree"] for r in results) else 1
     for r in results:
         print(
             f"{r['units']:>5} units, {r['queries']} queries, k={r['k']}: "
@@ -163,7 +167,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             f"(×{r['search_speedup_p50']:.1f}), p99 {r['search_p99_ms']:.3f} ms vs "
             f"{r['search_baseline_p99_ms']:.3f} ms (×{r['search_speedup_p99']:.1f})"
         )
-    return 0
+    return 0 if all(r["agree"] for r in results) else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -215,7 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--queries", type=int, default=500)
     p.add_argument("--k", type=int, default=5)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--json", action="store_true", help="one JSON object (a list for several --units)")
+    p.add_argument(
+        "--json", action="store_true", help="one JSON object (the largest roster; all of them under 'runs')"
+    )
     p.set_defaults(func=cmd_bench)
     return parser
 
