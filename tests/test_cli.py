@@ -49,3 +49,22 @@ def test_import_osm_compiles_and_caches_the_graph(tmp_path: Path) -> None:
 def test_import_osm_of_a_missing_file_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--data-dir", str(tmp_path), "import-osm", str(tmp_path / "nope.pbf")]) == 2
     assert "no such OSM file" in capsys.readouterr().err
+
+
+def test_server_logs_never_show_a_live_stream_token() -> None:
+    import logging
+
+    from jingwu.cli import _RedactTokens
+
+    record = logging.LogRecord(
+        "uvicorn.error",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "WebSocket %s" [accepted]',
+        ("127.0.0.1:50000", "/api/events?access_token=s3cret-T0ken_x&after=5"),
+        None,
+    )
+    _RedactTokens().filter(record)
+    assert "s3cret" not in record.getMessage()
+    assert "access_token=***&after=5" in record.getMessage()

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -25,6 +26,22 @@ def _progress(stage: str, fraction: float) -> None:
         print(f"\r  {stage:<24} {fraction * 100:5.1f} %", end=end, file=sys.stderr, flush=True)
     elif fraction >= 1:
         print(f"  {stage}: done", file=sys.stderr, flush=True)
+
+
+class _RedactTokens(logging.Filter):
+    """Live-stream URLs carry the bearer token (browsers cannot set WebSocket headers): keep it out
+    of the server's logs."""
+
+    _pattern = re.compile(r"(access_token=)[^&\s\"']+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(
+                self._pattern.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args
+            )
+        if isinstance(record.msg, str):
+            record.msg = self._pattern.sub(r"\1***", record.msg)
+        return True
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -119,6 +136,8 @@ def _serve(args: argparse.Namespace, *, demo: bool) -> int:
             f"  password: {shown}\n"
         )
     app = create_app(services, background=background)
+    for name in ("uvicorn.access", "uvicorn.error"):
+        logging.getLogger(name).addFilter(_RedactTokens())
     host_shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(
         f"\nJingwu is up: http://{host_shown}:{args.port}/\n"
