@@ -50,7 +50,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["data_dir"] = Path(args.data_dir)
     if getattr(args, "osm", None):
         overrides["osm_file"] = Path(args.osm)
-    return Settings(**overrides)
+    return Settings.from_environment(**overrides)
 
 
 def cmd_import_osm(args: argparse.Namespace) -> int:
@@ -62,7 +62,11 @@ def cmd_import_osm(args: argparse.Namespace) -> int:
         print(f"error: no such OSM file: {path}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    network = load_network(path, settings.graph_cache_dir, _progress)
+    try:
+        network = load_network(path, settings.graph_cache_dir, _progress)
+    except (RuntimeError, OSError) as exc:  # pyosmium reports a damaged file as RuntimeError
+        print(f"\nerror: cannot read {path} as an OSM PBF file: {exc}", file=sys.stderr)
+        return 2
     print(
         f"road graph of {path.name}: {network.node_count} nodes, {network.edge_count} edges, "
         f"bbox {network.bbox}; ready in {time.perf_counter() - started:.2f} s "

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from jingwu.errors import ValidationFailed
+
+# JINGWU_* variables that are read elsewhere and are not settings of the running platform.
+_NOT_SETTINGS = frozenset({"JINGWU_DEMO_PASSWORD", "JINGWU_NEW_PASSWORD"})
 
 
 def bundled_osm_file() -> Path:
@@ -38,6 +46,30 @@ class Settings(BaseSettings):
     event_replay_limit: int = Field(
         default=10_000, ge=100, description="Most events replayed to a reconnecting live client in one go."
     )
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from ``JINGWU_*`` variables; a misspelt variable is an error, not silently ignored
+        (pydantic-settings skips unknown environment keys even with ``extra="forbid"``)."""
+        environ = os.environ if environ is None else environ
+        known = {f"JINGWU_{name.upper()}" for name in cls.model_fields} | _NOT_SETTINGS
+        unknown = sorted(
+            k
+            for k in environ
+            if k.startswith("JINGWU_") and k not in known and not k.startswith("JINGWU_TEST_")
+        )
+        if unknown:
+            raise ValidationFailed(
+                f"unknown setting {unknown[0]}; known settings: {', '.join(sorted(known - _NOT_SETTINGS))}",
+                code="unknown_setting",
+                name=unknown[0],
+            )
+        try:
+            return cls(**overrides)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            name = "JINGWU_" + str(first["loc"][0]).upper() if first["loc"] else "JINGWU_*"
+            raise ValidationFailed(f"{name}: {first['msg']}", code="invalid_setting", name=name) from None
 
     @property
     def resolved_database_url(self) -> str:

@@ -139,6 +139,8 @@ def test_dispatcher_creates_recommends_dispatches_and_sees_it_live(client: TestC
         ({"location": {"lat": 45.7860, "lon": 126.5340}}, 422, "off_road"),  # in the Songhua
         ({"source": "carrier_pigeon"}, 422, "validation_failed"),
         ({"colour": "red"}, 422, "validation_failed"),  # unknown keys are refused, not ignored
+        ({"priority": "2"}, 422, "validation_failed"),  # numbers must be JSON numbers
+        ({"location": {"lat": "45.75", "lon": 126.64}}, 422, "validation_failed"),
     ],
 )
 def test_bad_incident_gets_a_clear_error_and_stores_nothing(
@@ -219,3 +221,44 @@ def test_backup_request_offers_units_not_on_the_incident(client: TestClient) -> 
     assert backup.json() and all(r["unit_id"] != "u0" for r in backup.json())
     timeline = client.get(f"/api/incidents/{incident['id']}/timeline", headers=headers).json()
     assert "incident.backup_requested" in [e["type"] for e in timeline]
+
+
+def test_unknown_route_and_method_answer_in_the_error_shape(client: TestClient) -> None:
+    headers = login(client, "dispatcher")
+    missing = client.get("/api/nope", headers=headers)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    wrong = client.delete("/api/incidents", headers=headers)
+    assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_malformed_json_says_so(client: TestClient) -> None:
+    response = client.post(
+        "/api/incidents",
+        content=b"{not json",
+        headers=login(client, "dispatcher") | {"content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert "not valid JSON" in response.json()["error"]["message"]
+
+
+def test_home_and_api_docs_are_served_without_internet(client: TestClient) -> None:
+    assert "Jingwu" in client.get("/").text
+    docs = client.get("/docs").text
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in docs and "cdn" not in docs
+    bundle = client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and len(bundle.content) > 100_000
+
+
+def test_login_ignores_the_case_of_the_user_name(client: TestClient) -> None:
+    response = client.post("/api/auth/login", json={"username": "U0", "password": PASSWORD})
+    assert response.status_code == 200 and response.json()["username"] == "u0"
+
+
+def test_live_stream_refuses_a_bad_resume_id(client: TestClient) -> None:
+    token = login(client, "dispatcher")["Authorization"].split()[1]
+    with (
+        pytest.raises(WebSocketDisconnect) as err,
+        client.websocket_connect(f"/api/events?access_token={token}&after=abc") as ws,
+    ):
+        ws.receive_json()
+    assert err.value.code == 4422

@@ -125,3 +125,14 @@ def test_officer_action_takes_the_unit_over_from_the_simulator(
     assert sim.is_human(unit.id)
     run(sim, clock, 120)
     assert services.dispatch.get_unit(unit.id).status is UnitStatus.ACKNOWLEDGED
+
+
+def test_officer_take_over_survives_a_restart_of_the_simulator(
+    make_services: ServicesFactory, clock: FakeClock
+) -> None:
+    services = demo_city(make_services, clock)
+    unit = services.dispatch.list_units()[0]
+    services.dispatch.set_unit_status(unit.id, UnitStatus.BUSY, actor=unit.callsign.lower())
+    restarted = CitySimulator(services, np.random.default_rng(6), SimConfig(call_rate_scale=1e-9))
+    assert restarted.is_human(unit.id)
+    assert not restarted.is_human(services.dispatch.list_units()[1].id)

@@ -6,12 +6,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jingwu import __version__
 from jingwu.api.routers import auth, incidents, live, reference, units
@@ -23,6 +28,18 @@ log = logging.getLogger(__name__)
 
 # A background job started with the app and cancelled when it stops (the demo simulator is one).
 BackgroundJob = Callable[[Services], Coroutine[Any, Any, None]]
+
+_VENDOR = Path(str(resources.files("jingwu") / "web" / "vendor"))
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}
+_HOME_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>Jingwu 警务</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;line-height:1.5}</style>
+</head><body><h1>Jingwu 警务</h1>
+<p>The command-and-dispatch API is running. 指挥调度接口已启动。</p>
+<ul><li><a href="/docs">API documentation (OpenAPI)</a></li>
+<li><a href="/openapi.json">/openapi.json</a></li><li><a href="/healthz">/healthz</a></li></ul>
+<p>Log in with <code>POST /api/auth/login</code>; the live event stream is
+<code>/api/events?access_token=…</code>. The dispatcher's console arrives in a later release.</p>
+<p><small>Map data © OpenStreetMap contributors (ODbL).</small></p></body></html>"""
 
 TIMER_PERIOD_S = 1.0
 BOARD_REFRESH_EVERY = 30  # timer ticks between reloads of the live unit board from the store
@@ -58,6 +75,8 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
                     await task
 
     app = FastAPI(
+        docs_url=None,  # served below from vendored files: the docs must work with no internet
+        redoc_url=None,
         title="Jingwu 警务",
         version=__version__,
         description="Integrated intake, road-ETA dispatch and a live situation picture for a police bureau.",
@@ -71,14 +90,26 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
             log.error("system fault: %s", exc.message)
         return JSONResponse(status_code=exc.http_status, content={"error": exc.to_dict()})
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Unknown routes and methods answer in the same shape as every other error.
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"error": {"code": code, "message": str(exc.detail), "params": {}}},
+            headers=getattr(exc, "headers", None),
+        )
+
     @app.exception_handler(RequestValidationError)
     async def request_invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors: list[dict[str, Any]] = [
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
             for e in exc.errors()
         ]
-        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
-        where = ".".join(str(p) for p in first["loc"] if p != "body")
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request", "type": ""}
+        where = ".".join(str(p) for p in first["loc"] if p != "body" and not isinstance(p, int))
+        if first["type"] == "json_invalid":
+            where, first["msg"] = "", f"the request body is not valid JSON ({first['msg']})"
         return JSONResponse(
             status_code=422,
             content={
@@ -93,6 +124,22 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
     @app.get("/healthz", response_model=HealthOut, tags=["health"])
     def healthz() -> HealthOut:
         return HealthOut(status="ok")
+
+    app.mount("/static/vendor", StaticFiles(directory=_VENDOR), name="vendor")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Jingwu 警务 API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+        )
+
+    @app.get("/", include_in_schema=False)
+    def home() -> HTMLResponse:
+        return HTMLResponse(_HOME_PAGE)
 
     for module in (auth, reference, units, incidents, live):
         app.include_router(module.router)

@@ -15,9 +15,9 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, and_, insert, select, update
+from sqlalchemy import ColumnElement, Engine, and_, func, insert, select, update
 
-from jingwu.errors import Conflict, Unauthenticated, ValidationFailed
+from jingwu.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
 from jingwu.service.ids import new_id
 from jingwu.store import tables as t
 from jingwu.store.db import read_transaction, write_transaction
@@ -52,6 +52,11 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("jingwu-no-such-user")
 
 
+def _same_name(username: str) -> ColumnElement[bool]:
+    """User names match case-insensitively: officers type call signs as BJ01 or bj01."""
+    return func.lower(t.users.c.username) == username.lower()
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -84,7 +89,7 @@ class AuthService:
             )
         user_id = new_id("usr")
         with write_transaction(self.engine) as conn:
-            exists = conn.execute(select(t.users.c.id).where(t.users.c.username == username)).first()
+            exists = conn.execute(select(t.users.c.id).where(_same_name(username))).first()
             if exists is not None:
                 raise Conflict(f"user {username!r} exists", code="user_exists", username=username)
             conn.execute(
@@ -108,15 +113,22 @@ class AuthService:
                 f"a password needs at least {MIN_PASSWORD_LENGTH} characters", code="weak_password"
             )
         with write_transaction(self.engine) as conn:
+            user_id = conn.execute(select(t.users.c.id).where(_same_name(username))).scalar_one_or_none()
+            if user_id is None:
+                raise NotFound(f"no user {username!r}", code="user_not_found", username=username)
             conn.execute(
-                update(t.users)
-                .where(t.users.c.username == username)
-                .values(password_hash=_hasher.hash(password))
+                update(t.users).where(t.users.c.id == user_id).values(password_hash=_hasher.hash(password))
+            )
+            # A new password ends every session opened with the old one.
+            conn.execute(
+                update(t.tokens)
+                .where(and_(t.tokens.c.user_id == user_id, t.tokens.c.revoked_at.is_(None)))
+                .values(revoked_at=self.clock())
             )
 
     def login(self, username: str, password: str) -> IssuedToken:
         with read_transaction(self.engine) as conn:
-            row = conn.execute(select(t.users).where(t.users.c.username == username)).first()
+            row = conn.execute(select(t.users).where(_same_name(username))).first()
         refused = Unauthenticated("wrong user name or password", code="bad_credentials")
         try:
             _hasher.verify(row.password_hash if row is not None else _DUMMY_HASH, password)

@@ -28,6 +28,8 @@ from jingwu.service.dispatching import NewIncident
 from jingwu.services import Services
 from jingwu.simulation.call_mix import SimulatedCall, generate_calls, load_call_mix
 from jingwu.simulation.city import random_point_in
+from jingwu.store import repository as repo
+from jingwu.store.db import read_transaction
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +82,7 @@ class CitySimulator:
         self.config = config or SimConfig()
         self.mix = load_call_mix()
         self._crews: dict[str, _Crew] = {}
-        self._human: set[str] = set()
+        self._human: set[str] = self._taken_over_before()
         self._lock = threading.Lock()
         self._calls = _CallQueue()
         self._on_scene_s: dict[str, float] = {}
@@ -99,6 +101,13 @@ class CitySimulator:
                 if unit["id"] not in self._human:
                     log.info("unit %s taken over by its officer", unit["callsign"])
                 self._human.add(unit["id"])
+
+    def _taken_over_before(self) -> set[str]:
+        """Units whose officers took them over in an earlier run stay theirs after a restart."""
+        callsigns = {u.id: u.callsign.upper() for u in self.services.dispatch.list_units()}
+        with read_transaction(self.services.engine) as conn:
+            pairs = repo.unit_status_actors(conn)
+        return {unit_id for unit_id, actor in pairs if callsigns.get(unit_id) == actor.upper()}
 
     def is_human(self, unit_id: str) -> bool:
         with self._lock:

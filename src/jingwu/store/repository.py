@@ -349,6 +349,16 @@ def events_after(conn: Connection, after_id: int, limit: int) -> list[Any]:
     return list(conn.execute(query))
 
 
+def unit_status_actors(conn: Connection) -> set[tuple[str, str]]:
+    """Every (unit, user) pair where that user changed that unit's status."""
+    query = (
+        select(t.events.c.unit_id, t.events.c.actor)
+        .where(and_(t.events.c.type == "unit.status_changed", t.events.c.actor.is_not(None)))
+        .distinct()
+    )
+    return {(row.unit_id, row.actor) for row in conn.execute(query)}
+
+
 def last_event_id(conn: Connection) -> int:
     return int(conn.execute(select(func.coalesce(func.max(t.events.c.id), 0))).scalar_one())
 
@@ -376,5 +386,6 @@ __all__ = [
     "list_units",
     "lock_units",
     "overdue_assignments",
+    "unit_status_actors",
     "update_positions",
 ]

@@ -31,15 +31,23 @@ SEND_QUEUE_LIMIT = 20_000
 async def live_events(
     websocket: WebSocket,
     access_token: str = Query(default=""),
-    after: int | None = Query(default=None, ge=0),
+    after_text: str | None = Query(default=None, alias="after"),
 ) -> None:
     services: Services = websocket.app.state.services
+    # Accept first, then refuse with a close code and reason a browser can read (4401 / 4422):
+    # a refusal at the handshake reaches a browser only as a bare, unexplained failure.
+    await websocket.accept()
     try:
         principal = await run_in_threadpool(services.auth.authenticate, access_token)
     except JingwuError as exc:
         await websocket.close(code=4401, reason=exc.message[:120])
         return
-    await websocket.accept()
+    after: int | None = None
+    if after_text is not None:
+        if not after_text.isdigit():
+            await websocket.close(code=4422, reason="after must be an event id (a whole number ≥ 0)")
+            return
+        after = int(after_text)
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[BusMessage | None] = asyncio.Queue()
 

@@ -3,34 +3,39 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from jingwu.domain.status import SourceChannel, UnitStatus
 
+# Numbers must arrive as JSON numbers: "2" is not a priority, "45.7" is not a latitude.
+StrictInt = Annotated[int, Strict()]
+StrictFloat = Annotated[float, Strict()]
 
-class Strict(BaseModel):
+
+class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class LoginRequest(Strict):
+class LoginRequest(Body):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
 
 
-class LocationIn(Strict):
-    lat: float = Field(ge=-90, le=90, description="WGS-84 latitude in degrees")
-    lon: float = Field(ge=-180, le=180, description="WGS-84 longitude in degrees")
+class LocationIn(Body):
+    lat: StrictFloat = Field(ge=-90, le=90, description="WGS-84 latitude in degrees")
+    lon: StrictFloat = Field(ge=-180, le=180, description="WGS-84 longitude in degrees")
 
 
-class ReporterIn(Strict):
+class ReporterIn(Body):
     name: str | None = Field(default=None, max_length=100)
     phone: str | None = Field(default=None, max_length=32, pattern=r"^\+?[0-9 \-]{3,32}$")
 
 
-class IncidentCreate(Strict):
+class IncidentCreate(Body):
     type_code: str = Field(min_length=1, max_length=64, description="a code from GET /api/incident-types")
-    priority: int | None = Field(
+    priority: StrictInt | None = Field(
         default=None, ge=1, le=4, description="1 (most urgent) … 4; omitted: the type's default priority"
     )
     location: LocationIn
@@ -40,38 +45,38 @@ class IncidentCreate(Strict):
     reporter: ReporterIn | None = None
 
 
-class DispatchRequest(Strict):
+class DispatchRequest(Body):
     unit_ids: list[str] = Field(min_length=1, max_length=20)
 
 
-class UnitStatusRequest(Strict):
+class UnitStatusRequest(Body):
     status: UnitStatus
 
 
-class CloseIncidentRequest(Strict):
+class CloseIncidentRequest(Body):
     disposition: str | None = Field(default=None, max_length=500)
 
 
-class MergeIncidentRequest(Strict):
+class MergeIncidentRequest(Body):
     into: str = Field(min_length=1, max_length=64, description="the incident the duplicate repeats")
 
 
-class BackupRequest(Strict):
+class BackupRequest(Body):
     reason: str | None = Field(default=None, max_length=500)
 
 
-class NoteRequest(Strict):
+class NoteRequest(Body):
     text: str = Field(min_length=1, max_length=4000)
 
 
-class PositionIn(Strict):
+class PositionIn(Body):
     unit_id: str = Field(min_length=1, max_length=64)
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    heading: float | None = Field(default=None, ge=0, le=360)
-    speed: float | None = Field(default=None, ge=0, le=100, description="metres per second")
+    lat: StrictFloat = Field(ge=-90, le=90)
+    lon: StrictFloat = Field(ge=-180, le=180)
+    heading: StrictFloat | None = Field(default=None, ge=0, le=360)
+    speed: StrictFloat | None = Field(default=None, ge=0, le=100, description="metres per second")
     ts: datetime | None = Field(default=None, description="fix time; omitted: time of receipt")
 
 
-class PositionBatch(Strict):
+class PositionBatch(Body):
     positions: list[PositionIn] = Field(min_length=1, max_length=5000)
