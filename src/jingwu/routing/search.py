@@ -236,7 +236,7 @@ class ReverseSearch:
         elif first_limit is not None:
             limit = max(first_limit, _MIN_LIMIT_S)
         else:
-            limit = self._initial_limit(n, want)
+            limit = self._initial_limit(candidates, want)  # the allowed ones set the density
         while True:
             dist, pred = self._search(target, limit)
             eta2 = src.time2 + dist.take(src.node2)
