@@ -134,7 +134,7 @@ def _serve(args: argparse.Namespace, *, demo: bool) -> int:
         shown = logins.password if logins.generated else "(the value of JINGWU_DEMO_PASSWORD)"
         officers = ", ".join(logins.officer_usernames[:4])
         banner = (
-            f"  DEMO city: {len(logins.officer_usernames)} units on duty at "
+            f"  Demo city: {len(logins.officer_usernames)} units on duty at "
             f"{len(services.dispatch.stations)} stations; simulated calls arriving\n"
             f"  log in as 'admin' or 'dispatcher', or an officer by call sign ({officers}, …)\n"
             f"  password: {shown}\n"

@@ -1,7 +1,8 @@
 """JSON-ready views of domain records, shared by the API, the live stream and the event log.
 
-Views leave out personal data (the reporter): the live stream goes to every console, and reading
-a reporter is a separate, audited request.
+Views leave out personal data (the reporter): the live stream goes to every console. Reading a
+reporter will be a separate, audited request once the security model lands; until then no route
+returns it.
 """
 
 from __future__ import annotations
