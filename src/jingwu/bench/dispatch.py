@@ -24,13 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from jingwu.dispatch.eligibility import eligible_mask
 from jingwu.domain.geo import GeoPoint
-from jingwu.domain.incident_types import get_incident_type
 from jingwu.domain.model import Incident, Position, Unit
 from jingwu.domain.status import IncidentStatus, SourceChannel, UnitKind, UnitStatus
 from jingwu.routing import RoadNetwork, load_network
-from jingwu.service.unit_board import KIND_CODES, UnitBoard
+from jingwu.service.unit_board import UnitBoard
 from jingwu.settings import bundled_osm_file
 from jingwu.simulation.call_mix import load_call_mix
 
@@ -121,15 +119,7 @@ def run(network: RoadNetwork, units: int, queries: int = 500, k: int = 5, seed: 
             answers[baseline] = board.recommend(incident, limit=k, baseline=baseline)
             (base_ns if baseline else fast_ns).append(clock() - started)
         fast, base = answers[False], answers[True]
-        mask = eligible_mask(
-            primary=roster.primary,
-            kind=roster.kind,
-            capabilities=roster.capabilities,
-            kind_codes=KIND_CODES,
-            capability_bits=roster.capability_bits,
-            incident=incident,
-            incident_type=get_incident_type(incident.type_code),
-        )
+        mask = roster.eligible(incident)
         for baseline in order:
             search = network.baseline_nearest_by_time if baseline else network.nearest_by_time
             started = clock()

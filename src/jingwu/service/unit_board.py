@@ -52,6 +52,18 @@ class Roster:
     capability_bits: dict[str, int]
     index: dict[str, int]
 
+    def eligible(self, incident: Incident) -> NDArray[np.bool_]:
+        """Which of these units may take the incident (before any road is looked at)."""
+        return eligible_mask(
+            primary=self.primary,
+            kind=self.kind,
+            capabilities=self.capabilities,
+            kind_codes=KIND_CODES,
+            capability_bits=self.capability_bits,
+            incident=incident,
+            incident_type=get_incident_type(incident.type_code),
+        )
+
     @classmethod
     def build(cls, entries: Sequence[tuple[Unit, RoadPoint]]) -> Roster:
         bits: dict[str, int] = {}
@@ -175,16 +187,7 @@ class UnitBoard:
         roster = self.roster()
         if not roster.units:
             return []
-        incident_type = get_incident_type(incident.type_code)
-        mask = eligible_mask(
-            primary=roster.primary,
-            kind=roster.kind,
-            capabilities=roster.capabilities,
-            kind_codes=KIND_CODES,
-            capability_bits=roster.capability_bits,
-            incident=incident,
-            incident_type=incident_type,
-        )
+        mask = roster.eligible(incident)
         for unit_id in exclude:
             i = roster.index.get(unit_id)
             if i is not None:

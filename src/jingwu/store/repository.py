@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, func, insert, select, update
 
 from jingwu.domain.events import DomainEvent
 from jingwu.domain.geo import GeoPoint
@@ -266,6 +266,19 @@ def overdue_assignments(conn: Connection, now: datetime) -> list[Assignment]:
 # ---------------------------------------------------------------- writing a decision
 
 
+def _update_versioned(
+    conn: Connection, table: Table, row_id: str, version: int, values: dict[str, Any], *, what: str, code: str
+) -> None:
+    """Write a row only if it is still at the version the decision was made on."""
+    result = conn.execute(
+        update(table)
+        .where(and_(table.c.id == row_id, table.c.version == version))
+        .values(version=version + 1, **values)
+    )
+    if result.rowcount != 1:
+        raise Conflict(f"{what} was changed by someone else; reload and try again", code=code, id=row_id)
+
+
 def apply_decision(
     conn: Connection, decision: Decision, *, new_incident_ids: frozenset[str] = frozenset()
 ) -> list[tuple[int, DomainEvent]]:
@@ -274,29 +287,25 @@ def apply_decision(
         if incident.id in new_incident_ids:
             conn.execute(insert(t.incidents).values(id=incident.id, version=1, **_incident_values(incident)))
             continue
-        result = conn.execute(
-            update(t.incidents)
-            .where(and_(t.incidents.c.id == incident.id, t.incidents.c.version == incident.version))
-            .values(version=incident.version + 1, **_incident_values(incident))
+        _update_versioned(
+            conn,
+            t.incidents,
+            incident.id,
+            incident.version,
+            _incident_values(incident),
+            what=f"incident {incident.id}",
+            code="stale_incident",
         )
-        if result.rowcount != 1:
-            raise Conflict(
-                f"incident {incident.id} was changed by someone else; reload and try again",
-                code="stale_incident",
-                incident_id=incident.id,
-            )
     for unit in decision.units:
-        result = conn.execute(
-            update(t.units)
-            .where(and_(t.units.c.id == unit.id, t.units.c.version == unit.version))
-            .values(version=unit.version + 1, **_unit_values(unit))
+        _update_versioned(
+            conn,
+            t.units,
+            unit.id,
+            unit.version,
+            _unit_values(unit),
+            what=f"unit {unit.callsign}",
+            code="stale_unit",
         )
-        if result.rowcount != 1:
-            raise Conflict(
-                f"unit {unit.callsign} was changed by someone else; reload and try again",
-                code="stale_unit",
-                unit_id=unit.id,
-            )
     for a in decision.assignments:
         values = {
             "dispatched_by": a.dispatched_by,
