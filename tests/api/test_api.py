@@ -262,3 +262,14 @@ def test_live_stream_refuses_a_bad_resume_id(client: TestClient) -> None:
     ):
         ws.receive_json()
     assert err.value.code == 4422
+
+
+def test_unit_timeline_lists_its_dispatch_and_status_changes(client: TestClient) -> None:
+    headers = login(client, "dispatcher")
+    incident = create(client, headers).json()
+    client.post(f"/api/incidents/{incident['id']}/dispatch", json={"unit_ids": ["u2"]}, headers=headers)
+    client.post("/api/units/u2/status", json={"status": "en_route"}, headers=headers)
+    timeline = client.get("/api/units/u2/timeline", headers=headers).json()
+    changes = [e["data"]["to"] for e in timeline if e["type"] == "unit.status_changed"]
+    assert changes == ["dispatched", "en_route"]
+    assert client.get("/api/units/nobody/timeline", headers=headers).status_code == 404

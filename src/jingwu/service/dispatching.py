@@ -214,6 +214,11 @@ class DispatchService:
             repo.get_incident(conn, incident_id)
             return [stored_event_message(r) for r in repo.incident_events(conn, incident_id)]
 
+    def unit_timeline(self, unit_id: str, *, limit: int = 200) -> list[BusMessage]:
+        with read_transaction(self.engine) as conn:
+            repo.get_unit(conn, unit_id)
+            return [stored_event_message(r) for r in repo.unit_events(conn, unit_id, limit)]
+
     def close_incident(self, incident_id: str, *, disposition: str | None, actor: str | None) -> Incident:
         def decide(conn: Connection, now: datetime) -> Decision:
             incident = repo.get_incident(conn, incident_id, for_update=True)

@@ -377,6 +377,12 @@ def incident_events(conn: Connection, incident_id: str) -> list[Any]:
     return list(conn.execute(query))
 
 
+def unit_events(conn: Connection, unit_id: str, limit: int) -> list[Any]:
+    """The unit's most recent ``limit`` events, oldest first."""
+    query = select(t.events).where(t.events.c.unit_id == unit_id).order_by(t.events.c.id.desc()).limit(limit)
+    return list(reversed(list(conn.execute(query))))
+
+
 __all__ = [
     "active_assignments",
     "append_events",
@@ -395,6 +401,7 @@ __all__ = [
     "list_units",
     "lock_units",
     "overdue_assignments",
+    "unit_events",
     "unit_status_actors",
     "update_positions",
 ]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from jingwu.api.deps import AnyUser, ServicesDep
 from jingwu.api.schemas.requests import PositionBatch, UnitStatusRequest
-from jingwu.api.schemas.responses import UnitOut
+from jingwu.api.schemas.responses import EventOut, UnitOut
 from jingwu.domain.model import Position
 from jingwu.errors import Forbidden
 from jingwu.service.auth import Principal, Role
@@ -31,6 +31,14 @@ def list_units(_user: AnyUser, services: ServicesDep) -> list[UnitOut]:
 @router.get("/{unit_id}", response_model=UnitOut)
 def get_unit(unit_id: str, _user: AnyUser, services: ServicesDep) -> UnitOut:
     return UnitOut.model_validate(unit_view(services.dispatch.get_unit(unit_id)))
+
+
+@router.get("/{unit_id}/timeline", response_model=list[EventOut])
+def timeline(
+    unit_id: str, _user: AnyUser, services: ServicesDep, limit: int = Query(default=200, ge=1, le=5000)
+) -> list[EventOut]:
+    """The unit's status changes and dispatches, oldest first (the most recent ``limit``)."""
+    return [EventOut.model_validate(m.payload) for m in services.dispatch.unit_timeline(unit_id, limit=limit)]
 
 
 @router.post("/{unit_id}/status", response_model=UnitOut)
