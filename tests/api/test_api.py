@@ -218,7 +218,9 @@ def test_backup_request_offers_units_not_on_the_incident(client: TestClient) -> 
         f"/api/incidents/{incident['id']}/backup", json={"reason": "嫌疑人持刀"}, headers=officer
     )
     assert backup.status_code == 200, backup.text
-    assert backup.json() and all(r["unit_id"] != "u0" for r in backup.json())
+    assert backup.json() == []  # the officer raises the request; the dispatcher chooses
+    offered = client.post(f"/api/incidents/{incident['id']}/backup", json={}, headers=headers).json()
+    assert offered and all(r["unit_id"] != "u0" for r in offered)
     timeline = client.get(f"/api/incidents/{incident['id']}/timeline", headers=headers).json()
     assert "incident.backup_requested" in [e["type"] for e in timeline]
 
@@ -273,3 +275,73 @@ def test_unit_timeline_lists_its_dispatch_and_status_changes(client: TestClient)
     changes = [e["data"]["to"] for e in timeline if e["type"] == "unit.status_changed"]
     assert changes == ["dispatched", "en_route"]
     assert client.get("/api/units/nobody/timeline", headers=headers).status_code == 404
+
+
+def test_officer_may_not_recall_their_own_dispatch(client: TestClient) -> None:
+    headers = login(client, "dispatcher")
+    incident = create(client, headers).json()
+    client.post(f"/api/incidents/{incident['id']}/dispatch", json={"unit_ids": ["u0"]}, headers=headers)
+    officer = login(client, "u0")
+    refused = client.post("/api/units/u0/status", json={"status": "available"}, headers=officer)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "recall_forbidden"
+    assert client.get(f"/api/incidents/{incident['id']}", headers=headers).json()["status"] == "dispatched"
+    recalled = client.post("/api/units/u0/status", json={"status": "available"}, headers=headers)
+    assert recalled.status_code == 200
+
+
+def test_close_answers_with_the_stored_version(client: TestClient) -> None:
+    headers = login(client, "dispatcher")
+    incident = create(client, headers).json()
+    closed = client.post(
+        f"/api/incidents/{incident['id']}/close", json={"disposition": "误报"}, headers=headers
+    )
+    stored = client.get(f"/api/incidents/{incident['id']}", headers=headers).json()
+    assert closed.json()["version"] == stored["version"] == incident["version"] + 1
+
+
+def test_position_from_the_future_is_refused_and_a_late_one_does_not_move_the_unit_back(
+    client: TestClient,
+) -> None:
+    headers = login(client, "dispatcher")
+    before = client.get("/api/units/u1", headers=headers).json()["position"]
+    future = {"unit_id": "u1", "lat": 45.75, "lon": 126.63, "ts": "2999-01-01T00:00:00Z"}
+    refused = client.post("/api/units/positions", json={"positions": [future]}, headers=headers)
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "future_position"
+    late = {"unit_id": "u1", "lat": 45.70, "lon": 126.60, "ts": "2020-01-01T00:00:00Z"}
+    assert client.post("/api/units/positions", json={"positions": [late]}, headers=headers).status_code == 204
+    assert client.get("/api/units/u1", headers=headers).json()["position"] == before
+
+
+@pytest.mark.parametrize("after", ["abc", "²", "-1", "99999999999999999999999"])
+def test_live_stream_refuses_a_malformed_resume_id(client: TestClient, after: str) -> None:
+    token = login(client, "dispatcher")["Authorization"].split()[1]
+    with (
+        pytest.raises(WebSocketDisconnect) as err,
+        client.websocket_connect(f"/api/events?access_token={token}&after={after}") as ws,
+    ):
+        ws.receive_json()
+    assert err.value.code == 4422
+
+
+def test_live_stream_resume_id_unknown_here_asks_for_a_reset(client: TestClient) -> None:
+    token = login(client, "dispatcher")["Authorization"].split()[1]
+    with client.websocket_connect(f"/api/events?access_token={token}&after=123456") as ws:
+        hello = ws.receive_json()
+    assert hello["type"] == "hello" and hello["reset"] is True
+
+
+def test_live_stream_closes_when_the_session_is_revoked(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jingwu.api.routers import live
+
+    monkeypatch.setattr(live, "TOKEN_RECHECK_S", 0.2)
+    headers = login(client, "dispatcher")
+    token = headers["Authorization"].split()[1]
+    with client.websocket_connect(f"/api/events?access_token={token}") as ws:
+        assert ws.receive_json()["type"] == "hello"
+        client.post("/api/auth/logout", headers=headers)
+        with pytest.raises(WebSocketDisconnect) as err:
+            while True:
+                ws.receive_json()
+    assert err.value.code == 4401

@@ -218,3 +218,27 @@ def test_acknowledged_dispatch_never_escalates() -> None:
     _incident, _unit, d = _dispatched()
     acked = replace(d.assignments[0], acknowledged_at=T0)
     assert rules.escalate_unacknowledged(acked, now=T0 + timedelta(hours=1)).events == ()
+
+
+def test_recalling_a_backup_from_a_handled_incident_clears_it_not_requeues_it() -> None:
+    incident, unit, d = _dispatched()
+    on_scene = rules.change_unit_status(
+        unit, UnitStatus.ON_SCENE, now=T0, incident=incident, assignment=d.assignments[0]
+    )
+    cleared = rules.change_unit_status(
+        on_scene.units[0],
+        UnitStatus.CLEARED,
+        now=T0,
+        incident=on_scene.incidents[0],
+        assignment=on_scene.assignments[0],
+    )
+    backup = rules.dispatch(cleared.incidents[0], [make_unit("b")], now=T0, ack_timeout_s=30)
+    assert backup.incidents[0].status is IncidentStatus.DISPATCHED
+    recalled = rules.change_unit_status(
+        backup.units[0],
+        UnitStatus.AVAILABLE,
+        now=T0,
+        incident=backup.incidents[0],
+        assignment=backup.assignments[0],
+    )
+    assert recalled.incidents[0].status is IncidentStatus.CLEARED

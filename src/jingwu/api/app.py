@@ -90,6 +90,17 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
             log.error("system fault: %s", exc.message)
         return JSONResponse(status_code=exc.http_status, content={"error": exc.to_dict()})
 
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        # A bug of ours still answers in the documented shape, without leaking internals.
+        log.exception("unhandled error", exc_info=exc)
+        return JSONResponse(
+            status_code=500,
+            content={
+                "error": {"code": "internal", "message": "internal error; it has been logged", "params": {}}
+            },
+        )
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         # Unknown routes and methods answer in the same shape as every other error.

@@ -263,9 +263,10 @@ def change_unit_status(
             incidents.append(moved_incident)
             events.append(event)
         elif leaving_incident and not other_active_units:
-            target = IncidentStatus.CLEARED if to is UnitStatus.CLEARED else IncidentStatus.PENDING
-            if incident.status is IncidentStatus.ON_SCENE and target is IncidentStatus.PENDING:
-                target = IncidentStatus.CLEARED
+            # Once police have been on scene the incident has been handled: the last unit leaving
+            # clears it, even a recalled backup. Before that, a recall puts it back in the queue.
+            handled = to is UnitStatus.CLEARED or IncidentStatus.ON_SCENE in incident.stage_times
+            target = IncidentStatus.CLEARED if handled else IncidentStatus.PENDING
             if incident.status is not target:
                 moved_incident, event = _move_incident(incident, target, now, actor)
                 incidents.append(moved_incident)

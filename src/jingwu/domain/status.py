@@ -89,14 +89,21 @@ INCIDENT_TRANSITIONS: dict[IncidentStatus, frozenset[IncidentStatus]] = {
             IncidentStatus.EN_ROUTE,
             IncidentStatus.ON_SCENE,
             IncidentStatus.PENDING,
+            IncidentStatus.CLEARED,  # a backup sent to a handled incident was recalled
             IncidentStatus.CLOSED,
         }
     ),
     IncidentStatus.ACKNOWLEDGED: frozenset(
-        {IncidentStatus.EN_ROUTE, IncidentStatus.ON_SCENE, IncidentStatus.PENDING, IncidentStatus.CLOSED}
+        {
+            IncidentStatus.EN_ROUTE,
+            IncidentStatus.ON_SCENE,
+            IncidentStatus.PENDING,
+            IncidentStatus.CLEARED,
+            IncidentStatus.CLOSED,
+        }
     ),
     IncidentStatus.EN_ROUTE: frozenset(
-        {IncidentStatus.ON_SCENE, IncidentStatus.PENDING, IncidentStatus.CLOSED}
+        {IncidentStatus.ON_SCENE, IncidentStatus.PENDING, IncidentStatus.CLEARED, IncidentStatus.CLOSED}
     ),
     IncidentStatus.ON_SCENE: frozenset({IncidentStatus.CLEARED, IncidentStatus.CLOSED}),
     IncidentStatus.CLEARED: frozenset({IncidentStatus.CLOSED, IncidentStatus.DISPATCHED}),

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert
+from sqlalchemy.exc import DBAPIError
 
 from jingwu.bus import Bus, BusMessage
 from jingwu.dispatch import Recommendation
@@ -24,7 +25,7 @@ from jingwu.domain.incident_types import get_incident_type
 from jingwu.domain.model import Assignment, Incident, Position, Reporter, Station, Unit
 from jingwu.domain.rules import Decision
 from jingwu.domain.status import OPEN_INCIDENT_STATUSES, SourceChannel, UnitStatus
-from jingwu.errors import NotFound, ValidationFailed
+from jingwu.errors import Forbidden, JingwuError, NotFound, SystemFault, ValidationFailed
 from jingwu.routing import RoadNetwork
 from jingwu.service.ids import new_incident_id
 from jingwu.service.unit_board import UnitBoard
@@ -34,6 +35,15 @@ from jingwu.store import tables as t
 from jingwu.store.db import read_transaction, write_transaction
 
 log = logging.getLogger(__name__)
+
+COMMIT_ATTEMPTS = 3
+_RECALLABLE = frozenset({UnitStatus.DISPATCHED, UnitStatus.ACKNOWLEDGED, UnitStatus.EN_ROUTE})
+
+
+def _is_transient(exc: DBAPIError) -> bool:
+    """Deadlock or serialisation failure (PostgreSQL), or a locked SQLite file: worth one more go."""
+    state = getattr(exc.orig, "sqlstate", None)
+    return state in ("40P01", "40001") or "database is locked" in str(exc.orig)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +116,10 @@ class DispatchService:
     # ------------------------------------------------------------ plumbing
 
     def refresh_board(self) -> None:
-        """Reload the live unit board from the store (start-up, and now and then to self-heal)."""
-        with read_transaction(self.engine) as conn:
+        """Reload the live unit board from the store (start-up, and now and then to self-heal).
+        Under the commit lock, so that no commit of this process lands between the read and the
+        load and is then undone on the board."""
+        with self._commit_lock, read_transaction(self.engine) as conn:
             self.board.load(repo.list_units(conn))
 
     def reload_stations(self) -> None:
@@ -133,11 +145,29 @@ class DispatchService:
         # Commit and publish under one lock, so this process publishes events in log-id order and a
         # live client's "last id seen" is a safe place to resume from.
         with self._commit_lock:
-            now = self.clock()
-            with write_transaction(self.engine) as conn:
-                decision = decide(conn, now)
-                decision = self._with_snapshots(conn, decision)
-                stored = repo.apply_decision(conn, decision, new_incident_ids=new_incident_ids)
+            for attempt in range(1, COMMIT_ATTEMPTS + 1):
+                now = self.clock()
+                try:
+                    with write_transaction(self.engine) as conn:
+                        decision = decide(conn, now)
+                        decision = self._with_snapshots(conn, decision)
+                        stored = repo.apply_decision(conn, decision, new_incident_ids=new_incident_ids)
+                    break
+                except DBAPIError as exc:
+                    # Two server processes may lock the same incident and unit in opposite orders;
+                    # the database breaks the tie by failing one, which simply runs again.
+                    if _is_transient(exc) and attempt < COMMIT_ATTEMPTS:
+                        log.info("command retried after a transient database conflict (%s)", type(exc.orig))
+                        continue
+                    raise SystemFault(
+                        "the database could not complete the command; try again", code="store_unavailable"
+                    ) from exc
+            # The store holds each changed record one version up from what the rules saw.
+            decision = replace(
+                decision,
+                incidents=tuple(replace(i, version=i.version + 1) for i in decision.incidents),
+                units=tuple(replace(u, version=u.version + 1) for u in decision.units),
+            )
             if decision.units:
                 self.board.update(decision.units)
             for event_id, event in stored:
@@ -197,7 +227,7 @@ class DispatchService:
 
         decision = self._commit(decide, new_incident_ids=frozenset({incident_id}))
         self.board.remember_incident(incident_id, request.location, road_point)
-        return replace(decision.incidents[0], version=1)
+        return decision.incidents[0]
 
     def get_incident(self, incident_id: str) -> Incident:
         with read_transaction(self.engine) as conn:
@@ -290,9 +320,20 @@ class DispatchService:
         with read_transaction(self.engine) as conn:
             return repo.get_unit(conn, unit_id)
 
-    def set_unit_status(self, unit_id: str, status: UnitStatus, *, actor: str | None) -> Unit:
+    def set_unit_status(
+        self, unit_id: str, status: UnitStatus, *, actor: str | None, may_recall: bool = True
+    ) -> Unit:
+        """Move a unit. ``may_recall=False`` (an officer's terminal) refuses taking a unit off an
+        incident it has not reached: recalling a dispatch is the dispatcher's decision."""
+
         def decide(conn: Connection, now: datetime) -> Decision:
             unit = repo.get_unit(conn, unit_id, for_update=True)
+            if not may_recall and status is UnitStatus.AVAILABLE and unit.status in _RECALLABLE:
+                raise Forbidden(
+                    f"unit {unit.callsign} is {unit.status}; only a dispatcher can recall a dispatch",
+                    code="recall_forbidden",
+                    unit_id=unit_id,
+                )
             incident = None
             assignment = None
             others: list[Unit] = []
@@ -367,7 +408,11 @@ class DispatchService:
                 escalation = rules.escalate_unacknowledged(assignment, now=now)
                 incident = repo.get_incident(conn, assignment.incident_id)
                 taken = [a.unit_id for a in repo.active_assignments(conn, incident_id=incident.id)]
-                offer = self.board.recommend(incident, limit=1, exclude=taken)
+                try:
+                    offer = self.board.recommend(incident, limit=1, exclude=taken)
+                except JingwuError as exc:  # the escalation matters more than the offer
+                    log.warning("no offer for overdue dispatch on %s: %s", incident.id, exc.message)
+                    offer = []
                 for event in escalation.events:
                     data = dict(event.data)
                     if offer:

@@ -286,16 +286,19 @@ class CitySimulator:
         for incident in dispatch.list_incidents(open_only=True):
             age = (now - incident.created_at).total_seconds()
             if incident.status is IncidentStatus.PENDING and age >= self.config.auto_dispatch_after_s:
-                recs = dispatch.recommend(incident.id, limit=1)
-                if recs:
-                    try:
+                try:
+                    recs = dispatch.recommend(incident.id, limit=1)
+                    if recs:
                         dispatch.dispatch(incident.id, [recs[0].unit.id], actor=DISPATCHER_ACTOR)
-                    except JingwuError as exc:
-                        log.debug("stand-in dispatch of %s refused: %s", incident.id, exc.message)
+                except JingwuError as exc:  # one bad incident must not stop the others
+                    log.debug("stand-in dispatch of %s refused: %s", incident.id, exc.message)
             elif incident.status is IncidentStatus.CLEARED:
                 cleared_at = incident.stage_times.get(IncidentStatus.CLEARED, incident.created_at)
                 if (now - cleared_at).total_seconds() >= self.config.auto_close_after_s:
                     try:
+                        # Re-read: a human may have sent a unit back since the list was taken.
+                        if dispatch.get_incident(incident.id).status is not IncidentStatus.CLEARED:
+                            continue
                         dispatch.close_incident(
                             incident.id, disposition="处置完毕 (handled)", actor=DISPATCHER_ACTOR
                         )

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, func, insert, or_, select, update
 
 from jingwu.domain.events import DomainEvent
 from jingwu.domain.geo import GeoPoint
@@ -125,12 +125,18 @@ def existing_unit_ids(conn: Connection, unit_ids: Iterable[str]) -> set[str]:
 
 
 def update_positions(conn: Connection, units_positions: Sequence[tuple[str, Position]]) -> None:
-    """Last known positions. Not versioned: a position is a report, not a decision."""
+    """Last known positions. Not versioned: a position is a report, not a decision. A report older
+    than the stored one (delivered late, out of order) does not move the unit back."""
     if not units_positions:
         return
     conn.execute(
         update(t.units)
-        .where(t.units.c.id == bindparam("_uid"))
+        .where(
+            and_(
+                t.units.c.id == bindparam("_uid"),
+                or_(t.units.c.pos_ts.is_(None), t.units.c.pos_ts <= bindparam("ts")),
+            )
+        )
         .values(
             pos_lat=bindparam("lat"),
             pos_lon=bindparam("lon"),

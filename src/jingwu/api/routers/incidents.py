@@ -117,7 +117,8 @@ def request_backup(
     recs = services.dispatch.request_backup(
         incident_id, reason=body.reason, actor=principal.username, unit_id=unit_id
     )
-    return _recommendations_out(recs)
+    # The dispatcher chooses the backup; an officer's terminal only raises the request.
+    return [] if principal.role is Role.OFFICER else _recommendations_out(recs)
 
 
 @router.post("/{incident_id}/close", response_model=IncidentOut)

@@ -1,10 +1,13 @@
 """The live event stream (WebSocket), with resume from the last event id a client saw.
 
 Protocol: connect to ``/api/events?access_token=T[&after=ID]``. The server first sends
-``{"type": "hello", "last_event_id": N}``; with ``after`` it then replays every logged event with a
-larger id, in order, and goes on live. Durable events carry an ``id``; position batches carry
-``"id": null`` and are not replayed (a client reloads ``/api/units`` for current positions).
-A client that falls too far behind is disconnected (close code 1013) and resumes with ``after``.
+``{"type": "hello", "last_event_id": N, "reset": false}``; with ``after`` it then replays every
+logged event with a larger id, in order, and goes on live. ``"reset": true`` says the id is
+unknown here (e.g. from before a database reset): the client should reload its state instead.
+Durable events carry an ``id``; position batches carry ``"id": null`` and are not replayed (a
+client reloads ``/api/units`` for current positions). A client that falls too far behind, or
+stops reading, is disconnected (close code 1013) and resumes with ``after``; a session that is
+revoked or expires is closed with 4401.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
+import time
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
@@ -25,6 +30,9 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["live"])
 
 SEND_QUEUE_LIMIT = 20_000
+SEND_TIMEOUT_S = 10.0
+TOKEN_RECHECK_S = 30.0
+_EVENT_ID = re.compile(r"[0-9]{1,18}")
 
 
 @router.websocket("/api/events")
@@ -44,66 +52,85 @@ async def live_events(
         return
     after: int | None = None
     if after_text is not None:
-        if not after_text.isdigit():
+        if not _EVENT_ID.fullmatch(after_text):
             await websocket.close(code=4422, reason="after must be an event id (a whole number ≥ 0)")
             return
         after = int(after_text)
     loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[BusMessage | None] = asyncio.Queue()
+    queue: asyncio.Queue[BusMessage] = asyncio.Queue()
+    overflowed = asyncio.Event()
 
     def on_message(message: BusMessage) -> None:
         loop.call_soon_threadsafe(_enqueue, message)
 
     def _enqueue(message: BusMessage) -> None:
+        if overflowed.is_set():
+            return
         if queue.qsize() >= SEND_QUEUE_LIMIT:
-            queue.put_nowait(None)  # overflow: drop the client; it resumes from its last id
+            overflowed.set()  # the sender drops this client; it resumes from its last id
         else:
             queue.put_nowait(message)
+
+    async def send(payload: dict[str, object]) -> None:
+        # A client that stops reading must not hold its queue (and our memory) forever.
+        await asyncio.wait_for(websocket.send_json(payload), timeout=SEND_TIMEOUT_S)
 
     # Subscribe before reading the log, so nothing committed in between is missed; the copies
     # that arrive both ways are dropped by id.
     unsubscribe = services.bus.subscribe(on_message)
+    receiver = asyncio.create_task(_drain_client(websocket))
     try:
         last_id = await run_in_threadpool(services.dispatch.last_event_id)
-        await websocket.send_json({"type": "hello", "last_event_id": last_id, "user": principal.username})
+        reset = after is not None and after > last_id  # e.g. an id from before a database reset
+        await send({"type": "hello", "last_event_id": last_id, "user": principal.username, "reset": reset})
         replayed: set[int] = set()
-        if after is not None:
+        if after is None or reset:
+            after = last_id
+        else:
             cursor = after
             while True:
                 batch = await run_in_threadpool(
                     services.dispatch.events_after, cursor, services.settings.event_replay_limit
                 )
                 for message in batch:
-                    await websocket.send_json(message.payload)
+                    await send(message.payload)
                     replayed.add(message.id or 0)
                 if len(batch) < services.settings.event_replay_limit:
                     break
                 cursor = batch[-1].id or cursor
-        else:
-            replayed = set()
-            after = last_id
-        receiver = asyncio.create_task(_drain_client(websocket))
-        try:
-            while True:
-                getter = asyncio.create_task(queue.get())
-                done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
-                if receiver in done:
-                    getter.cancel()
+        checked_at = time.monotonic()
+        while True:
+            getter = asyncio.create_task(queue.get())
+            stop = asyncio.create_task(overflowed.wait())
+            done, _ = await asyncio.wait(
+                {getter, receiver, stop}, timeout=TOKEN_RECHECK_S, return_when=asyncio.FIRST_COMPLETED
+            )
+            if getter not in done:
+                getter.cancel()
+            stop.cancel()
+            if receiver in done:
+                return
+            if overflowed.is_set():
+                await websocket.close(code=1013, reason="too far behind; resume with ?after=")
+                return
+            if time.monotonic() - checked_at >= TOKEN_RECHECK_S:
+                # A revoked or expired session stops receiving, not only a new connection.
+                try:
+                    await run_in_threadpool(services.auth.authenticate, access_token)
+                except JingwuError as exc:
+                    await websocket.close(code=4401, reason=exc.message[:120])
                     return
-                next_message = getter.result()
-                if next_message is None:
-                    await websocket.close(code=1013, reason="too far behind; resume with ?after=")
-                    return
-                if next_message.id is not None and (
-                    next_message.id in replayed or next_message.id <= (after or 0)
-                ):
-                    continue
-                await websocket.send_json(next_message.payload)
-        finally:
-            receiver.cancel()
-    except WebSocketDisconnect:
+                checked_at = time.monotonic()
+            if getter not in done:
+                continue
+            message = getter.result()
+            if message.id is not None and (message.id in replayed or message.id <= after):
+                continue
+            await send(message.payload)
+    except (WebSocketDisconnect, TimeoutError):
         pass
     finally:
+        receiver.cancel()
         unsubscribe()
         with contextlib.suppress(Exception):
             await websocket.close()

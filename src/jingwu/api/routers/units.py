@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Query
 
@@ -10,11 +10,13 @@ from jingwu.api.deps import AnyUser, ServicesDep
 from jingwu.api.schemas.requests import PositionBatch, UnitStatusRequest
 from jingwu.api.schemas.responses import EventOut, UnitOut
 from jingwu.domain.model import Position
-from jingwu.errors import Forbidden
+from jingwu.errors import Forbidden, ValidationFailed
 from jingwu.service.auth import Principal, Role
 from jingwu.service.views import unit_view
 
 router = APIRouter(prefix="/api/units", tags=["units"])
+
+MAX_CLOCK_SKEW = timedelta(seconds=60)
 
 
 def _check_own_unit(principal: Principal, unit_id: str) -> None:
@@ -44,7 +46,9 @@ def timeline(
 @router.post("/{unit_id}/status", response_model=UnitOut)
 def set_status(unit_id: str, body: UnitStatusRequest, principal: AnyUser, services: ServicesDep) -> UnitOut:
     _check_own_unit(principal, unit_id)
-    unit = services.dispatch.set_unit_status(unit_id, body.status, actor=principal.username)
+    unit = services.dispatch.set_unit_status(
+        unit_id, body.status, actor=principal.username, may_recall=principal.role is not Role.OFFICER
+    )
     return UnitOut.model_validate(unit_view(unit))
 
 
@@ -55,5 +59,10 @@ def report_positions(body: PositionBatch, principal: AnyUser, services: Services
     for p in body.positions:
         _check_own_unit(principal, p.unit_id)
         ts = (p.ts if p.ts.tzinfo else p.ts.replace(tzinfo=UTC)) if p.ts else now
+        if ts > now + MAX_CLOCK_SKEW:
+            # A fix from the future would outrank every real one that follows it.
+            raise ValidationFailed(
+                f"position time {ts.isoformat()} is in the future", code="future_position", unit_id=p.unit_id
+            )
         reports.append((p.unit_id, Position(lat=p.lat, lon=p.lon, ts=ts, heading=p.heading, speed=p.speed)))
     services.dispatch.report_positions(reports)
