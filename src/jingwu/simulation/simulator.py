@@ -67,6 +67,7 @@ class _Crew:
     leave_scene_at: datetime | None = None
     available_at: datetime | None = None
     incident_id: str | None = None
+    last_status: UnitStatus | None = None  # a status change made elsewhere voids the timers
 
 
 @dataclass(slots=True)
@@ -150,6 +151,9 @@ class CitySimulator:
     def _advance_crew(self, unit: Unit, crew: _Crew, now: datetime) -> None:
         dispatch = self.services.dispatch
         status = unit.status
+        if status is not crew.last_status:
+            crew.respond_at = crew.leave_scene_at = crew.available_at = None
+            crew.last_status = status
         if status is UnitStatus.DISPATCHED:
             if crew.respond_at is None or crew.incident_id != unit.incident_id:
                 low, high = self.config.reaction_s
@@ -302,6 +306,7 @@ class CitySimulator:
                         dispatch.close_incident(
                             incident.id, disposition="处置完毕 (handled)", actor=DISPATCHER_ACTOR
                         )
+                        self._on_scene_s.pop(incident.id, None)
                     except JingwuError as exc:
                         log.debug("closing %s refused: %s", incident.id, exc.message)
 
