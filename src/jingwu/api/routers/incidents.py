@@ -16,7 +16,7 @@ from jingwu.api.schemas.requests import (
 from jingwu.api.schemas.responses import DispatchOut, EventOut, IncidentOut, RecommendationOut, UnitOut
 from jingwu.dispatch import Recommendation
 from jingwu.domain.geo import GeoPoint
-from jingwu.domain.model import Reporter
+from jingwu.domain.model import Incident, Reporter
 from jingwu.errors import Forbidden
 from jingwu.service.auth import Role
 from jingwu.service.dispatching import NewIncident
@@ -25,8 +25,8 @@ from jingwu.service.views import incident_view, unit_view
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 
 
-def _out(incident: object) -> IncidentOut:
-    return IncidentOut.model_validate(incident_view(incident))  # type: ignore[arg-type]
+def _out(incident: Incident) -> IncidentOut:
+    return IncidentOut.model_validate(incident_view(incident))
 
 
 def _recommendations_out(recs: list[Recommendation]) -> list[RecommendationOut]:
