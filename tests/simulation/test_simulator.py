@@ -3,11 +3,12 @@ from __future__ import annotations
 import numpy as np
 
 from jingwu.domain.geo import GeoPoint, haversine_m
+from jingwu.domain.model import station_containing
 from jingwu.domain.status import IncidentStatus, SourceChannel, UnitStatus
 from jingwu.routing import RoadNetwork
 from jingwu.service.dispatching import NewIncident
 from jingwu.services import Services
-from jingwu.simulation.city import STATION_PLANS, station_of
+from jingwu.simulation.city import STATION_PLANS
 from jingwu.simulation.seed import seed_demo_city
 from jingwu.simulation.simulator import CitySimulator, SimConfig
 from tests.conftest import FakeClock, ServicesFactory
@@ -44,7 +45,7 @@ def test_seeded_units_stand_on_roads_inside_their_own_jurisdiction(
         assert unit.position is not None
         point = GeoPoint(unit.position.lat, unit.position.lon)
         assert network.snap(point.lat, point.lon).offset_m < 1.0
-        home = station_of(point, stations)
+        home = station_containing(point, stations)
         assert home is not None and home.id == unit.station_id
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from jingwu.domain.geo import GeoPoint
+from jingwu.domain.geo import GeoPoint, point_in_polygon
 from jingwu.domain.status import IncidentStatus, SourceChannel, UnitKind, UnitStatus
 
 
@@ -73,6 +74,14 @@ class Station:
     jurisdiction: tuple[tuple[float, float], ...]
 
 
+def station_containing(point: GeoPoint, stations: Sequence[Station]) -> Station | None:
+    """The station whose jurisdiction holds the point (the first, where jurisdictions overlap)."""
+    for station in stations:
+        if point_in_polygon(point, station.jurisdiction):
+            return station
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Assignment:
     """One unit sent to one incident; the acknowledgment deadline drives escalation."""
@@ -91,4 +100,4 @@ class Assignment:
         return self.released_at is None
 
 
-__all__ = ["Assignment", "Incident", "Position", "Reporter", "Station", "Unit"]
+__all__ = ["Assignment", "Incident", "Position", "Reporter", "Station", "Unit", "station_containing"]

@@ -170,9 +170,5 @@ class AuthService:
                 .values(revoked_at=self.clock())
             )
 
-    def user_count(self) -> int:
-        with read_transaction(self.engine) as conn:
-            return len(conn.execute(select(t.users.c.id)).all())
-
 
 __all__ = ["AuthService", "IssuedToken", "Principal", "Role"]

@@ -20,9 +20,9 @@ from jingwu.bus import Bus, BusMessage
 from jingwu.dispatch import Recommendation
 from jingwu.domain import rules
 from jingwu.domain.events import DomainEvent, EventType
-from jingwu.domain.geo import GeoPoint, point_in_polygon
+from jingwu.domain.geo import GeoPoint
 from jingwu.domain.incident_types import get_incident_type
-from jingwu.domain.model import Assignment, Incident, Position, Reporter, Station, Unit
+from jingwu.domain.model import Assignment, Incident, Position, Reporter, Station, Unit, station_containing
 from jingwu.domain.rules import Decision
 from jingwu.domain.status import OPEN_INCIDENT_STATUSES, SourceChannel, UnitStatus
 from jingwu.errors import Forbidden, JingwuError, NotFound, SystemFault, ValidationFailed
@@ -131,10 +131,8 @@ class DispatchService:
         return list(self._stations)
 
     def station_for(self, point: GeoPoint) -> str | None:
-        for station in self._stations:
-            if point_in_polygon(point, station.jurisdiction):
-                return station.id
-        return None
+        station = station_containing(point, self._stations)
+        return station.id if station else None
 
     def _commit(
         self,
@@ -302,13 +300,12 @@ class DispatchService:
 
     def request_backup(
         self, incident_id: str, *, reason: str | None, actor: str | None, unit_id: str | None = None
-    ) -> list[Recommendation]:
+    ) -> None:
         def decide(conn: Connection, now: datetime) -> Decision:
             incident = repo.get_incident(conn, incident_id)
             return rules.request_backup(incident, now=now, actor=actor, reason=reason, unit_id=unit_id)
 
         self._commit(decide)
-        return self.recommend(incident_id, limit=3)
 
     # ------------------------------------------------------------ units
 

@@ -7,7 +7,6 @@ course (approximate; a deployment loads its real boundaries).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -116,13 +115,6 @@ _KIND_PLAN: tuple[tuple[UnitKind, frozenset[str]], ...] = (
 )
 
 
-def station_of(point: GeoPoint, stations: Sequence[Station]) -> Station | None:
-    for station in stations:
-        if point_in_polygon(point, station.jurisdiction):
-            return station
-    return None
-
-
 def random_point_in(
     network: RoadNetwork, station: Station, rng: np.random.Generator, tries: int = 500
 ) -> tuple[float, float]:
@@ -158,4 +150,4 @@ def plan_units(network: RoadNetwork, count: int, rng: np.random.Generator, now: 
     return units
 
 
-__all__ = ["SONGHUA_COURSE", "STATION_PLANS", "StationPlan", "plan_units", "random_point_in", "station_of"]
+__all__ = ["SONGHUA_COURSE", "STATION_PLANS", "StationPlan", "plan_units", "random_point_in"]

@@ -247,13 +247,6 @@ def active_assignments(
     return [assignment_from_row(r) for r in conn.execute(query)]
 
 
-def incident_assignments(conn: Connection, incident_id: str) -> list[Assignment]:
-    query = (
-        select(t.assignments).where(t.assignments.c.incident_id == incident_id).order_by(t.assignments.c.id)
-    )
-    return [assignment_from_row(r) for r in conn.execute(query)]
-
-
 def overdue_assignments(conn: Connection, now: datetime) -> list[Assignment]:
     query = select(t.assignments).where(
         and_(
@@ -397,7 +390,6 @@ __all__ = [
     "existing_unit_ids",
     "get_incident",
     "get_unit",
-    "incident_assignments",
     "incident_events",
     "insert_station",
     "insert_unit",

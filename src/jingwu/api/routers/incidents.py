@@ -85,9 +85,10 @@ def recommendations(
     incident_id: str,
     _user: Dispatcher,
     services: ServicesDep,
-    limit: int = Query(default=5, ge=1, le=50),
+    limit: int | None = Query(default=None, ge=1, le=50, description="default: JINGWU_RECOMMENDATION_LIMIT"),
 ) -> list[RecommendationOut]:
-    return _recommendations_out(services.dispatch.recommend(incident_id, limit=limit))
+    k = limit or services.settings.recommendation_limit
+    return _recommendations_out(services.dispatch.recommend(incident_id, limit=k))
 
 
 @router.post("/{incident_id}/dispatch", response_model=DispatchOut)
@@ -114,11 +115,14 @@ def request_backup(
                 "an officer may ask for backup only on their own incident", code="not_own_incident"
             )
         unit_id = unit.id
-    recs = services.dispatch.request_backup(
+    services.dispatch.request_backup(
         incident_id, reason=body.reason, actor=principal.username, unit_id=unit_id
     )
     # The dispatcher chooses the backup; an officer's terminal only raises the request.
-    return [] if principal.role is Role.OFFICER else _recommendations_out(recs)
+    if principal.role is Role.OFFICER:
+        return []
+    limit = services.settings.recommendation_limit
+    return _recommendations_out(services.dispatch.recommend(incident_id, limit=limit))
 
 
 @router.post("/{incident_id}/close", response_model=IncidentOut)
