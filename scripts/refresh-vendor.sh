@@ -6,13 +6,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SWAGGER_UI_VERSION=5.35.0
-dest=src/jingwu/web/vendor/swagger-ui
+LEAFLET_VERSION=1.9.4
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+
+dest=src/jingwu/web/vendor/swagger-ui
 (cd "$work" && npm pack --silent "swagger-ui-dist@${SWAGGER_UI_VERSION}" >/dev/null && tar xzf swagger-ui-dist-*.tgz)
 mkdir -p "$dest"
 for f in swagger-ui-bundle.js swagger-ui.css favicon-32x32.png LICENSE NOTICE; do
   cp "$work/package/$f" "$dest/$f"
 done
 echo "swagger-ui-dist ${SWAGGER_UI_VERSION} (Apache-2.0), from the npm registry" > "$dest/VERSION"
+echo "refreshed $dest"
+
+# Leaflet draws the console's and the terminal's maps; the ES-module build is imported as is.
+dest=src/jingwu/web/vendor/leaflet
+rm -rf "$work/package"
+(cd "$work" && npm pack --silent "leaflet@${LEAFLET_VERSION}" >/dev/null && tar xzf leaflet-*.tgz)
+mkdir -p "$dest/images"
+cp "$work/package/dist/leaflet-src.esm.js" "$work/package/dist/leaflet.css" "$work/package/LICENSE" "$dest/"
+cp "$work/package/dist/images/"*.png "$dest/images/"
+echo "leaflet ${LEAFLET_VERSION} (BSD-2-Clause), from the npm registry" > "$dest/VERSION"
 echo "refreshed $dest"

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -29,17 +29,11 @@ log = logging.getLogger(__name__)
 # A background job started with the app and cancelled when it stops (the demo simulator is one).
 BackgroundJob = Callable[[Services], Coroutine[Any, Any, None]]
 
-_VENDOR = Path(str(resources.files("jingwu") / "web" / "vendor"))
+# The browser apps are plain files (ES modules, vendored libraries): no build step, no Node.js.
+_WEB = Path(str(resources.files("jingwu") / "web"))
+# Pages are re-validated on every load so that a new release is picked up at once.
+_NO_CACHE = {"Cache-Control": "no-cache"}
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}
-_HOME_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>Jingwu 警务</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;line-height:1.5}</style>
-</head><body><h1>Jingwu 警务</h1>
-<p>The command-and-dispatch API is running. 指挥调度接口已启动。</p>
-<ul><li><a href="/docs">API documentation (OpenAPI)</a></li>
-<li><a href="/openapi.json">/openapi.json</a></li><li><a href="/healthz">/healthz</a></li></ul>
-<p>Log in with <code>POST /api/auth/login</code>; the live event stream is
-<code>/api/events?access_token=…</code>. The dispatcher's console arrives in a later release.</p>
-<p><small>Map data © OpenStreetMap contributors (ODbL).</small></p></body></html>"""
 
 TIMER_PERIOD_S = 1.0
 BOARD_REFRESH_EVERY = 30  # timer ticks between reloads of the live unit board from the store
@@ -136,7 +130,7 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
     def healthz() -> HealthOut:
         return HealthOut(status="ok")
 
-    app.mount("/static/vendor", StaticFiles(directory=_VENDOR), name="vendor")
+    app.mount("/static", StaticFiles(directory=_WEB), name="static")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
@@ -149,8 +143,29 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
         )
 
     @app.get("/", include_in_schema=False)
-    def home() -> HTMLResponse:
-        return HTMLResponse(_HOME_PAGE)
+    def console() -> FileResponse:
+        """The command-room console (log-in, map, queue, big screen)."""
+        return FileResponse(_WEB / "console" / "index.html", headers=_NO_CACHE)
+
+    @app.get("/terminal", include_in_schema=False)
+    def terminal_redirect() -> RedirectResponse:
+        # The service worker's scope is /terminal/: the page must live under it to work offline.
+        return RedirectResponse("/terminal/", status_code=308)
+
+    @app.get("/terminal/", include_in_schema=False)
+    def terminal() -> FileResponse:
+        """The officer's mobile terminal (an installable PWA)."""
+        return FileResponse(_WEB / "terminal" / "index.html", headers=_NO_CACHE)
+
+    @app.get("/terminal/sw.js", include_in_schema=False)
+    def terminal_worker() -> FileResponse:
+        return FileResponse(_WEB / "terminal" / "sw.js", media_type="text/javascript", headers=_NO_CACHE)
+
+    @app.get("/terminal/manifest.webmanifest", include_in_schema=False)
+    def terminal_manifest() -> FileResponse:
+        return FileResponse(
+            _WEB / "terminal" / "manifest.webmanifest", media_type="application/manifest+json"
+        )
 
     for module in (auth, reference, units, incidents, live):
         app.include_router(module.router)

@@ -1,0 +1,168 @@
+// Two languages, zh-CN (the default) and en. Each app passes its own strings; the words both apps
+// use (statuses, priorities, error codes) live here once.
+
+export const LANGS = ["zh-CN", "en"];
+
+export const COMMON = {
+  "zh-CN": {
+    "unit.available": "空闲",
+    "unit.dispatched": "已派",
+    "unit.acknowledged": "已签收",
+    "unit.en_route": "出警",
+    "unit.on_scene": "到达",
+    "unit.cleared": "处置完毕",
+    "unit.busy": "忙碌",
+    "unit.out_of_service": "暂停服务",
+    "unit.off_duty": "下班",
+    "incident.pending": "待派",
+    "incident.dispatched": "已派",
+    "incident.acknowledged": "已签收",
+    "incident.en_route": "出警中",
+    "incident.on_scene": "已到达",
+    "incident.cleared": "处置完毕",
+    "incident.closed": "已结案",
+    "incident.merged": "已合并",
+    "priority.1": "一级",
+    "priority.2": "二级",
+    "priority.3": "三级",
+    "priority.4": "四级",
+    "kind.patrol_car": "巡逻车",
+    "kind.motorcycle": "铁骑",
+    "kind.foot": "步巡",
+    "kind.drone": "无人机",
+    "conn.live": "实时",
+    "conn.connecting": "连接中…",
+    "conn.reconnecting": "重新连接中…",
+    "conn.offline": "离线",
+    "error.offline": "无法连接服务器",
+    "error.bad_credentials": "用户名或密码错误",
+    "error.illegal_unit_transition": "警力当前状态不允许此操作",
+    "error.illegal_incident_transition": "警情当前状态不允许此操作",
+    "error.stale_unit": "数据已被他人更新，请重试",
+    "error.stale_incident": "数据已被他人更新，请重试",
+    "error.unit_not_available": "该警力不可派",
+    "error.unit_already_assigned": "该警力已有任务",
+    "error.bad_road_point": "该位置离道路太远",
+    "error.unknown_incident_type": "未知的警情类型",
+    "time.s": "{n}秒",
+    "time.min": "{n}分",
+    "dist.m": "{n}米",
+    "dist.km": "{n}公里",
+    "osm": "地图数据 © OpenStreetMap 贡献者",
+  },
+  en: {
+    "unit.available": "Available",
+    "unit.dispatched": "Dispatched",
+    "unit.acknowledged": "Received",
+    "unit.en_route": "En route",
+    "unit.on_scene": "On scene",
+    "unit.cleared": "Cleared",
+    "unit.busy": "Busy",
+    "unit.out_of_service": "Out of service",
+    "unit.off_duty": "Off duty",
+    "incident.pending": "Pending",
+    "incident.dispatched": "Dispatched",
+    "incident.acknowledged": "Received",
+    "incident.en_route": "En route",
+    "incident.on_scene": "On scene",
+    "incident.cleared": "Cleared",
+    "incident.closed": "Closed",
+    "incident.merged": "Merged",
+    "priority.1": "P1",
+    "priority.2": "P2",
+    "priority.3": "P3",
+    "priority.4": "P4",
+    "kind.patrol_car": "Patrol car",
+    "kind.motorcycle": "Motorcycle",
+    "kind.foot": "Foot patrol",
+    "kind.drone": "Drone",
+    "conn.live": "Live",
+    "conn.connecting": "Connecting…",
+    "conn.reconnecting": "Reconnecting…",
+    "conn.offline": "Offline",
+    "error.offline": "The server cannot be reached",
+    "error.bad_credentials": "Wrong user name or password",
+    "error.illegal_unit_transition": "Not allowed in the unit's current state",
+    "error.illegal_incident_transition": "Not allowed in the incident's current state",
+    "error.stale_unit": "Someone else changed this; try again",
+    "error.stale_incident": "Someone else changed this; try again",
+    "error.unit_not_available": "That unit cannot be dispatched",
+    "error.unit_already_assigned": "That unit is already assigned",
+    "error.bad_road_point": "That place is too far from a road",
+    "error.unknown_incident_type": "Unknown incident type",
+    "time.s": "{n} s",
+    "time.min": "{n} min",
+    "dist.m": "{n} m",
+    "dist.km": "{n} km",
+    "osm": "Map data © OpenStreetMap contributors",
+  },
+};
+
+export class I18n extends EventTarget {
+  /** @param {Record<string, Record<string, string>>} strings the app's own strings, by language */
+  constructor(strings, storageKey = "jingwu.lang") {
+    super();
+    this.storageKey = storageKey;
+    this.dicts = {};
+    for (const lang of LANGS) this.dicts[lang] = { ...COMMON[lang], ...(strings[lang] || {}) };
+    const saved = localStorage.getItem(storageKey);
+    this.lang = LANGS.includes(saved) ? saved : "zh-CN";
+  }
+
+  /** The string for `key`, with {name} placeholders filled; the key itself if it is unknown. */
+  t(key, params = {}) {
+    const text = this.dicts[this.lang][key] ?? this.dicts["zh-CN"][key] ?? key;
+    return text.replace(/\{(\w+)\}/g, (_, name) => (name in params ? String(params[name]) : `{${name}}`));
+  }
+
+  setLang(lang) {
+    if (!LANGS.includes(lang) || lang === this.lang) return;
+    this.lang = lang;
+    localStorage.setItem(this.storageKey, lang);
+    this.apply(document);
+    this.dispatchEvent(new Event("change"));
+  }
+
+  /** Fill every element marked data-i18n (text), data-i18n-placeholder and data-i18n-title. */
+  apply(root) {
+    document.documentElement.lang = this.lang;
+    for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = this.t(el.dataset.i18n);
+    for (const el of root.querySelectorAll("[data-i18n-placeholder]")) {
+      el.placeholder = this.t(el.dataset.i18nPlaceholder);
+    }
+    for (const el of root.querySelectorAll("[data-i18n-title]")) el.title = this.t(el.dataset.i18nTitle);
+  }
+
+  /** An API error as a sentence for the user. */
+  error(exc) {
+    const key = `error.${exc.code}`;
+    const known = this.t(key);
+    return known === key ? exc.message || String(exc) : known;
+  }
+
+  /** A duration in seconds, e.g. "4:05" (clock style, for timers). */
+  clock(seconds) {
+    const s = Math.max(0, Math.floor(seconds));
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const ss = String(s % 60).padStart(2, "0");
+    return h ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+  }
+
+  /** A travel time in seconds, rounded for reading ("45 s", "3 min"). */
+  duration(seconds) {
+    if (seconds < 90) return this.t("time.s", { n: Math.round(seconds) });
+    return this.t("time.min", { n: Math.round(seconds / 60) });
+  }
+
+  distance(metres) {
+    if (metres < 1000) return this.t("dist.m", { n: Math.round(metres) });
+    return this.t("dist.km", { n: (metres / 1000).toFixed(1) });
+  }
+
+  /** An ISO time as local hh:mm:ss. */
+  time(iso) {
+    if (!iso) return "";
+    return new Date(iso).toLocaleTimeString(this.lang, { hour12: false });
+  }
+}
