@@ -1,0 +1,379 @@
+// The selected incident: what it is, its clocks, the units recommended by road travel time with
+// one-click dispatch (一键指令), the units on it, backup, close, notes, photos and the timeline.
+
+import { arrivalRisk, OPEN } from "./state.js";
+import { STATUS_COLOURS } from "./map.js";
+
+const DISPATCHABLE = new Set(["pending", "dispatched", "acknowledged", "en_route", "on_scene"]);
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else if (key.startsWith("data-")) node.setAttribute(key, value);
+    else node[key] = value;
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+export class IncidentDetail {
+  constructor(app) {
+    this.app = app;
+    this.pane = $("detail");
+    this.incidentId = null;
+    this.recommendations = [];
+    this.timeline = [];
+    this.photoUrls = [];
+    this.recsRequest = 0;
+    this.recsTimer = 0;
+    $("dispatch-top").addEventListener("click", () => this.dispatchTop());
+    $("recommendations").addEventListener("click", (e) => {
+      const button = e.target.closest("button[data-action=dispatch]");
+      if (button) this.dispatch([button.closest("li").dataset.unit]);
+    });
+    $("duplicates").addEventListener("click", (e) => {
+      const button = e.target.closest("button[data-action=merge]");
+      if (button) this.merge(button.closest("li").dataset.id);
+    });
+    $("backup-btn").addEventListener("click", () => this.backup());
+    $("close-btn").addEventListener("click", () => this.close());
+    $("note-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.addNote();
+    });
+    this.pane.querySelector("[data-action=close-detail]").addEventListener("click", () => this.app.select(null));
+  }
+
+  get incident() {
+    return this.incidentId ? this.app.state.incidents.get(this.incidentId) : null;
+  }
+
+  /** Show an incident (or hide the pane with null). */
+  async open(incidentId) {
+    this.incidentId = incidentId;
+    this.recommendations = [];
+    this.timeline = [];
+    this._error(null);
+    this.pane.hidden = !incidentId;
+    this.pane.dataset.id = incidentId || "";
+    this.app.map.showRoutes([]);
+    this._clearPhotos();
+    if (!incidentId) {
+      this.app.map.map.invalidateSize();
+      return;
+    }
+    $("disposition").value = "";
+    $("note-text").value = "";
+    this.render();
+    this.app.map.map.invalidateSize();
+    const incident = this.incident;
+    if (incident) this.app.map.focus(incident.location.lat, incident.location.lon, 14);
+    await Promise.all([this.loadTimeline(), this.loadRecommendations(), this.loadDuplicates(), this.loadPhotos()]);
+  }
+
+  async loadTimeline() {
+    const id = this.incidentId;
+    try {
+      const events = await this.app.api.get(`/api/incidents/${encodeURIComponent(id)}/timeline`);
+      if (id !== this.incidentId) return;
+      this.timeline = events;
+      this.renderTimeline();
+    } catch (exc) {
+      this._error(exc);
+    }
+  }
+
+  async loadRecommendations() {
+    const incident = this.incident;
+    const request = ++this.recsRequest;
+    if (!incident || !DISPATCHABLE.has(incident.status)) {
+      this.recommendations = [];
+      this.renderRecommendations();
+      return;
+    }
+    try {
+      const recs = await this.app.api.get(`/api/incidents/${encodeURIComponent(incident.id)}/recommendations`);
+      if (request !== this.recsRequest || incident.id !== this.incidentId) return;
+      this.recommendations = recs;
+    } catch (exc) {
+      if (request !== this.recsRequest) return;
+      this.recommendations = [];
+      if (exc.status !== 409) this._error(exc);
+    }
+    this.renderRecommendations();
+  }
+
+  /** Recommendations change with every unit move; refresh them a moment after things settle. */
+  refreshRecommendationsSoon() {
+    clearTimeout(this.recsTimer);
+    this.recsTimer = setTimeout(() => this.loadRecommendations(), 400);
+  }
+
+  async loadDuplicates() {
+    const incident = this.incident;
+    const list = $("duplicates");
+    list.replaceChildren();
+    $("duplicates-block").hidden = true;
+    if (!incident || incident.status !== "pending") return;
+    try {
+      const found = await this.app.api.get(`/api/incidents/${encodeURIComponent(incident.id)}/duplicates`);
+      if (incident.id !== this.incidentId) return;
+      for (const other of found) {
+        const meters = this.app.distanceM(incident.location, other.location);
+        list.append(
+          el("li", { "data-id": other.id },
+            el("span", { class: "badge", "data-priority": String(other.priority) }, this.app.i18n.t(`priority.${other.priority}`)),
+            el("span", { class: "grow" }, `${this.app.typeName(other.type_code)} · ${other.address || other.id}`,
+              el("br"), el("small", {}, `${this.app.i18n.time(other.created_at)} · ${this.app.i18n.distance(meters)} · ${this.app.i18n.t(`incident.${other.status}`)}`)),
+            el("button", { "data-action": "merge", textContent: this.app.i18n.t("btn.merge") }),
+          ),
+        );
+      }
+      $("duplicates-block").hidden = found.length === 0;
+    } catch (exc) {
+      if (exc.status !== 404) this._error(exc);
+    }
+  }
+
+  async loadPhotos() {
+    const id = this.incidentId;
+    this._clearPhotos();
+    try {
+      const photos = await this.app.api.get(`/api/incidents/${encodeURIComponent(id)}/attachments`);
+      for (const photo of photos) await this._addPhoto(photo, id);
+    } catch (exc) {
+      if (exc.status !== 404) this._error(exc);
+    }
+  }
+
+  async _addPhoto(photo, incidentId) {
+    // Attachments need the bearer token, so they are fetched, not linked.
+    const response = await fetch(`/api/attachments/${encodeURIComponent(photo.id)}`, {
+      headers: { Authorization: `Bearer ${this.app.api.token}` },
+    });
+    if (!response.ok || incidentId !== this.incidentId) return;
+    const url = URL.createObjectURL(await response.blob());
+    this.photoUrls.push(url);
+    const img = el("img", { src: url, alt: photo.id, title: `${photo.created_by || ""} ${this.app.i18n.time(photo.created_at)}` });
+    $("photos").append(el("a", { href: url, target: "_blank" }, img));
+  }
+
+  _clearPhotos() {
+    for (const url of this.photoUrls) URL.revokeObjectURL(url);
+    this.photoUrls = [];
+    $("photos").replaceChildren();
+  }
+
+  /** A live event touching this incident. */
+  onEvent(event) {
+    if (!this.incidentId) return;
+    const mine = event.incident_id === this.incidentId;
+    if (mine && typeof event.id === "number") {
+      this.timeline.push(event);
+      this.renderTimeline();
+      if (event.type === "incident.attachment_added" && event.data.attachment) {
+        this._addPhoto(event.data.attachment, this.incidentId);
+      }
+    }
+    if (mine || event.type === "unit.status_changed" || event.type === "unit.dispatched") {
+      this.render();
+      this.refreshRecommendationsSoon();
+    }
+  }
+
+  render() {
+    const incident = this.incident;
+    const { i18n } = this.app;
+    if (!incident) {
+      // Closed or merged while open here: say so rather than vanish under the dispatcher.
+      $("detail-title").textContent = `${this.incidentId} · ${i18n.t("incident.closed")}`;
+      for (const id of ["dispatch-top", "backup-btn", "close-btn"]) $(id).disabled = true;
+      return;
+    }
+    this.pane.dataset.status = incident.status;
+    $("detail-title").textContent = `${this.app.typeName(incident.type_code)} · ${incident.id}`;
+    const station = this.app.state.stations.find((s) => s.id === incident.station_id);
+    const rows = [
+      ["detail.priority", el("span", { class: "badge", "data-priority": String(incident.priority) }, i18n.t(`priority.${incident.priority}`))],
+      ["detail.status", el("span", { id: "detail-status", "data-status": incident.status }, i18n.t(`incident.${incident.status}`))],
+      ["detail.address", incident.address || `${incident.location.lat.toFixed(5)}, ${incident.location.lon.toFixed(5)}`],
+      ["detail.description", incident.description || "—"],
+      ["detail.source", i18n.t(`source.${incident.source}`)],
+      ["detail.created", i18n.time(incident.created_at)],
+      ["detail.station", station ? station.name : "—"],
+    ];
+    const summary = el("dl", { class: "summary" });
+    for (const [key, value] of rows) summary.append(el("dt", {}, i18n.t(key)), el("dd", {}, value));
+    $("detail-summary").replaceChildren(summary);
+
+    const assigned = this.app.state.unitsOn(incident.id);
+    const list = $("assigned");
+    list.replaceChildren();
+    for (const unit of assigned) {
+      list.append(
+        el("li", { "data-unit": unit.id, "data-status": unit.status },
+          el("i", { class: "status-dot", style: `--sc:${STATUS_COLOURS[unit.status]}` }),
+          el("span", { class: "grow" }, el("b", {}, unit.callsign), " ", el("small", {}, i18n.t(`kind.${unit.kind}`))),
+          el("span", {}, i18n.t(`unit.${unit.status}`)),
+        ),
+      );
+    }
+    if (!assigned.length) list.append(el("li", { class: "muted" }, el("small", {}, i18n.t("assigned.none"))));
+    const open = OPEN.has(incident.status);
+    $("backup-btn").disabled = !open || incident.status === "pending";
+    $("close-btn").disabled = !open;
+    this.app.map.setSelected(incident.id, assigned.map((u) => u.id).concat(this.recommendations.slice(0, 1).map((r) => r.unit_id)));
+    this.tick();
+    this.renderRecommendations();
+  }
+
+  renderRecommendations() {
+    const { i18n } = this.app;
+    const incident = this.incident;
+    const list = $("recommendations");
+    list.replaceChildren();
+    const dispatchable = incident && DISPATCHABLE.has(incident.status);
+    $("dispatch-top").disabled = !dispatchable || this.recommendations.length === 0;
+    if (!incident) return;
+    if (!dispatchable) {
+      list.append(el("li", {}, el("small", {}, i18n.t("rec.not_dispatchable"))));
+    } else if (!this.recommendations.length) {
+      list.append(el("li", {}, el("small", {}, i18n.t("rec.none"))));
+    }
+    this.recommendations.forEach((rec, index) => {
+      list.append(
+        el("li", { "data-unit": rec.unit_id, class: index === 0 ? "top" : "" },
+          el("i", { class: "status-dot", style: `--sc:${STATUS_COLOURS[rec.status]}` }),
+          el("span", { class: "grow" }, el("b", {}, rec.callsign), " ",
+            el("small", {}, `${i18n.t(`kind.${rec.kind}`)} · ${i18n.t(`unit.${rec.status}`)}`), el("br"),
+            el("small", {}, i18n.t("rec.eta", { eta: i18n.duration(rec.eta_s), dist: i18n.distance(rec.distance_m) }))),
+          el("button", { "data-action": "dispatch", textContent: i18n.t("btn.dispatch") }),
+        ),
+      );
+    });
+    this.app.map.showRoutes(dispatchable ? this.recommendations.map((r) => r.route) : []);
+  }
+
+  renderTimeline() {
+    const { i18n } = this.app;
+    const list = $("timeline");
+    list.replaceChildren();
+    const seen = new Set();
+    for (const event of this.timeline) {
+      if (seen.has(event.id)) continue;
+      seen.add(event.id);
+      list.append(el("li", { "data-type": event.type }, el("time", {}, i18n.time(event.ts)), this.describe(event),
+        event.actor ? el("small", {}, ` · ${event.actor}`) : ""));
+    }
+    list.scrollTop = list.scrollHeight;
+  }
+
+  describe(event) {
+    const { i18n } = this.app;
+    const unit = event.data.unit ? event.data.unit.callsign : event.unit_id || "";
+    const params = { unit, merged: event.data.merged || "", text: event.data.text || "",
+      reason: event.data.reason ? `：${event.data.reason}` : "" };
+    if (event.type === "incident.status_changed") params.to = i18n.t(`incident.${event.data.to}`);
+    if (event.type === "unit.status_changed") params.to = i18n.t(`unit.${event.data.to}`);
+    return i18n.t(`ev.${event.type}`, params);
+  }
+
+  /** The clocks of the selected incident (once a second). */
+  tick() {
+    const incident = this.incident;
+    if (!incident) return;
+    const { i18n } = this.app;
+    const now = Date.now();
+    const risk = arrivalRisk(incident, now, this.app.state.predictedArrival.get(incident.id));
+    const boxes = [[i18n.t("timer.since_created"), i18n.clock(risk.elapsedS), ""]];
+    const dispatched = incident.stage_times.dispatched;
+    if (dispatched) {
+      const created = Date.parse(incident.created_at);
+      boxes.push([i18n.t("timer.call_to_dispatch"), i18n.clock((Date.parse(dispatched) - created) / 1000), ""]);
+      if (risk.arrivalS === null) boxes.push([i18n.t("timer.since_dispatch"), i18n.clock((now - Date.parse(dispatched)) / 1000), ""]);
+    }
+    if (risk.arrivalS !== null) boxes.push([i18n.t("timer.arrival"), i18n.clock(risk.arrivalS), risk.state]);
+    if (risk.target) {
+      let text = i18n.t(`timer.target_${risk.state}`);
+      if (risk.predictedS !== null && risk.arrivalS === null) text += ` · ${i18n.t("timer.predicted", { t: i18n.clock(risk.predictedS) })}`;
+      boxes.push([i18n.t("timer.target"), text, risk.state]);
+    }
+    const timers = $("detail-timers");
+    timers.dataset.risk = risk.state;
+    timers.replaceChildren(...boxes.map(([label, value, cls]) => el("div", { class: cls }, el("b", {}, value), el("span", {}, label))));
+  }
+
+  // ------------------------------------------------------------ actions
+
+  async dispatchTop() {
+    if (this.recommendations.length && !$("dispatch-top").disabled) await this.dispatch([this.recommendations[0].unit_id]);
+  }
+
+  async dispatch(unitIds) {
+    const incident = this.incident;
+    if (!incident) return;
+    await this._act(async () => {
+      const result = await this.app.api.post(`/api/incidents/${encodeURIComponent(incident.id)}/dispatch`, { unit_ids: unitIds });
+      this.app.toast(this.app.i18n.t("toast.dispatched", { units: result.units.map((u) => u.callsign).join(", ") }));
+      await this.loadRecommendations();
+    });
+  }
+
+  async backup() {
+    const incident = this.incident;
+    if (!incident || $("backup-btn").disabled) return;
+    await this._act(async () => {
+      const recs = await this.app.api.post(`/api/incidents/${encodeURIComponent(incident.id)}/backup`, {});
+      this.app.toast(this.app.i18n.t("toast.backup"));
+      this.recommendations = recs;
+      this.renderRecommendations();
+    });
+  }
+
+  async close() {
+    const incident = this.incident;
+    if (!incident) return;
+    const disposition = $("disposition").value.trim() || null;
+    await this._act(async () => {
+      await this.app.api.post(`/api/incidents/${encodeURIComponent(incident.id)}/close`, { disposition });
+      this.app.toast(this.app.i18n.t("toast.closed"));
+    });
+  }
+
+  async merge(intoId) {
+    const incident = this.incident;
+    if (!incident) return;
+    await this._act(async () => {
+      await this.app.api.post(`/api/incidents/${encodeURIComponent(incident.id)}/merge`, { into: intoId });
+      this.app.toast(this.app.i18n.t("toast.merged"));
+      this.app.select(intoId);
+    });
+  }
+
+  async addNote() {
+    const input = $("note-text");
+    const text = input.value.trim();
+    if (!text || !this.incidentId) return;
+    await this._act(async () => {
+      await this.app.api.post(`/api/incidents/${encodeURIComponent(this.incidentId)}/notes`, { text });
+      input.value = "";
+    });
+  }
+
+  async _act(action) {
+    this._error(null);
+    try {
+      await action();
+    } catch (exc) {
+      this._error(exc);
+    }
+  }
+
+  _error(exc) {
+    const box = $("detail-error");
+    box.hidden = !exc;
+    box.textContent = exc ? this.app.i18n.error(exc) : "";
+  }
+}

@@ -1,0 +1,150 @@
+// The call taker's new-incident form: a searchable type list (Chinese, English, code), priority
+// defaulting to the type's, the place by a click on the map or typed coordinates.
+
+const $ = (id) => document.getElementById(id);
+const TYPE_RESULTS = 12;
+
+export class IncidentForm {
+  constructor(app) {
+    this.app = app;
+    this.dialog = $("incident-dialog");
+    this.form = $("incident-form");
+    this.options = $("type-options");
+    this.active = -1;
+    $("type-search").addEventListener("input", () => this.search());
+    $("type-search").addEventListener("keydown", (e) => this.typeKeys(e));
+    this.options.addEventListener("mousedown", (e) => {
+      const item = e.target.closest("li[data-code]");
+      if (item) {
+        e.preventDefault();
+        this.chooseType(item.dataset.code);
+      }
+    });
+    this.form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.submit();
+    });
+    this.form.querySelector("[data-action=cancel]").addEventListener("click", () => this.close());
+    this.dialog.addEventListener("close", () => this.app.map.setPicking(false));
+    // A non-modal dialog: the dispatcher must be able to click the map behind it.
+    this.dialog.addEventListener("cancel", (e) => {
+      e.preventDefault();
+      this.close();
+    });
+  }
+
+  get isOpen() {
+    return this.dialog.open;
+  }
+
+  open() {
+    this.form.reset();
+    $("type-code").value = "";
+    this.options.replaceChildren();
+    this._error(null);
+    this.dialog.show();
+    this.app.map.setPicking(true);
+    $("map-hint").hidden = false;
+    $("type-search").focus();
+  }
+
+  close() {
+    this.dialog.close();
+    $("map-hint").hidden = true;
+  }
+
+  /** A click on the map while the form is open places the incident there. */
+  pick(lat, lon) {
+    $("lat").value = lat.toFixed(6);
+    $("lon").value = lon.toFixed(6);
+  }
+
+  search() {
+    const needle = $("type-search").value.trim().toLowerCase();
+    $("type-code").value = "";
+    const types = [...this.app.state.types.values()];
+    const found = needle
+      ? types.filter((t) => t.code.toLowerCase().includes(needle) || t.name_zh.includes(needle)
+        || t.name_en.toLowerCase().includes(needle) || t.category_zh.includes(needle)
+        || t.category_en.toLowerCase().includes(needle))
+      : [];
+    this.active = found.length ? 0 : -1;
+    this.options.replaceChildren(
+      ...found.slice(0, TYPE_RESULTS).map((t, i) => {
+        const li = document.createElement("li");
+        li.dataset.code = t.code;
+        li.setAttribute("role", "option");
+        if (i === 0) li.classList.add("active");
+        const names = this.app.i18n.lang === "en" ? [t.name_en, t.name_zh] : [t.name_zh, t.name_en];
+        li.innerHTML = "<b></b><span></span><small></small>";
+        li.querySelector("b").textContent = names[0];
+        li.querySelector("span").textContent = names[1];
+        li.querySelector("small").textContent = `P${t.default_priority} · ${t.code}`;
+        return li;
+      }),
+    );
+  }
+
+  typeKeys(e) {
+    const items = [...this.options.querySelectorAll("li")];
+    if (!items.length) return;
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      this.active = (this.active + (e.key === "ArrowDown" ? 1 : -1) + items.length) % items.length;
+      items.forEach((li, i) => li.classList.toggle("active", i === this.active));
+      items[this.active].scrollIntoView({ block: "nearest" });
+    } else if (e.key === "Enter" && this.active >= 0) {
+      e.preventDefault();
+      this.chooseType(items[this.active].dataset.code);
+    }
+  }
+
+  chooseType(code) {
+    const type = this.app.state.types.get(code);
+    if (!type) return;
+    $("type-code").value = code;
+    $("type-search").value = this.app.typeName(code);
+    $("priority").value = String(type.default_priority);
+    this.options.replaceChildren();
+    $("address").focus();
+  }
+
+  async submit() {
+    const { i18n, api } = this.app;
+    const code = $("type-code").value;
+    if (!code) return this._error(i18n.t("form.need_type"));
+    const lat = Number($("lat").value);
+    const lon = Number($("lon").value);
+    if (!$("lat").value || !$("lon").value || !Number.isFinite(lat) || !Number.isFinite(lon)
+        || Math.abs(lat) > 90 || Math.abs(lon) > 180) {
+      return this._error(i18n.t("form.bad_coords"));
+    }
+    const body = {
+      type_code: code,
+      priority: Number($("priority").value),
+      location: { lat, lon },
+      source: $("source").value,
+      address: $("address").value.trim() || null,
+      description: $("description").value.trim() || null,
+    };
+    const name = $("reporter-name").value.trim();
+    const phone = $("reporter-phone").value.trim();
+    if (name || phone) body.reporter = { name: name || null, phone: phone || null };
+    try {
+      const incident = await api.post("/api/incidents", body);
+      this.app.state.applyIncident(incident);
+      this.app.changed();
+      this.close();
+      this.app.toast(i18n.t("toast.created"));
+      this.app.select(incident.id);
+    } catch (exc) {
+      this._error(i18n.error(exc));
+    }
+  }
+
+  _error(text) {
+    const box = $("form-error");
+    box.hidden = !text;
+    box.textContent = text || "";
+  }
+}
