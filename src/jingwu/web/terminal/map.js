@@ -1,0 +1,256 @@
+// The terminal's map: our own road layer (GET /api/map/roads, drawn on a canvas) or the configured
+// tile server, the unit, the incident and the road route between them. No external tile servers.
+
+import * as L from "/static/vendor/leaflet/leaflet-src.esm.js";
+
+const OSM_ATTRIBUTION = "© OpenStreetMap contributors";
+const HARBIN = { lat: 45.757, lon: 126.642 };
+
+// Road classes as greys and widths: the bigger the road, the darker and wider.
+const ROADS = {
+  motorway: { color: "#4b5563", weight: 5 },
+  trunk: { color: "#5b6472", weight: 4.5 },
+  primary: { color: "#6b7280", weight: 4 },
+  secondary: { color: "#8a919c", weight: 3 },
+  tertiary: { color: "#a3a9b2", weight: 2.4 },
+  minor: { color: "#bfc4cb", weight: 1.6 },
+};
+const ROAD_ORDER = ["minor", "tertiary", "secondary", "primary", "trunk", "motorway"];
+const PRIORITY_COLOURS = { 1: "#d7263d", 2: "#f06d06", 3: "#c99a00", 4: "#4b6584" };
+const USER_MOVE_GRACE_MS = 30_000; // after the officer pans the map, leave the view alone a while
+
+export class TerminalMap {
+  constructor(element) {
+    this.element = element;
+    this.config = null;
+    this.bounds = null;
+    this.userMovedAt = 0;
+    this.unitMarker = null;
+    this.incidentMarker = null;
+    this.routeLayer = null;
+    this.roadsLayer = null;
+    this.straightLine = null;
+    this.autoFitKey = null;
+    this.map = L.map(element, {
+      zoomControl: true,
+      attributionControl: true,
+      preferCanvas: true,
+      minZoom: 9,
+      maxZoom: 18,
+      zoomSnap: 0.25,
+    });
+    this.map.attributionControl.setPrefix(false);
+    this.map.setView([HARBIN.lat, HARBIN.lon], 13);
+    this.renderer = L.canvas({ padding: 0.5 });
+    this.map.on("dragstart zoomstart", (e) => {
+      if (!this._programmatic) this.userMovedAt = Date.now();
+      return e;
+    });
+    this.map.on("zoomend", () => {
+      if (this.roadsLayer) this.roadsLayer.setStyle((f) => this._roadStyle(f));
+    });
+    this.attribution = OSM_ATTRIBUTION;
+    this.map.attributionControl.addAttribution(this.attribution);
+  }
+
+  /** Read the map configuration and the base layer; every failure leaves a plain, usable map. */
+  async load(api) {
+    try {
+      this.config = await api.get("/api/map/config");
+    } catch {
+      this.config = null;
+    }
+    const cfg = this.config;
+    if (cfg && Array.isArray(cfg.bounds) && cfg.bounds.length === 2) {
+      this.bounds = L.latLngBounds(cfg.bounds);
+      this.map.setMaxBounds(this.bounds.pad(0.5));
+    }
+    if (cfg && cfg.center && !this.unitMarker) this._view([cfg.center.lat, cfg.center.lon], 13);
+    if (cfg && cfg.attribution) this._setAttribution(cfg.attribution);
+    if (cfg && cfg.tile_url) {
+      L.tileLayer(cfg.tile_url, { attribution: cfg.tile_attribution || "", maxZoom: 19 }).addTo(this.map);
+      return;
+    }
+    try {
+      const roads = await api.get("/api/map/roads");
+      this._drawRoads(roads);
+    } catch {
+      // No road layer (yet): the markers and the route still show on a plain background.
+    }
+  }
+
+  /** Is (lat, lon) inside the city the server covers (true when the server has not said)? */
+  inArea(lat, lon) {
+    return this.bounds ? this.bounds.pad(0.2).contains([lat, lon]) : true;
+  }
+
+  _setAttribution(text) {
+    this.map.attributionControl.removeAttribution(this.attribution);
+    this.attribution = text.includes("OpenStreetMap") ? text : `${text} ${OSM_ATTRIBUTION}`;
+    this.map.attributionControl.addAttribution(this.attribution);
+  }
+
+  _drawRoads(collection) {
+    if (!collection || !Array.isArray(collection.features)) return;
+    const rank = (f) => ROAD_ORDER.indexOf((f.properties && f.properties.class) || "minor");
+    const features = [...collection.features].sort((a, b) => rank(a) - rank(b));
+    this.roadsLayer = L.geoJSON(
+      { type: "FeatureCollection", features },
+      { renderer: this.renderer, interactive: false, style: (f) => this._roadStyle(f) },
+    ).addTo(this.map);
+    this.roadsLayer.bringToBack();
+  }
+
+  _roadStyle(feature) {
+    const cls = (feature.properties && feature.properties.class) || "minor";
+    const style = ROADS[cls] || ROADS.minor;
+    // Thinner roads when zoomed out, so the city does not turn into a grey smear.
+    const z = this.map.getZoom();
+    const scale = z >= 16 ? 1.6 : z >= 15 ? 1.3 : z >= 14 ? 1 : z >= 13 ? 0.8 : 0.6;
+    return {
+      color: style.color,
+      weight: style.weight * scale,
+      opacity: cls === "minor" && z < 13 ? 0.5 : 1,
+      lineCap: "round",
+      lineJoin: "round",
+    };
+  }
+
+  /** The unit's own position (null hides it); heading turns the arrow. */
+  setUnit(position, label) {
+    if (!position) {
+      if (this.unitMarker) this.unitMarker.remove();
+      this.unitMarker = null;
+      return;
+    }
+    const heading = Number.isFinite(position.heading) ? position.heading : null;
+    const html =
+      `<div class="unit-dot">${heading === null ? "" : `<div class="unit-arrow" style="transform:rotate(${heading}deg)"></div>`}</div>` +
+      `<div class="unit-label">${escapeHtml(label || "")}</div>`;
+    const icon = L.divIcon({ className: "unit-marker", html, iconSize: [28, 28], iconAnchor: [14, 14] });
+    if (!this.unitMarker) {
+      this.unitMarker = L.marker([position.lat, position.lon], { icon, keyboard: false, zIndexOffset: 500 });
+      this.unitMarker.addTo(this.map);
+    } else {
+      this.unitMarker.setLatLng([position.lat, position.lon]);
+      this.unitMarker.setIcon(icon);
+    }
+    this._updateStraightLine();
+  }
+
+  /** The incident's place (null hides it). */
+  setIncident(incident) {
+    if (this.incidentMarker) this.incidentMarker.remove();
+    this.incidentMarker = null;
+    if (incident && incident.location) {
+      const colour = PRIORITY_COLOURS[incident.priority] || PRIORITY_COLOURS[3];
+      const icon = L.divIcon({
+        className: "incident-marker",
+        html: `<div class="incident-pin" style="--pin:${colour}"><span>!</span></div>`,
+        iconSize: [34, 44],
+        iconAnchor: [17, 42],
+      });
+      this.incidentMarker = L.marker([incident.location.lat, incident.location.lon], {
+        icon,
+        keyboard: false,
+        zIndexOffset: 1000,
+      }).addTo(this.map);
+    }
+    this._updateStraightLine();
+  }
+
+  /** The road route (a GeoJSON LineString Feature) or null: then a dashed straight line instead. */
+  setRoute(feature) {
+    if (this.routeLayer) this.routeLayer.remove();
+    this.routeLayer = null;
+    if (feature && feature.geometry) {
+      this.routeLayer = L.layerGroup([
+        L.geoJSON(feature, {
+          renderer: this.renderer,
+          interactive: false,
+          style: { color: "#ffffff", weight: 10, opacity: 0.95, lineCap: "round", lineJoin: "round" },
+        }),
+        L.geoJSON(feature, {
+          renderer: this.renderer,
+          interactive: false,
+          style: { color: "#1456d9", weight: 6, opacity: 1, lineCap: "round", lineJoin: "round" },
+        }),
+      ]).addTo(this.map);
+    }
+    this._updateStraightLine();
+  }
+
+  _updateStraightLine() {
+    const want = this.unitMarker && this.incidentMarker && !this.routeLayer;
+    if (!want) {
+      if (this.straightLine) this.straightLine.remove();
+      this.straightLine = null;
+      return;
+    }
+    const points = [this.unitMarker.getLatLng(), this.incidentMarker.getLatLng()];
+    if (this.straightLine) this.straightLine.setLatLngs(points);
+    else {
+      this.straightLine = L.polyline(points, {
+        renderer: this.renderer,
+        color: "#1456d9",
+        weight: 3,
+        dashArray: "6 8",
+        interactive: false,
+      }).addTo(this.map);
+    }
+  }
+
+  /**
+   * Keep the view on what matters: the unit, the incident and the route while assigned, the unit
+   * alone otherwise. A new `key` (another assignment) re-frames at once; `refit` (a new route)
+   * re-frames unless the officer moved the map a moment ago; otherwise the view only follows the
+   * unit when it is about to leave it.
+   */
+  frame(key, refit = false) {
+    const changed = key !== this.autoFitKey;
+    this.autoFitKey = key;
+    const userRecently = Date.now() - this.userMovedAt < USER_MOVE_GRACE_MS;
+    if (!changed && userRecently) return;
+    const unit = this.unitMarker ? this.unitMarker.getLatLng() : null;
+    if (!changed && !refit) {
+      if (unit && !this.map.getBounds().pad(-0.15).contains(unit)) this._fit(false);
+      return;
+    }
+    this._fit(changed);
+  }
+
+  _fit(changed) {
+    const points = [];
+    if (this.unitMarker) points.push(this.unitMarker.getLatLng());
+    if (this.incidentMarker) points.push(this.incidentMarker.getLatLng());
+    if (this.routeLayer) {
+      this.routeLayer.eachLayer((layer) => {
+        const b = layer.getBounds();
+        if (b.isValid()) points.push(b.getSouthWest(), b.getNorthEast());
+      });
+    }
+    if (points.length === 0) return;
+    if (points.length === 1) {
+      this._view(points[0], changed ? 15 : Math.max(this.map.getZoom(), 14));
+      return;
+    }
+    this._programmatic = true;
+    this.map.fitBounds(L.latLngBounds(points), { padding: [40, 40], maxZoom: 16, animate: false });
+    this._programmatic = false;
+  }
+
+  _view(latlng, zoom) {
+    this._programmatic = true;
+    this.map.setView(latlng, zoom, { animate: false });
+    this._programmatic = false;
+  }
+
+  /** The container changed size (layout switch, card shown or hidden). */
+  resize() {
+    this.map.invalidateSize({ animate: false });
+  }
+}
+
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
