@@ -59,6 +59,7 @@ export class IncidentDetail {
     this.pane.hidden = !incidentId;
     this.pane.dataset.id = incidentId || "";
     this.app.map.showRoutes([]);
+    this.routesKey = null;
     this._clearPhotos();
     if (!incidentId) {
       this.app.map.map.invalidateSize();
@@ -224,7 +225,10 @@ export class IncidentDetail {
     const open = OPEN.has(incident.status);
     $("backup-btn").disabled = !open || incident.status === "pending";
     $("close-btn").disabled = !open;
-    this.app.map.setSelected(incident.id, assigned.map((u) => u.id).concat(this.recommendations.slice(0, 1).map((r) => r.unit_id)));
+    const top = incident.status === "pending" ? this.recommendations.slice(0, 1).map((r) => r.unit_id) : [];
+    this.app.map.setSelected(incident.id, assigned.map((u) => u.id).concat(top));
+    // Once a unit is on it, the list offers backup, not the first response.
+    $("recommend-title").textContent = i18n.t(incident.status === "pending" ? "rec.title" : "rec.title_backup");
     this.tick();
     this.renderRecommendations();
   }
@@ -253,7 +257,21 @@ export class IncidentDetail {
         ),
       );
     });
-    this.app.map.showRoutes(dispatchable ? this.recommendations.map((r) => r.route) : []);
+    this.showRoutes();
+  }
+
+  /** Pending: the candidates' road routes. Dispatched: the routes of the units on their way. */
+  async showRoutes() {
+    const incident = this.incident;
+    if (!incident) return this.app.map.showRoutes([]);
+    if (incident.status === "pending") return this.app.map.showRoutes(this.recommendations.map((r) => r.route));
+    const moving = this.app.state.unitsOn(incident.id).filter((u) => ["dispatched", "acknowledged", "en_route"].includes(u.status));
+    const key = moving.map((u) => `${u.id}:${u.status}`).join();
+    if (key === this.routesKey) return;
+    this.routesKey = key;
+    const routes = await Promise.all(moving.map((u) =>
+      this.app.api.get(`/api/units/${encodeURIComponent(u.id)}/route`).then((r) => r.route, () => null)));
+    if (incident.id === this.incidentId && key === this.routesKey) this.app.map.showRoutes(routes);
   }
 
   renderTimeline() {
