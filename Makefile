@@ -1,12 +1,18 @@
 # Two commands do all set-up on a fresh machine:
 #   make demo   — create .venv, install Jingwu, run the demo city (Harbin) at http://127.0.0.1:8000/
-#   make test   — create .venv, install test dependencies, lint and run the whole test suite
+#   make test   — create .venv, install test dependencies (and, as root, Debian's Chromium for the
+#                 browser tests), lint and run the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The browser tests (tests/browser) drive Debian's Chromium through Playwright; never a downloaded
+# browser. The CJK font makes Chinese text legible in their screenshots.
+BROWSER_PKGS := chromium fonts-wqy-zenhei
+CHROMIUM     := /usr/bin/chromium
+CJK_FONT     := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
 
-.PHONY: demo serve test lint bench clean
+.PHONY: demo serve test lint browser-deps bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +32,27 @@ lint: $(STAMP)
 	$(BIN)/mypy --strict src/jingwu/domain src/jingwu/dispatch src/jingwu/errors.py
 	$(BIN)/mypy src/jingwu
 
-test: $(STAMP) lint
+# A no-op when they are there. Otherwise apt-get installs them when we are root and have it; if not,
+# it says what to install, and the browser tests skip (under CI=true they fail, naming the packages).
+browser-deps:
+	@if [ -x $(CHROMIUM) ] && [ -e $(CJK_FONT) ]; then \
+	  :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing $(BROWSER_PKGS) for the browser tests (apt-get; once per machine)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  { apt-get -qq -o DPkg::Lock::Timeout=300 update \
+	    && apt-get -qq -y -o DPkg::Lock::Timeout=300 install $(BROWSER_PKGS) >/dev/null; } \
+	  || echo "browser-deps: apt-get failed; the browser tests will say what is missing" >&2; \
+	else \
+	  echo "browser-deps: the browser tests need Debian's $(BROWSER_PKGS)" \
+	       "(e.g. sudo apt-get install $(BROWSER_PKGS)); without them they are skipped" >&2; \
+	fi
+
+test: $(STAMP) lint browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/jingwu bench dispatch
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
