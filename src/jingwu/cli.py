@@ -136,7 +136,8 @@ def _serve(args: argparse.Namespace, *, demo: bool) -> int:
         banner = (
             f"  Demo city: {len(logins.officer_usernames)} units on duty at "
             f"{len(services.dispatch.stations)} stations; simulated calls arriving\n"
-            f"  log in as 'admin' or 'dispatcher', or an officer by call sign ({officers}, …)\n"
+            f"  console: log in as 'dispatcher' (or 'admin'); terminal: as an officer by call sign "
+            f"({officers}, …)\n"
             f"  password: {shown}\n"
         )
     app = create_app(services, background=background)
@@ -144,9 +145,10 @@ def _serve(args: argparse.Namespace, *, demo: bool) -> int:
         logging.getLogger(name).addFilter(_RedactTokens())
     host_shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(
-        f"\nJingwu is up: http://{host_shown}:{args.port}/\n"
-        f"  API docs: http://{host_shown}:{args.port}/docs\n"
-        f'  log in: POST /api/auth/login {{"username", "password"}} → bearer token\n'
+        f"\nJingwu is up.\n"
+        f"  dispatcher's console (指挥台):      http://{host_shown}:{args.port}/\n"
+        f"  officer's terminal (移动终端, PWA): http://{host_shown}:{args.port}/terminal/\n"
+        f"  API docs:                          http://{host_shown}:{args.port}/docs\n"
         f"{banner}"
         f"  data: {settings.resolved_database_url}\n",
         file=sys.stderr,

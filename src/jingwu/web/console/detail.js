@@ -81,6 +81,7 @@ export class IncidentDetail {
       if (id !== this.incidentId) return;
       this.timeline = events;
       this.renderTimeline();
+      this.render();
     } catch (exc) {
       this._error(exc);
     }
@@ -209,7 +210,7 @@ export class IncidentDetail {
     for (const [key, value] of rows) summary.append(el("dt", {}, i18n.t(key)), el("dd", {}, value));
     $("detail-summary").replaceChildren(summary);
 
-    const assigned = this.app.state.unitsOn(incident.id);
+    const assigned = this.assignedUnits(incident);
     const list = $("assigned");
     list.replaceChildren();
     for (const unit of assigned) {
@@ -226,11 +227,26 @@ export class IncidentDetail {
     $("backup-btn").disabled = !open || incident.status === "pending";
     $("close-btn").disabled = !open;
     const top = incident.status === "pending" ? this.recommendations.slice(0, 1).map((r) => r.unit_id) : [];
-    this.app.map.setSelected(incident.id, assigned.map((u) => u.id).concat(top));
+    const onIt = assigned.filter((u) => u.incident_id === incident.id).map((u) => u.id);
+    this.app.map.setSelected(incident.id, onIt.concat(top));
     // Once a unit is on it, the list offers backup, not the first response.
     $("recommend-title").textContent = i18n.t(incident.status === "pending" ? "rec.title" : "rec.title_backup");
     this.tick();
     this.renderRecommendations();
+  }
+
+  /** Units on the incident now, and those that were and have left it (with their last status
+   * on it, from the timeline): a cleared crew stays in the list, marked cleared. */
+  assignedUnits(incident) {
+    const units = new Map(this.app.state.unitsOn(incident.id).map((u) => [u.id, u]));
+    for (const event of this.timeline) {
+      if (event.type !== "unit.status_changed" || !event.unit_id || event.incident_id !== incident.id) continue;
+      const current = units.get(event.unit_id);
+      if (current && current.incident_id === incident.id) continue;
+      const known = this.app.state.units.get(event.unit_id) || event.data.unit;
+      if (known) units.set(event.unit_id, { ...known, status: event.data.to, incident_id: null });
+    }
+    return [...units.values()];
   }
 
   renderRecommendations() {

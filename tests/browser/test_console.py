@@ -1,0 +1,257 @@
+"""The dispatcher's console in a real Chromium: intake, recommendations, dispatch, live updates,
+reconnection after a server restart, big screen, languages, and smoothness at city scale."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from playwright.sync_api import Page, expect
+
+from jingwu.app import assemble
+from jingwu.domain.geo import GeoPoint
+from jingwu.domain.model import Position
+from jingwu.domain.status import SourceChannel, UnitStatus
+from jingwu.service.dispatching import NewIncident
+from jingwu.services import Services
+from jingwu.settings import Settings
+from jingwu.store.db import make_engine
+from tests.browser.conftest import DISPATCHER, PASSWORD, LiveServer, PageErrors, units_on_roads
+
+TYPES = ["crim.robbery", "order.fight", "traffic.accident.injury", "crim.theft", "order.noise", "crim.fraud"]
+FRAME_PROBE = """() => {
+  const frames = window.__frames = [];
+  let last = performance.now();
+  const loop = (t) => { frames.push(t - last); last = t; requestAnimationFrame(loop); };
+  requestAnimationFrame(loop);
+  const p = window.jingwuConsole.perf; p.maxMs = 0; p.totalMs = 0; p.draws = 0;
+}"""
+
+# A block of 南岗区 with roads all around (the tests' units are spread over the whole extract).
+SCENE = GeoPoint(45.7490, 126.6380)
+
+
+def log_in(page: Page, username: str = DISPATCHER) -> None:
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("body")).not_to_have_class("logged-out")
+    page.wait_for_function("window.jingwuConsole && window.jingwuConsole.ready")
+    page.evaluate("window.jingwuConsole.ready")
+    expect(page.locator("#conn-status")).to_have_attribute("data-status", "live")
+
+
+def new_incident(
+    services: Services,
+    point: GeoPoint = SCENE,
+    type_code: str = "crim.theft",
+    *,
+    address: str = "南岗区西大直街",
+) -> str:
+    incident = services.dispatch.create_incident(
+        NewIncident(
+            type_code=type_code,
+            priority=None,
+            location=point,
+            source=SourceChannel.CALL_110,
+            address=address,
+        ),
+        actor="calltaker",
+    )
+    return incident.id
+
+
+def test_dispatcher_creates_an_incident_sees_road_recommendations_and_dispatches(
+    live_server: LiveServer, open_page, page_errors: PageErrors, screenshot_dir: Path
+) -> None:
+    units = live_server.seed_units(units_on_roads(live_server.network, 40))
+    page = open_page("/")
+    log_in(page)
+    expect(page.locator("#figures [data-figure=units_available] b")).to_have_text(
+        f"{len(units)}/{len(units)}"
+    )
+
+    # The call taker opens the form with the keyboard, finds the type by its Chinese name, and
+    # types the coordinates.
+    page.keyboard.press("n")
+    expect(page.locator("#incident-dialog")).to_be_visible()
+    page.fill("#type-search", "盗窃")
+    page.locator("#type-options li[data-code='crim.theft']").click()
+    expect(page.locator("#priority")).to_have_value("3")
+    page.fill("#lat", str(SCENE.lat))
+    page.fill("#lon", str(SCENE.lon))
+    page.fill("#address", "南岗区西大直街 92 号")
+    page.fill("#description", "电动车被盗")
+    page.click("#incident-form button[type=submit]")
+    expect(page.locator("#incident-dialog")).to_be_hidden()
+
+    pending = page.locator("#queue li[data-status=pending]")
+    expect(pending).to_have_count(1)
+    incident_id = pending.get_attribute("data-id")
+    assert incident_id
+    row = page.locator(f"#queue li[data-id='{incident_id}']")
+    expect(page.locator("#detail")).to_have_attribute("data-id", incident_id)
+    recs = page.locator("#recommendations li[data-unit]")
+    expect(recs.first).to_be_visible()
+    # The list is the server's road-time ranking, with travel times shown.
+    server_top = live_server.services.dispatch.recommend(incident_id, limit=5)
+    assert recs.first.get_attribute("data-unit") == server_top[0].unit.id
+    assert recs.count() == len(server_top)
+
+    page.keyboard.press("d")  # 一键指令
+    assigned = page.locator(f"#assigned li[data-unit='{server_top[0].unit.id}']")
+    expect(assigned).to_have_attribute("data-status", "dispatched")
+    expect(row).to_have_attribute("data-status", "dispatched")
+    assert live_server.services.dispatch.get_unit(server_top[0].unit.id).incident_id == incident_id
+
+    # A change made elsewhere (the crew's terminal) shows up live, without a reload.
+    live_server.services.dispatch.set_unit_status(server_top[0].unit.id, UnitStatus.EN_ROUTE, actor="u0")
+    expect(assigned).to_have_attribute("data-status", "en_route")
+    expect(page.locator("#timeline li[data-type='unit.status_changed']").last).to_contain_text("出警")
+    page.screenshot(path=str(screenshot_dir / "console-desk.png"))
+    assert page_errors == []
+
+
+def test_possible_duplicates_are_offered_for_merge(
+    live_server: LiveServer, open_page, page_errors: PageErrors
+) -> None:
+    live_server.seed_units(units_on_roads(live_server.network, 10))
+    first = new_incident(live_server.services, address="先报的警情")
+    page = open_page("/")
+    log_in(page)
+    near = GeoPoint(SCENE.lat + 0.0005, SCENE.lon + 0.0005)  # about 70 m away
+    second = new_incident(live_server.services, near, address="重复报警")
+    page.locator(f"#queue li[data-id='{second}']").click()
+    duplicate = page.locator(f"#duplicates li[data-id='{first}']")
+    expect(duplicate).to_be_visible()
+    duplicate.locator("button[data-action=merge]").click()
+    expect(page.locator(f"#queue li[data-id='{second}']")).to_have_count(0)
+    expect(page.locator("#detail")).to_have_attribute("data-id", first)
+    assert live_server.services.dispatch.get_incident(second).merged_into == first
+    assert page_errors == []
+
+
+def test_console_reconnects_after_a_server_restart_and_shows_what_happened_meanwhile(
+    live_server: LiveServer, open_page, page_errors: PageErrors
+) -> None:
+    live_server.seed_units(units_on_roads(live_server.network, 10))
+    page = open_page("/")
+    log_in(page)
+    live_server.stop()
+    expect(page.locator("#offline-banner")).to_be_visible()
+    expect(page.locator("#conn-status")).not_to_have_attribute("data-status", "live")
+
+    # While this server is down, another process of the bureau takes a call and dispatches.
+    other = assemble(
+        Settings(data_dir=live_server.data_dir, database_url=live_server.database_url),
+        make_engine(live_server.database_url),
+        live_server.network,
+    )
+    try:
+        incident_id = new_incident(other, address="断线期间的警情")
+        unit_id = other.dispatch.recommend(incident_id, limit=1)[0].unit.id
+        other.dispatch.dispatch(incident_id, [unit_id], actor="other-dispatcher")
+    finally:
+        other.close()
+
+    live_server.start()
+    expect(page.locator("#conn-status")).to_have_attribute("data-status", "live", timeout=20_000)
+    expect(page.locator("#offline-banner")).to_be_hidden()
+    row = page.locator(f"#queue li[data-id='{incident_id}']")
+    expect(row).to_have_attribute("data-status", "dispatched")
+    assert page.evaluate(f"window.jingwuConsole.state.units.get('{unit_id}').status") == "dispatched"
+    # The browser logs the failed reconnection attempts; nothing else may go wrong.
+    assert page_errors.excluding("WebSocket connection to", "net::ERR_CONNECTION_REFUSED") == []
+
+
+def test_big_screen_shows_key_figures_and_languages_switch(
+    live_server: LiveServer, open_page, page_errors: PageErrors, screenshot_dir: Path
+) -> None:
+    units = live_server.seed_units(units_on_roads(live_server.network, 60))
+    rng = np.random.default_rng(3)
+    for i, code in enumerate(TYPES):
+        p = live_server.network.random_road_point(rng)
+        incident_id = new_incident(
+            live_server.services, GeoPoint(p.lat, p.lon), type_code=code, address=f"测试地址 {i + 1}"
+        )
+        if i % 2 == 0:
+            unit_id = live_server.services.dispatch.recommend(incident_id, limit=1)[0].unit.id
+            live_server.services.dispatch.dispatch(incident_id, [unit_id], actor=DISPATCHER)
+            live_server.services.dispatch.set_unit_status(unit_id, UnitStatus.ON_SCENE, actor=DISPATCHER)
+    page = open_page("/", viewport=(1920, 1080))
+    log_in(page)
+    expect(page.locator("#queue li")).to_have_count(6)
+    page.keyboard.press("f")
+    expect(page.locator("body")).to_have_class("bigscreen")
+    expect(page.locator("#detail")).to_be_hidden()
+    expect(page.locator("#figures [data-figure=open_incidents] b")).to_have_text("6")
+    expect(page.locator("#figures [data-figure=units_available] b")).to_have_text(
+        f"{len(units) - 3}/{len(units)}"
+    )
+    # Medians of today come from the server: three dispatches and three arrivals.
+    expect(page.locator("#figures [data-figure=median_call_to_dispatch_s] b")).not_to_have_text("–")
+    expect(page.locator("#figures [data-figure=arrivals_within_target] b")).to_have_text("100%")
+    font_px = page.evaluate("parseFloat(getComputedStyle(document.querySelector('#figures b')).fontSize)")
+    assert font_px >= 40, "figures must read from across a room"
+    page.screenshot(path=str(screenshot_dir / "console-bigscreen.png"))
+
+    page.keyboard.press("l")
+    expect(page.locator("[data-figure=open_incidents] span")).to_have_text("Open incidents")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.reload()
+    page.wait_for_function("window.jingwuConsole && window.jingwuConsole.started")
+    expect(page.locator("[data-figure=open_incidents] span")).to_have_text("Open incidents")
+    assert page_errors == []
+
+
+def test_console_stays_smooth_with_2000_units_and_500_open_incidents(
+    live_server: LiveServer, open_page, page_errors: PageErrors, screenshot_dir: Path
+) -> None:
+    units = live_server.seed_units(units_on_roads(live_server.network, 2000))
+    rng = np.random.default_rng(11)
+    for i in range(500):
+        p = live_server.network.random_road_point(rng)
+        new_incident(
+            live_server.services, GeoPoint(p.lat, p.lon), type_code=TYPES[i % len(TYPES)], address=f"地址 {i}"
+        )
+    page = open_page("/", viewport=(1920, 1080))
+    log_in(page)
+    expect(page.locator("#queue li")).to_have_count(500)
+    page.evaluate(FRAME_PROBE)
+    # Every unit moves once a second for ten seconds, as a city's AVL feed would.
+    positions = {u.id: u.position for u in units}
+    for _ in range(10):
+        now = datetime.now(UTC)
+        batch = []
+        for unit in units:
+            old = positions[unit.id]
+            assert old is not None
+            moved = Position(
+                lat=old.lat + float(rng.normal(0, 0.0002)),
+                lon=old.lon + float(rng.normal(0, 0.0002)),
+                ts=now,
+                heading=float(rng.uniform(0, 360)),
+                speed=8.0,
+            )
+            positions[unit.id] = moved
+            batch.append((unit.id, moved))
+        started = time.monotonic()
+        live_server.services.dispatch.report_positions(batch)
+        time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
+    perf = page.evaluate("({...window.jingwuConsole.perf})")
+    frames = page.evaluate("window.__frames.slice(5)")
+    page.screenshot(path=str(screenshot_dir / "console-city-scale.png"))
+    assert perf["draws"] >= 10, perf
+    mean_draw = perf["totalMs"] / perf["draws"]
+    long_frames = [f for f in frames if f > 100]
+    print(
+        f"map draws: {perf['draws']}, mean {mean_draw:.1f} ms, max {perf['maxMs']:.1f} ms; "
+        f"frames: {len(frames)}, median {statistics.median(frames):.1f} ms, over 100 ms: {len(long_frames)}"
+    )
+    assert mean_draw < 25, perf
+    assert perf["maxMs"] < 100, perf
+    assert len(long_frames) <= 3, long_frames
+    assert page_errors == []
