@@ -41,6 +41,8 @@ const state = {
   silenced: null, // the incident whose ring the officer silenced
   feed: [], // the incident's activity, newest first
   netDown: false, // the last request failed for want of a connection
+  streamDown: false, // the live stream has been down for a few seconds: dispatches cannot arrive
+  unitFresh: false, // state.unit came from the server in this page's life (not the saved copy)
   live: "offline", // the live stream's state
   dropped: [], // actions the server refused: [{id, text}]
   photos: [], // photos sent from this device for the current incident: [{url}]
@@ -58,7 +60,9 @@ let reporter = null;
 let routeTimer = null;
 let toastTimer = null;
 let wakeLock = null;
-let photoUrls = new Map(); // outbox seq → object URL of a queued photo
+let streamTimer = null;
+const photoUrls = new Map(); // outbox seq → object URL of a queued photo
+const STREAM_GRACE_MS = 4000; // a live stream down longer than this counts as offline
 
 // ------------------------------------------------------------------ helpers
 
@@ -85,6 +89,11 @@ function currentIncidentId() {
   if (state.incident && shownStatus() === "cleared") return state.incident.id;
   if (state.incident && pendingStatuses().length) return state.incident.id;
   return null;
+}
+
+/** Is the unit on its way to the incident (the route and ETA matter)? */
+function onTheWay() {
+  return ["dispatched", "acknowledged", "en_route"].includes(shownStatus());
 }
 
 /** Does the officer have an assignment to show (including the wrap-up after "cleared")? */
@@ -253,7 +262,10 @@ async function refreshAll() {
   try {
     const unit = await api.get(`/api/units/${encodeURIComponent(unitId())}`);
     setNet(true);
-    applyUnit(unit, { force: true });
+    // The first answer replaces the copy saved on the device; later ones only if they are newer
+    // (a live event or a command's answer may have overtaken this read).
+    applyUnit(unit, { force: !state.unitFresh });
+    state.unitFresh = true;
     if (unit.incident_id) await loadIncident(unit.incident_id);
   } catch (exc) {
     if (exc.offline) setNet(false);
@@ -283,7 +295,7 @@ async function refreshRoute() {
     renderMap();
   }
   // While the unit is on its way, the route and ETA follow it.
-  if (ASSIGNED.has(shownStatus()) && shownStatus() !== "on_scene" && !state.routeMissing) {
+  if (onTheWay() && !state.routeMissing) {
     routeTimer = setTimeout(refreshRoute, ROUTE_REFRESH_MS);
   }
 }
@@ -347,7 +359,16 @@ function startLive() {
     onEvent,
     onStatus: (status) => {
       state.live = status;
-      if (status === "live") setNet(true);
+      clearTimeout(streamTimer);
+      if (status === "live") {
+        state.streamDown = false;
+        setNet(true);
+      } else {
+        streamTimer = setTimeout(() => {
+          state.streamDown = state.live !== "live";
+          renderConnection();
+        }, STREAM_GRACE_MS);
+      }
       renderConnection();
     },
     onResync: async () => {
@@ -622,6 +643,9 @@ function showLogin(message = "") {
 function stopSession() {
   if (live) live.stop();
   live = null;
+  clearTimeout(streamTimer);
+  state.streamDown = false;
+  state.unitFresh = false;
   if (reporter) reporter.stop();
   reporter = null;
   ringer.stop();
@@ -688,8 +712,9 @@ function render() {
 }
 
 function renderConnection() {
-  const offline = !navigator.onLine || state.netDown;
-  $("#offline-banner").hidden = !offline || $("#main-view").hidden;
+  const loggedIn = !$("#main-view").hidden;
+  const offline = !navigator.onLine || state.netDown || (loggedIn && state.streamDown);
+  $("#offline-banner").hidden = !offline;
   const status = offline ? "offline" : state.live;
   const conn = $("#conn");
   conn.dataset.conn = status;
@@ -763,19 +788,22 @@ function renderMetrics() {
   const route = state.route && (!state.route.incident_id || state.route.incident_id === incident.id) ? state.route : null;
   const distance = $("#dispatch-distance");
   const eta = $("#dispatch-eta");
-  if (route && Number.isFinite(route.distance_m) && route.route) {
+  const onWay = onTheWay(); // once on scene, distance and ETA are history
+  if (!onWay) {
+    distance.textContent = "";
+  } else if (route && Number.isFinite(route.distance_m) && route.route) {
     distance.textContent = i18n.t("dispatch.by_road", { d: i18n.distance(route.distance_m) });
-  } else if (route && Number.isFinite(route.straight_line_m) && !state.position) {
-    distance.textContent = i18n.t("dispatch.straight", { d: i18n.distance(route.straight_line_m) });
   } else if (state.position && incident.location) {
+    // No road route (yet): the straight line from where the unit is.
     distance.textContent = i18n.t("dispatch.straight", { d: i18n.distance(haversine(state.position, incident.location)) });
+  } else if (route && Number.isFinite(route.straight_line_m)) {
+    distance.textContent = i18n.t("dispatch.straight", { d: i18n.distance(route.straight_line_m) });
   } else {
     distance.textContent = "";
   }
-  const onWay = ASSIGNED.has(shownStatus()) && shownStatus() !== "on_scene";
-  if (route && Number.isFinite(route.eta_s) && onWay) {
+  if (onWay && route && Number.isFinite(route.eta_s)) {
     eta.textContent = i18n.t("dispatch.eta", { t: i18n.duration(route.eta_s) });
-  } else if (onWay && !route) {
+  } else if (onWay) {
     eta.textContent = i18n.t("dispatch.no_route");
   } else eta.textContent = "";
   eta.hidden = !eta.textContent;
@@ -895,7 +923,7 @@ function renderMap(refit = false) {
     map.setIncident(incident);
     map._incidentKey = incidentKey;
   }
-  const route = show && state.route && state.route.route ? state.route.route : null;
+  const route = show && onTheWay() && state.route && state.route.route ? state.route.route : null;
   const routeKey = route ? `${incidentKey}:${state.route.at}` : "none";
   if (map._routeKey !== routeKey) {
     map.setRoute(route);
