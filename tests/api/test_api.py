@@ -2,50 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from jingwu.api.app import create_app
-from jingwu.routing import RoadNetwork
-from jingwu.service.auth import Role
-from jingwu.services import Services
-from tests.conftest import PASSWORD, ServicesFactory, add_user, make_unit
-
-CENTRE = {"lat": 45.7560, "lon": 126.6420}
-
-
-@pytest.fixture
-def services(make_services: ServicesFactory, network: RoadNetwork) -> Services:
-    rng = np.random.default_rng(21)
-    units = []
-    for i in range(6):
-        p = network.random_road_point(rng)
-        units.append(make_unit(f"u{i}", p.lat, p.lon))
-    built = make_services(units, use_clock=False)
-    add_user(built, "dispatcher", Role.DISPATCHER)
-    add_user(built, "u0", Role.OFFICER, unit_id="u0")
-    return built
-
-
-@pytest.fixture
-def client(services: Services) -> TestClient:
-    with TestClient(create_app(services)) as test_client:
-        yield test_client  # type: ignore[misc]
-
-
-def login(client: TestClient, username: str) -> dict[str, str]:
-    response = client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert body["token_type"] == "bearer"
-    return {"Authorization": f"Bearer {body['access_token']}"}
-
-
-def create(client: TestClient, headers: dict[str, str], **overrides: Any) -> Any:
-    body = {"type_code": "crim.robbery", "priority": 1, "location": CENTRE, "source": "call_110"} | overrides
-    return client.post("/api/incidents", json=body, headers=headers)
+from tests.api.conftest import create, login
+from tests.conftest import PASSWORD
 
 
 def test_healthz_answers_without_authentication(client: TestClient) -> None:
