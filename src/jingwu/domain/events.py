@@ -19,6 +19,7 @@ class EventType(StrEnum):
     INCIDENT_MERGED = "incident.merged"
     INCIDENT_NOTE_ADDED = "incident.note_added"
     BACKUP_REQUESTED = "incident.backup_requested"
+    INCIDENT_ATTACHMENT_ADDED = "incident.attachment_added"
     UNIT_DISPATCHED = "unit.dispatched"
     UNIT_STATUS_CHANGED = "unit.status_changed"
     ACK_OVERDUE = "dispatch.ack_overdue"

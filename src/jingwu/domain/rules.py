@@ -6,7 +6,8 @@ current records are handed in by the service layer, which commits the result in 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -44,6 +45,12 @@ class Decision:
     units: tuple[Unit, ...] = ()
     assignments: tuple[Assignment, ...] = ()
     events: tuple[DomainEvent, ...] = ()
+
+
+def _rounded_eta(eta_s: float | None) -> float | None:
+    if eta_s is None or not math.isfinite(eta_s):
+        return None
+    return round(eta_s, 1)
 
 
 def check_incident_transition(incident: Incident, to: IncidentStatus) -> None:
@@ -152,8 +159,13 @@ def dispatch(
     now: datetime,
     ack_timeout_s: float,
     actor: str | None = None,
+    etas: Mapping[str, float | None] | None = None,
 ) -> Decision:
-    """Send ``units`` to ``incident``. Validates the dispatcher's choice; does not make it."""
+    """Send ``units`` to ``incident``. Validates the dispatcher's choice; does not make it.
+
+    ``etas`` (unit id → road travel time in seconds, None where unknown) goes into each
+    ``unit.dispatched`` event, so that every console can show the predicted arrival.
+    """
     if not units:
         raise ValidationFailed("choose at least one unit to dispatch", code="no_units")
     if len({u.id for u in units}) != len(units):
@@ -202,7 +214,7 @@ def dispatch(
                 incident_id=incident.id,
                 unit_id=unit.id,
                 actor=actor,
-                data={"ack_deadline": deadline.isoformat()},
+                data={"ack_deadline": deadline.isoformat(), "eta_s": _rounded_eta((etas or {}).get(unit.id))},
             )
         )
         events.append(status_event)
