@@ -1,7 +1,10 @@
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import insert, inspect, select
 
-from jingwu.store.db import make_engine, upgrade_schema
+from jingwu.store import tables
+from jingwu.store.db import alembic_config, make_engine, upgrade_schema, write_transaction
 from jingwu.store.tables import metadata
 
 
@@ -26,4 +29,25 @@ def test_sqlite_runs_in_wal_mode_with_full_sync(tmp_path: object) -> None:
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL: a commit is on disk
+    engine.dispose()
+
+
+def test_revision_0002_upgrades_a_database_with_data_and_downgrades_cleanly(database_url: str) -> None:
+    engine = make_engine(database_url)
+    config = alembic_config(engine)
+    command.upgrade(config, "0001")
+    with write_transaction(engine) as conn:
+        conn.execute(
+            insert(tables.stations).values(
+                id="s1", name="站", district="区", jurisdiction=[[0, 0], [1, 0], [1, 1]]
+            )
+        )
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        assert conn.execute(select(tables.stations.c.id)).scalars().all() == ["s1"]
+        assert {"attachments", "idempotency_keys"} <= set(inspect(conn).get_table_names())
+    command.downgrade(config, "0001")
+    with engine.connect() as conn:
+        assert not {"attachments", "idempotency_keys"} & set(inspect(conn).get_table_names())
+        assert conn.execute(select(tables.stations.c.id)).scalars().all() == ["s1"]
     engine.dispose()

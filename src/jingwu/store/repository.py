@@ -11,13 +11,14 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, delete, func, insert, or_, select, update
 
+from jingwu.domain.attachments import AttachmentInfo
 from jingwu.domain.events import DomainEvent
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.model import Assignment, Incident, Position, Reporter, Station, Unit
 from jingwu.domain.rules import Decision
-from jingwu.domain.status import IncidentStatus, SourceChannel, UnitKind, UnitStatus
+from jingwu.domain.status import OPEN_INCIDENT_STATUSES, IncidentStatus, SourceChannel, UnitKind, UnitStatus
 from jingwu.errors import Conflict, NotFound
 from jingwu.store import tables as t
 
@@ -220,6 +221,147 @@ def list_incidents(
     return [incident_from_row(r) for r in conn.execute(query)]
 
 
+def incidents_created_between(conn: Connection, start: datetime, end: datetime) -> list[Incident]:
+    """Incidents opened in [start, end), oldest first (whatever their status now)."""
+    query = (
+        select(t.incidents)
+        .where(and_(t.incidents.c.created_at >= start, t.incidents.c.created_at < end))
+        .order_by(t.incidents.c.created_at, t.incidents.c.id)
+    )
+    return [incident_from_row(r) for r in conn.execute(query)]
+
+
+def open_incidents_like(
+    conn: Connection, type_code: str, created_from: datetime, created_to: datetime
+) -> list[Incident]:
+    """Open incidents of one type opened in [created_from, created_to]: duplicate candidates."""
+    query = select(t.incidents).where(
+        and_(
+            t.incidents.c.type_code == type_code,
+            t.incidents.c.status.in_([str(s) for s in OPEN_INCIDENT_STATUSES]),
+            t.incidents.c.created_at >= created_from,
+            t.incidents.c.created_at <= created_to,
+        )
+    )
+    return [incident_from_row(r) for r in conn.execute(query)]
+
+
+def incident_counts_by_status(conn: Connection) -> dict[IncidentStatus, int]:
+    query = select(t.incidents.c.status, func.count()).group_by(t.incidents.c.status)
+    return {IncidentStatus(status): int(n) for status, n in conn.execute(query)}
+
+
+def unit_counts_by_status(conn: Connection) -> dict[UnitStatus, int]:
+    query = select(t.units.c.status, func.count()).group_by(t.units.c.status)
+    return {UnitStatus(status): int(n) for status, n in conn.execute(query)}
+
+
+# ---------------------------------------------------------------- attachments
+
+_ATTACHMENT_INFO = (
+    t.attachments.c.id,
+    t.attachments.c.incident_id,
+    t.attachments.c.content_type,
+    t.attachments.c.size,
+    t.attachments.c.sha256,
+    t.attachments.c.created_at,
+    t.attachments.c.created_by,
+)
+
+
+def attachment_from_row(row: Any) -> AttachmentInfo:
+    return AttachmentInfo(
+        id=row.id,
+        incident_id=row.incident_id,
+        content_type=row.content_type,
+        size=int(row.size),
+        sha256=row.sha256,
+        created_at=row.created_at,
+        created_by=row.created_by,
+    )
+
+
+def insert_attachment(conn: Connection, info: AttachmentInfo, data: bytes) -> None:
+    conn.execute(
+        insert(t.attachments).values(
+            id=info.id,
+            incident_id=info.incident_id,
+            content_type=info.content_type,
+            size=info.size,
+            sha256=info.sha256,
+            created_at=info.created_at,
+            created_by=info.created_by,
+            data=data,
+        )
+    )
+
+
+def list_attachments(conn: Connection, incident_id: str) -> list[AttachmentInfo]:
+    """An incident's attachments, oldest first, without their bytes."""
+    query = (
+        select(*_ATTACHMENT_INFO)
+        .where(t.attachments.c.incident_id == incident_id)
+        .order_by(t.attachments.c.created_at, t.attachments.c.id)
+    )
+    return [attachment_from_row(r) for r in conn.execute(query)]
+
+
+def get_attachment(conn: Connection, attachment_id: str) -> tuple[AttachmentInfo, bytes]:
+    row = conn.execute(select(t.attachments).where(t.attachments.c.id == attachment_id)).first()
+    if row is None:
+        raise NotFound(
+            f"no attachment {attachment_id!r}", code="attachment_not_found", attachment_id=attachment_id
+        )
+    return attachment_from_row(row), bytes(row.data)
+
+
+# ---------------------------------------------------------------- idempotency keys
+
+
+def get_idempotency_key(conn: Connection, username: str, key: str) -> Any:
+    """The stored row of (username, key), or None."""
+    query = select(t.idempotency_keys).where(
+        and_(t.idempotency_keys.c.username == username, t.idempotency_keys.c.key == key)
+    )
+    return conn.execute(query).first()
+
+
+def insert_idempotency_key(
+    conn: Connection,
+    *,
+    username: str,
+    key: str,
+    fingerprint: str,
+    created_at: datetime,
+    response_status: int | None,
+    response_body: bytes | None,
+) -> None:
+    """Record a key; a key already recorded raises IntegrityError (the caller decides what it means)."""
+    conn.execute(
+        insert(t.idempotency_keys).values(
+            username=username,
+            key=key,
+            fingerprint=fingerprint,
+            created_at=created_at,
+            response_status=response_status,
+            response_body=response_body,
+        )
+    )
+
+
+def store_idempotency_response(conn: Connection, username: str, key: str, status: int, body: bytes) -> None:
+    conn.execute(
+        update(t.idempotency_keys)
+        .where(and_(t.idempotency_keys.c.username == username, t.idempotency_keys.c.key == key))
+        .values(response_status=status, response_body=body)
+    )
+
+
+def purge_idempotency_keys(conn: Connection, created_before: datetime) -> int:
+    result = conn.execute(delete(t.idempotency_keys).where(t.idempotency_keys.c.created_at < created_before))
+    return int(result.rowcount)
+
+
 # ---------------------------------------------------------------- assignments
 
 
@@ -386,19 +528,31 @@ __all__ = [
     "active_assignments",
     "append_events",
     "apply_decision",
+    "attachment_from_row",
     "events_after",
     "existing_unit_ids",
+    "get_attachment",
+    "get_idempotency_key",
     "get_incident",
     "get_unit",
+    "incident_counts_by_status",
     "incident_events",
+    "incidents_created_between",
+    "insert_attachment",
+    "insert_idempotency_key",
     "insert_station",
     "insert_unit",
     "last_event_id",
+    "list_attachments",
     "list_incidents",
     "list_stations",
     "list_units",
     "lock_units",
+    "open_incidents_like",
     "overdue_assignments",
+    "purge_idempotency_keys",
+    "store_idempotency_response",
+    "unit_counts_by_status",
     "unit_events",
     "unit_status_actors",
     "update_positions",

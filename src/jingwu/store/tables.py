@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -178,10 +179,44 @@ tokens = Table(
     Column("revoked_at", UtcDateTime, nullable=True),
 )
 
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("incident_id", String(64), ForeignKey("incidents.id"), nullable=False),
+    Column("content_type", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    # Photos live in the database so that one backup holds the whole case file, and a 2xx on
+    # upload means the same thing as for every other command: committed.
+    Column("data", LargeBinary, nullable=False),
+    Index(None, "incident_id"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    # Keys are chosen by clients, so they are scoped per user: two terminals cannot collide.
+    Column("username", String(64), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    # SHA-256 of method, path and body: the same key with another request is a client bug.
+    Column("fingerprint", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    # The answer to replay. Written with the command in its own transaction where the route can
+    # render it from the decision, then replaced by the exact bytes that were sent.
+    Column("response_status", Integer, nullable=True),
+    Column("response_body", LargeBinary, nullable=True),
+    Index(None, "created_at"),
+)
+
 __all__ = [
     "UtcDateTime",
     "assignments",
+    "attachments",
     "events",
+    "idempotency_keys",
     "incidents",
     "metadata",
     "notes",
