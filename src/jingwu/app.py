@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from jingwu.bus import InProcessBus
 from jingwu.routing import RoadNetwork, load_network
 from jingwu.service.auth import AuthService
+from jingwu.service.basemap import MapService
 from jingwu.service.dispatching import DispatchService
 from jingwu.services import Services
 from jingwu.settings import Settings
@@ -61,7 +62,14 @@ def assemble(
     )
     auth = AuthService(engine, token_ttl_s=settings.token_ttl_s, clock=clock)
     return Services(
-        settings=settings, engine=engine, bus=bus, network=network, dispatch=dispatch, auth=auth, demo=demo
+        settings=settings,
+        engine=engine,
+        bus=bus,
+        network=network,
+        dispatch=dispatch,
+        auth=auth,
+        maps=MapService(network, settings),
+        demo=demo,
     )
 
 

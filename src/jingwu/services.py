@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from jingwu.bus import Bus
 from jingwu.routing import RoadNetwork
 from jingwu.service.auth import AuthService
+from jingwu.service.basemap import MapService
 from jingwu.service.dispatching import DispatchService
 from jingwu.settings import Settings
 
@@ -21,6 +22,7 @@ class Services:
     network: RoadNetwork
     dispatch: DispatchService
     auth: AuthService
+    maps: MapService
     demo: bool = False
 
     def close(self) -> None:

@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from jingwu.errors import ValidationFailed
@@ -46,6 +46,22 @@ class Settings(BaseSettings):
     event_replay_limit: int = Field(
         default=10_000, ge=100, description="Most events replayed to a reconnecting live client in one go."
     )
+    tile_url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Raster tile URL template for the console map ({z}/{x}/{y}); unset: roads only, "
+        "drawn from the city's road graph, which needs no internet.",
+    )
+    tile_attribution: str | None = Field(
+        default=None, max_length=500, description="Attribution the tile provider requires, shown on the map."
+    )
+
+    @field_validator("tile_url")
+    @classmethod
+    def _tile_template(cls, value: str | None) -> str | None:
+        if value and not all(part in value for part in ("{z}", "{x}", "{y}")):
+            raise ValueError("a tile URL template needs {z}, {x} and {y}")
+        return value or None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

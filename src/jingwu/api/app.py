@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -19,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jingwu import __version__
-from jingwu.api.routers import auth, incidents, live, reference, units
+from jingwu.api.routers import auth, incidents, live, maps, reference, units
 from jingwu.api.schemas.responses import HealthOut
 from jingwu.errors import JingwuError
 from jingwu.services import Services
@@ -37,6 +38,8 @@ _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticate
 
 TIMER_PERIOD_S = 1.0
 BOARD_REFRESH_EVERY = 30  # timer ticks between reloads of the live unit board from the store
+# Responses smaller than this are sent as they are: compressing them saves less than it costs.
+GZIP_MINIMUM_BYTES = 1024
 
 
 async def _timer_loop(services: Services) -> None:
@@ -77,6 +80,7 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
         lifespan=lifespan,
     )
     app.state.services = services
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
 
     @app.exception_handler(JingwuError)
     async def jingwu_error(_request: Request, exc: JingwuError) -> JSONResponse:
@@ -167,7 +171,7 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
             _WEB / "terminal" / "manifest.webmanifest", media_type="application/manifest+json"
         )
 
-    for module in (auth, reference, units, incidents, live):
+    for module in (auth, reference, maps, units, incidents, live):
         app.include_router(module.router)
     return app
 

@@ -7,6 +7,7 @@ import math
 import os
 import tempfile
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,16 @@ ROUTE_SECONDS_PER_CROW_METRE = 0.15
 FORMAT_VERSION = 1
 
 Progress = Callable[[str, float], None]
+
+#: Classes of the drawn base map, most important first. A ``*_link`` ramp draws as its road; every
+#: street below tertiary (residential, service, unclassified …) draws as "minor".
+MAP_CLASSES: tuple[str, ...] = ("motorway", "trunk", "primary", "secondary", "tertiary", "minor")
+
+
+def map_class(highway: str) -> str:
+    """The base-map class of an OSM ``highway`` class (one of ``ROAD_CLASSES``)."""
+    main = highway.removesuffix("_link")
+    return main if main in MAP_CLASSES else "minor"
 
 
 def load_network(
@@ -234,3 +245,62 @@ class RoadNetwork:
                 }
             )
         return {"type": "FeatureCollection", "features": features}
+
+    def road_lines_by_class(self, decimals: int = 5) -> dict[str, list[list[list[float]]]]:
+        """The drivable roads as a few long polylines per base-map class (see ``MAP_CLASSES``):
+        [lon, lat] rounded to ``decimals``, for drawing only.
+
+        Pieces of the same class that meet at a graph node are chained into one line (greedily,
+        starting from chain ends), so a city of ~20k pieces draws as a few thousand lines and the
+        shared junction coordinates are written once, which is what keeps the payload small.
+        """
+        g = self._g
+        group_of = np.array([MAP_CLASSES.index(map_class(c)) for c in ROAD_CLASSES], dtype=np.int64)
+        piece_group = group_of[g.piece_class].tolist()
+        lon = np.round(g.pts_lon, decimals).tolist()
+        lat = np.round(g.pts_lat, decimals).tolist()
+        ptr = g.piece_ptr.tolist()
+        piece_u, piece_v = g.piece_u.tolist(), g.piece_v.tolist()
+        by_group: list[list[int]] = [[] for _ in MAP_CLASSES]
+        for piece, group in enumerate(piece_group):
+            by_group[group].append(piece)
+
+        def points(piece: int, from_node: int) -> list[list[float]]:
+            a, b = ptr[piece], ptr[piece + 1]
+            line = [[x, y] for x, y in zip(lon[a:b], lat[a:b], strict=True)]
+            return line if piece_u[piece] == from_node else line[::-1]
+
+        out: dict[str, list[list[list[float]]]] = {}
+        for group, pieces in enumerate(by_group):
+            at_node: dict[int, list[int]] = {}
+            for piece in pieces:
+                at_node.setdefault(piece_u[piece], []).append(piece)
+                at_node.setdefault(piece_v[piece], []).append(piece)
+            # Chains started at an odd-degree node (a dead end, a T) cover the class in fewer lines.
+            odd = {node for node, touching in at_node.items() if len(touching) % 2}
+            starts = sorted(pieces, key=lambda p: piece_u[p] not in odd and piece_v[p] not in odd)
+            used: set[int] = set()
+            lines: list[list[list[float]]] = []
+            for first in starts:
+                if first in used:
+                    continue
+                used.add(first)
+                ends = []
+                for end in (piece_v[first], piece_u[first]):
+                    tail: list[list[float]] = []
+                    while True:
+                        following = next((p for p in at_node[end] if p not in used), None)
+                        if following is None:
+                            break
+                        used.add(following)
+                        tail.extend(points(following, end)[1:])
+                        end = piece_v[following] if piece_u[following] == end else piece_u[following]
+                    ends.append(tail)
+                forward, backward = ends
+                line = backward[::-1] + points(first, piece_u[first]) + forward
+                # Rounding can make neighbouring vertices equal; a repeated vertex only adds bytes.
+                merged = [line[0]] + [q for p, q in pairwise(line) if q != p]
+                if len(merged) >= 2:
+                    lines.append(merged)
+            out[MAP_CLASSES[group]] = lines
+        return out

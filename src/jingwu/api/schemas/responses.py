@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class TokenOut(BaseModel):
@@ -118,3 +118,16 @@ class EventOut(BaseModel):
 
 class HealthOut(BaseModel):
     status: str
+
+
+class MapCenterOut(BaseModel):
+    lat: float
+    lon: float
+
+
+class MapConfigOut(BaseModel):
+    tile_url: str | None = Field(description="raster tile URL template, or null: draw /api/map/roads only")
+    tile_attribution: str | None
+    attribution: str = Field(description="the road data's attribution; always shown")
+    center: MapCenterOut
+    bounds: list[list[float]] = Field(description="[[south, west], [north, east]] of the road network")
