@@ -23,6 +23,7 @@ const PHOTO_MAX_BYTES = 10 * 1024 * 1024;
 const PHOTO_KEEP_AS_IS_BYTES = 3 * 1024 * 1024;
 const PHOTO_MAX_SIDE = 2560;
 const FEED_LIMIT = 8;
+const BACKUP_REPEAT_MS = 3000;
 
 const api = new Api("jingwu.terminal.session");
 const i18n = new I18n(STRINGS);
@@ -207,18 +208,24 @@ function applyIncident(incident) {
   if (state.incident && state.incident.id === incident.id && incident.version < state.incident.version) return;
   if (!state.incident || state.incident.id !== incident.id) {
     state.feed = [];
-    state.photos = [];
+    clearPhotos();
     state.route = null;
   }
   state.incident = incident;
   save();
 }
 
+/** Forget the thumbnails of sent photos (the images live on the server now). */
+function clearPhotos() {
+  for (const p of state.photos) URL.revokeObjectURL(p.url);
+  state.photos = [];
+}
+
 function resetIncident() {
   state.incident = null;
   state.route = null;
   state.feed = [];
-  state.photos = [];
+  clearPhotos();
   state.ackDeadline = null;
   state.ackOverdue = false;
   save();
@@ -294,10 +301,10 @@ async function refreshRoute() {
     renderMetrics();
     renderMap();
   }
-  // While the unit is on its way, the route and ETA follow it.
-  if (onTheWay() && !state.routeMissing) {
-    routeTimer = setTimeout(refreshRoute, ROUTE_REFRESH_MS);
-  }
+  // While the unit is on its way, the route and ETA follow it (one timer, however many calls
+  // overlapped).
+  clearTimeout(routeTimer);
+  routeTimer = onTheWay() && !state.routeMissing ? setTimeout(refreshRoute, ROUTE_REFRESH_MS) : null;
 }
 
 function feedItem(event) {
@@ -423,9 +430,9 @@ outbox.addEventListener("sent", (e) => {
   } else if (entry.kind === "backup") toast(i18n.t("toast.backup"), "ok");
   else if (entry.kind === "note" && !entry.disposition) toast(i18n.t("toast.note"), "ok");
   else if (entry.kind === "photo") {
+    // The thumbnail stays, now as a sent photo (renderPhotos forgets the queued one).
     const url = photoUrls.get(entry.seq);
     if (url && state.incident && entry.incident_id === state.incident.id) state.photos.push({ url });
-    photoUrls.delete(entry.seq);
     toast(i18n.t("toast.photo"), "ok");
   }
   render();
@@ -435,9 +442,6 @@ outbox.addEventListener("dropped", (e) => {
   const { entry, error } = e.detail;
   const text = i18n.t("outbox.dropped", { what: describe(entry), why: i18n.error(error) });
   state.dropped.push({ id: `${entry.seq}`, text });
-  const url = photoUrls.get(entry.seq);
-  if (url) URL.revokeObjectURL(url);
-  photoUrls.delete(entry.seq);
   if (entry.kind === "status") refreshAll();
   render();
 });
@@ -516,7 +520,9 @@ async function tapNote() {
 async function tapBackup() {
   ringer.unlock();
   const incidentId = currentIncidentId();
-  if (!incidentId) return;
+  // One request per press: a nervous double tap must not call for backup twice.
+  if (!incidentId || Date.now() - (state.backupAt || 0) < BACKUP_REPEAT_MS) return;
+  state.backupAt = Date.now();
   await queue({
     kind: "backup",
     path: `/api/incidents/${encodeURIComponent(incidentId)}/backup`,
@@ -654,7 +660,7 @@ function stopSession() {
   state.incident = null;
   state.route = null;
   state.feed = [];
-  state.photos = [];
+  clearPhotos();
   state.dropped = [];
   releaseWakeLock();
 }
@@ -893,10 +899,17 @@ function renderPhotos() {
   if (!strip) return;
   const incidentId = state.incident ? state.incident.id : null;
   const queued = outbox.entries.filter((e) => e.kind === "photo" && e.incident_id === incidentId && e.body instanceof Blob);
+  const sent = new Set(state.photos.map((p) => p.url));
+  const waiting = new Set(queued.map((e) => e.seq));
+  for (const [seq, url] of photoUrls) {
+    if (waiting.has(seq)) continue;
+    if (!sent.has(url)) URL.revokeObjectURL(url);
+    photoUrls.delete(seq);
+  }
   for (const e of queued) if (!photoUrls.has(e.seq)) photoUrls.set(e.seq, URL.createObjectURL(e.body));
   const tiles = [
     ...state.photos.map((p) => ({ url: p.url, pending: false })),
-    ...queued.map((e) => ({ url: photoUrls.get(e.seq), pending: true })),
+    ...queued.filter((e) => !sent.has(photoUrls.get(e.seq))).map((e) => ({ url: photoUrls.get(e.seq), pending: true })),
   ];
   strip.hidden = tiles.length === 0;
   strip.replaceChildren(
