@@ -14,6 +14,7 @@ from jingwu.routing import RoadNetwork, load_network
 from jingwu.service.auth import AuthService
 from jingwu.service.basemap import MapService
 from jingwu.service.dispatching import DispatchService
+from jingwu.service.stats import StatsService
 from jingwu.services import Services
 from jingwu.settings import Settings
 from jingwu.store.db import make_engine, upgrade_schema
@@ -68,6 +69,7 @@ def assemble(
         network=network,
         dispatch=dispatch,
         auth=auth,
+        stats=StatsService(engine, settings.zone, clock=clock),
         maps=MapService(network, settings),
         demo=demo,
     )

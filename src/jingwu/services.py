@@ -11,6 +11,7 @@ from jingwu.routing import RoadNetwork
 from jingwu.service.auth import AuthService
 from jingwu.service.basemap import MapService
 from jingwu.service.dispatching import DispatchService
+from jingwu.service.stats import StatsService
 from jingwu.settings import Settings
 
 
@@ -22,6 +23,7 @@ class Services:
     network: RoadNetwork
     dispatch: DispatchService
     auth: AuthService
+    stats: StatsService
     maps: MapService
     demo: bool = False
 

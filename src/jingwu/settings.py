@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zoneinfo
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -55,6 +56,21 @@ class Settings(BaseSettings):
     tile_attribution: str | None = Field(
         default=None, max_length=500, description="Attribution the tile provider requires, shown on the map."
     )
+    timezone: str = Field(
+        default="Asia/Shanghai", description="IANA time zone of the bureau: where 'today' starts and ends."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        # Refused at start-up, not at the first statistics request hours later.
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as Asia/Shanghai)"
+            ) from None
+        return value
 
     @field_validator("tile_url")
     @classmethod
@@ -96,6 +112,10 @@ class Settings(BaseSettings):
     @property
     def graph_cache_dir(self) -> Path:
         return self.data_dir / "graph-cache"
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
 
 
 __all__ = ["Settings", "bundled_osm_file"]

@@ -19,14 +19,15 @@ from sqlalchemy.exc import DBAPIError
 from jingwu.bus import Bus, BusMessage
 from jingwu.dispatch import Recommendation
 from jingwu.domain import rules
+from jingwu.domain.duplicates import DUPLICATE_WINDOW, DuplicateCandidate, likely_duplicates
 from jingwu.domain.events import DomainEvent, EventType
-from jingwu.domain.geo import GeoPoint
+from jingwu.domain.geo import GeoPoint, haversine_m
 from jingwu.domain.incident_types import get_incident_type
 from jingwu.domain.model import Assignment, Incident, Position, Reporter, Station, Unit, station_containing
 from jingwu.domain.rules import Decision
 from jingwu.domain.status import OPEN_INCIDENT_STATUSES, SourceChannel, UnitStatus
-from jingwu.errors import Forbidden, JingwuError, NotFound, SystemFault, ValidationFailed
-from jingwu.routing import RoadNetwork
+from jingwu.errors import Conflict, Forbidden, JingwuError, NotFound, SystemFault, ValidationFailed
+from jingwu.routing import RoadNetwork, RoadPoint, Route
 from jingwu.service.ids import new_incident_id
 from jingwu.service.unit_board import UnitBoard
 from jingwu.service.views import incident_view, unit_view
@@ -44,6 +45,16 @@ def _is_transient(exc: DBAPIError) -> bool:
     """Deadlock or serialisation failure (PostgreSQL), or a locked SQLite file: worth one more go."""
     state = getattr(exc.orig, "sqlstate", None)
     return state in ("40P01", "40001") or "database is locked" in str(exc.orig)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRoute:
+    """A unit's way to its incident; ``route`` is None when the unit is off every road."""
+
+    unit: Unit
+    incident: Incident
+    straight_line_m: float
+    route: Route | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +99,15 @@ def event_message(event_id: int | None, event: DomainEvent) -> BusMessage:
 def stored_event_message(row: Any) -> BusMessage:
     """An event read back from the log, in the same shape as when it went out live."""
     return _message(row.id, row.type, row.ts, row.incident_id, row.unit_id, row.actor, row.data)
+
+
+def _as_stored(decision: Decision) -> Decision:
+    """The store holds each changed record one version up from what the rules saw."""
+    return replace(
+        decision,
+        incidents=tuple(replace(i, version=i.version + 1) for i in decision.incidents),
+        units=tuple(replace(u, version=u.version + 1) for u in decision.units),
+    )
 
 
 class DispatchService:
@@ -160,12 +180,7 @@ class DispatchService:
                     raise SystemFault(
                         "the database could not complete the command; try again", code="store_unavailable"
                     ) from exc
-            # The store holds each changed record one version up from what the rules saw.
-            decision = replace(
-                decision,
-                incidents=tuple(replace(i, version=i.version + 1) for i in decision.incidents),
-                units=tuple(replace(u, version=u.version + 1) for u in decision.units),
-            )
+            decision = _as_stored(decision)
             if decision.units:
                 self.board.update(decision.units)
             for event_id, event in stored:
@@ -294,9 +309,73 @@ class DispatchService:
         def decide(conn: Connection, now: datetime) -> Decision:
             incident = repo.get_incident(conn, incident_id, for_update=True)
             units = repo.lock_units(conn, list(unit_ids))
-            return rules.dispatch(incident, units, now=now, ack_timeout_s=self.ack_timeout_s, actor=actor)
+            # From the positions just locked: the ETA is that of the units actually sent.
+            etas = self.road_etas(incident, units)
+            return rules.dispatch(
+                incident, units, now=now, ack_timeout_s=self.ack_timeout_s, actor=actor, etas=etas
+            )
 
         return self._commit(decide)
+
+    def road_etas(self, incident: Incident, units: Sequence[Unit]) -> dict[str, float | None]:
+        """Road travel time of each unit to the incident, in seconds; None where a unit has no
+        routable position. One bounded search for all of them. Never refuses: a dispatch
+        goes out even when its ETA cannot be worked out."""
+        etas: dict[str, float | None] = {u.id: None for u in units}
+        sources: list[RoadPoint] = []
+        ids: list[str] = []
+        for unit in units:
+            point = self.board.snap_position(unit.position)
+            if point is not None:
+                sources.append(point)
+                ids.append(unit.id)
+        if not sources:
+            return etas
+        try:
+            target = self.board.incident_point(incident)
+            reaches = self.network.nearest_by_time(target, sources, len(sources), with_routes=False)
+        except JingwuError as exc:
+            log.warning("no ETA for dispatch to %s: %s", incident.id, exc.message)
+            return etas
+        for reach in reaches:
+            etas[ids[reach.index]] = reach.eta_s
+        return etas
+
+    def unit_route(self, unit_id: str) -> UnitRoute:
+        """The road route from a unit's last position to the incident it is working."""
+        with read_transaction(self.engine) as conn:
+            unit = repo.get_unit(conn, unit_id)
+            if unit.incident_id is None:
+                raise Conflict(
+                    f"unit {unit.callsign} is not assigned to an incident",
+                    code="unit_not_assigned",
+                    unit_id=unit_id,
+                )
+            incident = repo.get_incident(conn, unit.incident_id)
+        if unit.position is None:
+            raise Conflict(
+                f"unit {unit.callsign} has not reported a position",
+                code="unit_has_no_position",
+                unit_id=unit_id,
+            )
+        straight_m = haversine_m(GeoPoint(unit.position.lat, unit.position.lon), incident.location)
+        source = self.board.snap_position(unit.position)
+        route = None
+        if source is not None:
+            route = self.network.route(source, self.board.incident_point(incident))
+        return UnitRoute(unit=unit, incident=incident, straight_line_m=straight_m, route=route)
+
+    def duplicates(self, incident_id: str) -> list[DuplicateCandidate]:
+        """Open incidents that are likely repeat reports of this one, nearest first."""
+        with read_transaction(self.engine) as conn:
+            incident = repo.get_incident(conn, incident_id)
+            others = repo.open_incidents_like(
+                conn,
+                incident.type_code,
+                incident.created_at - DUPLICATE_WINDOW,
+                incident.created_at + DUPLICATE_WINDOW,
+            )
+        return likely_duplicates(incident, others)
 
     def request_backup(
         self, incident_id: str, *, reason: str | None, actor: str | None, unit_id: str | None = None
@@ -435,4 +514,10 @@ class DispatchService:
             return repo.last_event_id(conn)
 
 
-__all__ = ["DispatchService", "NewIncident", "event_message", "stored_event_message"]
+__all__ = [
+    "DispatchService",
+    "NewIncident",
+    "UnitRoute",
+    "event_message",
+    "stored_event_message",
+]

@@ -98,7 +98,7 @@ class UnitBoard:
     def load(self, units: Iterable[Unit]) -> None:
         """Replace the whole board (start-up and periodic self-healing)."""
         fresh = {u.id: u for u in units}
-        snapped = {unit_id: self._snap(u.position) for unit_id, u in fresh.items()}
+        snapped = {unit_id: self.snap_position(u.position) for unit_id, u in fresh.items()}
         with self._lock:
             self._units = fresh
             self._points = snapped
@@ -112,13 +112,13 @@ class UnitBoard:
                 if current is not None and _newer(current.position, unit.position):
                     unit = replace(unit, position=current.position)
                 elif current is None or current.position != unit.position:
-                    self._points[unit.id] = self._snap(unit.position)
+                    self._points[unit.id] = self.snap_position(unit.position)
                 self._units[unit.id] = unit
             self._statuses_changed = True
 
     def move(self, reports: Iterable[tuple[str, Position]]) -> None:
         """Committed position reports (snapped here, once per report)."""
-        snapped = [(unit_id, position, self._snap(position)) for unit_id, position in reports]
+        snapped = [(unit_id, position, self.snap_position(position)) for unit_id, position in reports]
         with self._lock:
             for unit_id, position, point in snapped:
                 unit = self._units.get(unit_id)
@@ -137,7 +137,8 @@ class UnitBoard:
             while len(self._incident_points) > INCIDENT_POINT_CACHE:
                 self._incident_points.popitem(last=False)
 
-    def _incident_point(self, incident: Incident) -> RoadPoint:
+    def incident_point(self, incident: Incident) -> RoadPoint:
+        """The road point a unit drives to for ``incident`` (snapped once, then remembered)."""
         with self._lock:
             hit = self._incident_points.get(incident.id)
         if hit is not None and hit[0] == incident.location:
@@ -148,7 +149,9 @@ class UnitBoard:
         self.remember_incident(incident.id, incident.location, point)
         return point
 
-    def _snap(self, position: Position | None) -> RoadPoint | None:
+    def snap_position(self, position: Position | None) -> RoadPoint | None:
+        """Where a unit at ``position`` joins the road graph; None without a position or when it
+        is off every road (it is then not routable until it reports again)."""
         if position is None:
             return None
         try:
@@ -192,7 +195,7 @@ class UnitBoard:
             i = roster.index.get(unit_id)
             if i is not None:
                 mask[i] = False
-        target = self._incident_point(incident)
+        target = self.incident_point(incident)
         search = self.network.baseline_nearest_by_time if baseline else self.network.nearest_by_time
         reaches = search(target, roster.points, limit, with_routes=True, allowed=mask)
         table = [

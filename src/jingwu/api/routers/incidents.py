@@ -17,6 +17,7 @@ from jingwu.api.schemas.responses import DispatchOut, EventOut, IncidentOut, Rec
 from jingwu.dispatch import Recommendation
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.model import Incident, Reporter
+from jingwu.domain.rules import Decision
 from jingwu.errors import Forbidden
 from jingwu.service.auth import Role
 from jingwu.service.dispatching import NewIncident
@@ -96,8 +97,12 @@ def dispatch(
     incident_id: str, body: DispatchRequest, principal: Dispatcher, services: ServicesDep
 ) -> DispatchOut:
     decision = services.dispatch.dispatch(incident_id, body.unit_ids, actor=principal.username)
+    return _dispatch_out(_out(services.dispatch.get_incident(incident_id)), decision)
+
+
+def _dispatch_out(incident: IncidentOut, decision: Decision) -> DispatchOut:
     return DispatchOut(
-        incident=_out(services.dispatch.get_incident(incident_id)),
+        incident=incident,
         units=[UnitOut.model_validate(unit_view(u)) for u in decision.units],
         ack_deadline=decision.assignments[0].ack_deadline.isoformat(),
     )
@@ -144,6 +149,13 @@ def merge_incident(
 @router.post("/{incident_id}/notes", status_code=204)
 def add_note(incident_id: str, body: NoteRequest, principal: AnyUser, services: ServicesDep) -> None:
     services.dispatch.add_note(incident_id, body.text, actor=principal.username)
+
+
+@router.get("/{incident_id}/duplicates", response_model=list[IncidentOut])
+def duplicates(incident_id: str, _user: AnyUser, services: ServicesDep) -> list[IncidentOut]:
+    """Open incidents of the same type within 500 m and 30 minutes of this one, nearest first:
+    likely repeat reports, for the dispatcher to merge."""
+    return [_out(c.incident) for c in services.dispatch.duplicates(incident_id)]
 
 
 @router.get("/{incident_id}/timeline", response_model=list[EventOut])

@@ -1,4 +1,4 @@
-"""Units: list, read, change status, report positions."""
+"""Units: list, read, route to their incident, change status, report positions."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from jingwu.api.deps import AnyUser, ServicesDep
 from jingwu.api.schemas.requests import PositionBatch, UnitStatusRequest
-from jingwu.api.schemas.responses import EventOut, UnitOut
+from jingwu.api.schemas.responses import EventOut, UnitOut, UnitRouteOut
 from jingwu.domain.model import Position
 from jingwu.errors import Forbidden, ValidationFailed
 from jingwu.service.auth import Principal, Role
@@ -41,6 +41,30 @@ def timeline(
 ) -> list[EventOut]:
     """The unit's status changes and dispatches, oldest first (the most recent ``limit``)."""
     return [EventOut.model_validate(m.payload) for m in services.dispatch.unit_timeline(unit_id, limit=limit)]
+
+
+@router.get("/{unit_id}/route", response_model=UnitRouteOut)
+def route(unit_id: str, principal: AnyUser, services: ServicesDep) -> UnitRouteOut:
+    """The road route from the unit's last position to its incident. 409 ``unit_not_assigned``
+    without an incident, 409 ``unit_has_no_position`` before its first position report."""
+    _check_own_unit(principal, unit_id)
+    found = services.dispatch.unit_route(unit_id)
+    road = found.route
+    feature = None
+    if road is not None:
+        feature = {
+            "type": "Feature",
+            "geometry": road.to_geojson(),
+            "properties": {"eta_s": round(road.eta_s, 1), "distance_m": round(road.distance_m, 1)},
+        }
+    return UnitRouteOut(
+        unit_id=found.unit.id,
+        incident_id=found.incident.id,
+        eta_s=None if road is None else round(road.eta_s, 1),
+        distance_m=None if road is None else round(road.distance_m, 1),
+        straight_line_m=round(found.straight_line_m, 1),
+        route=feature,
+    )
 
 
 @router.post("/{unit_id}/status", response_model=UnitOut)

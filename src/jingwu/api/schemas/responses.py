@@ -131,3 +131,27 @@ class MapConfigOut(BaseModel):
     attribution: str = Field(description="the road data's attribution; always shown")
     center: MapCenterOut
     bounds: list[list[float]] = Field(description="[[south, west], [north, east]] of the road network")
+
+
+class StatsTodayOut(BaseModel):
+    date: str = Field(description="the local day, YYYY-MM-DD")
+    timezone: str
+    open_incidents: int
+    pending_incidents: int
+    units_total: int
+    units_available: int
+    incidents_today: int
+    median_call_to_dispatch_s: float | None
+    median_dispatch_to_arrival_s: float | None
+    arrival_target_s: int
+    arrivals_today: int
+    arrivals_within_target: int
+
+
+class UnitRouteOut(BaseModel):
+    unit_id: str
+    incident_id: str
+    eta_s: float | None = Field(description="road travel time; null when the unit is off every road")
+    distance_m: float | None
+    straight_line_m: float
+    route: dict[str, Any] | None = Field(description="GeoJSON Feature with a LineString geometry, or null")

@@ -1,0 +1,40 @@
+"""Today's figures for the command-room dashboard (GET /api/stats/today)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, tzinfo
+
+from sqlalchemy import Engine
+
+from jingwu.domain.stats import TodayStats, local_day, today_stats
+from jingwu.store import repository as repo
+from jingwu.store.db import read_transaction
+
+
+class StatsService:
+    def __init__(
+        self, engine: Engine, zone: tzinfo, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self.engine = engine
+        self.zone = zone
+        self.clock = clock
+
+    def today(self) -> TodayStats:
+        now = self.clock()
+        day = local_day(now, self.zone)
+        # One read transaction: the queue, the fleet and the day's incidents are one moment's view.
+        with read_transaction(self.engine) as conn:
+            incidents_by_status = repo.incident_counts_by_status(conn)
+            units_by_status = repo.unit_counts_by_status(conn)
+            opened_today = repo.incidents_created_between(conn, day.start, day.end)
+        return today_stats(
+            now=now,
+            zone=self.zone,
+            incidents_by_status=incidents_by_status,
+            units_by_status=units_by_status,
+            incidents_opened_today=opened_today,
+        )
+
+
+__all__ = ["StatsService"]
