@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     timezone: str = Field(
         default="Asia/Shanghai", description="IANA time zone of the bureau: where 'today' starts and ends."
     )
+    max_upload_bytes: int = Field(
+        default=10 * 1024 * 1024, gt=0, description="Largest photo (request body) an upload may carry."
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jingwu import __version__
-from jingwu.api.routers import auth, incidents, live, maps, reference, stats, units
+from jingwu.api.routers import attachments, auth, incidents, live, maps, reference, stats, units
 from jingwu.api.schemas.responses import HealthOut
 from jingwu.errors import JingwuError
 from jingwu.services import Services
@@ -171,7 +171,7 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
             _WEB / "terminal" / "manifest.webmanifest", media_type="application/manifest+json"
         )
 
-    for module in (auth, reference, maps, stats, units, incidents, live):
+    for module in (auth, reference, maps, stats, units, incidents, attachments, live):
         app.include_router(module.router)
     return app
 

@@ -52,4 +52,26 @@ def require(*roles: Role) -> Callable[..., Principal]:
 AnyUser = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.OFFICER))]
 Dispatcher = Annotated[Principal, Depends(require(Role.DISPATCHER))]
 
-__all__ = ["AnyUser", "Dispatcher", "ServicesDep", "current_principal", "get_services", "require"]
+
+def check_own_incident(principal: Principal, services: Services, incident_id: str, *, doing: str) -> None:
+    """An officer acts on an incident only while their unit is assigned to it."""
+    if principal.role is not Role.OFFICER:
+        return
+    unit = services.dispatch.get_unit(principal.unit_id) if principal.unit_id else None
+    if unit is None or unit.incident_id != incident_id:
+        raise Forbidden(
+            f"an officer may {doing} only on their own incident",
+            code="not_own_incident",
+            incident_id=incident_id,
+        )
+
+
+__all__ = [
+    "AnyUser",
+    "Dispatcher",
+    "ServicesDep",
+    "check_own_incident",
+    "current_principal",
+    "get_services",
+    "require",
+]

@@ -6,6 +6,7 @@ a crash could take back; and every 2xx the API gives follows a commit.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from jingwu.bus import Bus, BusMessage
 from jingwu.dispatch import Recommendation
 from jingwu.domain import rules
+from jingwu.domain.attachments import AttachmentInfo, check_image
 from jingwu.domain.duplicates import DUPLICATE_WINDOW, DuplicateCandidate, likely_duplicates
 from jingwu.domain.events import DomainEvent, EventType
 from jingwu.domain.geo import GeoPoint, haversine_m
@@ -28,9 +30,9 @@ from jingwu.domain.rules import Decision
 from jingwu.domain.status import OPEN_INCIDENT_STATUSES, SourceChannel, UnitStatus
 from jingwu.errors import Conflict, Forbidden, JingwuError, NotFound, SystemFault, ValidationFailed
 from jingwu.routing import RoadNetwork, RoadPoint, Route
-from jingwu.service.ids import new_incident_id
+from jingwu.service.ids import new_id, new_incident_id
 from jingwu.service.unit_board import UnitBoard
-from jingwu.service.views import incident_view, unit_view
+from jingwu.service.views import attachment_view, incident_view, unit_view
 from jingwu.store import repository as repo
 from jingwu.store import tables as t
 from jingwu.store.db import read_transaction, write_transaction
@@ -295,6 +297,52 @@ class DispatchService:
             return Decision(events=(event,))
 
         self._commit(decide)
+
+    # ------------------------------------------------------------ attachments
+
+    def add_attachment(
+        self, incident_id: str, content_type: str, data: bytes, *, actor: str
+    ) -> AttachmentInfo:
+        """Store a photo for an incident. The bytes must be a JPEG, PNG or WebP image of the
+        declared type; the caller (the API) has already bounded the size."""
+        declared = check_image(content_type, data)
+        attachment_id = new_id("att")
+        digest = hashlib.sha256(data).hexdigest()
+        added: list[AttachmentInfo] = []
+
+        def decide(conn: Connection, now: datetime) -> Decision:
+            repo.get_incident(conn, incident_id)
+            info = AttachmentInfo(
+                id=attachment_id,
+                incident_id=incident_id,
+                content_type=declared,
+                size=len(data),
+                sha256=digest,
+                created_at=now,
+                created_by=actor,
+            )
+            repo.insert_attachment(conn, info, data)
+            added[:] = [info]
+            event = DomainEvent(
+                EventType.INCIDENT_ATTACHMENT_ADDED,
+                now,
+                incident_id=incident_id,
+                actor=actor,
+                data={"attachment": attachment_view(info)},
+            )
+            return Decision(events=(event,))
+
+        self._commit(decide)
+        return added[0]
+
+    def list_attachments(self, incident_id: str) -> list[AttachmentInfo]:
+        with read_transaction(self.engine) as conn:
+            repo.get_incident(conn, incident_id)
+            return repo.list_attachments(conn, incident_id)
+
+    def get_attachment(self, attachment_id: str) -> tuple[AttachmentInfo, bytes]:
+        with read_transaction(self.engine) as conn:
+            return repo.get_attachment(conn, attachment_id)
 
     # ------------------------------------------------------------ recommendation and dispatch
 

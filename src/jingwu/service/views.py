@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from jingwu.domain.attachments import AttachmentInfo
 from jingwu.domain.model import Incident, Position, Unit
 from jingwu.domain.status import PRIMARY_OF
 
@@ -63,4 +64,16 @@ def incident_view(incident: Incident) -> dict[str, Any]:
     }
 
 
-__all__ = ["incident_view", "position_view", "unit_view"]
+def attachment_view(info: AttachmentInfo) -> dict[str, Any]:
+    return {
+        "id": info.id,
+        "incident_id": info.incident_id,
+        "content_type": info.content_type,
+        "size": info.size,
+        "sha256": info.sha256,
+        "created_at": info.created_at.isoformat(),
+        "created_by": info.created_by,
+    }
+
+
+__all__ = ["attachment_view", "incident_view", "position_view", "unit_view"]

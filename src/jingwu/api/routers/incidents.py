@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from jingwu.api.deps import AnyUser, Dispatcher, ServicesDep
+from jingwu.api.deps import AnyUser, Dispatcher, ServicesDep, check_own_incident
 from jingwu.api.schemas.requests import (
     BackupRequest,
     CloseIncidentRequest,
@@ -18,7 +18,6 @@ from jingwu.dispatch import Recommendation
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.model import Incident, Reporter
 from jingwu.domain.rules import Decision
-from jingwu.errors import Forbidden
 from jingwu.service.auth import Role
 from jingwu.service.dispatching import NewIncident
 from jingwu.service.views import incident_view, unit_view
@@ -112,14 +111,8 @@ def _dispatch_out(incident: IncidentOut, decision: Decision) -> DispatchOut:
 def request_backup(
     incident_id: str, body: BackupRequest, principal: AnyUser, services: ServicesDep
 ) -> list[RecommendationOut]:
-    unit_id = None
-    if principal.role is Role.OFFICER:
-        unit = services.dispatch.get_unit(principal.unit_id) if principal.unit_id else None
-        if unit is None or unit.incident_id != incident_id:
-            raise Forbidden(
-                "an officer may ask for backup only on their own incident", code="not_own_incident"
-            )
-        unit_id = unit.id
+    check_own_incident(principal, services, incident_id, doing="ask for backup")
+    unit_id = principal.unit_id if principal.role is Role.OFFICER else None
     services.dispatch.request_backup(
         incident_id, reason=body.reason, actor=principal.username, unit_id=unit_id
     )

@@ -155,3 +155,13 @@ class UnitRouteOut(BaseModel):
     distance_m: float | None
     straight_line_m: float
     route: dict[str, Any] | None = Field(description="GeoJSON Feature with a LineString geometry, or null")
+
+
+class AttachmentOut(BaseModel):
+    id: str
+    incident_id: str
+    content_type: str
+    size: int
+    sha256: str
+    created_at: str
+    created_by: str

@@ -1,0 +1,93 @@
+"""Photos attached to an incident: upload (the raw image as the body), list, download."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from jingwu.api.deps import AnyUser, ServicesDep, check_own_incident
+from jingwu.api.schemas.responses import AttachmentOut
+from jingwu.domain.attachments import ACCEPTED_IMAGE_TYPES, UploadTooLarge, accepted_media_type
+from jingwu.errors import ValidationFailed
+from jingwu.service.views import attachment_view
+
+router = APIRouter(prefix="/api", tags=["attachments"])
+
+_IMAGE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            t: {"schema": {"type": "string", "format": "binary"}} for t in sorted(ACCEPTED_IMAGE_TYPES)
+        },
+    }
+}
+
+
+@router.post(
+    "/incidents/{incident_id}/attachments",
+    status_code=201,
+    response_model=AttachmentOut,
+    openapi_extra=_IMAGE_BODY,
+    responses={413: {"description": "upload_too_large"}, 415: {"description": "unsupported_media_type"}},
+)
+async def upload(
+    incident_id: str, request: Request, principal: AnyUser, services: ServicesDep
+) -> AttachmentOut:
+    """Attach a photo: the body is the image itself, with Content-Type image/jpeg, image/png or
+    image/webp (the bytes must agree), at most JINGWU_MAX_UPLOAD_BYTES. An officer may attach
+    only to the incident their unit is assigned to."""
+    # Every refusal that needs no body comes before a byte of it is read.
+    await run_in_threadpool(check_own_incident, principal, services, incident_id, doing="attach photos")
+    await run_in_threadpool(services.dispatch.get_incident, incident_id)
+    declared = accepted_media_type(request.headers.get("content-type"))
+    data = await _read_limited(request, services.settings.max_upload_bytes)
+    info = await run_in_threadpool(
+        services.dispatch.add_attachment, incident_id, declared, data, actor=principal.username
+    )
+    return AttachmentOut.model_validate(attachment_view(info))
+
+
+@router.get("/incidents/{incident_id}/attachments", response_model=list[AttachmentOut])
+def list_attachments(incident_id: str, _user: AnyUser, services: ServicesDep) -> list[AttachmentOut]:
+    return [
+        AttachmentOut.model_validate(attachment_view(a))
+        for a in services.dispatch.list_attachments(incident_id)
+    ]
+
+
+@router.get(
+    "/attachments/{attachment_id}",
+    response_class=Response,
+    responses={200: {"content": {t: {} for t in sorted(ACCEPTED_IMAGE_TYPES)}, "description": "the image"}},
+)
+def download(attachment_id: str, _user: AnyUser, services: ServicesDep) -> Response:
+    info, data = services.dispatch.get_attachment(attachment_id)
+    return Response(
+        data,
+        media_type=info.content_type,
+        headers={
+            # Case photos may be evidence: a shared cache must not keep them.
+            "Cache-Control": "private",
+            "ETag": f'"{info.sha256}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 as soon as it is known to exceed ``limit``: from Content-Length
+    before reading, and by counting while reading (the header may be absent or wrong)."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise ValidationFailed("Content-Length is not a number", code="bad_content_length")
+        if int(declared) > limit:
+            raise UploadTooLarge(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise UploadTooLarge(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
