@@ -14,6 +14,7 @@ from jingwu.routing import RoadNetwork, load_network
 from jingwu.service.auth import AuthService
 from jingwu.service.basemap import MapService
 from jingwu.service.dispatching import DispatchService
+from jingwu.service.idempotency import IdempotencyService
 from jingwu.service.stats import StatsService
 from jingwu.services import Services
 from jingwu.settings import Settings
@@ -71,6 +72,7 @@ def assemble(
         auth=auth,
         stats=StatsService(engine, settings.zone, clock=clock),
         maps=MapService(network, settings),
+        idempotency=IdempotencyService(engine, clock=clock),
         demo=demo,
     )
 

@@ -11,6 +11,7 @@ from jingwu.routing import RoadNetwork
 from jingwu.service.auth import AuthService
 from jingwu.service.basemap import MapService
 from jingwu.service.dispatching import DispatchService
+from jingwu.service.idempotency import IdempotencyService
 from jingwu.service.stats import StatsService
 from jingwu.settings import Settings
 
@@ -25,6 +26,7 @@ class Services:
     auth: AuthService
     stats: StatsService
     maps: MapService
+    idempotency: IdempotencyService
     demo: bool = False
 
     def close(self) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from jingwu.api.app import create_app
@@ -158,8 +159,9 @@ class _Upload:
         await app(scope, receive, send)
 
 
+@pytest.mark.parametrize("idempotency_key", [None, "photo-1"])
 def test_upload_without_a_length_stops_reading_once_past_the_limit(
-    client: TestClient, services: Services
+    client: TestClient, services: Services, idempotency_key: str | None
 ) -> None:
     services.settings = services.settings.model_copy(update={"max_upload_bytes": 1000})
     dispatcher = login(client, "dispatcher")
@@ -168,6 +170,8 @@ def test_upload_without_a_length_stops_reading_once_past_the_limit(
         (b"authorization", dispatcher["Authorization"].encode()),
         (b"content-type", b"image/jpeg"),
     ]
+    if idempotency_key:
+        headers.append((b"idempotency-key", idempotency_key.encode()))
     sender = _Upload([JPEG[:300]] * 100, headers)  # 30 kB offered, 300 bytes at a time
     asyncio.run(sender.run(create_app(services), f"/api/incidents/{incident['id']}/attachments"))
     assert sender.status == 413 and b"upload_too_large" in sender.body

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jingwu import __version__
+from jingwu.api.idempotency import IdempotencyMiddleware
 from jingwu.api.routers import attachments, auth, incidents, live, maps, reference, stats, units
 from jingwu.api.schemas.responses import HealthOut
 from jingwu.errors import JingwuError
@@ -44,7 +45,8 @@ GZIP_MINIMUM_BYTES = 1024
 
 async def _timer_loop(services: Services) -> None:
     """Every second, escalate dispatches not acknowledged in time (deadlines live in the store);
-    every half minute, reload the live unit board so that it heals from anything it missed."""
+    every half minute, reload the live unit board so that it heals from anything it missed, and
+    forget idempotency keys past their lifetime."""
     tick = 0
     while True:
         try:
@@ -52,6 +54,7 @@ async def _timer_loop(services: Services) -> None:
             tick += 1
             if tick % BOARD_REFRESH_EVERY == 0:
                 await run_in_threadpool(services.dispatch.refresh_board)
+                await run_in_threadpool(services.idempotency.purge_expired)
         except Exception:  # the timer must outlive a transient database error
             log.exception("timer sweep failed")
         await asyncio.sleep(TIMER_PERIOD_S)
@@ -80,6 +83,8 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
         lifespan=lifespan,
     )
     app.state.services = services
+    # Added innermost first: the idempotency middleware must see (and store) the uncompressed body.
+    app.add_middleware(IdempotencyMiddleware, services=services)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
 
     @app.exception_handler(JingwuError)

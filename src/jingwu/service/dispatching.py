@@ -30,6 +30,7 @@ from jingwu.domain.rules import Decision
 from jingwu.domain.status import OPEN_INCIDENT_STATUSES, SourceChannel, UnitStatus
 from jingwu.errors import Conflict, Forbidden, JingwuError, NotFound, SystemFault, ValidationFailed
 from jingwu.routing import RoadNetwork, RoadPoint, Route
+from jingwu.service.idempotency import record_claim
 from jingwu.service.ids import new_id, new_incident_id
 from jingwu.service.unit_board import UnitBoard
 from jingwu.service.views import attachment_view, incident_view, unit_view
@@ -172,6 +173,10 @@ class DispatchService:
                         decision = decide(conn, now)
                         decision = self._with_snapshots(conn, decision)
                         stored = repo.apply_decision(conn, decision, new_incident_ids=new_incident_ids)
+                        # The idempotency key commits with the command, rendered from its result.
+                        claim = record_claim(conn, now, _as_stored(decision))
+                    if claim is not None:
+                        claim.recorded = True
                     break
                 except DBAPIError as exc:
                     # Two server processes may lock the same incident and unit in opposite orders;
@@ -489,6 +494,9 @@ class DispatchService:
             if unknown:
                 raise NotFound(f"no unit {unknown[0]!r}", code="unit_not_found", unit_id=unknown[0])
             repo.update_positions(conn, reports)
+            claim = record_claim(conn, self.clock(), Decision())
+        if claim is not None:
+            claim.recorded = True
         self.board.move(reports)
         self.bus.publish(
             BusMessage(

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from jingwu.api.deps import AnyUser, ServicesDep, check_own_incident
+from jingwu.api.idempotency import answer_with
 from jingwu.api.schemas.responses import AttachmentOut
 from jingwu.domain.attachments import ACCEPTED_IMAGE_TYPES, UploadTooLarge, accepted_media_type
 from jingwu.errors import ValidationFailed
@@ -41,6 +42,8 @@ async def upload(
     await run_in_threadpool(services.dispatch.get_incident, incident_id)
     declared = accepted_media_type(request.headers.get("content-type"))
     data = await _read_limited(request, services.settings.max_upload_bytes)
+    # The added event carries the attachment's metadata, so the answer is rendered from it.
+    answer_with(201, lambda d: AttachmentOut.model_validate(d.events[0].data["attachment"]))
     info = await run_in_threadpool(
         services.dispatch.add_attachment, incident_id, declared, data, actor=principal.username
     )

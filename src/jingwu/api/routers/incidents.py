@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from jingwu.api.deps import AnyUser, Dispatcher, ServicesDep, check_own_incident
+from jingwu.api.idempotency import answer_with
 from jingwu.api.schemas.requests import (
     BackupRequest,
     CloseIncidentRequest,
@@ -50,6 +51,7 @@ def create_incident(body: IncidentCreate, principal: AnyUser, services: Services
     reporter = None
     if body.reporter is not None and (body.reporter.name or body.reporter.phone):
         reporter = Reporter(name=body.reporter.name, phone=body.reporter.phone)
+    answer_with(201, lambda d: _out(d.incidents[0]))
     incident = services.dispatch.create_incident(
         NewIncident(
             type_code=body.type_code,
@@ -95,6 +97,8 @@ def recommendations(
 def dispatch(
     incident_id: str, body: DispatchRequest, principal: Dispatcher, services: ServicesDep
 ) -> DispatchOut:
+    # Every event of a dispatch carries the incident's after-state (see DispatchService).
+    answer_with(200, lambda d: _dispatch_out(IncidentOut.model_validate(d.events[0].data["incident"]), d))
     decision = services.dispatch.dispatch(incident_id, body.unit_ids, actor=principal.username)
     return _dispatch_out(_out(services.dispatch.get_incident(incident_id)), decision)
 
@@ -113,6 +117,9 @@ def request_backup(
 ) -> list[RecommendationOut]:
     check_own_incident(principal, services, incident_id, doing="ask for backup")
     unit_id = principal.unit_id if principal.role is Role.OFFICER else None
+    # Replayed after a lost answer, a backup request shows no recommendations: they are advice
+    # of the moment, and the dispatcher's console asks for fresh ones.
+    answer_with(200, lambda _d: [])
     services.dispatch.request_backup(
         incident_id, reason=body.reason, actor=principal.username, unit_id=unit_id
     )
@@ -127,6 +134,7 @@ def request_backup(
 def close_incident(
     incident_id: str, body: CloseIncidentRequest, principal: Dispatcher, services: ServicesDep
 ) -> IncidentOut:
+    answer_with(200, lambda d: _out(d.incidents[0]))
     return _out(
         services.dispatch.close_incident(incident_id, disposition=body.disposition, actor=principal.username)
     )
@@ -136,11 +144,13 @@ def close_incident(
 def merge_incident(
     incident_id: str, body: MergeIncidentRequest, principal: Dispatcher, services: ServicesDep
 ) -> IncidentOut:
+    answer_with(200, lambda d: _out(d.incidents[1]))
     return _out(services.dispatch.merge_incident(incident_id, body.into, actor=principal.username))
 
 
 @router.post("/{incident_id}/notes", status_code=204)
 def add_note(incident_id: str, body: NoteRequest, principal: AnyUser, services: ServicesDep) -> None:
+    answer_with(204, lambda _d: None)
     services.dispatch.add_note(incident_id, body.text, actor=principal.username)
 
 

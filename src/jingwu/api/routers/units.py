@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi import APIRouter, Query
 
 from jingwu.api.deps import AnyUser, ServicesDep
+from jingwu.api.idempotency import answer_with
 from jingwu.api.schemas.requests import PositionBatch, UnitStatusRequest
 from jingwu.api.schemas.responses import EventOut, UnitOut, UnitRouteOut
 from jingwu.domain.model import Position
@@ -70,6 +71,7 @@ def route(unit_id: str, principal: AnyUser, services: ServicesDep) -> UnitRouteO
 @router.post("/{unit_id}/status", response_model=UnitOut)
 def set_status(unit_id: str, body: UnitStatusRequest, principal: AnyUser, services: ServicesDep) -> UnitOut:
     _check_own_unit(principal, unit_id)
+    answer_with(200, lambda d: UnitOut.model_validate(unit_view(d.units[0])))
     unit = services.dispatch.set_unit_status(
         unit_id, body.status, actor=principal.username, may_recall=principal.role is not Role.OFFICER
     )
@@ -89,4 +91,5 @@ def report_positions(body: PositionBatch, principal: AnyUser, services: Services
                 f"position time {ts.isoformat()} is in the future", code="future_position", unit_id=p.unit_id
             )
         reports.append((p.unit_id, Position(lat=p.lat, lon=p.lon, ts=ts, heading=p.heading, speed=p.speed)))
+    answer_with(204, lambda _d: None)
     services.dispatch.report_positions(reports)
