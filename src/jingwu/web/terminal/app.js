@@ -336,6 +336,8 @@ function onEvent(event) {
   }
   const data = event.data || {};
   const mine = event.unit_id && event.unit_id === unitId();
+  const ours = state.incident && event.incident_id === state.incident.id;
+  if (!mine && !ours) return; // the rest of the city is the console's business
   if (mine && event.type === "unit.dispatched") {
     if (data.incident) applyIncident(data.incident);
     loadFeed(event.incident_id);

@@ -127,14 +127,15 @@ export class TerminalMap {
     const html =
       `<div class="unit-dot">${heading === null ? "" : `<div class="unit-arrow" style="transform:rotate(${heading}deg)"></div>`}</div>` +
       `<div class="unit-label">${escapeHtml(label || "")}</div>`;
-    const icon = L.divIcon({ className: "unit-marker", html, iconSize: [28, 28], iconAnchor: [14, 14] });
+    const icon = () => L.divIcon({ className: "unit-marker", html, iconSize: [28, 28], iconAnchor: [14, 14] });
     if (!this.unitMarker) {
-      this.unitMarker = L.marker([position.lat, position.lon], { icon, keyboard: false, zIndexOffset: 500 });
+      this.unitMarker = L.marker([position.lat, position.lon], { icon: icon(), keyboard: false, zIndexOffset: 500 });
       this.unitMarker.addTo(this.map);
     } else {
       this.unitMarker.setLatLng([position.lat, position.lon]);
-      this.unitMarker.setIcon(icon);
+      if (html !== this.unitHtml) this.unitMarker.setIcon(icon()); // only when it looks different
     }
+    this.unitHtml = html;
     this._updateStraightLine();
   }
 
