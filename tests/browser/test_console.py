@@ -255,3 +255,39 @@ def test_console_stays_smooth_with_2000_units_and_500_open_incidents(
     assert perf["maxMs"] < 100, perf
     assert len(long_frames) <= 3, long_frames
     assert page_errors == []
+
+
+ARRIVAL_CASES = """async () => {
+  const { arrivalRisk } = await import('/static/console/state.js');
+  const t0 = Date.parse('2026-11-26T08:00:00Z');
+  const at = (s) => new Date(t0 + s * 1000).toISOString();
+  const incident = (priority, stages) => ({ priority, created_at: at(0), stage_times: stages });
+  const now = (s) => t0 + s * 1000;
+  return {
+    urgentWaiting: arrivalRisk(incident(1, {}), now(121)).state,
+    urgentJustIn: arrivalRisk(incident(1, {}), now(60)).state,
+    routineWaiting: arrivalRisk(incident(4, {}), now(600)).state,
+    slowEta: arrivalRisk(incident(3, { dispatched: at(30) }), now(40), t0 + 400 * 1000).state,
+    quickEta: arrivalRisk(incident(3, { dispatched: at(30) }), now(40), t0 + 200 * 1000).state,
+    late: arrivalRisk(incident(3, { dispatched: at(30) }), now(30 + 250)).state,
+    missed: arrivalRisk(incident(3, { dispatched: at(30) }), now(30 + 301)).state,
+    met: arrivalRisk(incident(2, { dispatched: at(30), on_scene: at(330) }), now(900)),
+    over: arrivalRisk(incident(2, { dispatched: at(30), on_scene: at(331) }), now(900)).state,
+  };
+}"""
+
+
+def test_the_five_minute_arrival_target_is_judged_from_the_dispatch(
+    live_server: LiveServer, open_page
+) -> None:
+    page = open_page("/")
+    cases = page.evaluate(ARRIVAL_CASES)
+    assert cases["urgentWaiting"] == "risk"  # a priority-1 call unanswered for 2 minutes
+    assert cases["urgentJustIn"] == "ok"
+    assert cases["routineWaiting"] == "ok"  # the clock starts at the dispatch
+    assert cases["slowEta"] == "risk"  # the road ETA already lands after 5 minutes
+    assert cases["quickEta"] == "ok"
+    assert cases["late"] == "risk"
+    assert cases["missed"] == "missed"
+    assert cases["met"]["state"] == "met" and cases["met"]["arrivalS"] == 300
+    assert cases["over"] == "missed"

@@ -326,14 +326,12 @@ export class IncidentDetail {
     if (dispatched) {
       const created = Date.parse(incident.created_at);
       boxes.push([i18n.t("timer.call_to_dispatch"), i18n.clock((Date.parse(dispatched) - created) / 1000), ""]);
-      if (risk.arrivalS === null) boxes.push([i18n.t("timer.since_dispatch"), i18n.clock((now - Date.parse(dispatched)) / 1000), ""]);
+      if (risk.arrivalS === null) boxes.push([i18n.t("timer.since_dispatch"), i18n.clock(risk.sinceDispatchS), risk.state]);
     }
     if (risk.arrivalS !== null) boxes.push([i18n.t("timer.arrival"), i18n.clock(risk.arrivalS), risk.state]);
-    if (risk.target) {
-      let text = i18n.t(`timer.target_${risk.state}`);
-      if (risk.predictedS !== null && risk.arrivalS === null) text += ` · ${i18n.t("timer.predicted", { t: i18n.clock(risk.predictedS) })}`;
-      boxes.push([i18n.t("timer.target"), text, risk.state]);
-    }
+    let text = i18n.t(dispatched ? `timer.target_${risk.state}` : (risk.state === "risk" ? "timer.waiting" : "timer.target_ok"));
+    if (risk.predictedS !== null && risk.arrivalS === null) text += ` · ${i18n.t("timer.predicted", { t: i18n.clock(risk.predictedS) })}`;
+    boxes.push([i18n.t("timer.target"), text, risk.state]);
     const timers = $("detail-timers");
     timers.dataset.risk = risk.state;
     timers.replaceChildren(...boxes.map(([label, value, cls]) => el("div", { class: cls }, el("b", {}, value), el("span", {}, label))));

@@ -95,9 +95,8 @@ export class IncidentQueue {
       const parts = [i18n.t("queue.since_created", { t: i18n.clock(risk.elapsedS) })];
       if (risk.arrivalS !== null) {
         parts.push(i18n.t("queue.arrived", { t: i18n.clock(risk.arrivalS) }));
-      } else if (incident.stage_times.dispatched) {
-        const since = (now - Date.parse(incident.stage_times.dispatched)) / 1000;
-        parts.push(i18n.t("queue.since_dispatch", { t: i18n.clock(since) }));
+      } else if (risk.sinceDispatchS !== null) {
+        parts.push(i18n.t("queue.since_dispatch", { t: i18n.clock(risk.sinceDispatchS) }));
       }
       const text = parts.join(" · ");
       const clocks = row.querySelector(".clocks");
