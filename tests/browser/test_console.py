@@ -220,8 +220,16 @@ def test_console_stays_smooth_with_2000_units_and_500_open_incidents(
     page = open_page("/", viewport=(1920, 1080))
     log_in(page)
     expect(page.locator("#queue li")).to_have_count(500)
+    # The dispatcher works on one incident while the city goes on: the detail pane is open.
+    page.locator("#queue li").nth(3).click()
+    expect(page.locator("#recommendations li[data-unit]").first).to_be_visible()
+    page.evaluate("window.jingwuConsole.map.map.setZoom(11)")  # the whole city in view again
     page.evaluate(FRAME_PROBE)
-    # Every unit moves once a second for ten seconds, as a city's AVL feed would.
+    # Every unit moves once a second for ten seconds, as a city's AVL feed would, and five
+    # incidents a second are dispatched elsewhere (each a burst of status events).
+    open_ids = [i.id for i in live_server.services.dispatch.list_incidents(open_only=True)]
+    selected = page.locator("#detail").get_attribute("data-id")
+    to_dispatch = iter(i for i in open_ids if i != selected)
     positions = {u.id: u.position for u in units}
     for _ in range(10):
         now = datetime.now(UTC)
@@ -240,6 +248,11 @@ def test_console_stays_smooth_with_2000_units_and_500_open_incidents(
             batch.append((unit.id, moved))
         started = time.monotonic()
         live_server.services.dispatch.report_positions(batch)
+        for _ in range(5):
+            incident_id = next(to_dispatch)
+            best = live_server.services.dispatch.recommend(incident_id, limit=1)
+            if best:
+                live_server.services.dispatch.dispatch(incident_id, [best[0].unit.id], actor=DISPATCHER)
         time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
     perf = page.evaluate("({...window.jingwuConsole.perf})")
     frames = page.evaluate("window.__frames.slice(5)")

@@ -183,11 +183,9 @@ class Console {
       this.onConnection(this.live ? this.live.status : "connecting");
       this._legend();
       if (this.selectedId) {
-        this.detail.render();
+        this.detail.invalidate();
         this.detail.renderTimeline();
       }
-    } else if (this.selectedId && this.detail.incidentId === this.selectedId) {
-      this.detail.render();
     }
   }
 
@@ -222,9 +220,14 @@ class Console {
 
   // ------------------------------------------------------------ figures (big screen too)
 
+  /** At most one read per STATS_DELAY_MS however busy the stream (a throttle, not a debounce:
+   * under steady traffic a debounce would never fire). */
   refreshStatsSoon() {
-    clearTimeout(this.statsTimer);
-    this.statsTimer = setTimeout(() => this.refreshStats(), STATS_DELAY_MS);
+    if (this.statsTimer) return;
+    this.statsTimer = setTimeout(() => {
+      this.statsTimer = 0;
+      this.refreshStats();
+    }, STATS_DELAY_MS);
   }
 
   async refreshStats() {

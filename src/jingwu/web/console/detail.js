@@ -1,6 +1,7 @@
 // The selected incident: what it is, its clocks, the units recommended by road travel time with
 // one-click dispatch (一键指令), the units on it, backup, close, notes, photos and the timeline.
 
+import { newKey } from "/static/shared/api.js";
 import { arrivalRisk, OPEN } from "./state.js";
 import { STATUS_COLOURS } from "./map.js";
 
@@ -107,10 +108,23 @@ export class IncidentDetail {
     this.renderRecommendations();
   }
 
-  /** Recommendations change with every unit move; refresh them a moment after things settle. */
+  /** Recommendations change as units change status; re-read them at most every 400 ms (a
+   * throttle: under steady traffic a debounce would never fire). */
   refreshRecommendationsSoon() {
-    clearTimeout(this.recsTimer);
-    this.recsTimer = setTimeout(() => this.loadRecommendations(), 400);
+    if (this.recsTimer) return;
+    this.recsTimer = setTimeout(() => {
+      this.recsTimer = 0;
+      this.loadRecommendations();
+    }, 400);
+  }
+
+  /** Re-render at the next frame: a burst of events (a replay after reconnecting) costs one. */
+  invalidate() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      if (this.incidentId) this.render();
+    });
   }
 
   async loadDuplicates() {
@@ -179,9 +193,17 @@ export class IncidentDetail {
         this._addPhoto(event.data.attachment, this.incidentId);
       }
     }
-    if (mine || event.type === "unit.status_changed" || event.type === "unit.dispatched") {
-      this.render();
+    if (mine) {
+      this.invalidate();
       this.refreshRecommendationsSoon();
+      return;
+    }
+    // Another incident's unit changing status matters here only if it is one we recommend: it
+    // may no longer be free. (A unit becoming free elsewhere shows at the next refresh.)
+    if (event.type === "unit.status_changed" || event.type === "unit.dispatched") {
+      if (this.recommendations.some((r) => r.unit_id === event.unit_id) || event.data.to === "available") {
+        this.refreshRecommendationsSoon();
+      }
     }
   }
 
@@ -280,7 +302,12 @@ export class IncidentDetail {
   async showRoutes() {
     const incident = this.incident;
     if (!incident) return this.app.map.showRoutes([]);
-    if (incident.status === "pending") return this.app.map.showRoutes(this.recommendations.map((r) => r.route));
+    if (incident.status === "pending") {
+      const key = `pending:${this.recommendations.map((r) => `${r.unit_id}:${r.eta_s}`).join()}`;
+      if (key === this.routesKey) return;
+      this.routesKey = key;
+      return this.app.map.showRoutes(this.recommendations.map((r) => r.route));
+    }
     const moving = this.app.state.unitsOn(incident.id).filter((u) => ["dispatched", "acknowledged", "en_route"].includes(u.status));
     const key = moving.map((u) => `${u.id}:${u.status}`).join();
     if (key === this.routesKey) return;
@@ -346,8 +373,8 @@ export class IncidentDetail {
   async dispatch(unitIds) {
     const incident = this.incident;
     if (!incident) return;
-    await this._act(async () => {
-      const result = await this.app.api.post(`/api/incidents/${encodeURIComponent(incident.id)}/dispatch`, { unit_ids: unitIds });
+    await this._act(async (options) => {
+      const result = await this.app.api.post(`/api/incidents/${encodeURIComponent(incident.id)}/dispatch`, { unit_ids: unitIds }, options);
       this.app.toast(this.app.i18n.t("toast.dispatched", { units: result.units.map((u) => u.callsign).join(", ") }));
       await this.loadRecommendations();
     });
@@ -356,8 +383,8 @@ export class IncidentDetail {
   async backup() {
     const incident = this.incident;
     if (!incident || $("backup-btn").disabled) return;
-    await this._act(async () => {
-      const recs = await this.app.api.post(`/api/incidents/${encodeURIComponent(incident.id)}/backup`, {});
+    await this._act(async (options) => {
+      const recs = await this.app.api.post(`/api/incidents/${encodeURIComponent(incident.id)}/backup`, {}, options);
       this.app.toast(this.app.i18n.t("toast.backup"));
       this.recommendations = recs;
       this.renderRecommendations();
@@ -368,8 +395,8 @@ export class IncidentDetail {
     const incident = this.incident;
     if (!incident) return;
     const disposition = $("disposition").value.trim() || null;
-    await this._act(async () => {
-      await this.app.api.post(`/api/incidents/${encodeURIComponent(incident.id)}/close`, { disposition });
+    await this._act(async (options) => {
+      await this.app.api.post(`/api/incidents/${encodeURIComponent(incident.id)}/close`, { disposition }, options);
       this.app.toast(this.app.i18n.t("toast.closed"));
     });
   }
@@ -377,8 +404,8 @@ export class IncidentDetail {
   async merge(intoId) {
     const incident = this.incident;
     if (!incident) return;
-    await this._act(async () => {
-      await this.app.api.post(`/api/incidents/${encodeURIComponent(incident.id)}/merge`, { into: intoId });
+    await this._act(async (options) => {
+      await this.app.api.post(`/api/incidents/${encodeURIComponent(incident.id)}/merge`, { into: intoId }, options);
       this.app.toast(this.app.i18n.t("toast.merged"));
       this.app.select(intoId);
     });
@@ -388,18 +415,24 @@ export class IncidentDetail {
     const input = $("note-text");
     const text = input.value.trim();
     if (!text || !this.incidentId) return;
-    await this._act(async () => {
-      await this.app.api.post(`/api/incidents/${encodeURIComponent(this.incidentId)}/notes`, { text });
+    await this._act(async (options) => {
+      await this.app.api.post(`/api/incidents/${encodeURIComponent(this.incidentId)}/notes`, { text }, options);
       input.value = "";
     });
   }
 
+  /** Run one command; while it is in flight the same command is not sent twice (a double
+   * press), and each is sent with an idempotency key, so a retry after a lost answer is safe. */
   async _act(action) {
+    if (this.busy) return;
+    this.busy = true;
     this._error(null);
     try {
-      await action();
+      await action({ idempotencyKey: newKey() });
     } catch (exc) {
       this._error(exc);
+    } finally {
+      this.busy = false;
     }
   }
 

@@ -1,6 +1,8 @@
 // The call taker's new-incident form: a searchable type list (Chinese, English, code), priority
 // defaulting to the type's, the place by a click on the map or typed coordinates.
 
+import { newKey } from "/static/shared/api.js";
+
 const $ = (id) => document.getElementById(id);
 const TYPE_RESULTS = 12;
 
@@ -38,6 +40,8 @@ export class IncidentForm {
   }
 
   open() {
+    // One key per report: pressing Create twice, or again after a lost answer, makes one incident.
+    this.key = newKey();
     this.form.reset();
     $("type-code").value = "";
     this.options.replaceChildren();
@@ -130,8 +134,11 @@ export class IncidentForm {
     const name = $("reporter-name").value.trim();
     const phone = $("reporter-phone").value.trim();
     if (name || phone) body.reporter = { name: name || null, phone: phone || null };
+    const submit = this.form.querySelector("button[type=submit]");
+    if (submit.disabled) return;
+    submit.disabled = true;
     try {
-      const incident = await api.post("/api/incidents", body);
+      const incident = await api.post("/api/incidents", body, { idempotencyKey: this.key });
       this.app.state.applyIncident(incident);
       this.app.changed();
       this.close();
@@ -139,6 +146,8 @@ export class IncidentForm {
       this.app.select(incident.id);
     } catch (exc) {
       this._error(i18n.error(exc));
+    } finally {
+      submit.disabled = false;
     }
   }
 

@@ -99,7 +99,10 @@ export class SituationMap {
         fillOpacity: 0.03,
         interactive: false,
       }).addTo(this.map);
-      polygon.bindTooltip(station.name, { permanent: true, direction: "center", className: "station-label" });
+      // Leaflet inserts a string tooltip as HTML; a text node keeps a station's name inert.
+      const label = document.createElement("span");
+      label.textContent = station.name;
+      polygon.bindTooltip(label, { permanent: true, direction: "center", className: "station-label" });
     }
     this._resizeCanvas();
   }

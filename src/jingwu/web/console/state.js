@@ -37,6 +37,10 @@ export class ConsoleState {
   /** Apply a unit snapshot; snapshots on events carry no position, so the known one is kept. */
   applyUnit(view) {
     const held = this.units.get(view.id);
+    // Unit views carry no version; the time of their last status change orders them.
+    if (held && held.status_changed_at && view.status_changed_at && held.status_changed_at > view.status_changed_at) {
+      return;
+    }
     const merged = { ...(held || {}), ...view };
     if (!("position" in view) && held) merged.position = held.position;
     this.units.set(view.id, merged);

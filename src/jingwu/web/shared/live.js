@@ -71,8 +71,12 @@ export class LiveStream {
     }
     this.socket = socket;
     // Events that arrive while a resync is loading are held and applied after it, in order.
+    // Everything below checks that its socket is still the current one: a slow resync of a
+    // connection that has since dropped must not land on top of a newer connection's events.
     let held = null;
+    const current = () => this.socket === socket;
     socket.onmessage = async (message) => {
+      if (!current()) return;
       let event;
       try {
         event = JSON.parse(message.data);
@@ -86,16 +90,25 @@ export class LiveStream {
         this._setStatus("live");
         if (event.reset || this.lastId === null || wasConnected) {
           const why = event.reset || this.lastId === null ? "reset" : "reconnect";
+          const before = this.lastId;
           if (why === "reset") this.lastId = event.last_event_id;
           if (this.handlers.onResync) {
             held = [];
             try {
               await this.handlers.onResync(why);
-            } finally {
-              const queued = held;
-              held = null;
-              for (const e of queued) this._deliver(e);
+            } catch {
+              // The state could not be loaded: forget this connection and try again, from where
+              // we were, rather than stream on top of a state we do not have.
+              if (current()) {
+                this.lastId = before;
+                socket.close(4000, "resync failed");
+              }
+              return;
             }
+            if (!current()) return;
+            const queued = held;
+            held = null;
+            for (const e of queued) this._deliver(e);
           }
         }
         return;
