@@ -468,11 +468,20 @@ def test_terminal_reports_its_position_at_most_every_five_seconds_and_follows_th
         "(lat) => Math.abs(window.jingwuTerminal.state.position.lat - lat) < 1e-6", arg=elsewhere.lat
     )
 
-    # Logged out, the device reports nothing more.
+    # Logged out, the device stops watching its position and reports nothing more, even after
+    # the five-second interval has passed and the device has moved.
+    page.evaluate(
+        """() => {
+          const geo = navigator.geolocation, clear = geo.clearWatch.bind(geo);
+          window.__cleared = [];
+          geo.clearWatch = (id) => { window.__cleared.push(id); clear(id); };
+        }"""
+    )
     page.click("#logout")
     expect(page.locator("#login-form")).to_be_visible()
+    assert len(page.evaluate("window.__cleared")) == 1
     page.context.set_geolocation({"latitude": fixes[2].lat, "longitude": fixes[2].lon})
-    page.wait_for_timeout(1500)
+    page.wait_for_timeout(6000)
     assert len(reports) == 2
     assert page.evaluate("localStorage.getItem('jingwu.terminal.session')") is None
     assert page_errors == []
