@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from jingwu.api.app import create_app
 from jingwu.service.idempotency import IdempotencyService
 from jingwu.services import Services
 from jingwu.store import repository as repo
@@ -203,3 +207,76 @@ def test_auth_routes_and_reads_ignore_the_key(client: TestClient, services: Serv
     anonymous = client.post("/api/incidents", json=ROBBERY, headers={"Idempotency-Key": "x"})
     assert anonymous.status_code == 401
     assert count(services, t.idempotency_keys) == 0
+
+
+async def _post(app: Any, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+    """One POST straight through the ASGI app, so that two can be in flight at once."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+    }
+    sent = False
+    status = 0
+    answer = b""
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.sleep(3600)  # the client stays connected
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status, answer
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            answer += message.get("body", b"")
+
+    await app(scope, receive, send)
+    return status, answer
+
+
+def test_a_retry_while_the_first_request_is_still_running_answers_409(
+    client: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dispatcher = login(client, "dispatcher")
+    incident = create(client, dispatcher).json()
+    path = f"/api/incidents/{incident['id']}/notes"
+    headers = keyed(dispatcher, "slow-note") | {"Content-Type": "application/json"}
+    inside, release = threading.Event(), threading.Event()
+    add_note = services.dispatch.add_note
+
+    def slow_add_note(*args: Any, **kwargs: Any) -> None:
+        inside.set()
+        release.wait(10)
+        add_note(*args, **kwargs)
+
+    monkeypatch.setattr(services.dispatch, "add_note", slow_add_note)
+
+    async def scenario() -> list[tuple[int, bytes]]:
+        app = create_app(services)
+        first = asyncio.create_task(_post(app, path, headers, b'{"text": "one"}'))
+        while not inside.is_set():
+            await asyncio.sleep(0.01)
+        same = await _post(app, path, headers, b'{"text": "one"}')
+        other = await _post(app, path, headers, b'{"text": "two"}')
+        release.set()
+        return [await first, same, other]
+
+    (first, _), (same, same_body), (other, other_body) = asyncio.run(scenario())
+    assert first == 204
+    assert same == 409 and json.loads(same_body)["error"]["code"] == "idempotency_in_progress"
+    assert other == 422 and json.loads(other_body)["error"]["code"] == "idempotency_key_reused"
+    assert count(services, t.notes) == 1
