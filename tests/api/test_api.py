@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from jingwu.api.limits import JSON_BODY_LIMIT
 from tests.api.conftest import create, login
 from tests.conftest import PASSWORD
 
@@ -307,3 +309,47 @@ def test_live_stream_closes_when_the_session_is_revoked(
             while True:
                 ws.receive_json()
     assert err.value.code == 4401
+
+
+def test_officer_stream_carries_only_their_own_units_positions(client: TestClient) -> None:
+    dispatcher = login(client, "dispatcher")
+    officer = login(client, "u0")
+    units = {u["id"]: u["position"] for u in client.get("/api/units", headers=dispatcher).json()}
+    token = officer["Authorization"].split()[1]
+    with client.websocket_connect(f"/api/events?access_token={token}") as ws:
+        ws.receive_json()  # hello
+        others = [
+            {"unit_id": uid, "lat": p["lat"], "lon": p["lon"]} for uid, p in units.items() if uid != "u0"
+        ]
+        assert (
+            client.post("/api/units/positions", json={"positions": others}, headers=dispatcher).status_code
+            == 204
+        )
+        own = {"unit_id": "u0", "lat": units["u0"]["lat"], "lon": units["u0"]["lon"], "heading": 90.0}
+        both = [own, others[0]]
+        assert (
+            client.post("/api/units/positions", json={"positions": both}, headers=dispatcher).status_code
+            == 204
+        )
+        # The first batch (other units only) never reaches the officer; of the second, only u0.
+        message = ws.receive_json()
+        assert message["type"] == "unit.positions"
+        assert [p["unit_id"] for p in message["positions"]] == ["u0"]
+        assert message["positions"][0]["heading"] == 90.0
+
+
+def test_oversized_command_bodies_are_refused_before_anything_runs(client: TestClient) -> None:
+    headers = login(client, "dispatcher")
+    as_json = headers | {"Content-Type": "application/json"}
+    refused = client.post("/api/incidents", content="x" * (JSON_BODY_LIMIT + 1), headers=as_json)
+    assert refused.status_code == 413 and refused.json()["error"]["code"] == "upload_too_large"
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted while read
+        for _ in range(3):
+            yield b" " * (JSON_BODY_LIMIT // 2)
+
+    streamed = client.post("/api/incidents", content=chunks(), headers=as_json)
+    assert streamed.status_code == 413
+    assert client.get("/api/incidents", headers=headers).json() == []
+    # A body under the limit still reaches its route whole.
+    assert create(client, headers).status_code == 201

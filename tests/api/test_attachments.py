@@ -10,8 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from jingwu.api.app import create_app
+from jingwu.service.auth import Role
 from jingwu.services import Services
 from tests.api.conftest import create, login
+from tests.conftest import add_user
 
 # Only the leading bytes are checked; the rest of a real photo would follow.
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + bytes(range(256)) * 4
@@ -96,6 +98,21 @@ def test_officer_may_attach_only_to_their_own_incident(client: TestClient) -> No
     refused = upload(client, incident_id, login(client, "u0"), JPEG, "image/jpeg")
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "not_own_incident"
     assert client.get(f"/api/incidents/{incident_id}/attachments", headers=dispatcher).json() == []
+
+
+def test_officer_sees_only_the_photos_of_their_own_incident(client: TestClient, services: Services) -> None:
+    add_user(services, "u1", Role.OFFICER, unit_id="u1")
+    dispatcher = login(client, "dispatcher")
+    incident_id = dispatched_incident(client, dispatcher, unit_id="u0")
+    own = login(client, "u0")
+    meta = upload(client, incident_id, own, JPEG, "image/jpeg").json()
+    other = login(client, "u1")
+    for path in (f"/api/incidents/{incident_id}/attachments", f"/api/attachments/{meta['id']}"):
+        refused = client.get(path, headers=other)
+        assert refused.status_code == 403, path
+        assert refused.json()["error"]["code"] == "not_own_incident"
+    assert client.get(f"/api/incidents/{incident_id}/attachments", headers=own).json() == [meta]
+    assert client.get(f"/api/attachments/{meta['id']}", headers=own).content == JPEG
 
 
 def test_unknown_incident_and_attachment_are_404(client: TestClient) -> None:

@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jingwu import __version__
 from jingwu.api.idempotency import IdempotencyMiddleware
+from jingwu.api.limits import BodyLimitMiddleware
 from jingwu.api.routers import attachments, auth, incidents, live, maps, reference, stats, units
 from jingwu.api.schemas.responses import HealthOut
 from jingwu.errors import JingwuError
@@ -86,6 +87,7 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
     # Added innermost first: the idempotency middleware must see (and store) the uncompressed body.
     app.add_middleware(IdempotencyMiddleware, services=services)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
+    app.add_middleware(BodyLimitMiddleware)  # outermost: an oversized body is refused first
 
     @app.exception_handler(JingwuError)
     async def jingwu_error(_request: Request, exc: JingwuError) -> JSONResponse:

@@ -51,7 +51,9 @@ async def upload(
 
 
 @router.get("/incidents/{incident_id}/attachments", response_model=list[AttachmentOut])
-def list_attachments(incident_id: str, _user: AnyUser, services: ServicesDep) -> list[AttachmentOut]:
+def list_attachments(incident_id: str, principal: AnyUser, services: ServicesDep) -> list[AttachmentOut]:
+    """An incident's photos; an officer sees only those of the incident their unit is on."""
+    check_own_incident(principal, services, incident_id, doing="see photos")
     return [
         AttachmentOut.model_validate(attachment_view(a))
         for a in services.dispatch.list_attachments(incident_id)
@@ -63,8 +65,11 @@ def list_attachments(incident_id: str, _user: AnyUser, services: ServicesDep) ->
     response_class=Response,
     responses={200: {"content": {t: {} for t in sorted(ACCEPTED_IMAGE_TYPES)}, "description": "the image"}},
 )
-def download(attachment_id: str, _user: AnyUser, services: ServicesDep) -> Response:
+def download(attachment_id: str, principal: AnyUser, services: ServicesDep) -> Response:
+    """One photo; an officer may fetch only those of the incident their unit is on (case photos
+    may show victims and suspects: an id seen on the live stream is not a licence to look)."""
     info, data = services.dispatch.get_attachment(attachment_id)
+    check_own_incident(principal, services, info.incident_id, doing="see photos")
     return Response(
         data,
         media_type=info.content_type,

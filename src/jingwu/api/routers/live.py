@@ -22,7 +22,9 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from jingwu.bus import BusMessage
+from jingwu.domain.events import EventType
 from jingwu.errors import JingwuError
+from jingwu.service.auth import Principal, Role
 from jingwu.services import Services
 
 log = logging.getLogger(__name__)
@@ -61,7 +63,9 @@ async def live_events(
     overflowed = asyncio.Event()
 
     def on_message(message: BusMessage) -> None:
-        loop.call_soon_threadsafe(_enqueue, message)
+        shown = for_viewer(message, principal)
+        if shown is not None:
+            loop.call_soon_threadsafe(_enqueue, shown)
 
     def _enqueue(message: BusMessage) -> None:
         if overflowed.is_set():
@@ -134,6 +138,19 @@ async def live_events(
         unsubscribe()
         with contextlib.suppress(Exception):
             await websocket.close()
+
+
+def for_viewer(message: BusMessage, principal: Principal) -> BusMessage | None:
+    """What of a live message this viewer receives. An officer's phone gets only its own unit's
+    positions: the whole city's feed (2,000 units a second) would cost a patrol car's mobile data
+    plan about a gigabyte an hour and show the officer nothing they need."""
+    if principal.role is not Role.OFFICER or message.type != EventType.UNIT_POSITIONS:
+        return message
+    positions = message.payload.get("positions") or []
+    own = [p for p in positions if p.get("unit_id") == principal.unit_id]
+    if not own:
+        return None
+    return BusMessage(id=message.id, type=message.type, payload={**message.payload, "positions": own})
 
 
 async def _drain_client(websocket: WebSocket) -> None:
