@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from jingwu.domain.geo import GeoPoint, haversine_m
 from jingwu.domain.model import station_containing
 from jingwu.domain.status import IncidentStatus, SourceChannel, UnitStatus
+from jingwu.errors import Unauthenticated
 from jingwu.routing import RoadNetwork
 from jingwu.service.dispatching import NewIncident
 from jingwu.services import Services
@@ -137,3 +139,17 @@ def test_officer_take_over_survives_a_restart_of_the_simulator(
     restarted = CitySimulator(services, np.random.default_rng(6), SimConfig(call_rate_scale=1e-9))
     assert restarted.is_human(unit.id)
     assert not restarted.is_human(services.dispatch.list_units()[1].id)
+
+
+def test_restarting_the_demo_with_the_same_password_keeps_sessions_and_a_new_one_ends_them(
+    make_services: ServicesFactory, clock: FakeClock
+) -> None:
+    services = demo_city(make_services, clock, units=4)
+    token = services.auth.login("dispatcher", "demo-password").access_token
+    rng = np.random.default_rng(1)
+    seed_demo_city(services, units=4, password="demo-password", rng=rng, now=clock.now)
+    assert services.auth.authenticate(token).username == "dispatcher"
+    seed_demo_city(services, units=4, password="another-password", rng=rng, now=clock.now)
+    with pytest.raises(Unauthenticated):
+        services.auth.authenticate(token)
+    assert services.auth.login("dispatcher", "another-password").principal.username == "dispatcher"

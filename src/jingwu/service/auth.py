@@ -126,6 +126,17 @@ class AuthService:
                 .values(revoked_at=self.clock())
             )
 
+    def password_matches(self, username: str, password: str) -> bool:
+        """Whether ``password`` is the user's current one (False for an unknown user)."""
+        with read_transaction(self.engine) as conn:
+            stored = conn.execute(select(t.users.c.password_hash).where(_same_name(username))).scalar()
+        if stored is None:
+            return False
+        try:
+            return bool(_hasher.verify(stored, password))
+        except (VerificationError, InvalidHashError):
+            return False
+
     def login(self, username: str, password: str) -> IssuedToken:
         with read_transaction(self.engine) as conn:
             row = conn.execute(select(t.users).where(_same_name(username))).first()

@@ -31,7 +31,8 @@ def seed_demo_city(
     services: Services, *, units: int, password: str | None, rng: np.random.Generator, now: datetime
 ) -> DemoLogins:
     """Idempotent: a store that already holds the city keeps it (and its incidents) across restarts;
-    the demo users' password is set to the one given (or a new one) on every start."""
+    the demo users' password is set to the one given (or a new one) on every start; sessions
+    survive a restart when it is unchanged."""
     generated = password is None
     password = password or secrets.token_urlsafe(9)
     with read_transaction(services.engine) as conn:
@@ -63,7 +64,9 @@ def seed_demo_city(
                 unit_id=bound_unit.id if bound_unit else None,
             )
         except Conflict:
-            services.auth.set_password(username, password)
+            # Re-setting an unchanged password would end every open session at each restart.
+            if not services.auth.password_matches(username, password):
+                services.auth.set_password(username, password)
         if bound_unit is not None:
             officers.append(username)
     return DemoLogins(password=password, generated=generated, officer_usernames=tuple(officers))
