@@ -304,3 +304,57 @@ def test_the_five_minute_arrival_target_is_judged_from_the_dispatch(
     assert cases["missed"] == "missed"
     assert cases["met"]["state"] == "met" and cases["met"]["arrivalS"] == 300
     assert cases["over"] == "missed"
+
+
+RIVER = GeoPoint(45.786, 126.534)  # in the Songhua, 1.1 km from the nearest road
+
+
+def test_the_form_refuses_bad_places_with_readable_errors_and_creates_nothing(
+    live_server: LiveServer, open_page, page_errors: PageErrors
+) -> None:
+    live_server.seed_units(units_on_roads(live_server.network, 5))
+    page = open_page("/")
+    log_in(page)
+    page.keyboard.press("n")
+    page.fill("#type-search", "theft")
+    page.keyboard.press("Enter")  # the exact English name ranks first
+    expect(page.locator("#type-code")).to_have_value("crim.theft")
+    for lat, lon in [("0x2d", "126.6"), ("1e1", "126.6"), ("45.75", "")]:
+        page.fill("#lat", lat)
+        page.fill("#lon", lon)
+        page.click("#incident-form button[type=submit]")
+        expect(page.locator("#form-error")).to_have_text("请输入有效的经纬度（WGS-84）")
+    page.fill("#lat", str(RIVER.lat))
+    page.fill("#lon", str(RIVER.lon))
+    page.click("#incident-form button[type=submit]")
+    expect(page.locator("#form-error")).to_contain_text("距最近道路")
+    expect(page.locator("#incident-dialog")).to_be_visible()
+    assert live_server.services.dispatch.list_incidents() == []
+    # The browser logs the refused request itself; nothing else may go wrong.
+    assert page_errors.excluding("status of 422") == []
+
+
+def test_one_click_is_for_the_first_response_and_a_closed_incident_reads_closed(
+    live_server: LiveServer, open_page, page_errors: PageErrors
+) -> None:
+    live_server.seed_units(units_on_roads(live_server.network, 10))
+    incident_id = new_incident(live_server.services)
+    unit_id = live_server.services.dispatch.recommend(incident_id, limit=1)[0].unit.id
+    live_server.services.dispatch.dispatch(incident_id, [unit_id], actor=DISPATCHER)
+    page = open_page("/")
+    log_in(page)
+    page.locator(f"#queue li[data-id='{incident_id}']").click()
+    expect(page.locator("#recommend-title")).to_have_text("增援候选（按道路行程时间）")
+    expect(page.locator("#dispatch-top")).to_be_hidden()
+    page.keyboard.press("d")  # must not send a second unit
+    page.wait_for_timeout(500)
+    on_it = [u.id for u in live_server.services.dispatch.list_units() if u.incident_id == incident_id]
+    assert on_it == [unit_id]
+
+    page.fill("#disposition", "误报")
+    page.click("#close-btn")
+    expect(page.locator(f"#queue li[data-id='{incident_id}']")).to_have_count(0)
+    expect(page.locator("#detail-title")).to_contain_text("已结案")
+    expect(page.locator("#detail-status")).to_have_attribute("data-status", "closed")
+    expect(page.locator(f"#assigned li[data-unit='{unit_id}']")).to_have_attribute("data-status", "available")
+    assert page_errors == []

@@ -29,7 +29,11 @@ class Console {
     this.ready = new Promise((resolve) => (resolveReady = resolve));
     this._resolveReady = resolveReady;
     this.i18n.apply(document);
-    this.i18n.addEventListener("change", () => this.changed(true));
+    document.title = this.i18n.t("app.tab");
+    this.i18n.addEventListener("change", () => {
+      document.title = this.i18n.t("app.tab");
+      this.changed(true);
+    });
     for (const button of document.querySelectorAll(".lang-toggle")) {
       button.addEventListener("click", () => this.toggleLanguage());
     }
@@ -190,7 +194,7 @@ class Console {
   }
 
   tick() {
-    $("clock").textContent = new Date().toLocaleTimeString(this.i18n.lang, { hour12: false });
+    $("clock").textContent = this.i18n.time(new Date().toISOString());
     if (!this.started) return;
     this.queue.tick();
     this.detail.tick();
@@ -233,6 +237,9 @@ class Console {
   async refreshStats() {
     try {
       this.stats = await this.api.get("/api/stats/today");
+      if (this.stats.timezone && this.i18n.timeZone !== this.stats.timezone) {
+        this.i18n.setTimeZone(this.stats.timezone); // the bureau's clock, wherever the browser is
+      }
     } catch {
       return; // the figures stay as they were; the connection banner tells the story
     }
@@ -271,6 +278,7 @@ class Console {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const typing = e.target.closest("input, textarea, select");
     if (e.key === "Escape") {
+      if ($("help-dialog").open) return; // the dialog closes itself; the incident stays open
       if (this.form.isOpen) this.form.close();
       else if (document.body.classList.contains("bigscreen")) this.toggleBigScreen();
       else this.select(null);
@@ -316,7 +324,9 @@ class Console {
     $("legend").innerHTML = [
       item(PRIORITY_COLOURS[1], t("legend.pending"), true),
       item(STATUS_COLOURS.available, t("legend.available")),
-      item(STATUS_COLOURS.en_route, t("legend.assigned")),
+      item(STATUS_COLOURS.dispatched, t("legend.dispatched")),
+      item(STATUS_COLOURS.en_route, t("legend.en_route")),
+      item(STATUS_COLOURS.on_scene, t("legend.on_scene")),
       item(STATUS_COLOURS.busy, t("legend.conditional")),
       item(STATUS_COLOURS.out_of_service, t("legend.unavailable")),
     ].join("");

@@ -47,8 +47,14 @@ export class IncidentDetail {
     this.pane.querySelector("[data-action=close-detail]").addEventListener("click", () => this.app.select(null));
   }
 
+  /** The open incident shown, or null once it is closed or merged (see `shown`). */
   get incident() {
     return this.incidentId ? this.app.state.incidents.get(this.incidentId) : null;
+  }
+
+  /** What to show: the open incident, or its last snapshot when it has been closed or merged. */
+  get shown() {
+    return this.incident || (this.incidentId ? this.app.state.closed.get(this.incidentId) : null) || null;
   }
 
   /** Show an incident (or hide the pane with null). */
@@ -208,16 +214,17 @@ export class IncidentDetail {
   }
 
   render() {
-    const incident = this.incident;
+    const incident = this.shown;
     const { i18n } = this.app;
     if (!incident) {
-      // Closed or merged while open here: say so rather than vanish under the dispatcher.
       $("detail-title").textContent = `${this.incidentId} · ${i18n.t("incident.closed")}`;
       for (const id of ["dispatch-top", "backup-btn", "close-btn"]) $(id).disabled = true;
       return;
     }
     this.pane.dataset.status = incident.status;
-    $("detail-title").textContent = `${this.app.typeName(incident.type_code)} · ${incident.id}`;
+    const closed = !OPEN.has(incident.status);
+    $("detail-title").textContent = `${this.app.typeName(incident.type_code)} · ${incident.id}`
+      + (closed ? ` · ${i18n.t(`incident.${incident.status}`)}` : "");
     const station = this.app.state.stations.find((s) => s.id === incident.station_id);
     const rows = [
       ["detail.priority", el("span", { class: "badge", "data-priority": String(incident.priority) }, i18n.t(`priority.${incident.priority}`))],
@@ -261,6 +268,15 @@ export class IncidentDetail {
    * on it, from the timeline): a cleared crew stays in the list, marked cleared. */
   assignedUnits(incident) {
     const units = new Map(this.app.state.unitsOn(incident.id).map((u) => [u.id, u]));
+    // A unit freed by closing the incident has no status event on it: show it as freed.
+    if (!OPEN.has(incident.status)) {
+      for (const event of this.timeline) {
+        if (event.type === "unit.dispatched" && event.unit_id && !units.has(event.unit_id)) {
+          const known = this.app.state.units.get(event.unit_id) || event.data.unit;
+          if (known) units.set(event.unit_id, { ...known, incident_id: null });
+        }
+      }
+    }
     for (const event of this.timeline) {
       if (event.type !== "unit.status_changed" || !event.unit_id || event.incident_id !== incident.id) continue;
       const current = units.get(event.unit_id);
@@ -276,8 +292,13 @@ export class IncidentDetail {
     const incident = this.incident;
     const list = $("recommendations");
     list.replaceChildren();
+    if (!incident) this.recommendations = [];
     const dispatchable = incident && DISPATCHABLE.has(incident.status);
-    $("dispatch-top").disabled = !dispatchable || this.recommendations.length === 0;
+    // One-click (and D) sends the first response only; backup is chosen unit by unit, so that a
+    // stray key press never sends a second car to an incident that has one.
+    const first = incident && incident.status === "pending";
+    $("dispatch-top").hidden = !first;
+    $("dispatch-top").disabled = !first || this.recommendations.length === 0;
     if (!incident) return;
     if (!dispatchable) {
       list.append(el("li", {}, el("small", {}, i18n.t("rec.not_dispatchable"))));
@@ -301,7 +322,10 @@ export class IncidentDetail {
   /** Pending: the candidates' road routes. Dispatched: the routes of the units on their way. */
   async showRoutes() {
     const incident = this.incident;
-    if (!incident) return this.app.map.showRoutes([]);
+    if (!incident) {
+      this.routesKey = null;
+      return this.app.map.showRoutes([]);
+    }
     if (incident.status === "pending") {
       const key = `pending:${this.recommendations.map((r) => `${r.unit_id}:${r.eta_s}`).join()}`;
       if (key === this.routesKey) return;
@@ -343,7 +367,7 @@ export class IncidentDetail {
 
   /** The clocks of the selected incident (once a second). */
   tick() {
-    const incident = this.incident;
+    const incident = this.shown;
     if (!incident) return;
     const { i18n } = this.app;
     const now = Date.now();
@@ -367,7 +391,9 @@ export class IncidentDetail {
   // ------------------------------------------------------------ actions
 
   async dispatchTop() {
-    if (this.recommendations.length && !$("dispatch-top").disabled) await this.dispatch([this.recommendations[0].unit_id]);
+    const incident = this.incident;
+    if (!incident || incident.status !== "pending" || !this.recommendations.length) return;
+    await this.dispatch([this.recommendations[0].unit_id]);
   }
 
   async dispatch(unitIds) {

@@ -5,6 +5,30 @@ import { newKey } from "/static/shared/api.js";
 
 const $ = (id) => document.getElementById(id);
 const TYPE_RESULTS = 12;
+const DECIMAL = /^\s*-?\d{1,3}(\.\d+)?\s*$/;
+
+/** A plain decimal degree ("45.75"), or null: "0x7e" or "1e1" are not coordinates. */
+function decimal(text) {
+  return DECIMAL.test(text) ? Number(text) : null;
+}
+
+/** Types matching `needle`, best first: an exact name or code, then names that start with it,
+ * then names that contain it, then a category; within each, the more urgent type first. */
+export function rankTypes(types, needle) {
+  const score = (t) => {
+    const names = [t.name_zh, t.name_en.toLowerCase(), t.code.toLowerCase()];
+    if (names.some((n) => n === needle)) return 0;
+    if (names.some((n) => n.startsWith(needle) || n.split(/[\s.()（）]+/).some((w) => w.startsWith(needle)))) return 1;
+    if (names.some((n) => n.includes(needle))) return 2;
+    if (t.category_zh.includes(needle) || t.category_en.toLowerCase().includes(needle)) return 3;
+    return null;
+  };
+  return types
+    .map((t) => [score(t), t])
+    .filter(([s]) => s !== null)
+    .sort((a, b) => a[0] - b[0] || a[1].default_priority - b[1].default_priority)
+    .map(([, t]) => t);
+}
 
 export class IncidentForm {
   constructor(app) {
@@ -66,12 +90,7 @@ export class IncidentForm {
   search() {
     const needle = $("type-search").value.trim().toLowerCase();
     $("type-code").value = "";
-    const types = [...this.app.state.types.values()];
-    const found = needle
-      ? types.filter((t) => t.code.toLowerCase().includes(needle) || t.name_zh.includes(needle)
-        || t.name_en.toLowerCase().includes(needle) || t.category_zh.includes(needle)
-        || t.category_en.toLowerCase().includes(needle))
-      : [];
+    const found = needle ? rankTypes([...this.app.state.types.values()], needle) : [];
     this.active = found.length ? 0 : -1;
     this.options.replaceChildren(
       ...found.slice(0, TYPE_RESULTS).map((t, i) => {
@@ -108,6 +127,7 @@ export class IncidentForm {
     if (!type) return;
     $("type-code").value = code;
     $("type-search").value = this.app.typeName(code);
+    this._error(null);
     $("priority").value = String(type.default_priority);
     this.options.replaceChildren();
     $("address").focus();
@@ -117,10 +137,9 @@ export class IncidentForm {
     const { i18n, api } = this.app;
     const code = $("type-code").value;
     if (!code) return this._error(i18n.t("form.need_type"));
-    const lat = Number($("lat").value);
-    const lon = Number($("lon").value);
-    if (!$("lat").value || !$("lon").value || !Number.isFinite(lat) || !Number.isFinite(lon)
-        || Math.abs(lat) > 90 || Math.abs(lon) > 180) {
+    const lat = decimal($("lat").value);
+    const lon = decimal($("lon").value);
+    if (lat === null || lon === null || Math.abs(lat) > 90 || Math.abs(lon) > 180) {
       return this._error(i18n.t("form.bad_coords"));
     }
     const body = {

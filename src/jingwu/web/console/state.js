@@ -1,6 +1,7 @@
 // What the console knows: open incidents and all units, kept current from the live stream.
 // No I/O here: the app feeds it REST snapshots and stream events, and renders from it.
 
+const CLOSED_KEPT = 200;
 export const OPEN = new Set(["pending", "dispatched", "acknowledged", "en_route", "on_scene", "cleared"]);
 
 // 城区5分钟: a unit on scene within five minutes of its dispatch (the same measure as the day's
@@ -20,6 +21,9 @@ export class ConsoleState {
     this.types = new Map();
     this.stations = [];
     this.predictedArrival = new Map(); // incident id → earliest predicted arrival (epoch ms)
+    // The last snapshot of incidents closed or merged while this console watched, so that an
+    // incident closed under the dispatcher's eyes shows as closed rather than vanishing.
+    this.closed = new Map();
   }
 
   /** Apply an incident snapshot; returns true when it changed what we hold. */
@@ -28,6 +32,8 @@ export class ConsoleState {
     if (held && held.version > view.version) return false; // an older snapshot arriving late
     if (!OPEN.has(view.status)) {
       this.predictedArrival.delete(view.id);
+      this.closed.set(view.id, view);
+      if (this.closed.size > CLOSED_KEPT) this.closed.delete(this.closed.keys().next().value);
       return this.incidents.delete(view.id);
     }
     this.incidents.set(view.id, view);

@@ -43,6 +43,7 @@ export const COMMON = {
     "error.unit_not_available": "该警力不可派",
     "error.unit_already_assigned": "该警力已有任务",
     "error.bad_road_point": "该位置离道路太远",
+    "error.off_road": "该位置距最近道路 {distance_m} 米（最多 {max_distance_m} 米），巡逻车无法到达",
     "error.unknown_incident_type": "未知的警情类型",
     "time.s": "{n}秒",
     "time.min": "{n}分",
@@ -89,6 +90,7 @@ export const COMMON = {
     "error.unit_not_available": "That unit cannot be dispatched",
     "error.unit_already_assigned": "That unit is already assigned",
     "error.bad_road_point": "That place is too far from a road",
+    "error.off_road": "That place is {distance_m} m from the nearest road (at most {max_distance_m} m): no patrol car can reach it",
     "error.unknown_incident_type": "Unknown incident type",
     "time.s": "{n} s",
     "time.min": "{n} min",
@@ -107,6 +109,7 @@ export class I18n extends EventTarget {
     for (const lang of LANGS) this.dicts[lang] = { ...COMMON[lang], ...(strings[lang] || {}) };
     const saved = localStorage.getItem(storageKey);
     this.lang = LANGS.includes(saved) ? saved : "zh-CN";
+    this.timeZone = undefined; // the browser's, until setTimeZone
   }
 
   /** The string for `key`, with {name} placeholders filled; the key itself if it is unknown. */
@@ -136,7 +139,7 @@ export class I18n extends EventTarget {
   /** An API error as a sentence for the user. */
   error(exc) {
     const key = `error.${exc.code}`;
-    const known = this.t(key);
+    const known = this.t(key, exc.params || {});
     return known === key ? exc.message || String(exc) : known;
   }
 
@@ -163,6 +166,16 @@ export class I18n extends EventTarget {
   /** An ISO time as local hh:mm:ss. */
   time(iso) {
     if (!iso) return "";
-    return new Date(iso).toLocaleTimeString(this.lang, { hour12: false });
+    return new Date(iso).toLocaleTimeString(this.lang, { hour12: false, timeZone: this.timeZone });
+  }
+
+  /** Show times in the bureau's zone (from the server), not the browser's. */
+  setTimeZone(zone) {
+    try {
+      new Intl.DateTimeFormat(this.lang, { timeZone: zone });
+      this.timeZone = zone;
+    } catch {
+      // An unknown zone name: the browser's own zone stays.
+    }
   }
 }
