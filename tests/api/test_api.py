@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from jingwu.api.limits import JSON_BODY_LIMIT
 from tests.api.conftest import create, login
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, FakeClock
 
 
 def test_healthz_answers_without_authentication(client: TestClient) -> None:
@@ -353,3 +354,23 @@ def test_oversized_command_bodies_are_refused_before_anything_runs(client: TestC
     assert client.get("/api/incidents", headers=headers).json() == []
     # A body under the limit still reaches its route whole.
     assert create(client, headers).status_code == 201
+
+
+def test_a_status_tapped_offline_counts_when_it_was_tapped(
+    clocked_client: TestClient, clock: FakeClock
+) -> None:
+    client = clocked_client
+    dispatcher = login(client, "dispatcher")
+    incident = create(client, dispatcher).json()
+    client.post(f"/api/incidents/{incident['id']}/dispatch", json={"unit_ids": ["u0"]}, headers=dispatcher)
+    officer = login(client, "u0")
+    tapped = clock.now + timedelta(seconds=20)
+    clock.advance(300)  # the terminal comes back into coverage five minutes later
+    body = {"status": "on_scene", "occurred_at": tapped.isoformat()}
+    assert client.post("/api/units/u0/status", json=body, headers=officer).status_code == 200
+    stages = client.get(f"/api/incidents/{incident['id']}", headers=dispatcher).json()["stage_times"]
+    assert datetime.fromisoformat(stages["on_scene"]) == tapped
+    future = {"status": "cleared", "occurred_at": (clock.now + timedelta(minutes=10)).isoformat()}
+    refused = client.post("/api/units/u0/status", json=future, headers=officer)
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "future_time"
+    assert client.get("/api/units/u0", headers=dispatcher).json()["status"] == "on_scene"

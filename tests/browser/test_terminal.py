@@ -189,8 +189,10 @@ def test_offline_taps_wait_in_the_outbox_across_a_reload_and_arrive_once_in_orde
     context = page.context
     context.set_offline(True)
     expect(page.locator("#offline-banner")).to_be_visible()
+    tapped_from = datetime.now(UTC)
     page.locator("#actions button[data-action='acknowledged']").click()
     page.locator("#actions button[data-action='en_route']").click()
+    tapped_until = datetime.now(UTC)
     page.fill("#note-text", "嫌疑人已离开，向西大直街方向")
     page.locator("button[data-action='note']").click()
 
@@ -216,6 +218,7 @@ def test_offline_taps_wait_in_the_outbox_across_a_reload_and_arrive_once_in_orde
     expect(page.locator("#offline-banner")).to_be_visible()
     assert live_server.services.dispatch.get_unit(unit.id).status == "dispatched"
 
+    page.wait_for_timeout(1000)  # so that the time sent differs from the time tapped
     context.set_offline(False)
     expect(counter).to_have_attribute("data-count", "0")
     expect(status).to_have_attribute("data-pending", "false")
@@ -235,6 +238,9 @@ def test_offline_taps_wait_in_the_outbox_across_a_reload_and_arrive_once_in_orde
         ("incident.status_changed", "en_route"),
         ("incident.note_added", None),
     ]
+    # The status changes count from the taps, not from when the phone was back in coverage.
+    status_times = [datetime.fromisoformat(e["ts"]) for e in events if e["type"] == "unit.status_changed"]
+    assert all(tapped_from <= t <= tapped_until for t in status_times[-2:]), (tapped_from, status_times)
     assert page_errors.excluding(*NETWORK_NOISE) == []
 
 

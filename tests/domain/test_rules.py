@@ -242,3 +242,22 @@ def test_recalling_a_backup_from_a_handled_incident_clears_it_not_requeues_it() 
         assignment=backup.assignments[0],
     )
     assert recalled.incidents[0].status is IncidentStatus.CLEARED
+
+
+def test_a_late_report_counts_when_it_happened_within_bounds() -> None:
+    now = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+    before = now - timedelta(minutes=3)
+    assert rules.reported_time(None, now=now, not_before=before) == now
+    tapped = now - timedelta(seconds=40)
+    assert rules.reported_time(tapped, now=now, not_before=before) == tapped
+    # A phone a little fast is read as now; a change never predates the unit's previous one.
+    assert rules.reported_time(now + timedelta(seconds=30), now=now, not_before=before) == now
+    assert rules.reported_time(before - timedelta(seconds=5), now=now, not_before=before) == before
+    for bad, code in [
+        (now + timedelta(minutes=5), "future_time"),
+        (now - timedelta(hours=13), "stale_time"),
+        (datetime(2026, 11, 26, 7, 59), "naive_time"),
+    ]:
+        with pytest.raises(ValidationFailed) as refused:
+            rules.reported_time(bad, now=now, not_before=before)
+        assert refused.value.code == code

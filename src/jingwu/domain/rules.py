@@ -136,6 +136,40 @@ def _move_incident(
     return moved, event
 
 
+# A terminal reports when the officer tapped; a phone's clock may run a little ahead of ours.
+REPORTED_TIME_SKEW = timedelta(seconds=60)
+# A tap queued offline for longer than a shift is not a status report any more.
+REPORTED_TIME_MAX_AGE = timedelta(hours=12)
+
+
+def reported_time(reported: datetime | None, *, now: datetime, not_before: datetime | None) -> datetime:
+    """When a reported change took effect: the time the officer tapped (sent later by a terminal
+    that was offline), so that an arrival reported from a dead zone counts when it happened.
+
+    It is refused if it lies in the future beyond clock skew or more than a shift ago; a slightly
+    fast clock is read as now, and a change never predates the unit's previous one."""
+    if reported is None:
+        return now
+    if reported.tzinfo is None:
+        raise ValidationFailed("occurred_at needs a time zone", code="naive_time")
+    if reported > now + REPORTED_TIME_SKEW:
+        raise ValidationFailed(
+            f"occurred_at {reported.isoformat()} is in the future",
+            code="future_time",
+            occurred_at=reported.isoformat(),
+        )
+    if reported < now - REPORTED_TIME_MAX_AGE:
+        raise ValidationFailed(
+            f"occurred_at {reported.isoformat()} is more than {REPORTED_TIME_MAX_AGE} ago",
+            code="stale_time",
+            occurred_at=reported.isoformat(),
+        )
+    at = min(reported, now)
+    if not_before is not None and at < not_before:
+        at = not_before
+    return at
+
+
 def _move_unit(
     unit: Unit, to: UnitStatus, now: datetime, actor: str | None, incident_id: str | None
 ) -> tuple[Unit, DomainEvent]:
@@ -384,6 +418,7 @@ __all__ = [
     "escalate_unacknowledged",
     "merge_incident",
     "open_incident",
+    "reported_time",
     "request_backup",
     "validate_priority",
 ]

@@ -450,13 +450,22 @@ class DispatchService:
             return repo.get_unit(conn, unit_id)
 
     def set_unit_status(
-        self, unit_id: str, status: UnitStatus, *, actor: str | None, may_recall: bool = True
+        self,
+        unit_id: str,
+        status: UnitStatus,
+        *,
+        actor: str | None,
+        may_recall: bool = True,
+        occurred_at: datetime | None = None,
     ) -> Unit:
         """Move a unit. ``may_recall=False`` (an officer's terminal) refuses taking a unit off an
-        incident it has not reached: recalling a dispatch is the dispatcher's decision."""
+        incident it has not reached: recalling a dispatch is the dispatcher's decision.
+        ``occurred_at``: when the officer tapped, if the terminal sent it later (see
+        rules.reported_time)."""
 
-        def decide(conn: Connection, now: datetime) -> Decision:
+        def decide(conn: Connection, received: datetime) -> Decision:
             unit = repo.get_unit(conn, unit_id, for_update=True)
+            now = rules.reported_time(occurred_at, now=received, not_before=unit.status_changed_at)
             if not may_recall and status is UnitStatus.AVAILABLE and unit.status in _RECALLABLE:
                 raise Forbidden(
                     f"unit {unit.callsign} is {unit.status}; only a dispatcher can recall a dispatch",

@@ -73,7 +73,11 @@ def set_status(unit_id: str, body: UnitStatusRequest, principal: AnyUser, servic
     _check_own_unit(principal, unit_id)
     answer_with(200, lambda d: UnitOut.model_validate(unit_view(d.units[0])))
     unit = services.dispatch.set_unit_status(
-        unit_id, body.status, actor=principal.username, may_recall=principal.role is not Role.OFFICER
+        unit_id,
+        body.status,
+        actor=principal.username,
+        may_recall=principal.role is not Role.OFFICER,
+        occurred_at=body.occurred_at,
     )
     return UnitOut.model_validate(unit_view(unit))
 

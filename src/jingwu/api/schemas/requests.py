@@ -51,6 +51,12 @@ class DispatchRequest(Body):
 
 class UnitStatusRequest(Body):
     status: UnitStatus
+    occurred_at: datetime | None = Field(
+        default=None,
+        description="when the change happened (with a time zone), if it is reported late, e.g. by a "
+        "terminal that was offline; omitted: now. At most 60 s ahead of the server's clock and 12 h "
+        "behind it; never before the unit's previous change.",
+    )
 
 
 class CloseIncidentRequest(Body):

@@ -492,7 +492,8 @@ async function tapStatus(to) {
     await queue({
       kind: "status",
       path: `/api/units/${encodeURIComponent(unitId())}/status`,
-      body: { status: to },
+      // The tap's own time: sent later from a dead zone, the change still counts when it happened.
+      body: { status: to, occurred_at: new Date().toISOString() },
       unit_id: unitId(),
       incident_id: incidentId,
       status: to,
