@@ -593,3 +593,21 @@ def test_screenshot_of_a_dispatch(
     page.wait_for_timeout(300)
     page.screenshot(path=str(screenshot_dir / "terminal-dispatch-en.png"), animations="disabled")
     assert page_errors == []
+
+
+def test_the_crew_is_told_when_the_dispatcher_closes_their_incident(
+    live_server: LiveServer, new_context: ContextFactory, page_errors: PageErrors
+) -> None:
+    unit = officer_unit(live_server)
+    page = open_terminal(new_context, live_server)
+    log_in(page, unit.callsign)
+    incident_id = dispatch_incident(live_server, unit)
+    expect(page.locator("#dispatch")).to_be_visible()
+    page.locator("#actions button[data-action='en_route']").click()
+    expect(page.locator("#unit-status")).to_have_attribute("data-status", "en_route")
+    closed = live_server.client().post(f"/api/incidents/{incident_id}/close", json={"disposition": "误报"})
+    assert closed.status_code == 200, closed.text
+    expect(page.locator("#toast")).to_have_text("警情已结案：误报")
+    expect(page.locator("#unit-status")).to_have_attribute("data-status", "available")
+    expect(page.locator("#dispatch")).to_be_hidden()
+    assert page_errors == []

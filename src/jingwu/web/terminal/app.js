@@ -181,6 +181,7 @@ function applyUnit(unit, { force = false } = {}) {
   if (!unit || unit.id !== unitId()) return;
   const previous = state.unit;
   if (!force && previous && !later(unit.status_changed_at, previous.status_changed_at)) return;
+  const closed = state.incident && ["closed", "merged"].includes(state.incident.status) ? state.incident : null;
   const merged = { ...unit };
   if (!("position" in unit) && previous) merged.position = previous.position;
   state.unit = merged;
@@ -197,7 +198,15 @@ function applyUnit(unit, { force = false } = {}) {
     if (previous.incident_id && merged.status_changed_at && api.session) {
       // Taken off the incident by someone else (a dispatcher's recall).
       const mine = outbox.entries.some((e) => e.kind === "status" && e.status === "available");
-      if (!mine) toast(i18n.t("toast.recalled"), "warn");
+      if (mine) {
+        // our own tap
+      } else if (closed) {
+        // Closed by the dispatcher (a false alarm, say): tell the crew why they are free.
+        const why = closed.disposition ? `${i18n.lang === "en" ? ": " : "："}${closed.disposition}` : "";
+        toast(i18n.t(closed.status === "merged" ? "toast.merged" : "toast.closed", { why }), "warn");
+      } else {
+        toast(i18n.t("toast.recalled"), "warn");
+      }
     }
   }
   save();
@@ -348,9 +357,10 @@ function onEvent(event) {
       state.route = { incident_id: event.incident_id, eta_s: data.eta_s, distance_m: null, route: null, at: Date.now() };
     }
   }
+  // The incident first: a unit freed by the incident's closing must know it was a close.
+  if (data.incident && state.incident && data.incident.id === state.incident.id) applyIncident(data.incident);
   if (mine && data.unit) applyUnit(data.unit);
   if (mine && event.type === "dispatch.ack_overdue") state.ackOverdue = true;
-  if (data.incident && state.incident && data.incident.id === state.incident.id) applyIncident(data.incident);
   if (state.incident && event.incident_id === state.incident.id) {
     const item = feedItem(event);
     if (item && !state.feed.some((f) => f.id === item.id)) {
