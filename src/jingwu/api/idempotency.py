@@ -25,6 +25,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from jingwu.api.limits import read_body, replaying
 from jingwu.domain.attachments import UploadTooLarge
 from jingwu.domain.rules import Decision
 from jingwu.errors import JingwuError, ValidationFailed
@@ -156,7 +157,7 @@ class IdempotencyMiddleware:
 
         token = CURRENT_CLAIM.set(claim)
         try:
-            await self.app(scope, _replaying(body, receive), capture)
+            await self.app(scope, replaying(body, receive), capture)
         finally:
             CURRENT_CLAIM.reset(token)
         # Only a command that succeeded uses up its key. One that committed and then failed
@@ -181,20 +182,7 @@ class IdempotencyMiddleware:
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise UploadTooLarge(limit)
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return None
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise UploadTooLarge(limit)
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return b"".join(chunks)
+        return await read_body(receive, limit)
 
 
 def _reused(key: str) -> ValidationFailed:
@@ -208,20 +196,6 @@ def _reused(key: str) -> ValidationFailed:
 def _replay(status: int, body: bytes) -> Response:
     media_type = "application/json" if body else None
     return Response(body, status_code=status, media_type=media_type, headers={REPLAYED_HEADER: "true"})
-
-
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    """A receive that hands the already-read body to the app, then defers to the client's."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 __all__ = ["HEADER", "REPLAYED_HEADER", "IdempotencyMiddleware", "answer_with"]

@@ -40,35 +40,50 @@ class BodyLimitMiddleware:
                 await _refuse(UploadTooLarge(self.limit), scope, receive, send)
                 return
         # Without a trustworthy length the body is read here, up to the limit, and handed on whole.
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.limit:
-                await _refuse(UploadTooLarge(self.limit), scope, receive, send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        delivered = False
+        try:
+            body = await read_body(receive, self.limit)
+        except UploadTooLarge as exc:
+            await _refuse(exc, scope, receive, send)
+            return
+        if body is None:
+            return  # the client went away mid-request
+        await self.app(scope, replaying(body, receive), send)
 
-        async def replay() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()  # after the body: wait for the client to go away, as usual
 
-        await self.app(scope, replay, send)
+async def read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, refused (UploadTooLarge) as soon as it passes ``limit``; None when
+    the client disconnects before the end."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise UploadTooLarge(limit)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A receive that hands an already-read body to the app, then defers to the client's."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # after the body: wait for the client to go away, as usual
+
+    return replay
 
 
 async def _refuse(exc: UploadTooLarge | ValidationFailed, scope: Scope, receive: Receive, send: Send) -> None:
     await JSONResponse(status_code=exc.http_status, content={"error": exc.to_dict()})(scope, receive, send)
 
 
-__all__ = ["JSON_BODY_LIMIT", "BodyLimitMiddleware"]
+__all__ = ["JSON_BODY_LIMIT", "BodyLimitMiddleware", "read_body", "replaying"]
