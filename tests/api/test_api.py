@@ -374,3 +374,17 @@ def test_a_status_tapped_offline_counts_when_it_was_tapped(
     refused = client.post("/api/units/u0/status", json=future, headers=officer)
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "future_time"
     assert client.get("/api/units/u0", headers=dispatcher).json()["status"] == "on_scene"
+
+
+def test_pages_and_answers_carry_security_headers(client: TestClient) -> None:
+    for path in ("/", "/terminal/", "/healthz", "/static/console/app.js"):
+        answer = client.get(path)
+        policy = answer.headers["content-security-policy"]
+        assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy, path
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert "strict-transport-security" not in answer.headers  # only over HTTPS
+    # Swagger UI starts with one inline script; only its page allows that.
+    assert "script-src 'self' 'unsafe-inline'" in client.get("/docs").headers["content-security-policy"]
+    headers = login(client, "dispatcher")
+    assert client.get("/api/units", headers=headers).headers["x-frame-options"] == "DENY"

@@ -39,7 +39,7 @@ def log_in(page: Page, username: str = DISPATCHER) -> None:
     page.fill("#password", PASSWORD)
     page.click("#login-form button[type=submit]")
     expect(page.locator("body")).not_to_have_class("logged-out")
-    page.wait_for_function("window.jingwuConsole && window.jingwuConsole.ready")
+    page.wait_for_function("() => window.jingwuConsole && window.jingwuConsole.ready")
     page.evaluate("window.jingwuConsole.ready")
     expect(page.locator("#conn-status")).to_have_attribute("data-status", "live")
 
@@ -202,7 +202,7 @@ def test_big_screen_shows_key_figures_and_languages_switch(
     expect(page.locator("[data-figure=open_incidents] span")).to_have_text("Open incidents")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.reload()
-    page.wait_for_function("window.jingwuConsole && window.jingwuConsole.started")
+    page.wait_for_function("() => window.jingwuConsole && window.jingwuConsole.started")
     expect(page.locator("[data-figure=open_incidents] span")).to_have_text("Open incidents")
     assert page_errors == []
 

@@ -23,7 +23,7 @@ def log_in_terminal(page: Page, username: str) -> None:
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("#login-form button[type=submit]")
-    page.wait_for_function("window.jingwuTerminal && window.jingwuTerminal.ready")
+    page.wait_for_function("() => window.jingwuTerminal && window.jingwuTerminal.ready")
     page.evaluate("window.jingwuTerminal.ready")
     expect(page.locator("#unit-status")).to_have_attribute("data-status", "available")
 

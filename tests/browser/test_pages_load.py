@@ -83,12 +83,12 @@ def test_page_websocket_resumes_across_a_restart(
         }""",
         f"{live_server.ws_url}/api/events?access_token={token}",
     )
-    page.wait_for_function("window.live.messages.length > 0")
+    page.wait_for_function("() => window.live.messages.length > 0")
     hello = page.evaluate("window.live.messages[0]")
     assert hello["type"] == "hello"
 
     live_server.restart()
-    page.wait_for_function("window.live.closes.length > 0")
+    page.wait_for_function("() => window.live.closes.length > 0")
     assert page.evaluate("window.live.closes") == [1012]  # "service restart"
 
     created = live_server.client().post("/api/incidents", json=FIGHT)
@@ -101,7 +101,7 @@ def test_page_websocket_resumes_across_a_restart(
         }""",
         f"{live_server.ws_url}/api/events?access_token={token}&after={hello['last_event_id']}",
     )
-    page.wait_for_function("window.live.messages.some((m) => m.type === 'incident.created')")
+    page.wait_for_function("() => window.live.messages.some((m) => m.type === 'incident.created')")
     replayed = page.evaluate("window.live.messages.find((m) => m.type === 'incident.created')")
     assert replayed["incident_id"] == created.json()["id"]
     assert page_errors == []

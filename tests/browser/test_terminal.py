@@ -118,7 +118,7 @@ def enabled_actions(page: Page) -> set[str]:
 def wait_for_worker(page: Page) -> None:
     """The service worker is active and controls the page (the app shell is precached)."""
     page.evaluate("navigator.serviceWorker.ready")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
 
 # ----------------------------------------------------------------------------------- tests
@@ -580,8 +580,8 @@ def test_screenshot_of_a_dispatch(
     dispatch_incident(live_server, unit)
     expect(page.locator("#dispatch")).to_be_visible()
     # The road route is drawn and the roads are on the map before the picture is taken.
-    page.wait_for_function("window.jingwuTerminal.state.route && window.jingwuTerminal.state.route.route")
-    page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane canvas').length > 0")
+    page.wait_for_function("() => window.jingwuTerminal.state.route?.route")
+    page.wait_for_function("() => document.querySelectorAll('.leaflet-overlay-pane canvas').length > 0")
     expect(page.locator("#ack-timer")).to_be_visible()
     page.wait_for_timeout(300)
     page.screenshot(path=str(screenshot_dir / "terminal-dispatch.png"), animations="disabled")

@@ -24,6 +24,7 @@ from jingwu.api.idempotency import IdempotencyMiddleware
 from jingwu.api.limits import BodyLimitMiddleware
 from jingwu.api.routers import attachments, auth, incidents, live, maps, reference, stats, units
 from jingwu.api.schemas.responses import HealthOut
+from jingwu.api.security_headers import SecurityHeadersMiddleware
 from jingwu.errors import JingwuError
 from jingwu.services import Services
 
@@ -87,7 +88,8 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
     # Added innermost first: the idempotency middleware must see (and store) the uncompressed body.
     app.add_middleware(IdempotencyMiddleware, services=services)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
-    app.add_middleware(BodyLimitMiddleware)  # outermost: an oversized body is refused first
+    app.add_middleware(BodyLimitMiddleware)  # an oversized body is refused before anything runs
+    app.add_middleware(SecurityHeadersMiddleware, tile_url=services.settings.tile_url)  # every answer
 
     @app.exception_handler(JingwuError)
     async def jingwu_error(_request: Request, exc: JingwuError) -> JSONResponse:
