@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from jingwu.bus import InProcessBus
 from jingwu.routing import RoadNetwork, load_network
+from jingwu.service.audit import AuditService
 from jingwu.service.auth import AuthService
 from jingwu.service.basemap import MapService
 from jingwu.service.dispatching import DispatchService
@@ -62,6 +63,7 @@ def assemble(
         max_snap_distance_m=settings.max_snap_distance_m,
         clock=clock,
     )
+    audit = AuditService(engine, clock=clock)
     auth = AuthService(engine, token_ttl_s=settings.token_ttl_s, clock=clock)
     return Services(
         settings=settings,
@@ -70,6 +72,7 @@ def assemble(
         network=network,
         dispatch=dispatch,
         auth=auth,
+        audit=audit,
         stats=StatsService(engine, settings.zone, clock=clock),
         maps=MapService(network, settings),
         idempotency=IdempotencyService(engine, clock=clock),

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 from jingwu.bus import Bus
 from jingwu.routing import RoadNetwork
+from jingwu.service.audit import AuditService
 from jingwu.service.auth import AuthService
 from jingwu.service.basemap import MapService
 from jingwu.service.dispatching import DispatchService
@@ -24,6 +25,7 @@ class Services:
     network: RoadNetwork
     dispatch: DispatchService
     auth: AuthService
+    audit: AuditService
     stats: StatsService
     maps: MapService
     idempotency: IdempotencyService

@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=10 * 1024 * 1024, gt=0, description="Largest photo (request body) an upload may carry."
     )
+    audit_retention_days: int = Field(
+        default=400,
+        ge=365,
+        description="Days the audit log is kept (at least one year). Records are never pruned "
+        "automatically yet; see docs/security.md for how pruning keeps the chain verifiable.",
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -51,3 +51,19 @@ def test_revision_0002_upgrades_a_database_with_data_and_downgrades_cleanly(data
         assert not {"attachments", "idempotency_keys"} & set(inspect(conn).get_table_names())
         assert conn.execute(select(tables.stations.c.id)).scalars().all() == ["s1"]
     engine.dispose()
+
+
+def test_revision_0003_adds_the_audit_log_with_its_genesis_head_and_downgrades_cleanly(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    config = alembic_config(engine)
+    command.upgrade(config, "0002")
+    command.upgrade(config, "0003")
+    with engine.connect() as conn:
+        head = conn.execute(select(tables.audit_head)).one()
+        assert (head.id, head.last_id, head.last_hash) == (1, 0, "0" * 64)
+    command.downgrade(config, "0002")
+    with engine.connect() as conn:
+        assert not {"audit_log", "audit_head"} & set(inspect(conn).get_table_names())
+    engine.dispose()

@@ -32,6 +32,12 @@ def current_principal(
     return services.auth.authenticate(credentials.credentials)
 
 
+def client_address(request: Request) -> str | None:
+    """The peer's address as the server sees it (behind a reverse proxy, run uvicorn with
+    ``--proxy-headers`` and ``--forwarded-allow-ips`` so that this is the client's, not the proxy's)."""
+    return request.client.host if request.client else None
+
+
 def require(*roles: Role) -> Callable[..., Principal]:
     """A dependency that admits only the given roles (admin is always admitted)."""
     allowed = frozenset(roles) | {Role.ADMIN}
@@ -51,6 +57,7 @@ def require(*roles: Role) -> Callable[..., Principal]:
 
 AnyUser = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.OFFICER))]
 Dispatcher = Annotated[Principal, Depends(require(Role.DISPATCHER))]
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 
 
 def check_own_incident(principal: Principal, services: Services, incident_id: str, *, doing: str) -> None:
@@ -67,10 +74,12 @@ def check_own_incident(principal: Principal, services: Services, incident_id: st
 
 
 __all__ = [
+    "Admin",
     "AnyUser",
     "Dispatcher",
     "ServicesDep",
     "check_own_incident",
+    "client_address",
     "current_principal",
     "get_services",
     "require",

@@ -2,6 +2,8 @@
 
 Passwords are argon2id hashes. Tokens are 256 random bits handed to the client once; the store
 keeps only their SHA-256, so a copy of the database opens no session. A token can be revoked.
+Log-ins (and refusals), log-outs and password changes go to the audit log, in the same
+transaction as the change they record.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ColumnElement, Engine, and_, func, insert, select, update
 
 from jingwu.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
+from jingwu.service import audit
+from jingwu.service.audit import Outcome
 from jingwu.service.ids import new_id
 from jingwu.store import tables as t
 from jingwu.store.db import read_transaction, write_transaction
@@ -107,7 +111,9 @@ class AuthService:
             )
         return Principal(user_id, username, role, station_id, unit_id)
 
-    def set_password(self, username: str, password: str) -> None:
+    def set_password(
+        self, username: str, password: str, *, actor: str | None = None, source: str | None = None
+    ) -> None:
         if len(password) < MIN_PASSWORD_LENGTH:
             raise ValidationFailed(
                 f"a password needs at least {MIN_PASSWORD_LENGTH} characters", code="weak_password"
@@ -125,6 +131,14 @@ class AuthService:
                 .where(and_(t.tokens.c.user_id == user_id, t.tokens.c.revoked_at.is_(None)))
                 .values(revoked_at=self.clock())
             )
+            audit.append(
+                conn,
+                ts=self.clock(),
+                action="auth.password_changed",
+                actor=actor,
+                target=username,
+                source=source,
+            )
 
     def password_matches(self, username: str, password: str) -> bool:
         """Whether ``password`` is the user's current one (False for an unknown user)."""
@@ -137,15 +151,32 @@ class AuthService:
         except (VerificationError, InvalidHashError):
             return False
 
-    def login(self, username: str, password: str) -> IssuedToken:
+    def _refuse(self, username: str, source: str | None, why: str) -> None:
+        """Record a refused log-in in its own transaction (the refusal itself changes nothing)."""
+        with write_transaction(self.engine) as conn:
+            audit.append(
+                conn,
+                ts=self.clock(),
+                action="auth.login_failed",
+                outcome=Outcome.REFUSED,
+                actor=None,
+                target=username[:200],
+                source=source,
+                details={"why": why},
+            )
+
+    def login(self, username: str, password: str, *, source: str | None = None) -> IssuedToken:
+        """Log in; ``source`` is the client's address, for the audit log."""
         with read_transaction(self.engine) as conn:
             row = conn.execute(select(t.users).where(_same_name(username))).first()
         refused = Unauthenticated("wrong user name or password", code="bad_credentials")
         try:
             _hasher.verify(row.password_hash if row is not None else _DUMMY_HASH, password)
         except (VerificationError, InvalidHashError):
+            self._refuse(username, source, "no_such_user" if row is None else "bad_password")
             raise refused from None
         if row is None or row.disabled:
+            self._refuse(username, source, "no_such_user" if row is None else "disabled")
             raise refused
         token = secrets.token_urlsafe(32)
         now = self.clock()
@@ -155,6 +186,9 @@ class AuthService:
                 insert(t.tokens).values(
                     token_hash=_token_hash(token), user_id=row.id, created_at=now, expires_at=expires
                 )
+            )
+            audit.append(
+                conn, ts=now, action="auth.login", actor=row.username, target=row.username, source=source
             )
         principal = Principal(row.id, row.username, Role(row.role), row.station_id, row.unit_id)
         return IssuedToken(token, expires, principal)
@@ -173,13 +207,18 @@ class AuthService:
             )
         return Principal(row.id, row.username, Role(row.role), row.station_id, row.unit_id)
 
-    def revoke(self, token: str) -> None:
+    def revoke(self, token: str, *, actor: str | None = None, source: str | None = None) -> None:
+        """Revoke a token (log-out); recorded in the audit log when it was live."""
         with write_transaction(self.engine) as conn:
-            conn.execute(
+            ended = conn.execute(
                 update(t.tokens)
                 .where(and_(t.tokens.c.token_hash == _token_hash(token), t.tokens.c.revoked_at.is_(None)))
                 .values(revoked_at=self.clock())
-            )
+            ).rowcount
+            if ended:
+                audit.append(
+                    conn, ts=self.clock(), action="auth.logout", actor=actor, target=actor, source=source
+                )
 
 
 __all__ = ["AuthService", "IssuedToken", "Principal", "Role"]

@@ -211,10 +211,44 @@ idempotency_keys = Table(
     Index(None, "created_at"),
 )
 
+audit_log = Table(
+    "audit_log",
+    metadata,
+    # Assigned under the append lock as the previous id + 1: the chain order, without gaps.
+    Column("id", BigId, primary_key=True, autoincrement=False),
+    Column("ts", UtcDateTime, nullable=False),
+    Column("actor", String(64), nullable=True),
+    Column("action", String(64), nullable=False),
+    Column("target", String(200), nullable=True),
+    Column("outcome", String(16), nullable=False),
+    Column("source", String(64), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("details", JSON, nullable=False),
+    # SHA-256 of the previous record (64 zeros for the first) and of this one's canonical form.
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index(None, "ts"),
+    Index(None, "actor"),
+)
+
+audit_head = Table(
+    "audit_head",
+    metadata,
+    # One row (id 1), updated in the same transaction as every append: the newest record's id and
+    # hash. A chain alone cannot show that its newest records were cut off; the head can (unless it
+    # is rewritten too, which is what printing it for off-site anchoring is for). It is also the
+    # row appenders lock on PostgreSQL.
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("last_id", BigInteger, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+)
+
 __all__ = [
     "UtcDateTime",
     "assignments",
     "attachments",
+    "audit_head",
+    "audit_log",
     "events",
     "idempotency_keys",
     "incidents",

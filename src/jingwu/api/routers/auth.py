@@ -1,22 +1,27 @@
-"""Log-in, who-am-I and log-out."""
+"""Log-in, who-am-I, log-out, and reading the audit log (admins only; the reading is audited too).
+
+Paths are written out in full (no router prefix) so that ``/api/audit`` can live beside the
+log-in routes it mostly records.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 
-from jingwu.api.deps import AnyUser, ServicesDep
+from jingwu.api.deps import Admin, AnyUser, ServicesDep, client_address
 from jingwu.api.schemas.requests import LoginRequest
 from jingwu.api.schemas.responses import MeOut, TokenOut
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
+router = APIRouter(tags=["auth"])
 
 
-@router.post("/login", response_model=TokenOut)
-def login(body: LoginRequest, services: ServicesDep) -> TokenOut:
-    issued = services.auth.login(body.username, body.password)
+@router.post("/api/auth/login", response_model=TokenOut)
+def login(body: LoginRequest, request: Request, services: ServicesDep) -> TokenOut:
+    issued = services.auth.login(body.username, body.password, source=client_address(request))
     p = issued.principal
     return TokenOut(
         access_token=issued.access_token,
@@ -28,7 +33,7 @@ def login(body: LoginRequest, services: ServicesDep) -> TokenOut:
     )
 
 
-@router.get("/me", response_model=MeOut)
+@router.get("/api/auth/me", response_model=MeOut)
 def me(principal: AnyUser) -> MeOut:
     return MeOut(
         username=principal.username,
@@ -38,10 +43,53 @@ def me(principal: AnyUser) -> MeOut:
     )
 
 
-@router.post("/logout", status_code=204)
+@router.post("/api/auth/logout", status_code=204)
 def logout(
     principal: AnyUser,
+    request: Request,
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials, Depends(HTTPBearer())],
 ) -> None:
-    services.auth.revoke(credentials.credentials)
+    services.auth.revoke(credentials.credentials, actor=principal.username, source=client_address(request))
+
+
+class AuditRecordOut(BaseModel):
+    id: int
+    ts: str
+    actor: str | None
+    action: str
+    target: str | None
+    outcome: str
+    source: str | None
+    reason: str | None
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class AuditPageOut(BaseModel):
+    records: list[AuditRecordOut]
+    next_before_id: int | None
+
+
+@router.get("/api/audit", response_model=AuditPageOut, tags=["audit"])
+def read_audit_log(
+    principal: Admin,
+    request: Request,
+    services: ServicesDep,
+    before_id: Annotated[int | None, Query(ge=1, description="page: records older than this id")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> AuditPageOut:
+    """The audit log, newest first; follow ``next_before_id`` for older pages. Every read is
+    itself recorded (``audit.read``) before the page is returned."""
+    services.audit.record(
+        "audit.read",
+        actor=principal.username,
+        source=client_address(request),
+        details={"before_id": before_id, "limit": limit},
+    )
+    records = services.audit.page(before_id=before_id, limit=limit)
+    return AuditPageOut(
+        records=[AuditRecordOut(**r.to_dict()) for r in records],
+        next_before_id=records[-1].id if len(records) == limit and records[-1].id > 1 else None,
+    )
