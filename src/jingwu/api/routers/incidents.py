@@ -16,7 +16,9 @@ from jingwu.api.schemas.requests import (
 )
 from jingwu.api.schemas.responses import DispatchOut, EventOut, IncidentOut, RecommendationOut, UnitOut
 from jingwu.dispatch import Recommendation
+from jingwu.domain.gcj02 import gcj02_point_to_wgs84
 from jingwu.domain.geo import GeoPoint
+from jingwu.domain.identity import parse_phone
 from jingwu.domain.model import Incident, Reporter
 from jingwu.domain.rules import Decision
 from jingwu.service.auth import Role
@@ -48,15 +50,26 @@ def _recommendations_out(recs: list[Recommendation]) -> list[RecommendationOut]:
 
 @router.post("", status_code=201, response_model=IncidentOut)
 def create_incident(body: IncidentCreate, principal: AnyUser, services: ServicesDep) -> IncidentOut:
+    # GCJ-02 is converted here, at the edge, before anything else sees the place: the store, the
+    # routing and the duplicate search only ever hold WGS-84.
+    if body.location.crs == "gcj02":
+        location = gcj02_point_to_wgs84(body.location.lat, body.location.lon)
+    else:
+        location = GeoPoint(body.location.lat, body.location.lon)
     reporter = None
-    if body.reporter is not None and (body.reporter.name or body.reporter.phone):
-        reporter = Reporter(name=body.reporter.name, phone=body.reporter.phone)
+    if body.reporter is not None:
+        name = body.reporter.name
+        raw_phone = (body.reporter.phone or "").strip()
+        # A bad number refuses the whole intake (422 bad_phone) before anything is stored.
+        phone = parse_phone(raw_phone).normalised if raw_phone else None
+        if name or phone:
+            reporter = Reporter(name=name, phone=phone)
     answer_with(201, lambda d: _out(d.incidents[0]))
     incident = services.dispatch.create_incident(
         NewIncident(
             type_code=body.type_code,
             priority=body.priority,
-            location=GeoPoint(body.location.lat, body.location.lon),
+            location=location,
             source=body.source,
             address=body.address,
             description=body.description,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict
 
@@ -24,13 +24,25 @@ class LoginRequest(Body):
 
 
 class LocationIn(Body):
-    lat: StrictFloat = Field(ge=-90, le=90, description="WGS-84 latitude in degrees")
-    lon: StrictFloat = Field(ge=-180, le=180, description="WGS-84 longitude in degrees")
+    lat: StrictFloat = Field(ge=-90, le=90, description="latitude in degrees, in the system named by crs")
+    lon: StrictFloat = Field(ge=-180, le=180, description="longitude in degrees, in the system named by crs")
+    crs: Literal["wgs84", "gcj02"] = Field(
+        default="wgs84",
+        description="the coordinate system of lat/lon: wgs84 (GPS; the default) or gcj02 (the offset "
+        "'Mars' coordinates of maps licensed in China, e.g. AMap/Gaode, Tencent). gcj02 is converted "
+        "to WGS-84 on arrival; Jingwu stores and answers only WGS-84.",
+    )
 
 
 class ReporterIn(Body):
     name: str | None = Field(default=None, max_length=100)
-    phone: str | None = Field(default=None, max_length=32, pattern=r"^\+?[0-9 \-]{3,32}$")
+    phone: str | None = Field(
+        default=None,
+        max_length=32,
+        description="a mainland mobile number, or a landline with its area code (optionally an "
+        "extension); +86 / 0086, spaces and dashes allowed. Stored in E.164 (+86…). Emergency and "
+        "service numbers (110, 12345, 95xxx, 400…) are refused: 422 bad_phone.",
+    )
 
 
 class IncidentCreate(Body):
