@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from jingwu import __version__
 from jingwu.api.idempotency import IdempotencyMiddleware
 from jingwu.api.limits import BodyLimitMiddleware
+from jingwu.api.ratelimit import LoginRateLimitMiddleware
 from jingwu.api.routers import attachments, auth, incidents, live, maps, reference, stats, units
 from jingwu.api.schemas.responses import HealthOut
 from jingwu.api.security_headers import SecurityHeadersMiddleware
@@ -89,6 +90,7 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
     app.add_middleware(IdempotencyMiddleware, services=services)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
     app.add_middleware(BodyLimitMiddleware)  # an oversized body is refused before anything runs
+    app.add_middleware(LoginRateLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, tile_url=services.settings.tile_url)  # every answer
 
     @app.exception_handler(JingwuError)
