@@ -16,7 +16,7 @@ from tests.conftest import PASSWORD, FakeClock
 def test_healthz_answers_without_authentication(client: TestClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "demo": False}
 
 
 def test_every_route_but_health_and_login_refuses_an_anonymous_caller(client: TestClient) -> None:

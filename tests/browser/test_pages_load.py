@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import ContextFactory, LiveServer, PageErrors, PageOpener
 
@@ -104,4 +105,17 @@ def test_page_websocket_resumes_across_a_restart(
     page.wait_for_function("() => window.live.messages.some((m) => m.type === 'incident.created')")
     replayed = page.evaluate("window.live.messages.find((m) => m.type === 'incident.created')")
     assert replayed["incident_id"] == created.json()["id"]
+    assert page_errors == []
+
+
+def test_a_demo_server_is_labelled_on_every_page_before_log_in_too(
+    live_server: LiveServer, open_page: PageOpener, page_errors: PageErrors
+) -> None:
+    console = open_page("/")
+    expect(console.locator(".login-card [data-demo-badge]")).to_be_hidden()  # not a demo
+    live_server.services.demo = True
+    for path in ("/", "/terminal/"):
+        page = open_page(path)
+        expect(page.locator(".login-card [data-demo-badge]")).to_be_visible()
+        expect(page.locator(".login-card [data-demo-badge]")).to_contain_text("演示环境")
     assert page_errors == []

@@ -143,7 +143,7 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
 
     @app.get("/healthz", response_model=HealthOut, tags=["health"])
     def healthz() -> HealthOut:
-        return HealthOut(status="ok")
+        return HealthOut(status="ok", demo=services.demo)
 
     app.mount("/static", StaticFiles(directory=_WEB), name="static")
 

@@ -118,6 +118,8 @@ class EventOut(BaseModel):
 
 class HealthOut(BaseModel):
     status: str
+    # A demo server says so, so that every page can carry a "demo" banner before log-in too.
+    demo: bool = False
 
 
 class MapCenterOut(BaseModel):

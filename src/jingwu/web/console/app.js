@@ -2,6 +2,7 @@
 // selected incident — kept current from the event stream alone (no reloads, no polling).
 
 import { Api } from "/static/shared/api.js";
+import { markDemo } from "/static/shared/demo.js";
 import { I18n } from "/static/shared/i18n.js";
 import { LiveStream } from "/static/shared/live.js";
 import { IncidentDetail } from "./detail.js";
@@ -359,6 +360,7 @@ class Console {
 }
 
 const app = new Console();
+markDemo();
 // For tests and for a curious operator's devtools: the live state and the map's draw timings.
 window.jingwuConsole = app;
 app.boot();

@@ -2,6 +2,8 @@
 export const STRINGS = {
   "zh-CN": {
     "lang.other": "English",
+    "demo.badge": "演示",
+    "demo.login": "演示环境：模拟数据，仅供试用",
     "app.title": "指挥台",
     "app.tab": "警务 · 指挥台",
     "login.title": "指挥调度台",
@@ -124,6 +126,8 @@ export const STRINGS = {
   },
   en: {
     "lang.other": "中文",
+    "demo.badge": "DEMO",
+    "demo.login": "Demo: simulated data, for trying it out",
     "app.title": "Command console",
     "app.tab": "Jingwu · Command console",
     "login.title": "Command & dispatch console",

@@ -6,6 +6,7 @@
 // shown at once, marked as pending), → render() → the DOM.
 
 import { Api, ApiError } from "/static/shared/api.js";
+import { markDemo } from "/static/shared/demo.js";
 import { I18n } from "/static/shared/i18n.js";
 import { LiveStream } from "/static/shared/live.js";
 import { TerminalMap } from "/static/terminal/map.js";
@@ -1052,6 +1053,7 @@ function registerServiceWorker() {
 
 async function start() {
   bind();
+  markDemo();
   renderLanguage();
   registerServiceWorker();
   await outbox.open();

@@ -5,6 +5,8 @@ export const STRINGS = {
   "zh-CN": {
     "app.title": "警务终端",
     "app.short": "警务终端",
+    "demo.badge": "演示",
+    "demo.login": "演示环境：模拟数据，仅供试用",
     "app.subtitle": "民警移动终端",
     "lang.other": "EN",
     "login.title": "民警登录",
@@ -88,6 +90,8 @@ export const STRINGS = {
   en: {
     "app.title": "Jingwu Terminal",
     "app.short": "Jingwu",
+    "demo.badge": "DEMO",
+    "demo.login": "Demo: simulated data, for trying it out",
     "app.subtitle": "Officer's mobile terminal",
     "lang.other": "中文",
     "login.title": "Officer log-in",

@@ -4,7 +4,7 @@
 // road map and the incident types (network first, the cached copy when offline). Bump VERSION when
 // the list of shell files changes.
 
-const VERSION = "v1";
+const VERSION = "v2";
 const SHELL_CACHE = `jingwu-terminal-shell-${VERSION}`;
 const DATA_CACHE = "jingwu-terminal-data-v1";
 
@@ -23,6 +23,7 @@ const SHELL = [
   "/static/terminal/icons/icon-192.png",
   "/static/terminal/icons/icon-512.png",
   "/static/shared/api.js",
+  "/static/shared/demo.js",
   "/static/shared/i18n.js",
   "/static/shared/live.js",
   "/static/vendor/leaflet/leaflet-src.esm.js",
