@@ -64,7 +64,13 @@ def assemble(
         clock=clock,
     )
     audit = AuditService(engine, clock=clock)
-    auth = AuthService(engine, token_ttl_s=settings.token_ttl_s, clock=clock)
+    auth = AuthService(
+        engine,
+        token_ttl_s=settings.token_ttl_s,
+        lockout_s=settings.lockout_s,
+        idle_timeout_s=settings.idle_timeout_s,
+        clock=clock,
+    )
     return Services(
         settings=settings,
         engine=engine,

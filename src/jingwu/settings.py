@@ -68,6 +68,17 @@ class Settings(BaseSettings):
         description="Days the audit log is kept (at least one year). Records are never pruned "
         "automatically yet; see docs/security.md for how pruning keeps the chain verifiable.",
     )
+    lockout_s: int = Field(
+        default=900,
+        ge=600,
+        description="Seconds an account stays locked after 5 consecutive failed log-ins (at least 600).",
+    )
+    idle_timeout_s: int = Field(
+        default=1800,
+        gt=0,
+        le=1800,
+        description="A session unused for this many seconds ends (at most 1800, CJIS's 30 minutes).",
+    )
 
     @field_validator("timezone")
     @classmethod

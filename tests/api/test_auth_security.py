@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from jingwu.service.auth import Role
 from jingwu.services import Services
 from tests.api.conftest import login
-from tests.conftest import PASSWORD, add_user
+from tests.conftest import PASSWORD, FakeClock, add_user
 
 
 def _records(services: Services) -> list[dict[str, object]]:
@@ -67,3 +67,17 @@ def test_only_an_admin_reads_the_audit_log_and_each_read_is_audited(
 def test_password_is_still_the_only_factor_by_default(client: TestClient) -> None:
     response = client.post("/api/auth/login", json={"username": "u0", "password": PASSWORD})
     assert response.status_code == 200
+
+
+def test_lock_out_and_idle_sessions_answer_with_their_own_codes(
+    clocked_client: TestClient, clocked_services: Services, clock: FakeClock
+) -> None:
+    headers = login(clocked_client, "dispatcher")
+    clock.advance(clocked_services.settings.idle_timeout_s + 1)
+    idle = clocked_client.get("/api/auth/me", headers=headers)
+    assert idle.status_code == 401 and idle.json()["error"]["code"] == "session_idle"
+    for _ in range(5):
+        answer = clocked_client.post("/api/auth/login", json={"username": "u0", "password": "wrong-password"})
+    assert answer.status_code == 401
+    assert answer.json()["error"]["code"] == "account_locked"
+    assert answer.json()["error"]["params"]["locked_until"]

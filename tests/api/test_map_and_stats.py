@@ -106,6 +106,7 @@ def test_todays_figures_follow_one_incident_from_call_to_arrival(
     assert stats["arrivals_today"] == stats["arrivals_within_target"] == 1
 
     clock.advance(8 * 3600)  # past midnight in Shanghai: a new day, the same open queue
+    headers = login(client, "dispatcher")  # eight idle hours ended the session
     tomorrow = client.get("/api/stats/today", headers=headers).json()
     assert tomorrow["date"] == "2026-11-26"
     assert tomorrow["incidents_today"] == 0 and tomorrow["median_call_to_dispatch_s"] is None
@@ -126,6 +127,7 @@ def test_duplicates_are_open_same_type_reports_nearby_and_recent_nearest_first(
     closed = create(client, headers, location={"lat": 45.7569, "lon": 126.6420}).json()
     client.post(f"/api/incidents/{closed['id']}/close", json={}, headers=headers)
     clock.advance(31 * 60)
+    headers = login(client, "dispatcher")  # 31 minutes without use ended the session
     create(client, headers)  # the same again, but more than half an hour after the original
 
     found = client.get(f"/api/incidents/{original['id']}/duplicates", headers=login(client, "u0"))

@@ -29,7 +29,8 @@ def current_principal(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("log in first: send 'Authorization: Bearer <token>'", code="no_token")
-    return services.auth.authenticate(credentials.credentials)
+    # A REST call is use of the session: it keeps it from ending as idle.
+    return services.auth.authenticate(credentials.credentials, touch=True)
 
 
 def client_address(request: Request) -> str | None:

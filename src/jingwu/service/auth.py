@@ -49,7 +49,69 @@ class IssuedToken:
     principal: Principal
 
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 12
+LOCKOUT_THRESHOLD = 5  # consecutive failed log-ins that lock an account (CJIS 5.5.3)
+# A session's last use is written at most this often: idleness is known to the minute, without a
+# database write on every request.
+TOUCH_EVERY = timedelta(seconds=60)
+# Refused whatever their length: the top of every leaked-password list, padded to 12.
+COMMON_PASSWORDS = frozenset(
+    {
+        "password1234",
+        "password12345",
+        "password123456",
+        "passw0rd1234",
+        "123456789012",
+        "1234567890ab",
+        "qwerty123456",
+        "qwertyuiop12",
+        "1qaz2wsx3edc",
+        "1q2w3e4r5t6y",
+        "abc123456789",
+        "iloveyou1234",
+        "admin1234567",
+        "administrator1",
+        "changeme1234",
+        "letmein12345",
+        "welcome12345",
+        "football1234",
+        "sunshine1234",
+        "princess1234",
+        "woaini1314520",
+        "a1b2c3d4e5f6",
+        "jingwu123456",
+        "police123456",
+        "dispatcher123",
+    }
+)
+
+
+def password_problem(username: str, password: str) -> tuple[str, str] | None:
+    """The first password rule ``password`` breaks, as (rule, message), or None when it is fine."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return "min_length", f"a password needs at least {MIN_PASSWORD_LENGTH} characters"
+    classes = {
+        "lower" if c.islower() else "upper" if c.isupper() else "digit" if c.isdigit() else "other"
+        for c in password
+    }
+    if len(classes) < 2:
+        return (
+            "character_classes",
+            "a password needs characters of at least two kinds (letters, digits, others)",
+        )
+    if password.casefold() == username.casefold():
+        return "not_username", "a password must not be the user name"
+    if password.casefold() in COMMON_PASSWORDS:
+        return "common", "this password is on the list of common passwords"
+    return None
+
+
+def _check_password(username: str, password: str) -> None:
+    problem = password_problem(username, password)
+    if problem is not None:
+        rule, message = problem
+        raise ValidationFailed(message, code="weak_password", rule=rule)
+
 
 _hasher = PasswordHasher()
 # Verified against when the user does not exist, so a wrong name costs as long as a wrong password.
@@ -71,10 +133,14 @@ class AuthService:
         engine: Engine,
         *,
         token_ttl_s: int = 12 * 3600,
+        lockout_s: int = 900,
+        idle_timeout_s: int = 1800,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.engine = engine
         self.token_ttl = timedelta(seconds=token_ttl_s)
+        self.lockout = timedelta(seconds=lockout_s)
+        self.idle_timeout = timedelta(seconds=idle_timeout_s)
         self.clock = clock
 
     def create_user(
@@ -87,10 +153,7 @@ class AuthService:
         unit_id: str | None = None,
         display_name: str | None = None,
     ) -> Principal:
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise ValidationFailed(
-                f"a password needs at least {MIN_PASSWORD_LENGTH} characters", code="weak_password"
-            )
+        _check_password(username, password)
         user_id = new_id("usr")
         with write_transaction(self.engine) as conn:
             exists = conn.execute(select(t.users.c.id).where(_same_name(username))).first()
@@ -114,10 +177,7 @@ class AuthService:
     def set_password(
         self, username: str, password: str, *, actor: str | None = None, source: str | None = None
     ) -> None:
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise ValidationFailed(
-                f"a password needs at least {MIN_PASSWORD_LENGTH} characters", code="weak_password"
-            )
+        _check_password(username, password)
         with write_transaction(self.engine) as conn:
             user_id = conn.execute(select(t.users.c.id).where(_same_name(username))).scalar_one_or_none()
             if user_id is None:
@@ -166,26 +226,45 @@ class AuthService:
             )
 
     def login(self, username: str, password: str, *, source: str | None = None) -> IssuedToken:
-        """Log in; ``source`` is the client's address, for the audit log."""
+        """Log in; ``source`` is the client's address, for the audit log.
+
+        Five consecutive failures lock the account for ``lockout_s``; while locked, even the right
+        password is refused (``account_locked``, with ``locked_until``) and not checked. A success
+        resets the count."""
+        now = self.clock()
         with read_transaction(self.engine) as conn:
             row = conn.execute(select(t.users).where(_same_name(username))).first()
+        if row is not None and row.locked_until is not None and row.locked_until > now:
+            self._refuse(username, source, "locked")
+            raise self._locked(row.locked_until)
         refused = Unauthenticated("wrong user name or password", code="bad_credentials")
         try:
             _hasher.verify(row.password_hash if row is not None else _DUMMY_HASH, password)
         except (VerificationError, InvalidHashError):
-            self._refuse(username, source, "no_such_user" if row is None else "bad_password")
+            if row is None:
+                self._refuse(username, source, "no_such_user")
+                raise refused from None
+            locked_until = self._count_failure(row.id, row.username, source)
+            if locked_until is not None:
+                raise self._locked(locked_until) from None
             raise refused from None
         if row is None or row.disabled:
             self._refuse(username, source, "no_such_user" if row is None else "disabled")
             raise refused
         token = secrets.token_urlsafe(32)
-        now = self.clock()
         expires = now + self.token_ttl
         with write_transaction(self.engine) as conn:
             conn.execute(
                 insert(t.tokens).values(
-                    token_hash=_token_hash(token), user_id=row.id, created_at=now, expires_at=expires
+                    token_hash=_token_hash(token),
+                    user_id=row.id,
+                    created_at=now,
+                    expires_at=expires,
+                    last_used_at=now,
                 )
+            )
+            conn.execute(
+                update(t.users).where(t.users.c.id == row.id).values(failed_logins=0, locked_until=None)
             )
             audit.append(
                 conn, ts=now, action="auth.login", actor=row.username, target=row.username, source=source
@@ -193,18 +272,84 @@ class AuthService:
         principal = Principal(row.id, row.username, Role(row.role), row.station_id, row.unit_id)
         return IssuedToken(token, expires, principal)
 
-    def authenticate(self, token: str) -> Principal:
+    @staticmethod
+    def _locked(until: datetime) -> Unauthenticated:
+        return Unauthenticated(
+            f"too many failed log-ins: the account is locked until {until.isoformat()}",
+            code="account_locked",
+            locked_until=until.isoformat(),
+        )
+
+    def _count_failure(self, user_id: str, username: str, source: str | None) -> datetime | None:
+        """Count a wrong password (atomically: concurrent failures all count); lock the account at
+        the threshold. Returns the end of a lock begun now."""
         now = self.clock()
+        with write_transaction(self.engine) as conn:
+            failures = conn.execute(
+                update(t.users)
+                .where(t.users.c.id == user_id)
+                .values(failed_logins=t.users.c.failed_logins + 1)
+                .returning(t.users.c.failed_logins)
+            ).scalar_one()
+            audit.append(
+                conn,
+                ts=now,
+                action="auth.login_failed",
+                outcome=Outcome.REFUSED,
+                target=username,
+                source=source,
+                details={"why": "bad_password", "consecutive": failures},
+            )
+            if failures < LOCKOUT_THRESHOLD:
+                return None
+            until = now + self.lockout
+            conn.execute(
+                update(t.users).where(t.users.c.id == user_id).values(failed_logins=0, locked_until=until)
+            )
+            audit.append(
+                conn,
+                ts=now,
+                action="auth.locked_out",
+                outcome=Outcome.REFUSED,
+                target=username,
+                source=source,
+                details={"failures": failures, "locked_until": until.isoformat()},
+            )
+            return until
+
+    def authenticate(self, token: str, *, touch: bool = False) -> Principal:
+        """The principal of a live token. A session unused for ``idle_timeout_s`` has ended
+        (``session_idle``). ``touch``: this request counts as use (REST calls do; the live
+        stream's re-checks do not, so an unattended console's session still ends)."""
+        now = self.clock()
+        digest = _token_hash(token)
         with read_transaction(self.engine) as conn:
             row = conn.execute(
-                select(t.users, t.tokens.c.expires_at, t.tokens.c.revoked_at)
+                select(
+                    t.users,
+                    t.tokens.c.created_at.label("token_created_at"),
+                    t.tokens.c.last_used_at,
+                    t.tokens.c.expires_at,
+                    t.tokens.c.revoked_at,
+                )
                 .join(t.tokens, t.tokens.c.user_id == t.users.c.id)
-                .where(t.tokens.c.token_hash == _token_hash(token))
+                .where(t.tokens.c.token_hash == digest)
             ).first()
         if row is None or row.revoked_at is not None or row.expires_at <= now or row.disabled:
             raise Unauthenticated(
                 "the session is missing, expired or revoked; log in again", code="bad_token"
             )
+        last_used = row.last_used_at or row.token_created_at
+        if now - last_used > self.idle_timeout:
+            raise Unauthenticated(
+                f"the session ended after {int(self.idle_timeout.total_seconds()) // 60} minutes "
+                "without use; log in again",
+                code="session_idle",
+                idle_timeout_s=int(self.idle_timeout.total_seconds()),
+            )
+        if touch and now - last_used >= TOUCH_EVERY:
+            with write_transaction(self.engine) as conn:
+                conn.execute(update(t.tokens).where(t.tokens.c.token_hash == digest).values(last_used_at=now))
         return Principal(row.id, row.username, Role(row.role), row.station_id, row.unit_id)
 
     def revoke(self, token: str, *, actor: str | None = None, source: str | None = None) -> None:
@@ -221,4 +366,4 @@ class AuthService:
                 )
 
 
-__all__ = ["AuthService", "IssuedToken", "Principal", "Role"]
+__all__ = ["AuthService", "IssuedToken", "Principal", "Role", "password_problem"]

@@ -11,7 +11,7 @@ import numpy as np
 
 from jingwu.domain.model import Unit
 from jingwu.errors import Conflict
-from jingwu.service.auth import Role
+from jingwu.service.auth import Role, password_problem
 from jingwu.services import Services
 from jingwu.simulation.city import STATION_PLANS, plan_units
 from jingwu.store import repository as repo
@@ -34,7 +34,8 @@ def seed_demo_city(
     the demo users' password is set to the one given (or a new one) on every start; sessions
     survive a restart when it is unchanged."""
     generated = password is None
-    password = password or secrets.token_urlsafe(9)
+    while password is None or (generated and password_problem("admin", password) is not None):
+        password = secrets.token_urlsafe(12)  # 16 characters; drawn again if it breaks a password rule
     with read_transaction(services.engine) as conn:
         has_city = bool(repo.list_stations(conn))
     if not has_city:

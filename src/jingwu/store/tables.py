@@ -166,6 +166,9 @@ users = Table(
     Column("unit_id", String(64), nullable=True),
     Column("disabled", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # Consecutive failed log-ins since the last success or lock; at 5 the account locks.
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", UtcDateTime, nullable=True),
 )
 
 tokens = Table(
@@ -177,6 +180,8 @@ tokens = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime, nullable=True),
+    # Last authenticated REST request (written at most once a minute); null: never since log-in.
+    Column("last_used_at", UtcDateTime, nullable=True),
 )
 
 attachments = Table(
