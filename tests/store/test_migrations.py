@@ -67,3 +67,32 @@ def test_revision_0003_adds_the_audit_log_with_its_genesis_head_and_downgrades_c
     with engine.connect() as conn:
         assert not {"audit_log", "audit_head"} & set(inspect(conn).get_table_names())
     engine.dispose()
+
+
+def test_revision_0005_adds_totp_columns_keeping_users_and_downgrades_cleanly(database_url: str) -> None:
+    from datetime import UTC, datetime
+
+    engine = make_engine(database_url)
+    config = alembic_config(engine)
+    command.upgrade(config, "0004")
+    with write_transaction(engine) as conn:
+        conn.execute(
+            insert(tables.users).values(
+                id="usr1",
+                username="dispatcher",
+                password_hash="x",
+                role="dispatcher",
+                disabled=False,
+                created_at=datetime(2026, 11, 28, tzinfo=UTC),
+            )
+        )
+    command.upgrade(config, "0005")
+    with engine.connect() as conn:
+        row = conn.execute(select(tables.users)).one()
+        assert (row.username, row.totp_secret, row.totp_last_step) == ("dispatcher", None, None)
+    command.downgrade(config, "0004")
+    with engine.connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("users")}
+        assert "totp_secret" not in columns and "totp_last_step" not in columns
+        assert conn.execute(select(tables.users.c.username)).scalars().all() == ["dispatcher"]
+    engine.dispose()

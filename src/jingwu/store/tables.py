@@ -169,6 +169,12 @@ users = Table(
     # Consecutive failed log-ins since the last success or lock; at 5 the account locks.
     Column("failed_logins", Integer, nullable=False, server_default="0"),
     Column("locked_until", UtcDateTime, nullable=True),
+    # The TOTP key (base32), stored as is for now; the field-encryption key of a later increment
+    # will encrypt it. Null: not enrolled.
+    Column("totp_secret", String(128), nullable=True),
+    # The time step of the last accepted code: that step and earlier ones are refused (replay).
+    # Null with a secret: enrolment pending, made active by the first accepted code.
+    Column("totp_last_step", BigInteger, nullable=True),
 )
 
 tokens = Table(
