@@ -69,6 +69,7 @@ def assemble(
         token_ttl_s=settings.token_ttl_s,
         lockout_s=settings.lockout_s,
         idle_timeout_s=settings.idle_timeout_s,
+        require_totp=settings.require_totp,
         clock=clock,
     )
     return Services(

@@ -79,6 +79,12 @@ class Settings(BaseSettings):
         le=1800,
         description="A session unused for this many seconds ends (at most 1800, CJIS's 30 minutes).",
     )
+    require_totp: bool = Field(
+        default=False,
+        description="Admins and dispatchers must log in with a TOTP code as well as their password. "
+        "Off here (tests, embedding); `jingwu serve` turns it on unless JINGWU_REQUIRE_TOTP is set, "
+        "`jingwu demo` turns it off.",
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -4,21 +4,28 @@ Passwords are argon2id hashes. Tokens are 256 random bits handed to the client o
 keeps only their SHA-256, so a copy of the database opens no session. A token can be revoked.
 Log-ins (and refusals), log-outs and password changes go to the audit log, in the same
 transaction as the change they record.
+
+The second factor is TOTP (RFC 6238, :mod:`jingwu.domain.totp`). A user is enrolled with a fresh
+secret (pending) and the enrolment becomes active with the first accepted code. An active second
+factor is always asked for; with ``require_totp`` on, the roles in ``TOTP_ROLES`` cannot log in
+without one at all.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any, NoReturn
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ColumnElement, Engine, and_, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, func, insert, or_, select, update
 
+from jingwu.domain import totp
 from jingwu.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
 from jingwu.service import audit
 from jingwu.service.audit import Outcome
@@ -40,6 +47,22 @@ class Principal:
     role: Role
     station_id: str | None
     unit_id: str | None
+
+
+# Roles that need a second factor when ``require_totp`` is on (CJIS 5.6.2.2: privileged access).
+# Commander joins here in one line once that role exists.
+TOTP_ROLES = frozenset({Role.ADMIN, Role.DISPATCHER})
+# 160 bits: the key length RFC 4226 recommends for HMAC-SHA-1.
+TOTP_KEY_BYTES = 20
+TOTP_ISSUER = "Jingwu"
+
+
+@dataclass(frozen=True, slots=True)
+class TotpEnrolment:
+    """A new TOTP secret, shown once: base32 for typing in, the URI for a QR code."""
+
+    secret: str
+    otpauth_uri: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +146,10 @@ def _same_name(username: str) -> ColumnElement[bool]:
     return func.lower(t.users.c.username) == username.lower()
 
 
+class _CodeTaken(Exception):
+    """A TOTP step was used by a concurrent log-in between reading the user and issuing the token."""
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -135,9 +162,11 @@ class AuthService:
         token_ttl_s: int = 12 * 3600,
         lockout_s: int = 900,
         idle_timeout_s: int = 1800,
+        require_totp: bool = False,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.engine = engine
+        self.require_totp = require_totp
         self.token_ttl = timedelta(seconds=token_ttl_s)
         self.lockout = timedelta(seconds=lockout_s)
         self.idle_timeout = timedelta(seconds=idle_timeout_s)
@@ -225,12 +254,20 @@ class AuthService:
                 details={"why": why},
             )
 
-    def login(self, username: str, password: str, *, source: str | None = None) -> IssuedToken:
+    def login(
+        self, username: str, password: str, totp_code: str | None = None, *, source: str | None = None
+    ) -> IssuedToken:
         """Log in; ``source`` is the client's address, for the audit log.
 
         Five consecutive failures lock the account for ``lockout_s``; while locked, even the right
         password is refused (``account_locked``, with ``locked_until``) and not checked. A success
-        resets the count."""
+        resets the count.
+
+        The second factor is looked at only once the password checked out, so its answers tell
+        nothing to someone guessing passwords: ``totp_not_enrolled`` (a role that needs one, no
+        secret yet), ``totp_required`` (no code sent; not a failure, the client asks and sends
+        again), ``bad_totp`` (wrong, replayed or older than the last used code: a failed log-in,
+        counted towards the lock like a wrong password)."""
         now = self.clock()
         with read_transaction(self.engine) as conn:
             row = conn.execute(select(t.users).where(_same_name(username))).first()
@@ -251,26 +288,174 @@ class AuthService:
         if row is None or row.disabled:
             self._refuse(username, source, "no_such_user" if row is None else "disabled")
             raise refused
+        totp_step = self._second_factor(row, totp_code, now, source)
         token = secrets.token_urlsafe(32)
         expires = now + self.token_ttl
-        with write_transaction(self.engine) as conn:
-            conn.execute(
-                insert(t.tokens).values(
-                    token_hash=_token_hash(token),
-                    user_id=row.id,
-                    created_at=now,
-                    expires_at=expires,
-                    last_used_at=now,
+        try:
+            with write_transaction(self.engine) as conn:
+                if totp_step is not None and not self._use_step(conn, row.id, totp_step):
+                    # Another log-in used this code (or a later one) since the row was read.
+                    raise _CodeTaken
+                conn.execute(
+                    insert(t.tokens).values(
+                        token_hash=_token_hash(token),
+                        user_id=row.id,
+                        created_at=now,
+                        expires_at=expires,
+                        last_used_at=now,
+                    )
                 )
-            )
-            conn.execute(
-                update(t.users).where(t.users.c.id == row.id).values(failed_logins=0, locked_until=None)
-            )
-            audit.append(
-                conn, ts=now, action="auth.login", actor=row.username, target=row.username, source=source
-            )
+                conn.execute(
+                    update(t.users).where(t.users.c.id == row.id).values(failed_logins=0, locked_until=None)
+                )
+                audit.append(
+                    conn,
+                    ts=now,
+                    action="auth.login",
+                    actor=row.username,
+                    target=row.username,
+                    source=source,
+                    details={"second_factor": "totp"} if totp_step is not None else None,
+                )
+        except _CodeTaken:
+            self._totp_failed(row.id, row.username, source, replayed=True)
         principal = Principal(row.id, row.username, Role(row.role), row.station_id, row.unit_id)
         return IssuedToken(token, expires, principal)
+
+    def totp_needed_by_role(self, role: Role) -> bool:
+        """Whether policy makes this role log in with a second factor."""
+        return self.require_totp and role in TOTP_ROLES
+
+    def _second_factor(self, row: Any, code: str | None, now: datetime, source: str | None) -> int | None:
+        """Check the second factor of a user whose password checked out. Returns the time step to
+        record as used (None: no code was needed, or none was checked); raises when refused."""
+        active = row.totp_secret is not None and row.totp_last_step is not None
+        required = active or self.totp_needed_by_role(Role(row.role))
+        if row.totp_secret is None:
+            if required:
+                self._refuse(row.username, source, "totp_not_enrolled")
+                raise Unauthenticated(
+                    f"the role {row.role} needs a second factor (TOTP) and none is set up for "
+                    f"{row.username}; an administrator must enrol you (jingwu user-totp USERNAME)",
+                    code="totp_not_enrolled",
+                )
+            return None  # a code sent by a user without a second factor is ignored
+        if code is None:
+            if not required:
+                return None  # a pending enrolment asks for nothing until it is confirmed
+            self._refuse(row.username, source, "totp_required")
+            raise Unauthenticated("enter the 6-digit code of your authenticator app", code="totp_required")
+        found = totp.matching_step(totp.decode_secret(row.totp_secret), code, now.timestamp())
+        replayed = found is not None and row.totp_last_step is not None and found <= row.totp_last_step
+        if found is None or replayed:
+            self._totp_failed(row.id, row.username, source, replayed=replayed)
+        return found
+
+    def _totp_failed(self, user_id: str, username: str, source: str | None, *, replayed: bool) -> NoReturn:
+        locked_until = self._count_failure(user_id, username, source, why="bad_totp", replayed=replayed)
+        if locked_until is not None:
+            raise self._locked(locked_until)
+        raise Unauthenticated(
+            "the code was already used; wait for the next one"
+            if replayed
+            else "wrong code; check the time on your phone and enter the current code",
+            code="bad_totp",
+        )
+
+    @staticmethod
+    def _use_step(conn: Connection, user_id: str, step: int) -> bool:
+        """Record ``step`` as the last used one unless it, or a later one, was used already
+        (atomic: of two log-ins racing with the same code, one wins). Activates a pending enrolment."""
+        last = t.users.c.totp_last_step
+        return bool(
+            conn.execute(
+                update(t.users)
+                .where(and_(t.users.c.id == user_id, or_(last.is_(None), last < step)))
+                .values(totp_last_step=step)
+            ).rowcount
+        )
+
+    def enrol_totp(
+        self,
+        username: str,
+        *,
+        actor: str | None = None,
+        source: str | None = None,
+        replace_active: bool = False,
+        details: Mapping[str, Any] | None = None,
+    ) -> TotpEnrolment:
+        """Draw a new TOTP secret for the user; it is pending until a code of it is accepted (at
+        log-in or by :meth:`confirm_totp`). An active second factor is replaced only with
+        ``replace_active`` (an administrator's reset, e.g. for a lost phone): a stolen session must
+        not be able to swap the factor for its own."""
+        secret = totp.encode_secret(secrets.token_bytes(TOTP_KEY_BYTES))
+        with write_transaction(self.engine) as conn:
+            row = conn.execute(
+                select(t.users.c.id, t.users.c.username, t.users.c.totp_secret, t.users.c.totp_last_step)
+                .where(_same_name(username))
+                .with_for_update()
+            ).first()
+            if row is None:
+                raise NotFound(f"no user {username!r}", code="user_not_found", username=username)
+            active = row.totp_secret is not None and row.totp_last_step is not None
+            if active and not replace_active:
+                raise Conflict(
+                    "a second factor is already active; an administrator can reset it "
+                    "(jingwu user-totp --reset USERNAME)",
+                    code="totp_already_enrolled",
+                )
+            conn.execute(
+                update(t.users).where(t.users.c.id == row.id).values(totp_secret=secret, totp_last_step=None)
+            )
+            audit.append(
+                conn,
+                ts=self.clock(),
+                action="auth.totp_enrolled",
+                actor=actor,
+                target=row.username,
+                source=source,
+                details={"replaced_active": active, **(details or {})},
+            )
+        return TotpEnrolment(secret, totp.otpauth_uri(secret, row.username, issuer=TOTP_ISSUER))
+
+    def confirm_totp(self, username: str, code: str, *, source: str | None = None) -> None:
+        """Make a pending enrolment active with a code of its secret (``totp_not_pending`` when
+        there is none; ``bad_totp``, 422, for a wrong code — the caller is logged in already)."""
+        now = self.clock()
+        with write_transaction(self.engine) as conn:
+            row = conn.execute(
+                select(t.users.c.id, t.users.c.username, t.users.c.totp_secret, t.users.c.totp_last_step)
+                .where(_same_name(username))
+                .with_for_update()
+            ).first()
+            if row is None or row.totp_secret is None or row.totp_last_step is not None:
+                raise Conflict("there is no pending second factor to confirm", code="totp_not_pending")
+            step = totp.matching_step(totp.decode_secret(row.totp_secret), code, now.timestamp())
+            if step is not None:
+                conn.execute(update(t.users).where(t.users.c.id == row.id).values(totp_last_step=step))
+            audit.append(
+                conn,
+                ts=now,
+                action="auth.totp_confirmed",
+                outcome=Outcome.OK if step is not None else Outcome.REFUSED,
+                actor=row.username,
+                target=row.username,
+                source=source,
+            )
+        if step is None:
+            raise ValidationFailed("wrong code; enter the current code of the new entry", code="bad_totp")
+
+    def totp_state(self, username: str) -> str:
+        """``none``, ``pending`` or ``active``."""
+        with read_transaction(self.engine) as conn:
+            row = conn.execute(
+                select(t.users.c.totp_secret, t.users.c.totp_last_step).where(_same_name(username))
+            ).first()
+        if row is None:
+            raise NotFound(f"no user {username!r}", code="user_not_found", username=username)
+        if row.totp_secret is None:
+            return "none"
+        return "pending" if row.totp_last_step is None else "active"
 
     @staticmethod
     def _locked(until: datetime) -> Unauthenticated:
@@ -280,9 +465,17 @@ class AuthService:
             locked_until=until.isoformat(),
         )
 
-    def _count_failure(self, user_id: str, username: str, source: str | None) -> datetime | None:
-        """Count a wrong password (atomically: concurrent failures all count); lock the account at
-        the threshold. Returns the end of a lock begun now."""
+    def _count_failure(
+        self,
+        user_id: str,
+        username: str,
+        source: str | None,
+        *,
+        why: str = "bad_password",
+        replayed: bool | None = None,
+    ) -> datetime | None:
+        """Count a wrong password or code (atomically: concurrent failures all count); lock the
+        account at the threshold. Returns the end of a lock begun now."""
         now = self.clock()
         with write_transaction(self.engine) as conn:
             failures = conn.execute(
@@ -298,7 +491,8 @@ class AuthService:
                 outcome=Outcome.REFUSED,
                 target=username,
                 source=source,
-                details={"why": "bad_password", "consecutive": failures},
+                details={"why": why, "consecutive": failures}
+                | ({} if replayed is None else {"replayed": replayed}),
             )
             if failures < LOCKOUT_THRESHOLD:
                 return None
@@ -366,4 +560,12 @@ class AuthService:
                 )
 
 
-__all__ = ["AuthService", "IssuedToken", "Principal", "Role", "password_problem"]
+__all__ = [
+    "TOTP_ROLES",
+    "AuthService",
+    "IssuedToken",
+    "Principal",
+    "Role",
+    "TotpEnrolment",
+    "password_problem",
+]
