@@ -61,7 +61,7 @@ def test_live_server_restart_keeps_port_and_data(live_server: LiveServer) -> Non
     live_server.start()
 
     assert (live_server.url, live_server.port) == (url, port)
-    assert httpx.get(f"{url}/healthz", timeout=5).json() == {"status": "ok"}
+    assert httpx.get(f"{url}/healthz", timeout=5).json() == {"status": "ok", "demo": False}
     listed = dispatcher.get("/api/incidents")  # the token was stored: it outlives the process
     assert listed.status_code == 200, listed.text
     assert incident_id in [i["id"] for i in listed.json()]
