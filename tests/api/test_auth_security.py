@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from httpx import Response
 
+from jingwu.domain import totp
 from jingwu.service.auth import Role
 from jingwu.services import Services
 from tests.api.conftest import login
@@ -81,3 +83,68 @@ def test_lock_out_and_idle_sessions_answer_with_their_own_codes(
     assert answer.status_code == 401
     assert answer.json()["error"]["code"] == "account_locked"
     assert answer.json()["error"]["params"]["locked_until"]
+
+
+# ------------------------------------------------------------------------- TOTP second factor
+
+
+def _code(secret: str, clock: FakeClock) -> str:
+    return totp.totp(totp.decode_secret(secret), clock.now.timestamp())
+
+
+def _log_in(client: TestClient, username: str, code: str | None = None) -> Response:
+    body = {"username": username, "password": PASSWORD} | ({"totp": code} if code is not None else {})
+    return client.post("/api/auth/login", json=body)
+
+
+def test_a_required_second_factor_over_http(
+    clocked_client: TestClient, clocked_services: Services, clock: FakeClock
+) -> None:
+    clocked_services.auth.require_totp = True
+    not_enrolled = _log_in(clocked_client, "dispatcher")
+    assert not_enrolled.status_code == 401
+    assert not_enrolled.json()["error"]["code"] == "totp_not_enrolled"
+    assert "jingwu user-totp" in not_enrolled.json()["error"]["message"]
+    # Officers are not asked.
+    assert _log_in(clocked_client, "u0").status_code == 200
+    secret = clocked_services.auth.enrol_totp("dispatcher", source="cli").secret
+    required = _log_in(clocked_client, "dispatcher")
+    assert required.status_code == 401 and required.json()["error"]["code"] == "totp_required"
+    code = _code(secret, clock)
+    ok = _log_in(clocked_client, "dispatcher", code)
+    assert ok.status_code == 200, ok.text
+    replayed = _log_in(clocked_client, "dispatcher", code)
+    assert replayed.status_code == 401 and replayed.json()["error"]["code"] == "bad_totp"
+    for malformed in ("12345", "123456789", "12345a", 123456):
+        assert _log_in(clocked_client, "dispatcher", malformed).status_code == 422  # type: ignore[arg-type]
+    whys = [r["details"].get("why") for r in _records(clocked_services) if r["action"] == "auth.login_failed"]
+    assert whys == ["totp_not_enrolled", "totp_required", "bad_totp"]
+    assert clocked_services.audit.verify().intact
+
+
+def test_self_enrolment_and_confirmation_over_http(
+    clocked_client: TestClient, clocked_services: Services, clock: FakeClock
+) -> None:
+    headers = login(clocked_client, "u0")
+    enrolled = clocked_client.post("/api/auth/totp/enrol", headers=headers)
+    assert enrolled.status_code == 200, enrolled.text
+    assert enrolled.headers["cache-control"] == "no-store"
+    body = enrolled.json()
+    assert body["otpauth_uri"].startswith("otpauth://totp/Jingwu:u0?secret=" + body["secret"])
+    # Pending: the password alone still opens a session.
+    assert _log_in(clocked_client, "u0").status_code == 200
+    wrong = str((int(_code(body["secret"], clock)) + 1) % 10**6).zfill(6)
+    refused = clocked_client.post("/api/auth/totp/confirm", json={"code": wrong}, headers=headers)
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "bad_totp"
+    confirmed = clocked_client.post(
+        "/api/auth/totp/confirm", json={"code": _code(body["secret"], clock)}, headers=headers
+    )
+    assert confirmed.status_code == 204, confirmed.text
+    again = clocked_client.post("/api/auth/totp/enrol", headers=headers)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "totp_already_enrolled"
+    # Active now: asked for at every log-in, policy or not.
+    assert _log_in(clocked_client, "u0").json()["error"]["code"] == "totp_required"
+    clock.advance(30)
+    assert _log_in(clocked_client, "u0", _code(body["secret"], clock)).status_code == 200
+    actions = [r["action"] for r in _records(clocked_services)]
+    assert actions.count("auth.totp_enrolled") == 1 and actions.count("auth.totp_confirmed") == 2

@@ -1,4 +1,5 @@
-"""Log-in, who-am-I, log-out, and reading the audit log (admins only; the reading is audited too).
+"""Log-in, who-am-I, log-out, the TOTP second factor, and reading the audit log (admins only; the
+reading is audited too).
 
 Paths are written out in full (no router prefix) so that ``/api/audit`` can live beside the
 log-in routes it mostly records.
@@ -8,9 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from jingwu.api.deps import Admin, AnyUser, ServicesDep, client_address
 from jingwu.api.schemas.requests import LoginRequest
@@ -21,7 +22,7 @@ router = APIRouter(tags=["auth"])
 
 @router.post("/api/auth/login", response_model=TokenOut)
 def login(body: LoginRequest, request: Request, services: ServicesDep) -> TokenOut:
-    issued = services.auth.login(body.username, body.password, source=client_address(request))
+    issued = services.auth.login(body.username, body.password, body.totp, source=client_address(request))
     p = issued.principal
     return TokenOut(
         access_token=issued.access_token,
@@ -51,6 +52,41 @@ def logout(
     credentials: Annotated[HTTPAuthorizationCredentials, Depends(HTTPBearer())],
 ) -> None:
     services.auth.revoke(credentials.credentials, actor=principal.username, source=client_address(request))
+
+
+class TotpEnrolmentOut(BaseModel):
+    secret: str = Field(description="the key in base32, for typing into an authenticator app")
+    otpauth_uri: str = Field(description="otpauth://totp/… URI, for a QR code")
+
+
+class TotpConfirmRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=r"^[0-9]{6,8}$", description="the current code of the new entry")
+
+
+@router.post("/api/auth/totp/enrol", response_model=TotpEnrolmentOut)
+def enrol_totp(
+    principal: AnyUser, request: Request, response: Response, services: ServicesDep
+) -> TotpEnrolmentOut:
+    """Set up a second factor for oneself: a new secret, shown this once. It is not asked for at
+    log-in until confirmed (``POST /api/auth/totp/confirm``, or a log-in with a code of it).
+    An active one is not replaced here (409 ``totp_already_enrolled``): an administrator resets it
+    with ``jingwu user-totp --reset``."""
+    enrolment = services.auth.enrol_totp(
+        principal.username, actor=principal.username, source=client_address(request)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return TotpEnrolmentOut(secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri)
+
+
+@router.post("/api/auth/totp/confirm", status_code=204)
+def confirm_totp(
+    body: TotpConfirmRequest, principal: AnyUser, request: Request, services: ServicesDep
+) -> None:
+    """Make one's pending second factor active with a current code of it (422 ``bad_totp`` for a
+    wrong code, 409 ``totp_not_pending`` when there is nothing to confirm)."""
+    services.auth.confirm_totp(principal.username, body.code, source=client_address(request))
 
 
 class AuditRecordOut(BaseModel):
