@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,3 +69,80 @@ def test_server_logs_never_show_a_live_stream_token() -> None:
     _RedactTokens().filter(record)
     assert "s3cret" not in record.getMessage()
     assert "access_token=***&after=5" in record.getMessage()
+
+
+# ------------------------------------------------------------------------- TOTP second factor
+
+
+@pytest.mark.parametrize(
+    ("command", "environment", "required"),
+    [
+        ("serve", None, True),
+        ("serve", "false", False),
+        ("serve", "true", True),
+        ("demo", None, False),
+        ("demo", "true", False),
+    ],
+)
+def test_serve_requires_totp_unless_told_otherwise_and_demo_never(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, command: str, environment: str | None, required: bool
+) -> None:
+    from jingwu.cli import _settings, build_parser
+
+    if environment is not None:
+        monkeypatch.setenv("JINGWU_REQUIRE_TOTP", environment)
+    args = build_parser().parse_args(["--data-dir", str(tmp_path), command])
+    assert _settings(args).require_totp is required
+
+
+def test_serve_help_explains_the_log_in_policy(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "JINGWU_REQUIRE_TOTP" in help_text and "jingwu user-totp USERNAME" in help_text
+    assert "`jingwu demo` is always password-only" in help_text
+
+
+def test_user_totp_enrols_once_and_resets_only_when_asked(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from jingwu.domain import totp
+    from jingwu.service.auth import AuthService
+    from jingwu.store.db import make_engine
+
+    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JINGWU_NEW_PASSWORD", "correct-horse-battery")
+    assert main(["--data-dir", str(tmp_path), "user-add", "dispatcher", "dispatcher"]) == 0
+    capsys.readouterr()
+    assert main(["--data-dir", str(tmp_path), "user-totp", "dispatcher"]) == 0
+    out = capsys.readouterr().out
+    uri = next(line.split(": ", 1)[1] for line in out.splitlines() if "otpauth URI:" in line)
+    secret = next(line.split(": ", 1)[1].strip() for line in out.splitlines() if "secret:" in line)
+    assert parse_qs(urlsplit(uri).query)["secret"] == [secret]
+    assert uri.startswith("otpauth://totp/Jingwu:dispatcher?")
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'jingwu.db'}")
+    auth = AuthService(engine, require_totp=True)
+    assert auth.totp_state("dispatcher") == "pending"
+    # The first log-in with a code makes it active.
+    code = totp.totp(totp.decode_secret(secret), auth.clock().timestamp())
+    auth.login("dispatcher", "correct-horse-battery", code)
+    assert auth.totp_state("dispatcher") == "active"
+    # An active factor is replaced only with --reset.
+    assert main(["--data-dir", str(tmp_path), "user-totp", "dispatcher"]) == 2
+    assert "already active" in capsys.readouterr().err
+    assert main(["--data-dir", str(tmp_path), "user-totp", "--reset", "dispatcher"]) == 0
+    assert secret not in capsys.readouterr().out
+    assert auth.totp_state("dispatcher") == "pending"
+    assert main(["--data-dir", str(tmp_path), "user-totp", "nobody"]) == 2
+    records = [r for r in _audit_records(engine) if r.action == "auth.totp_enrolled"]
+    assert [(r.source, r.details["replaced_active"]) for r in records] == [("cli", False), ("cli", True)]
+    engine.dispose()
+
+
+def _audit_records(engine: object) -> list[Any]:
+    from jingwu.service.audit import AuditService
+
+    return list(reversed(AuditService(engine).page(limit=100)))  # type: ignore[arg-type]

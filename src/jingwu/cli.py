@@ -1,4 +1,4 @@
-"""The ``jingwu`` command: serve, demo, import-osm, migrate, user, bench."""
+"""The ``jingwu`` command: serve, demo, import-osm, migrate, user-add, user-totp, audit, bench."""
 
 from __future__ import annotations
 
@@ -50,6 +50,12 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["data_dir"] = Path(args.data_dir)
     if getattr(args, "osm", None):
         overrides["osm_file"] = Path(args.osm)
+    command = getattr(args, "command", None)
+    if command == "demo":
+        # The demo's users log in with the password alone, so that anyone can try it.
+        overrides["require_totp"] = False
+    elif command == "serve" and "JINGWU_REQUIRE_TOTP" not in os.environ:
+        overrides["require_totp"] = True
     return Settings.from_environment(**overrides)
 
 
@@ -94,6 +100,36 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     password = os.environ.get("JINGWU_NEW_PASSWORD") or __import__("getpass").getpass("password: ")
     AuthService(engine).create_user(args.username, password, Role(args.role), unit_id=args.unit)
     print(f"user {args.username} ({args.role}) created")
+    return 0
+
+
+def cmd_user_totp(args: argparse.Namespace) -> int:
+    """Enrol a user in the TOTP second factor; the secret is printed this once."""
+    import getpass
+
+    from jingwu.service.auth import AuthService
+    from jingwu.store.db import make_engine, upgrade_schema
+
+    settings = _settings(args)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        upgrade_schema(engine)
+        auth = AuthService(engine)
+        enrolment = auth.enrol_totp(
+            args.username,
+            source="cli",
+            replace_active=args.reset,
+            details={"os_user": getpass.getuser()},
+        )
+    finally:
+        engine.dispose()
+    print(
+        f"second factor (TOTP) for {args.username}: add it to an authenticator app, by QR code "
+        f"of the URI or by typing the secret. It is shown only this once.\n"
+        f"  otpauth URI: {enrolment.otpauth_uri}\n"
+        f"  secret:      {enrolment.secret}\n"
+        f"It becomes active at the user's first log-in with a code from the app."
+    )
     return 0
 
 
@@ -162,12 +198,23 @@ def _serve(args: argparse.Namespace, *, demo: bool) -> int:
         shown = logins.password if logins.generated else "(the value of JINGWU_DEMO_PASSWORD)"
         officers = ", ".join(logins.officer_usernames[:4])
         banner = (
+            "  DEMO: log-in is password-only (no second factor)\n"
             f"  Demo city: {len(logins.officer_usernames)} units on duty at "
             f"{len(services.dispatch.stations)} stations; simulated calls arriving\n"
             f"  console: log in as 'dispatcher' (or 'admin'); terminal: as an officer by call sign "
             f"({officers}, …)\n"
             f"  password: {shown}\n"
         )
+    elif settings.require_totp:
+        missing = services.auth.users_without_totp()
+        banner = "  second factor: TOTP required for admin and dispatcher (JINGWU_REQUIRE_TOTP)\n" + (
+            f"  not enrolled yet, cannot log in: {', '.join(missing[:10])}"
+            f"{' …' if len(missing) > 10 else ''} (enrol: jingwu user-totp USERNAME)\n"
+            if missing
+            else ""
+        )
+    else:
+        banner = "  second factor: not required (JINGWU_REQUIRE_TOTP=false)\n"
     app = create_app(services, background=background)
     for name in ("uvicorn.access", "uvicorn.error"):
         logging.getLogger(name).addFilter(_RedactTokens())
@@ -231,8 +278,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
 
+    serve_epilog = (
+        "Log-in policy: `jingwu serve` requires a second factor (TOTP, RFC 6238) of admins and "
+        "dispatchers: JINGWU_REQUIRE_TOTP is on unless the environment sets it (e.g. "
+        "JINGWU_REQUIRE_TOTP=false for a trial without authenticator apps). Enrol each such user "
+        "first with `jingwu user-totp USERNAME`; they log in with password and code. "
+        "`jingwu demo` is always password-only."
+    )
     for name, demo in (("serve", False), ("demo", True)):
-        p = sub.add_parser(name, help="run the platform" + (" on the simulated demo city" if demo else ""))
+        p = sub.add_parser(
+            name,
+            help="run the platform" + (" on the simulated demo city" if demo else ""),
+            description="Run the platform"
+            + (
+                " on a simulated demo city; its users log in with the password alone."
+                if demo
+                else " (TOTP second factor required of admins and dispatchers; see below)."
+            ),
+            epilog=None if demo else serve_epilog,
+        )
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8000)
         p.add_argument("--osm", help="OSM PBF of the city (default: the bundled Harbin extract)")
@@ -261,6 +325,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("role", choices=["admin", "dispatcher", "officer"])
     p.add_argument("--unit", help="the unit an officer's terminal is bound to")
     p.set_defaults(func=cmd_user_add)
+
+    p = sub.add_parser(
+        "user-totp",
+        help="enrol a user in the TOTP second factor (prints the otpauth URI and secret once)",
+        description="Draw a new TOTP secret for USERNAME and print it once, as an otpauth:// URI "
+        "(for a QR code) and in base32. The enrolment is pending until the user's first log-in "
+        "with a code from their app, which makes it active.",
+    )
+    p.add_argument("username")
+    p.add_argument(
+        "--reset",
+        action="store_true",
+        help="replace an active second factor (a lost or replaced phone); the old one stops working",
+    )
+    p.set_defaults(func=cmd_user_totp)
 
     audit = sub.add_parser("audit", help="the tamper-evident audit log")
     audit_sub = audit.add_subparsers(dest="audit", required=True)

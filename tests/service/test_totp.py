@@ -77,6 +77,10 @@ def test_a_role_that_needs_totp_cannot_log_in_before_enrolment(services: Service
     # Officers are not asked; a code sent by a user without a second factor is ignored.
     assert services.auth.login("bj01", PASSWORD).principal.username == "bj01"
     assert services.auth.login("bj01", PASSWORD, "123456").principal.username == "bj01"
+    # `jingwu serve` names them at start-up.
+    assert services.auth.users_without_totp() == ["admin", "dispatcher"]
+    services.auth.enrol_totp("admin")
+    assert services.auth.users_without_totp() == ["dispatcher"]
 
 
 def test_the_second_factor_is_looked_at_only_after_the_password(services: Services) -> None:

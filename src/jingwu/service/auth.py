@@ -445,6 +445,24 @@ class AuthService:
         if step is None:
             raise ValidationFailed("wrong code; enter the current code of the new entry", code="bad_totp")
 
+    def users_without_totp(self) -> list[str]:
+        """Enabled users whose role needs a second factor and who have no secret (they cannot log
+        in while ``require_totp`` is on)."""
+        with read_transaction(self.engine) as conn:
+            return list(
+                conn.execute(
+                    select(t.users.c.username)
+                    .where(
+                        and_(
+                            t.users.c.role.in_([str(r) for r in TOTP_ROLES]),
+                            t.users.c.totp_secret.is_(None),
+                            t.users.c.disabled.is_(False),
+                        )
+                    )
+                    .order_by(t.users.c.username)
+                ).scalars()
+            )
+
     def totp_state(self, username: str) -> str:
         """``none``, ``pending`` or ``active``."""
         with read_transaction(self.engine) as conn:
