@@ -12,6 +12,7 @@ import numpy as np
 from playwright.sync_api import Page, expect
 
 from jingwu.app import assemble
+from jingwu.domain import totp
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.model import Position
 from jingwu.domain.status import SourceChannel, UnitStatus
@@ -358,3 +359,26 @@ def test_one_click_is_for_the_first_response_and_a_closed_incident_reads_closed(
     expect(page.locator("#detail-status")).to_have_attribute("data-status", "closed")
     expect(page.locator(f"#assigned li[data-unit='{unit_id}']")).to_have_attribute("data-status", "available")
     assert page_errors == []
+
+
+def test_a_dispatcher_with_a_second_factor_is_asked_for_the_code_in_the_log_in_form(
+    live_server: LiveServer, open_page, page_errors: PageErrors
+) -> None:
+    live_server.services.auth.require_totp = True  # as `jingwu serve` runs
+    enrolment = live_server.services.auth.enrol_totp(DISPATCHER)
+    key = totp.decode_secret(enrolment.secret)
+    page = open_page("/")
+    page.fill("#username", DISPATCHER)
+    page.fill("#password", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#login-error")).to_have_text("请输入身份验证器上的动态验证码")
+    expect(page.locator("#totp")).to_be_focused()
+    page.fill("#totp", "000000" if totp.totp(key, time.time()) != "000000" else "111111")
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#login-error")).to_have_text("动态验证码错误或已使用，请等下一个")
+    page.fill("#password", PASSWORD)  # the browser keeps it; filled again as a person would
+    page.fill("#totp", totp.totp(key, time.time()))
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("body")).not_to_have_class("logged-out")
+    expect(page.locator("#conn-status")).to_have_attribute("data-status", "live")
+    assert page_errors.excluding("status of 401") == []

@@ -69,16 +69,25 @@ class Console {
     const error = $("login-error");
     error.hidden = true;
     try {
-      const session = await this.api.login($("username").value.trim(), $("password").value);
+      const code = $("totp-row").hidden ? null : $("totp").value.trim() || null;
+      const session = await this.api.login($("username").value.trim(), $("password").value, code);
       if (session.role === "officer") {
         this.api.forget();
         throw new Error(this.i18n.t("login.officer"));
       }
       $("password").value = "";
+      $("totp").value = "";
+      $("totp-row").hidden = true;
       await this.start(session);
     } catch (exc) {
       error.hidden = false;
       error.textContent = exc.code ? this.i18n.error(exc) : exc.message;
+      // The password was right and a second factor is needed: ask for it in the same form.
+      if (exc.code === "totp_required" || exc.code === "bad_totp") {
+        $("totp-row").hidden = false;
+        $("totp").value = "";
+        $("totp").focus();
+      }
     }
   }
 

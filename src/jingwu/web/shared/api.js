@@ -33,8 +33,10 @@ export class Api extends EventTarget {
     return this.session ? this.session.access_token : null;
   }
 
-  async login(username, password) {
-    const session = await this.request("POST", "/api/auth/login", { body: { username, password }, anonymous: true });
+  /** Log in; `totp` is the authenticator's code, asked for when the server answers totp_required. */
+  async login(username, password, totp = null) {
+    const body = totp ? { username, password, totp } : { username, password };
+    const session = await this.request("POST", "/api/auth/login", { body, anonymous: true });
     this.session = session;
     localStorage.setItem(this.storageKey, JSON.stringify(session));
     return session;

@@ -600,7 +600,8 @@ async function login(event) {
   button.disabled = true;
   button.textContent = i18n.t("login.busy");
   try {
-    const session = await api.login($("#username").value.trim(), $("#password").value);
+    const code = $("#totp-row").hidden ? null : $("#totp").value.trim() || null;
+    const session = await api.login($("#username").value.trim(), $("#password").value, code);
     if (!isOfficer(session)) {
       // A dispatcher's or an administrator's account: this is not their tool. Revoke the token.
       await api.logout();
@@ -610,10 +611,18 @@ async function login(event) {
       return;
     }
     $("#password").value = "";
+    $("#totp").value = "";
+    $("#totp-row").hidden = true;
     await enter();
   } catch (exc) {
     error.textContent = i18n.error(exc);
     error.hidden = false;
+    // The password was right and a second factor is needed: ask for it in the same form.
+    if (exc.code === "totp_required" || exc.code === "bad_totp") {
+      $("#totp-row").hidden = false;
+      $("#totp").value = "";
+      $("#totp").focus();
+    }
   } finally {
     button.disabled = false;
     button.textContent = i18n.t("login.submit");
