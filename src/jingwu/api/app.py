@@ -24,7 +24,7 @@ from jingwu.api.idempotency import IdempotencyMiddleware
 from jingwu.api.limits import BodyLimitMiddleware
 from jingwu.api.ratelimit import LoginRateLimitMiddleware
 from jingwu.api.routers import attachments, auth, incidents, live, maps, reference, stats, units
-from jingwu.api.schemas.responses import HealthOut
+from jingwu.api.schemas.responses import ErrorOut, HealthOut
 from jingwu.api.security_headers import SecurityHeadersMiddleware
 from jingwu.errors import JingwuError
 from jingwu.services import Services
@@ -44,6 +44,11 @@ TIMER_PERIOD_S = 1.0
 BOARD_REFRESH_EVERY = 30  # timer ticks between reloads of the live unit board from the store
 # Responses smaller than this are sent as they are: compressing them saves less than it costs.
 GZIP_MINIMUM_BYTES = 1024
+# What the document says of refusals: the one shape every handler below (and every middleware)
+# answers in. It replaces FastAPI's default 422 entry, whose ``detail`` list we never send.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorOut, "description": "refused: error.code says why"}
+}
 
 
 async def _timer_loop(services: Services) -> None:
@@ -183,7 +188,7 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
         )
 
     for module in (auth, reference, maps, stats, units, incidents, attachments, live):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERROR_RESPONSES)
     return app
 
 

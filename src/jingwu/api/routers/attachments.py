@@ -7,7 +7,7 @@ from starlette.concurrency import run_in_threadpool
 
 from jingwu.api.deps import AnyUser, ServicesDep, check_own_incident
 from jingwu.api.idempotency import answer_with
-from jingwu.api.schemas.responses import AttachmentOut
+from jingwu.api.schemas.responses import AttachmentOut, ErrorOut
 from jingwu.domain.attachments import ACCEPTED_IMAGE_TYPES, UploadTooLarge, accepted_media_type
 from jingwu.errors import ValidationFailed
 from jingwu.service.views import attachment_view
@@ -29,7 +29,10 @@ _IMAGE_BODY = {
     status_code=201,
     response_model=AttachmentOut,
     openapi_extra=_IMAGE_BODY,
-    responses={413: {"description": "upload_too_large"}, 415: {"description": "unsupported_media_type"}},
+    responses={
+        413: {"model": ErrorOut, "description": "upload_too_large"},
+        415: {"model": ErrorOut, "description": "unsupported_media_type"},
+    },
 )
 async def upload(
     incident_id: str, request: Request, principal: AnyUser, services: ServicesDep

@@ -7,6 +7,18 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 
+class ErrorBody(BaseModel):
+    code: str = Field(description="what went wrong, for programs: e.g. validation_failed, not_found")
+    message: str = Field(description="the same for people")
+    params: dict[str, Any] = Field(description="the values the message names")
+
+
+class ErrorOut(BaseModel):
+    """Every refusal and failure, whatever its status, answers in this shape."""
+
+    error: ErrorBody
+
+
 class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"
