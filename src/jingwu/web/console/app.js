@@ -14,7 +14,6 @@ import { STRINGS } from "./strings.js";
 
 const $ = (id) => document.getElementById(id);
 const STATS_DELAY_MS = 1500; // figures are re-read from the server this long after things change
-const EARTH_RADIUS_M = 6371008.8;
 
 class Console {
   constructor() {
@@ -348,14 +347,6 @@ class Console {
     const type = this.state.types.get(code);
     if (!type) return code;
     return this.i18n.lang === "en" ? type.name_en : type.name_zh;
-  }
-
-  distanceM(a, b) {
-    const rad = Math.PI / 180;
-    const dLat = (b.lat - a.lat) * rad;
-    const dLon = (b.lon - a.lon) * rad;
-    const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
-    return 2 * EARTH_RADIUS_M * Math.asin(Math.sqrt(h));
   }
 
   toast(text, bad = false) {

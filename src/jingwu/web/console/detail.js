@@ -2,6 +2,7 @@
 // one-click dispatch (一键指令), the units on it, backup, close, notes, photos and the timeline.
 
 import { newKey } from "/static/shared/api.js";
+import { distanceM } from "/static/shared/geo.js";
 import { arrivalRisk, OPEN } from "./state.js";
 import { STATUS_COLOURS } from "./map.js";
 
@@ -143,7 +144,7 @@ export class IncidentDetail {
       const found = await this.app.api.get(`/api/incidents/${encodeURIComponent(incident.id)}/duplicates`);
       if (incident.id !== this.incidentId) return;
       for (const other of found) {
-        const meters = this.app.distanceM(incident.location, other.location);
+        const meters = distanceM(incident.location, other.location);
         list.append(
           el("li", { "data-id": other.id },
             el("span", { class: "badge", "data-priority": String(other.priority) }, this.app.i18n.t(`priority.${other.priority}`)),

@@ -7,6 +7,7 @@
 
 import { Api, ApiError } from "/static/shared/api.js";
 import { markDemo } from "/static/shared/demo.js";
+import { distanceM } from "/static/shared/geo.js";
 import { I18n } from "/static/shared/i18n.js";
 import { LiveStream } from "/static/shared/live.js";
 import { TerminalMap } from "/static/terminal/map.js";
@@ -110,15 +111,6 @@ function typeName(code) {
   const t = state.types.get(code);
   if (!t) return code || "";
   return i18n.lang === "zh-CN" ? t.name_zh : t.name_en;
-}
-
-function haversine(a, b) {
-  const R = 6371008.8;
-  const rad = Math.PI / 180;
-  const dLat = (b.lat - a.lat) * rad;
-  const dLon = (b.lon - a.lon) * rad;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
-  return 2 * R * Math.asin(Math.min(1, Math.sqrt(h)));
 }
 
 function later(a, b) {
@@ -824,7 +816,7 @@ function renderMetrics() {
     distance.textContent = i18n.t("dispatch.by_road", { d: i18n.distance(route.distance_m) });
   } else if (state.position && incident.location) {
     // No road route (yet): the straight line from where the unit is.
-    distance.textContent = i18n.t("dispatch.straight", { d: i18n.distance(haversine(state.position, incident.location)) });
+    distance.textContent = i18n.t("dispatch.straight", { d: i18n.distance(distanceM(state.position, incident.location)) });
   } else if (route && Number.isFinite(route.straight_line_m)) {
     distance.textContent = i18n.t("dispatch.straight", { d: i18n.distance(route.straight_line_m) });
   } else {

@@ -4,7 +4,7 @@
 // road map and the incident types (network first, the cached copy when offline). Bump VERSION when
 // the list of shell files changes.
 
-const VERSION = "v3";
+const VERSION = "v4";
 const SHELL_CACHE = `jingwu-terminal-shell-${VERSION}`;
 const DATA_CACHE = "jingwu-terminal-data-v1";
 
@@ -24,6 +24,7 @@ const SHELL = [
   "/static/terminal/icons/icon-512.png",
   "/static/shared/api.js",
   "/static/shared/demo.js",
+  "/static/shared/geo.js",
   "/static/shared/i18n.js",
   "/static/shared/live.js",
   "/static/vendor/leaflet/leaflet-src.esm.js",
