@@ -146,3 +146,18 @@ def _audit_records(engine: object) -> list[Any]:
     from jingwu.service.audit import AuditService
 
     return list(reversed(AuditService(engine).page(limit=100)))  # type: ignore[arg-type]
+
+
+def test_start_up_failures_are_one_clear_line_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
+    assert main(["serve", "--osm", str(tmp_path / "missing.osm.pbf")]) == 2
+    err = capsys.readouterr().err
+    assert f"error: no such file: {tmp_path / 'missing.osm.pbf'}" in err and "Traceback" not in err
+
+    monkeypatch.setenv("JINGWU_DATABASE_URL", "postgresql+psycopg://nobody:secret@127.0.0.1:1/jingwu")
+    assert main(["migrate"]) == 2
+    err = capsys.readouterr().err
+    assert "error: cannot use the database at postgresql+psycopg://nobody:***@127.0.0.1:1/jingwu" in err
+    assert "secret" not in err and "Traceback" not in err

@@ -381,13 +381,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines bury our start-up banner
     if args.data_dir:
         os.environ["JINGWU_DATA_DIR"] = args.data_dir
+    from sqlalchemy.exc import OperationalError
+
     from jingwu.errors import JingwuError
 
+    # What goes wrong before the server is up is told in one line, not a traceback.
     try:
         return int(args.func(args))
     except JingwuError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
-        return 2
+    except FileNotFoundError as exc:
+        print(f"error: no such file: {exc.filename} (check --osm / JINGWU_OSM_FILE)", file=sys.stderr)
+    except OperationalError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        print(f"error: cannot use the database at {_database_url_shown()}: {reason}", file=sys.stderr)
+    return 2
+
+
+def _database_url_shown() -> str:
+    """The configured database, its password hidden, for an error message."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        url = Settings.from_environment().resolved_database_url
+    except Exception:
+        return "(unreadable JINGWU_DATABASE_URL)"
+    return make_url(url).render_as_string(hide_password=True)
 
 
 if __name__ == "__main__":

@@ -85,13 +85,30 @@ class OffRoadError(ValidationFailed):
         self.distance_m = distance_m
 
 
+class BodyTooLarge(UserError):
+    """A request body over the limit for its kind (JSON commands; photos have their own)."""
+
+    http_status = 413
+    code = "body_too_large"
+
+    def __init__(self, limit_bytes: int) -> None:
+        super().__init__(f"the request body is larger than {limit_bytes} bytes", limit_bytes=limit_bytes)
+
+
+class TooManyAttempts(UserError):
+    http_status = 429
+    code = "too_many_attempts"
+
+
 __all__ = [
+    "BodyTooLarge",
     "Conflict",
     "Forbidden",
     "JingwuError",
     "NotFound",
     "OffRoadError",
     "SystemFault",
+    "TooManyAttempts",
     "Unauthenticated",
     "UserError",
     "ValidationFailed",

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from jingwu.api.limits import JSON_BODY_LIMIT
+from jingwu.api.security_headers import content_security_policy
 from tests.api.conftest import create, login
 from tests.conftest import PASSWORD, FakeClock
 
@@ -343,7 +344,7 @@ def test_oversized_command_bodies_are_refused_before_anything_runs(client: TestC
     headers = login(client, "dispatcher")
     as_json = headers | {"Content-Type": "application/json"}
     refused = client.post("/api/incidents", content="x" * (JSON_BODY_LIMIT + 1), headers=as_json)
-    assert refused.status_code == 413 and refused.json()["error"]["code"] == "upload_too_large"
+    assert refused.status_code == 413 and refused.json()["error"]["code"] == "body_too_large"
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: counted while read
         for _ in range(3):
@@ -388,3 +389,11 @@ def test_pages_and_answers_carry_security_headers(client: TestClient) -> None:
     assert "script-src 'self' 'unsafe-inline'" in client.get("/docs").headers["content-security-policy"]
     headers = login(client, "dispatcher")
     assert client.get("/api/units", headers=headers).headers["x-frame-options"] == "DENY"
+
+
+def test_a_configured_tile_server_is_the_only_other_image_origin() -> None:
+    policy = content_security_policy(tile_url="https://data.{s}.tiles.example/{z}/{x}/{y}.png", docs=False)
+    assert "img-src 'self' data: blob: https://data.*.tiles.example;" in policy
+    plain = content_security_policy(tile_url="https://tiles.example:8443/{z}/{x}/{y}.png", docs=False)
+    assert "https://tiles.example:8443;" in plain
+    assert "tiles" not in content_security_policy(tile_url=None, docs=False)

@@ -38,13 +38,6 @@ def test_the_standards_own_example_numbers_have_the_check_characters_it_gives() 
     assert id_check_char("44052418800101001") == "4"
 
 
-def test_check_character_is_mod_11_2_by_hand() -> None:
-    # 1×7+1×9+0×10+1×5+0×8+5×4+1×2+9×1+4×6+9×3+1×7+2×9+3×10+1×5+0×8+0×4+2×2 = 167; 167 mod 11 = 2 → X
-    digits, weights = "11010519491231002", (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    assert sum(int(d) * w for d, w in zip(digits, weights, strict=True)) == 167
-    assert "10X98765432"[167 % 11] == "X" == id_check_char(digits)
-
-
 def test_check_character_satisfies_the_iso_7064_mod_11_2_definition() -> None:
     # Defined independently of the weight table: position i (1-based from the right, the check
     # character at 1) weighs 2**(i-1) mod 11, X is 10, and the weighted sum of all 18 is 1 mod 11.

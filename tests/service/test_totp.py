@@ -8,7 +8,7 @@ from argon2 import PasswordHasher
 from jingwu.domain import totp
 from jingwu.errors import Conflict, Unauthenticated, ValidationFailed
 from jingwu.service import auth as auth_service
-from jingwu.service.auth import TOTP_ROLES, Role
+from jingwu.service.auth import Role
 from jingwu.services import Services
 from tests.conftest import PASSWORD, FakeClock, ServicesFactory
 
@@ -64,10 +64,6 @@ def test_enrolment_gives_a_base32_secret_and_an_otpauth_uri(services: Services) 
     (record,) = [r for r in services.audit.page(limit=50) if r.action == "auth.totp_enrolled"][-1:]
     assert (record.actor, record.target, record.source) == ("admin", "dispatcher", "cli")
     assert enrolment.secret not in str(record.to_dict())
-
-
-def test_policy_roles_are_admin_and_dispatcher() -> None:
-    assert frozenset({Role.ADMIN, Role.DISPATCHER}) == TOTP_ROLES
 
 
 def test_a_role_that_needs_totp_cannot_log_in_before_enrolment(services: Services) -> None:

@@ -23,6 +23,7 @@ from jingwu import __version__
 from jingwu.api.idempotency import IdempotencyMiddleware
 from jingwu.api.limits import BodyLimitMiddleware
 from jingwu.api.ratelimit import LoginRateLimitMiddleware
+from jingwu.api.refusals import error_response
 from jingwu.api.routers import attachments, auth, incidents, live, maps, reference, stats, units
 from jingwu.api.schemas.responses import ErrorOut, HealthOut
 from jingwu.api.security_headers import SecurityHeadersMiddleware
@@ -102,7 +103,7 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
     async def jingwu_error(_request: Request, exc: JingwuError) -> JSONResponse:
         if exc.http_status >= 500:
             log.error("system fault: %s", exc.message)
-        return JSONResponse(status_code=exc.http_status, content={"error": exc.to_dict()})
+        return error_response(exc)
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:

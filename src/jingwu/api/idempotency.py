@@ -26,6 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jingwu.api.limits import read_body, replaying
+from jingwu.api.refusals import error_response
 from jingwu.domain.attachments import UploadTooLarge
 from jingwu.domain.rules import Decision
 from jingwu.errors import JingwuError, ValidationFailed
@@ -52,10 +53,6 @@ def answer_with(status: int, render: Callable[[Decision], Any]) -> None:
         return status, bytes(body)
 
     claim.render = rendered
-
-
-def _error(exc: JingwuError) -> Response:
-    return JSONResponse(status_code=exc.http_status, content={"error": exc.to_dict()})
 
 
 def _fingerprint(scope: Scope, body: bytes) -> str:
@@ -97,13 +94,13 @@ class IdempotencyMiddleware:
                 "Idempotency-Key must be one value of 1-200 printable ASCII characters",
                 code="bad_idempotency_key",
             )
-            await _error(bad)(scope, receive, send)
+            await error_response(bad)(scope, receive, send)
             return
         key = keys[0]
         try:
             body = await self._read_body(headers, receive)
         except JingwuError as exc:
-            await _error(exc)(scope, receive, send)
+            await error_response(exc)(scope, receive, send)
             return
         if body is None:
             return  # the client went away mid-request: run nothing on half a body
@@ -112,7 +109,7 @@ class IdempotencyMiddleware:
         running = self._running.get(slot)
         if running is not None:
             refusal = in_progress(key) if running == fingerprint else _reused(key)
-            await _error(refusal)(scope, receive, send)
+            await error_response(refusal)(scope, receive, send)
             return
         self._running[slot] = fingerprint
         try:
@@ -133,10 +130,10 @@ class IdempotencyMiddleware:
         stored = await run_in_threadpool(self.services.idempotency.lookup, username, key)
         if stored is not None:
             if stored.fingerprint != fingerprint:
-                await _error(_reused(key))(scope, receive, send)
+                await error_response(_reused(key))(scope, receive, send)
             elif stored.response_status is None:
                 # Committed by another process that has not stored its answer yet.
-                await _error(in_progress(key))(scope, receive, send)
+                await error_response(in_progress(key))(scope, receive, send)
             else:
                 await _replay(stored.response_status, bytes(stored.response_body or b""))(
                     scope, receive, send

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from jingwu.api.refusals import error_response
 from jingwu.domain.attachments import UploadTooLarge
-from jingwu.errors import ValidationFailed
+from jingwu.errors import BodyTooLarge, JingwuError, ValidationFailed
 
 # The largest command is a batch of 5,000 positions (about 0.8 MB of JSON); 2 MiB leaves room.
 JSON_BODY_LIMIT = 2 * 1024 * 1024
@@ -37,13 +37,13 @@ class BodyLimitMiddleware:
                 await _refuse(refusal, scope, receive, send)
                 return
             if int(declared) > self.limit:
-                await _refuse(UploadTooLarge(self.limit), scope, receive, send)
+                await _refuse(BodyTooLarge(self.limit), scope, receive, send)
                 return
         # Without a trustworthy length the body is read here, up to the limit, and handed on whole.
         try:
             body = await read_body(receive, self.limit)
-        except UploadTooLarge as exc:
-            await _refuse(exc, scope, receive, send)
+        except UploadTooLarge:
+            await _refuse(BodyTooLarge(self.limit), scope, receive, send)
             return
         if body is None:
             return  # the client went away mid-request
@@ -82,8 +82,8 @@ def replaying(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def _refuse(exc: UploadTooLarge | ValidationFailed, scope: Scope, receive: Receive, send: Send) -> None:
-    await JSONResponse(status_code=exc.http_status, content={"error": exc.to_dict()})(scope, receive, send)
+async def _refuse(exc: JingwuError, scope: Scope, receive: Receive, send: Send) -> None:
+    await error_response(exc)(scope, receive, send)
 
 
 __all__ = ["JSON_BODY_LIMIT", "BodyLimitMiddleware", "read_body", "replaying"]

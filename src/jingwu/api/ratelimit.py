@@ -16,8 +16,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from jingwu.api.refusals import error_response
+from jingwu.errors import TooManyAttempts
 
 LOGIN_PATH = "/api/auth/login"
 TRACKED_ADDRESSES = 10_000  # the least recently seen are forgotten beyond this
@@ -64,15 +66,11 @@ class LoginRateLimitMiddleware:
             wait = self.buckets.take(client[0] if client else "unknown")
             if wait > 0:
                 seconds = math.ceil(wait)
-                refusal = JSONResponse(
-                    status_code=429,
-                    content={
-                        "error": {
-                            "code": "too_many_attempts",
-                            "message": f"too many log-ins from this address; try again in {seconds} s",
-                            "params": {"retry_after_s": seconds},
-                        }
-                    },
+                refusal = error_response(
+                    TooManyAttempts(
+                        f"too many log-ins from this address; try again in {seconds} s",
+                        retry_after_s=seconds,
+                    ),
                     headers={"Retry-After": str(seconds)},
                 )
                 await refusal(scope, receive, send)

@@ -20,9 +20,8 @@ _DOCS_PATHS = ("/docs",)
 def content_security_policy(*, tile_url: str | None, docs: bool) -> str:
     images = ["'self'", "data:", "blob:"]
     if tile_url:
-        parts = urlsplit(tile_url.replace("{s}", "a"))
-        host = parts.netloc.replace("a.", "*.", 1) if "{s}" in tile_url else parts.netloc
-        images.append(f"{parts.scheme}://{host}")
+        parts = urlsplit(tile_url.replace("{s}", "*"))  # {s}.tile.example → *.tile.example
+        images.append(f"{parts.scheme}://{parts.netloc}")
     scripts = ["'self'", "'unsafe-inline'"] if docs else ["'self'"]
     return "; ".join(
         [

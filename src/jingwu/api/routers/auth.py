@@ -62,7 +62,7 @@ class TotpEnrolmentOut(BaseModel):
 class TotpConfirmRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(pattern=r"^[0-9]{6,8}$", description="the current code of the new entry")
+    code: str = Field(pattern=r"^[0-9]{6}$", description="the current code of the new entry")
 
 
 @router.post("/api/auth/totp/enrol", response_model=TotpEnrolmentOut)

@@ -23,7 +23,7 @@ class LoginRequest(Body):
     password: str = Field(min_length=1, max_length=256)
     totp: str | None = Field(
         default=None,
-        pattern=r"^[0-9]{6,8}$",
+        pattern=r"^[0-9]{6}$",
         description="the current code of the user's authenticator app (TOTP, RFC 6238), when they "
         "have a second factor. Without it such a log-in answers 401 totp_required (only once the "
         "password checked out); a wrong or already used code: 401 bad_totp.",
