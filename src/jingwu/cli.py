@@ -155,9 +155,54 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         print(f"audit chain BROKEN at record {result.finding.record_id}: {result.finding.message}")
         return 1
     print(f"audit chain intact: {result.count} records")
+    if result.base_id:
+        print(
+            f"base: {result.base_id}:{result.base_hash} (records up to {result.base_id} were pruned; "
+            "the chain is checked from there)"
+        )
+    for anchor_id in result.unchecked_anchors:
+        print(f"anchor {anchor_id}: not checked (pruned; it is before the base)")
     # Keep this line somewhere the database's administrators cannot reach (a printed log, a ticket):
     # `--anchor ID:HASH` later proves that nothing up to it was rewritten or cut off.
     print(f"head: {result.last_id}:{result.last_hash}")
+    return 0
+
+
+def cmd_audit_prune(args: argparse.Namespace) -> int:
+    """Delete audit records older than the retention period (a prefix of the chain); exit 0."""
+    import getpass
+    from datetime import timedelta
+
+    from jingwu.service.audit import AuditService
+    from jingwu.store.db import make_engine, upgrade_schema
+
+    settings = _settings(args)
+    days = settings.audit_retention_days
+    before = datetime.now(UTC) - timedelta(days=days)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        upgrade_schema(engine)
+        service = AuditService(engine)
+        if args.dry_run:
+            result = service.prunable(before=before)
+        else:
+            result = service.prune(
+                before=before,
+                source="cli",
+                details={"os_user": getpass.getuser(), "retention_days": days},
+            )
+    finally:
+        engine.dispose()
+    cutoff = f"older than {before.isoformat(timespec='seconds')} ({days} days)"
+    span = f" (ids {result.first_id}–{result.last_id})" if result.count else ""
+    if args.dry_run:
+        print(f"dry run: {result.count} audit records {cutoff} would be pruned{span}")
+        return 0
+    print(f"pruned {result.count} audit records {cutoff}{span}")
+    # Like verify's head line: keep it off-site, `verify --anchor ID:HASH` checks it against the base.
+    print(f"base: {result.base_id}:{result.base_hash}")
+    if result.record is not None:
+        print(f"head: {result.record.id}:{result.record.hash}")
     return 0
 
 
@@ -354,6 +399,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="a head printed by an earlier verify and kept off-site; it must still be in the chain",
     )
     p.set_defaults(func=cmd_audit_verify)
+    p = audit_sub.add_parser(
+        "prune",
+        help="delete audit records older than JINGWU_AUDIT_RETENTION_DAYS (never done automatically)",
+        description="Delete the oldest audit records, those older than the retention period "
+        "(JINGWU_AUDIT_RETENTION_DAYS), up to the first record that is not. The chain stays "
+        "verifiable from the printed base (ID:HASH), which is worth keeping off-site like a head; "
+        "the prune is itself recorded (audit.pruned). Run it from cron or a systemd timer.",
+    )
+    p.add_argument("--dry-run", action="store_true", help="only say how many records would be pruned")
+    p.set_defaults(func=cmd_audit_prune)
 
     bench = sub.add_parser("bench", help="benchmarks")
     bench_sub = bench.add_subparsers(dest="bench", required=True)

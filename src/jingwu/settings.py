@@ -65,8 +65,9 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(
         default=400,
         ge=365,
-        description="Days the audit log is kept (at least one year). Records are never pruned "
-        "automatically yet; see docs/security.md for how pruning keeps the chain verifiable.",
+        description="Days the audit log is kept (at least one year). `jingwu audit prune` removes "
+        "older records (run it from cron or a systemd timer); pruning is never automatic. See "
+        "docs/security.md for how pruning keeps the chain verifiable.",
     )
     lockout_s: int = Field(
         default=900,

@@ -188,3 +188,204 @@ def test_concurrent_appenders_keep_one_unbroken_chain(database_url: str) -> None
     result = service.verify()
     assert result.intact and result.count == 90, result.finding
     engine.dispose()
+
+
+# --------------------------------------------------------------------------------- retention
+
+OLD = T0 - timedelta(days=400)
+YOUNG = T0 - timedelta(days=10)
+CUTOFF = T0 - timedelta(days=365)
+
+
+@pytest.fixture
+def empty_log(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    engine = make_engine(database_url)
+    upgrade_schema(engine)
+    monkeypatch.setenv("JINGWU_DATABASE_URL", database_url)
+    yield engine
+    engine.dispose()
+
+
+def _append_at(engine: Any, *stamps: datetime) -> None:
+    with write_transaction(engine) as conn:
+        for n, ts in enumerate(stamps):
+            audit.append(conn, ts=ts, action="auth.login", actor=f"user{n}", details={"n": n})
+
+
+def _ids(engine: Any) -> list[int]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(t.audit_log.c.id).order_by(t.audit_log.c.id)).scalars())
+
+
+def test_prune_removes_the_old_prefix_records_its_base_and_verifies(empty_log: Any) -> None:
+    _append_at(empty_log, OLD, OLD, OLD, YOUNG, YOUNG)
+    with empty_log.connect() as conn:
+        hash_3 = conn.execute(select(t.audit_log.c.hash).where(t.audit_log.c.id == 3)).scalar_one()
+    service = AuditService(empty_log, clock=lambda: T0)
+    result = service.prune(before=CUTOFF, actor="admin", source="cli")
+    assert (result.count, result.first_id, result.last_id) == (3, 1, 3)
+    assert (result.base_id, result.base_hash) == (3, hash_3)
+    assert _ids(empty_log) == [4, 5, 6]
+    record = result.record
+    assert record is not None and (record.id, record.action, record.actor) == (6, "audit.pruned", "admin")
+    assert record.details == {
+        "count": 3,
+        "first_id": 1,
+        "last_id": 3,
+        "base_hash": hash_3,
+        "before": CUTOFF.isoformat(timespec="microseconds"),
+    }
+    with empty_log.connect() as conn:
+        head = audit.read_head(conn)
+    assert head == Head(6, record.hash, 3, hash_3)
+    verification = service.verify()
+    assert verification.intact, verification.finding
+    assert (verification.count, verification.base_id, verification.last_id) == (3, 3, 6)
+    # A second prune later takes the pruned record too, and moves the base past it.
+    result = service.prune(before=T0 + timedelta(seconds=1))
+    assert (result.count, result.first_id, result.last_id, result.base_id) == (3, 4, 6, 6)
+    assert _ids(empty_log) == [7] and service.verify().intact
+
+
+def test_a_young_record_stops_the_prune_even_if_later_ones_are_old(empty_log: Any) -> None:
+    # Timestamps come from the appenders' clocks, so they need not rise with the ids.
+    _append_at(empty_log, OLD, YOUNG, OLD, OLD)
+    service = AuditService(empty_log, clock=lambda: T0)
+    result = service.prune(before=CUTOFF)
+    assert (result.count, result.first_id, result.last_id) == (1, 1, 1)
+    assert _ids(empty_log) == [2, 3, 4, 5]
+    assert service.verify().intact
+
+
+def test_prune_with_nothing_old_enough_writes_nothing(empty_log: Any) -> None:
+    _append_at(empty_log, YOUNG, YOUNG)
+    service = AuditService(empty_log, clock=lambda: T0)
+    assert service.prunable(before=CUTOFF).count == 0
+    result = service.prune(before=CUTOFF)
+    assert result == audit.Pruned(0, None, None, 0, GENESIS_HASH, None)
+    assert _ids(empty_log) == [1, 2]
+    with empty_log.connect() as conn:
+        head = audit.read_head(conn)
+    assert head is not None and (head.last_id, head.base_id) == (2, 0)
+
+
+def test_prunable_is_a_dry_run(empty_log: Any) -> None:
+    _append_at(empty_log, OLD, OLD, YOUNG)
+    service = AuditService(empty_log, clock=lambda: T0)
+    would = service.prunable(before=CUTOFF)
+    assert (would.count, would.first_id, would.last_id, would.base_id) == (2, 1, 2, 2)
+    assert would.record is None and _ids(empty_log) == [1, 2, 3]
+
+
+def _pruned(engine: Any) -> audit.Pruned:
+    _append_at(engine, OLD, OLD, OLD, YOUNG, YOUNG)
+    return AuditService(engine, clock=lambda: T0).prune(before=CUTOFF)
+
+
+def test_cli_catches_the_first_remaining_record_deleted_after_a_prune(
+    empty_log: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _pruned(empty_log)
+    with write_transaction(empty_log) as conn:
+        conn.execute(delete(t.audit_log).where(t.audit_log.c.id == 4))
+    code, out = _verify(capsys)
+    assert code == 1 and "record 4" in out and "deleted" in out
+
+
+def test_cli_catches_an_edited_base_hash(empty_log: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    _pruned(empty_log)
+    with write_transaction(empty_log) as conn:
+        conn.execute(update(t.audit_head).values(base_hash="f" * 64))
+    code, out = _verify(capsys)
+    assert code == 1 and "record 4" in out and "base mismatch" in out
+
+
+def test_cli_catches_a_base_moved_to_hide_deleted_records(
+    empty_log: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Delete the first remaining record and move the base over it, consistently: only the
+    # audit.pruned record, which names the real base, disagrees.
+    _pruned(empty_log)
+    with write_transaction(empty_log) as conn:
+        hash_4 = conn.execute(select(t.audit_log.c.hash).where(t.audit_log.c.id == 4)).scalar_one()
+        conn.execute(delete(t.audit_log).where(t.audit_log.c.id == 4))
+        conn.execute(update(t.audit_head).values(base_id=4, base_hash=hash_4))
+    code, out = _verify(capsys)
+    assert code == 1 and "record 4" in out and "base mismatch" in out and "audit.pruned" in out
+
+
+def test_anchors_at_the_base_are_checked_and_anchors_before_it_are_named(
+    empty_log: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _append_at(empty_log, OLD, OLD, OLD, YOUNG, YOUNG)
+    _, out = _verify(capsys)
+    old_head = out.split("head: ")[1].strip()  # record 5: survives the prune
+    with empty_log.connect() as conn:
+        hash_1 = conn.execute(select(t.audit_log.c.hash).where(t.audit_log.c.id == 1)).scalar_one()
+    result = AuditService(empty_log, clock=lambda: T0).prune(before=CUTOFF)
+    base = f"{result.base_id}:{result.base_hash}"
+    code, out = _verify(capsys, "--anchor", old_head, "--anchor", base, "--anchor", f"1:{hash_1}")
+    assert code == 0, out
+    assert f"base: {base}" in out and "anchor 1: not checked (pruned" in out
+    code, out = _verify(capsys, "--anchor", f"3:{'e' * 64}")
+    assert code == 1 and "record 3" in out and "anchor mismatch" in out
+
+
+def test_cli_prune_uses_the_retention_setting_and_prints_the_base(
+    empty_log: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = datetime.now(UTC)
+    _append_at(empty_log, now - timedelta(days=400), now - timedelta(days=380), now - timedelta(days=300))
+    monkeypatch.setenv("JINGWU_AUDIT_RETENTION_DAYS", "390")
+    capsys.readouterr()
+    assert main(["audit", "prune", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "dry run: 1 audit records older than" in out and "(390 days) would be pruned" in out
+    assert _ids(empty_log) == [1, 2, 3]
+
+    monkeypatch.setenv("JINGWU_AUDIT_RETENTION_DAYS", "365")
+    assert main(["audit", "prune"]) == 0
+    out = capsys.readouterr().out
+    assert "pruned 2 audit records older than" in out and "(ids 1–2)" in out
+    base = out.split("base: ")[1].split()[0]
+    assert base.startswith("2:") and _ids(empty_log) == [3, 4]
+    record = AuditService(empty_log).page(limit=1)[0]
+    assert (record.action, record.source, record.details["retention_days"]) == ("audit.pruned", "cli", 365)
+    assert f"head: {record.id}:{record.hash}" in out
+
+    code, out = _verify(capsys, "--anchor", base)
+    assert code == 0 and "audit chain intact: 2 records" in out and f"base: {base}" in out
+
+    assert main(["audit", "prune"]) == 0  # nothing left to prune: exit 0, nothing written
+    assert "pruned 0 audit records" in capsys.readouterr().out and _ids(empty_log) == [3, 4]
+
+
+def test_prune_and_concurrent_appenders_keep_one_verifiable_chain(empty_log: Any) -> None:
+    service = AuditService(empty_log)
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(15):
+                service.record("test.append", actor=f"w{n}", details={"i": i})
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    def pruner() -> None:
+        try:
+            for _ in range(10):
+                service.prune(before=datetime.now(UTC) + timedelta(days=1))  # everything so far
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    threads.append(threading.Thread(target=pruner))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    result = service.verify()
+    assert result.intact, result.finding
+    # All 60 appends and every prune's own record got an id, and only pruned ones are gone.
+    assert result.last_id >= 60 and result.count == result.last_id - result.base_id

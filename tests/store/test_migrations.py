@@ -61,7 +61,8 @@ def test_revision_0003_adds_the_audit_log_with_its_genesis_head_and_downgrades_c
     command.upgrade(config, "0002")
     command.upgrade(config, "0003")
     with engine.connect() as conn:
-        head = conn.execute(select(tables.audit_head)).one()
+        columns = tables.audit_head.c
+        head = conn.execute(select(columns.id, columns.last_id, columns.last_hash)).one()
         assert (head.id, head.last_id, head.last_hash) == (1, 0, "0" * 64)
     command.downgrade(config, "0002")
     with engine.connect() as conn:
@@ -95,4 +96,25 @@ def test_revision_0005_adds_totp_columns_keeping_users_and_downgrades_cleanly(da
         columns = {c["name"] for c in inspect(conn).get_columns("users")}
         assert "totp_secret" not in columns and "totp_last_step" not in columns
         assert conn.execute(select(tables.users.c.username)).scalars().all() == ["dispatcher"]
+    engine.dispose()
+
+
+def test_revision_0006_adds_the_pruning_base_to_a_used_audit_head_and_downgrades_cleanly(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    config = alembic_config(engine)
+    command.upgrade(config, "0005")
+    columns = tables.audit_head.c
+    with write_transaction(engine) as conn:
+        conn.execute(tables.audit_head.update().values(last_id=7, last_hash="a" * 64))
+    command.upgrade(config, "0006")
+    with engine.connect() as conn:
+        head = conn.execute(select(columns.last_id, columns.base_id, columns.base_hash)).one()
+        assert (head.last_id, head.base_id, head.base_hash) == (7, 0, "0" * 64)
+    command.downgrade(config, "0005")
+    with engine.connect() as conn:
+        names = {c["name"] for c in inspect(conn).get_columns("audit_head")}
+        assert names == {"id", "last_id", "last_hash"}
+        assert conn.execute(select(columns.last_id)).scalar_one() == 7
     engine.dispose()

@@ -252,6 +252,10 @@ audit_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("last_id", BigInteger, nullable=False),
     Column("last_hash", String(64), nullable=False),
+    # The base: the last record removed by retention pruning (0 and 64 zeros until the first
+    # prune). The remaining chain must start at base_id + 1 with prev_hash = base_hash.
+    Column("base_id", BigInteger, nullable=False, server_default="0"),
+    Column("base_hash", String(64), nullable=False, server_default="0" * 64),
 )
 
 __all__ = [
