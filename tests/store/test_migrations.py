@@ -89,7 +89,8 @@ def test_revision_0005_adds_totp_columns_keeping_users_and_downgrades_cleanly(da
         )
     command.upgrade(config, "0005")
     with engine.connect() as conn:
-        row = conn.execute(select(tables.users)).one()
+        users = tables.users.c
+        row = conn.execute(select(users.username, users.totp_secret, users.totp_last_step)).one()
         assert (row.username, row.totp_secret, row.totp_last_step) == ("dispatcher", None, None)
     command.downgrade(config, "0004")
     with engine.connect() as conn:
@@ -117,4 +118,43 @@ def test_revision_0006_adds_the_pruning_base_to_a_used_audit_head_and_downgrades
         names = {c["name"] for c in inspect(conn).get_columns("audit_head")}
         assert names == {"id", "last_id", "last_hash"}
         assert conn.execute(select(columns.last_id)).scalar_one() == 7
+    engine.dispose()
+
+
+def test_revision_0007_gives_existing_users_the_jurisdiction_they_had_and_downgrades_cleanly(
+    database_url: str,
+) -> None:
+    from datetime import UTC, datetime
+
+    engine = make_engine(database_url)
+    config = alembic_config(engine)
+    command.upgrade(config, "0006")
+    users = tables.users.c
+    with write_transaction(engine) as conn:
+        for user_id, name, role, station in (
+            ("usr1", "dispatcher", "dispatcher", None),
+            ("usr2", "BJ01", "officer", "nangang-baojianlu"),
+        ):
+            conn.execute(
+                insert(tables.users).values(
+                    id=user_id,
+                    username=name,
+                    password_hash="x",
+                    role=role,
+                    station_id=station,
+                    disabled=False,
+                    created_at=datetime(2026, 11, 26, tzinfo=UTC),
+                    failed_logins=0,
+                )
+            )
+    command.upgrade(config, "0007")
+    with engine.connect() as conn:
+        found = {r.username: r.jurisdiction for r in conn.execute(select(users.username, users.jurisdiction))}
+        assert found == {"dispatcher": "city", "BJ01": "station:nangang-baojianlu"}
+        token_columns = {c["name"] for c in inspect(conn).get_columns("tokens")}
+        assert "is_device_key" in token_columns
+    command.downgrade(config, "0006")
+    with engine.connect() as conn:
+        assert "jurisdiction" not in {c["name"] for c in inspect(conn).get_columns("users")}
+        assert "is_device_key" not in {c["name"] for c in inspect(conn).get_columns("tokens")}
     engine.dispose()

@@ -15,11 +15,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jingwu import __version__
+from jingwu.api.deps import route_permission
 from jingwu.api.idempotency import IdempotencyMiddleware
 from jingwu.api.limits import BodyLimitMiddleware
 from jingwu.api.ratelimit import LoginRateLimitMiddleware
@@ -27,6 +29,7 @@ from jingwu.api.refusals import error_response
 from jingwu.api.routers import attachments, auth, incidents, live, maps, reference, stats, units
 from jingwu.api.schemas.responses import ErrorOut, HealthOut
 from jingwu.api.security_headers import SecurityHeadersMiddleware
+from jingwu.domain.access import roles_with
 from jingwu.errors import JingwuError
 from jingwu.services import Services
 
@@ -190,7 +193,29 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
 
     for module in (auth, reference, maps, stats, units, incidents, attachments, live):
         app.include_router(module.router, responses=ERROR_RESPONSES)
+    _document_permissions(app)
     return app
+
+
+def _document_permissions(app: FastAPI) -> None:
+    """Write each route's permission, and the roles that hold it, into the OpenAPI document
+    (``x-permission``, ``x-roles``), so that what a route needs is read from the route itself."""
+    for route in app.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        permission = route_permission(route.dependant)
+        if permission is None:
+            continue
+        roles = sorted(str(r) for r in roles_with(permission))
+        route.openapi_extra = {
+            **(route.openapi_extra or {}),
+            "x-permission": str(permission),
+            "x-roles": roles,
+        }
+        route.description = (route.description or "").rstrip() + (
+            f"\n\nNeeds **{permission}** (roles: {', '.join(roles)}); records outside the caller's "
+            "jurisdiction are refused with 403 out_of_jurisdiction or left out of lists."
+        )
 
 
 __all__ = ["BackgroundJob", "create_app"]

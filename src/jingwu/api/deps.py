@@ -1,15 +1,27 @@
-"""Who is calling: every route but /healthz and log-in asks for a bearer token and a role."""
+"""Who is calling, and may they: every route but /healthz and log-in asks for a bearer token and
+declares the one permission it needs (``needs``); records are then checked against the caller's
+jurisdiction (``Guard``). See :mod:`jingwu.domain.access` for the policy itself."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from jingwu.errors import Forbidden, Unauthenticated
-from jingwu.service.auth import Principal, Role
+from jingwu.domain.access import (
+    Level,
+    Permission,
+    Principal,
+    Role,
+    may_see_incident,
+    may_see_unit,
+    roles_with,
+    station_ids_within,
+)
+from jingwu.domain.model import Incident, Unit
+from jingwu.errors import Forbidden, NotFound, Unauthenticated
 from jingwu.services import Services
 
 _bearer = HTTPBearer(auto_error=False)
@@ -39,49 +51,173 @@ def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def require(*roles: Role) -> Callable[..., Principal]:
-    """A dependency that admits only the given roles (admin is always admitted)."""
-    allowed = frozenset(roles) | {Role.ADMIN}
+class Needs:
+    """The dependency a route declares: the caller must hold ``permission``. Kept as an object
+    (not a closure) so that the route walk in the tests and the OpenAPI document can read it."""
 
-    def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
-        if principal.role not in allowed:
+    def __init__(self, permission: Permission) -> None:
+        self.permission = permission
+
+    def __call__(self, principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if not principal.may(self.permission):
             raise Forbidden(
-                f"role {principal.role} may not do this",
+                f"the role {principal.role} may not do this ({self.permission})",
                 code="role_forbidden",
                 role=str(principal.role),
-                allowed=sorted(str(r) for r in allowed),
+                permission=str(self.permission),
+                allowed=sorted(str(r) for r in roles_with(self.permission)),
             )
         return principal
 
-    return dependency
+
+def needs(permission: Permission) -> Needs:
+    return Needs(permission)
 
 
-AnyUser = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.OFFICER))]
-Dispatcher = Annotated[Principal, Depends(require(Role.DISPATCHER))]
-Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+P = Permission
+Self = Annotated[Principal, Depends(needs(P.SELF))]
+ReferenceReader = Annotated[Principal, Depends(needs(P.REFERENCE_READ))]
+MapReader = Annotated[Principal, Depends(needs(P.MAP_READ))]
+IncidentReader = Annotated[Principal, Depends(needs(P.INCIDENT_READ))]
+IncidentCreator = Annotated[Principal, Depends(needs(P.INCIDENT_CREATE))]
+IncidentCommander = Annotated[Principal, Depends(needs(P.INCIDENT_COMMAND))]
+NoteWriter = Annotated[Principal, Depends(needs(P.INCIDENT_NOTE))]
+BackupCaller = Annotated[Principal, Depends(needs(P.INCIDENT_BACKUP))]
+AttachmentReader = Annotated[Principal, Depends(needs(P.ATTACHMENT_READ))]
+AttachmentWriter = Annotated[Principal, Depends(needs(P.ATTACHMENT_WRITE))]
+UnitReader = Annotated[Principal, Depends(needs(P.UNIT_READ))]
+UnitStatusSetter = Annotated[Principal, Depends(needs(P.UNIT_STATUS))]
+PositionReporter = Annotated[Principal, Depends(needs(P.POSITION_REPORT))]
+StatsReader = Annotated[Principal, Depends(needs(P.STATS_READ))]
+PersonalDataReader = Annotated[Principal, Depends(needs(P.PERSONAL_DATA_READ))]
+PersonSearcher = Annotated[Principal, Depends(needs(P.PERSON_SEARCH))]
+AuditReader = Annotated[Principal, Depends(needs(P.AUDIT_READ))]
 
 
-def check_own_incident(principal: Principal, services: Services, incident_id: str, *, doing: str) -> None:
-    """An officer acts on an incident only while their unit is assigned to it."""
-    if principal.role is not Role.OFFICER:
-        return
-    unit = services.dispatch.get_unit(principal.unit_id) if principal.unit_id else None
-    if unit is None or unit.incident_id != incident_id:
-        raise Forbidden(
-            f"an officer may {doing} only on their own incident",
-            code="not_own_incident",
-            incident_id=incident_id,
+def route_permission(dependant: object) -> Permission | None:
+    """The permission a route's dependency tree declares (for the OpenAPI document and the
+    route walk); None for the open routes."""
+    stack = [dependant]
+    while stack:
+        node = stack.pop()
+        call = getattr(node, "call", None)
+        if isinstance(call, Needs):
+            return call.permission
+        stack.extend(getattr(node, "dependencies", []))
+    return None
+
+
+class Guard:
+    """The jurisdiction checks of one request: may this caller see, or act on, that record?"""
+
+    def __init__(self, principal: Principal, services: Services) -> None:
+        self.principal = principal
+        self.services = services
+        self.district_of: Mapping[str, str] = services.dispatch.district_of
+
+    def _own_incident_id(self) -> str | None:
+        if self.principal.unit_id is None:
+            return None
+        try:
+            return self.services.dispatch.get_unit(self.principal.unit_id).incident_id
+        except NotFound:
+            return None
+
+    def sees_incident(self, incident: Incident) -> bool:
+        return may_see_incident(
+            self.principal,
+            station_id=incident.station_id,
+            created_by=incident.created_by,
+            own_incident_id=self._own_incident_id(),
+            incident_id=incident.id,
+            district_of=self.district_of,
         )
+
+    def incident(self, incident_id: str) -> Incident:
+        """The incident, if the caller's jurisdiction holds it (403 ``out_of_jurisdiction``)."""
+        incident = self.services.dispatch.get_incident(incident_id)
+        if not self.sees_incident(incident):
+            raise Forbidden(
+                "this incident lies outside your jurisdiction",
+                code="out_of_jurisdiction",
+                incident_id=incident_id,
+                jurisdiction=str(self.principal.jurisdiction),
+            )
+        return incident
+
+    def sees_unit(self, unit: Unit) -> bool:
+        return may_see_unit(
+            self.principal, unit_id=unit.id, station_id=unit.station_id, district_of=self.district_of
+        )
+
+    def unit(self, unit_id: str) -> Unit:
+        unit = self.services.dispatch.get_unit(unit_id)
+        if not self.sees_unit(unit):
+            raise Forbidden(
+                "this unit belongs to a station outside your jurisdiction",
+                code="out_of_jurisdiction",
+                unit_id=unit_id,
+                jurisdiction=str(self.principal.jurisdiction),
+            )
+        return unit
+
+    def own_incident(self, incident_id: str, *, doing: str) -> Incident:
+        """For officers: the incident only while their unit is assigned to it (an officer reads
+        their station's queue, but acts only on the call they were sent to)."""
+        incident = self.incident(incident_id)
+        if self.principal.role is Role.OFFICER and self._own_incident_id() != incident_id:
+            raise Forbidden(
+                f"an officer may {doing} only on their own incident",
+                code="not_own_incident",
+                incident_id=incident_id,
+            )
+        return incident
+
+    def own_unit(self, unit_id: str) -> Unit:
+        """Officers and devices act only for the unit they are bound to; others within reach."""
+        if self.principal.role in (Role.OFFICER, Role.DEVICE) and self.principal.unit_id != unit_id:
+            raise Forbidden("you may act only for your own unit", code="not_own_unit", unit_id=unit_id)
+        return self.unit(unit_id)
+
+    @property
+    def station_ids(self) -> frozenset[str] | None:
+        """For filtering lists: the stations in reach (None: all, the city)."""
+        return station_ids_within(self.principal.jurisdiction, self.district_of)
+
+    @property
+    def own_only(self) -> bool:
+        return self.principal.jurisdiction.level is Level.OWN
+
+
+def guard(principal: Principal, services: Services) -> Guard:
+    return Guard(principal, services)
 
 
 __all__ = [
-    "Admin",
-    "AnyUser",
-    "Dispatcher",
+    "AttachmentReader",
+    "AttachmentWriter",
+    "AuditReader",
+    "BackupCaller",
+    "Guard",
+    "IncidentCommander",
+    "IncidentCreator",
+    "IncidentReader",
+    "MapReader",
+    "Needs",
+    "NoteWriter",
+    "PersonSearcher",
+    "PersonalDataReader",
+    "PositionReporter",
+    "ReferenceReader",
+    "Self",
     "ServicesDep",
-    "check_own_incident",
+    "StatsReader",
+    "UnitReader",
+    "UnitStatusSetter",
     "client_address",
     "current_principal",
     "get_services",
-    "require",
+    "guard",
+    "needs",
+    "route_permission",
 ]

@@ -18,7 +18,6 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any, NoReturn
 
 from argon2 import PasswordHasher
@@ -26,6 +25,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ColumnElement, Connection, Engine, and_, func, insert, or_, select, update
 
 from jingwu.domain import totp
+from jingwu.domain.access import (
+    IDLE_ROLES,
+    TOTP_ROLES,
+    Jurisdiction,
+    Principal,
+    Role,
+    default_jurisdiction,
+)
 from jingwu.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
 from jingwu.service import audit
 from jingwu.service.audit import Outcome
@@ -34,24 +41,17 @@ from jingwu.store import tables as t
 from jingwu.store.db import read_transaction, write_transaction
 
 
-class Role(StrEnum):
-    ADMIN = "admin"
-    DISPATCHER = "dispatcher"
-    OFFICER = "officer"
+def _principal(row: Any) -> Principal:
+    return Principal(
+        row.id,
+        row.username,
+        Role(row.role),
+        row.station_id,
+        row.unit_id,
+        Jurisdiction.parse(row.jurisdiction),
+    )
 
 
-@dataclass(frozen=True, slots=True)
-class Principal:
-    user_id: str
-    username: str
-    role: Role
-    station_id: str | None
-    unit_id: str | None
-
-
-# Roles that need a second factor when ``require_totp`` is on (CJIS 5.6.2.2: privileged access).
-# Commander joins here in one line once that role exists.
-TOTP_ROLES = frozenset({Role.ADMIN, Role.DISPATCHER})
 # 160 bits: the key length RFC 4226 recommends for HMAC-SHA-1.
 TOTP_KEY_BYTES = 20
 TOTP_ISSUER = "Jingwu"
@@ -72,6 +72,9 @@ class IssuedToken:
     principal: Principal
 
 
+# A device key is not a session: it is replaced by rotation (yearly, or when a device is lost),
+# and this far-off expiry only bounds a key that everybody forgot.
+DEVICE_KEY_LIFETIME = timedelta(days=2 * 365)
 MIN_PASSWORD_LENGTH = 12
 LOCKOUT_THRESHOLD = 5  # consecutive failed log-ins that lock an account (CJIS 5.5.3)
 # A session's last use is written at most this often: idleness is known to the minute, without a
@@ -181,8 +184,43 @@ class AuthService:
         station_id: str | None = None,
         unit_id: str | None = None,
         display_name: str | None = None,
+        jurisdiction: Jurisdiction | None = None,
+        actor: str | None = None,
+        source: str | None = None,
     ) -> Principal:
+        """Create a person's account. ``jurisdiction`` defaults to the station for a user of a
+        station, the city otherwise (residents: their own reports only); see domain.access."""
+        if role is Role.DEVICE:
+            raise ValidationFailed(
+                "a device has a key, not a password: use create_device", code="device_has_no_password"
+            )
         _check_password(username, password)
+        return self._insert_user(
+            username,
+            _hasher.hash(password),
+            role,
+            station_id=station_id,
+            unit_id=unit_id,
+            display_name=display_name,
+            jurisdiction=jurisdiction,
+            actor=actor,
+            source=source,
+        )
+
+    def _insert_user(
+        self,
+        username: str,
+        password_hash: str,
+        role: Role,
+        *,
+        station_id: str | None,
+        unit_id: str | None,
+        display_name: str | None,
+        jurisdiction: Jurisdiction | None,
+        actor: str | None,
+        source: str | None,
+    ) -> Principal:
+        scope = jurisdiction or default_jurisdiction(role, station_id)
         user_id = new_id("usr")
         with write_transaction(self.engine) as conn:
             exists = conn.execute(select(t.users.c.id).where(_same_name(username))).first()
@@ -193,15 +231,90 @@ class AuthService:
                     id=user_id,
                     username=username,
                     display_name=display_name,
-                    password_hash=_hasher.hash(password),
+                    password_hash=password_hash,
                     role=str(role),
                     station_id=station_id,
                     unit_id=unit_id,
+                    jurisdiction=str(scope),
                     disabled=False,
                     created_at=self.clock(),
                 )
             )
-        return Principal(user_id, username, role, station_id, unit_id)
+            # Who was given which powers, and where, is itself accountable (CJIS 5.4.1.1).
+            audit.append(
+                conn,
+                ts=self.clock(),
+                action="auth.user_created",
+                actor=actor,
+                target=username,
+                source=source,
+                details={"role": str(role), "jurisdiction": str(scope), "unit_id": unit_id},
+            )
+        return Principal(user_id, username, role, station_id, unit_id, scope)
+
+    def create_device(
+        self,
+        username: str,
+        *,
+        unit_id: str | None = None,
+        station_id: str | None = None,
+        display_name: str | None = None,
+        actor: str | None = None,
+        source: str | None = None,
+    ) -> tuple[Principal, str]:
+        """Create a machine account (an alarm column, a camera's analytics, a car's AVL box) and
+        its first key, returned this once. A device cannot log in with a password: its key is
+        the credential, sent as a bearer token, and :meth:`issue_device_key` replaces it."""
+        # No password verifies against this: argon2 refuses it as a malformed hash.
+        principal = self._insert_user(
+            username,
+            "!device",
+            Role.DEVICE,
+            station_id=station_id,
+            unit_id=unit_id,
+            display_name=display_name,
+            jurisdiction=None,
+            actor=actor,
+            source=source,
+        )
+        return principal, self.issue_device_key(username, actor=actor, source=source)
+
+    def issue_device_key(self, username: str, *, actor: str | None = None, source: str | None = None) -> str:
+        """A new key for a device; its previous keys stop working at once (rotation, or a device
+        that was stolen). Only the key's SHA-256 is kept."""
+        key = "dev_" + secrets.token_urlsafe(32)
+        now = self.clock()
+        with write_transaction(self.engine) as conn:
+            row = conn.execute(select(t.users.c.id, t.users.c.role).where(_same_name(username))).first()
+            if row is None:
+                raise NotFound(f"no user {username!r}", code="user_not_found", username=username)
+            if row.role != Role.DEVICE:
+                raise Conflict(f"{username!r} is not a device account", code="not_a_device")
+            revoked = conn.execute(
+                update(t.tokens)
+                .where(and_(t.tokens.c.user_id == row.id, t.tokens.c.revoked_at.is_(None)))
+                .values(revoked_at=now)
+            ).rowcount
+            conn.execute(
+                insert(t.tokens).values(
+                    token_hash=_token_hash(key),
+                    user_id=row.id,
+                    created_at=now,
+                    expires_at=now + DEVICE_KEY_LIFETIME,
+                    last_used_at=now,
+                    is_device_key=True,
+                )
+            )
+            audit.append(
+                conn,
+                ts=now,
+                action="auth.device_key_issued",
+                actor=actor,
+                target=username,
+                source=source,
+                details={"keys_revoked": revoked},
+            )
+        return key
 
     def set_password(
         self, username: str, password: str, *, actor: str | None = None, source: str | None = None
@@ -319,8 +432,7 @@ class AuthService:
                 )
         except _CodeTaken:
             self._totp_failed(row.id, row.username, source, replayed=True)
-        principal = Principal(row.id, row.username, Role(row.role), row.station_id, row.unit_id)
-        return IssuedToken(token, expires, principal)
+        return IssuedToken(token, expires, _principal(row))
 
     def totp_needed_by_role(self, role: Role) -> bool:
         """Whether policy makes this role log in with a second factor."""
@@ -543,6 +655,7 @@ class AuthService:
                     t.tokens.c.last_used_at,
                     t.tokens.c.expires_at,
                     t.tokens.c.revoked_at,
+                    t.tokens.c.is_device_key,
                 )
                 .join(t.tokens, t.tokens.c.user_id == t.users.c.id)
                 .where(t.tokens.c.token_hash == digest)
@@ -552,7 +665,8 @@ class AuthService:
                 "the session is missing, expired or revoked; log in again", code="bad_token"
             )
         last_used = row.last_used_at or row.token_created_at
-        if now - last_used > self.idle_timeout:
+        idles = not row.is_device_key and Role(row.role) in IDLE_ROLES
+        if idles and now - last_used > self.idle_timeout:
             raise Unauthenticated(
                 f"the session ended after {int(self.idle_timeout.total_seconds()) // 60} minutes "
                 "without use; log in again",
@@ -562,7 +676,7 @@ class AuthService:
         if touch and now - last_used >= TOUCH_EVERY:
             with write_transaction(self.engine) as conn:
                 conn.execute(update(t.tokens).where(t.tokens.c.token_hash == digest).values(last_used_at=now))
-        return Principal(row.id, row.username, Role(row.role), row.station_id, row.unit_id)
+        return _principal(row)
 
     def revoke(self, token: str, *, actor: str | None = None, source: str | None = None) -> None:
         """Revoke a token (log-out); recorded in the audit log when it was live."""

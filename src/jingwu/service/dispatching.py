@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -132,6 +132,7 @@ class DispatchService:
         self.clock = clock
         self._commit_lock = threading.Lock()
         self._stations: list[Station] = []
+        self._district_of: dict[str, str] = {}
         self.reload_stations()
         self.board = UnitBoard(network)
         self.refresh_board()
@@ -148,10 +149,16 @@ class DispatchService:
     def reload_stations(self) -> None:
         with read_transaction(self.engine) as conn:
             self._stations = repo.list_stations(conn)
+        self._district_of = {s.id: s.district for s in self._stations}
 
     @property
     def stations(self) -> list[Station]:
         return list(self._stations)
+
+    @property
+    def district_of(self) -> Mapping[str, str]:
+        """Each station's district: the hierarchy that jurisdictions are checked against."""
+        return self._district_of
 
     def station_for(self, point: GeoPoint) -> str | None:
         station = station_containing(point, self._stations)
@@ -253,10 +260,23 @@ class DispatchService:
         with read_transaction(self.engine) as conn:
             return repo.get_incident(conn, incident_id)
 
-    def list_incidents(self, *, open_only: bool = False, limit: int = 500) -> list[Incident]:
+    def list_incidents(
+        self,
+        *,
+        open_only: bool = False,
+        limit: int = 500,
+        station_ids: Collection[str] | None = None,
+        created_by: str | None = None,
+    ) -> list[Incident]:
+        """Most urgent first, then newest; narrowed to ``station_ids`` (None: all) and to the
+        incidents ``created_by`` one user (a resident's own reports)."""
         with read_transaction(self.engine) as conn:
             return repo.list_incidents(
-                conn, statuses=OPEN_INCIDENT_STATUSES if open_only else None, limit=limit
+                conn,
+                statuses=OPEN_INCIDENT_STATUSES if open_only else None,
+                limit=limit,
+                station_ids=station_ids,
+                created_by=created_by,
             )
 
     def incident_timeline(self, incident_id: str) -> list[BusMessage]:
@@ -352,11 +372,17 @@ class DispatchService:
     # ------------------------------------------------------------ recommendation and dispatch
 
     def recommend(
-        self, incident_id: str, *, limit: int = 5, exclude: Sequence[str] = ()
+        self,
+        incident_id: str,
+        *,
+        limit: int = 5,
+        exclude: Sequence[str] = (),
+        station_ids: Collection[str] | None = None,
     ) -> list[Recommendation]:
-        """Top ``limit`` units that may take the incident, by road travel time (see UnitBoard)."""
+        """Top ``limit`` units that may take the incident, by road travel time (see UnitBoard);
+        only units of ``station_ids`` when given (a station's dispatcher sends its own cars)."""
         incident = self.get_incident(incident_id)
-        return self.board.recommend(incident, limit=limit, exclude=exclude)
+        return self.board.recommend(incident, limit=limit, exclude=exclude, station_ids=station_ids)
 
     def dispatch(self, incident_id: str, unit_ids: Sequence[str], *, actor: str | None) -> Decision:
         def decide(conn: Connection, now: datetime) -> Decision:
@@ -441,9 +467,9 @@ class DispatchService:
 
     # ------------------------------------------------------------ units
 
-    def list_units(self) -> list[Unit]:
+    def list_units(self, *, station_ids: Collection[str] | None = None) -> list[Unit]:
         with read_transaction(self.engine) as conn:
-            return repo.list_units(conn)
+            return repo.list_units(conn, station_ids=station_ids)
 
     def get_unit(self, unit_id: str) -> Unit:
         with read_transaction(self.engine) as conn:

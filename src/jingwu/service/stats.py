@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy import Engine
@@ -20,14 +20,15 @@ class StatsService:
         self.zone = zone
         self.clock = clock
 
-    def today(self) -> TodayStats:
+    def today(self, *, station_ids: Collection[str] | None = None) -> TodayStats:
+        """Today's figures, of the units and incidents of ``station_ids`` (None: the whole city)."""
         now = self.clock()
         day = local_day(now, self.zone)
         # One read transaction: the queue, the fleet and the day's incidents are one moment's view.
         with read_transaction(self.engine) as conn:
-            incidents_by_status = repo.incident_counts_by_status(conn)
-            units_by_status = repo.unit_counts_by_status(conn)
-            opened_today = repo.incidents_created_between(conn, day.start, day.end)
+            incidents_by_status = repo.incident_counts_by_status(conn, station_ids=station_ids)
+            units_by_status = repo.unit_counts_by_status(conn, station_ids=station_ids)
+            opened_today = repo.incidents_created_between(conn, day.start, day.end, station_ids=station_ids)
         return today_stats(
             now=now,
             zone=self.zone,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -128,6 +128,11 @@ class UnitBoard:
                 self._points[unit_id] = point
             self._positions_changed = True
 
+    def station_of(self, unit_id: str) -> str | None:
+        """The unit's station, from memory (the live stream asks this for every position)."""
+        unit = self._units.get(unit_id)
+        return None if unit is None else unit.station_id
+
     def remember_incident(self, incident_id: str, location: GeoPoint, point: RoadPoint) -> None:
         """The road point an incident was snapped to when it was opened, so that recommending
         for it (again and again, as units free up) does not snap it again."""
@@ -179,7 +184,13 @@ class UnitBoard:
     # ------------------------------------------------------------ recommendation
 
     def recommend(
-        self, incident: Incident, *, limit: int, exclude: Sequence[str] = (), baseline: bool = False
+        self,
+        incident: Incident,
+        *,
+        limit: int,
+        exclude: Sequence[str] = (),
+        baseline: bool = False,
+        station_ids: Collection[str] | None = None,
     ) -> list[Recommendation]:
         """Top ``limit`` eligible units by road ETA to the incident, with their routes.
 
@@ -195,6 +206,8 @@ class UnitBoard:
             i = roster.index.get(unit_id)
             if i is not None:
                 mask[i] = False
+        if station_ids is not None:
+            mask &= np.array([u.station_id in station_ids for u in roster.units], dtype=bool)
         target = self.incident_point(incident)
         search = self.network.baseline_nearest_by_time if baseline else self.network.nearest_by_time
         reaches = search(target, roster.points, limit, with_routes=True, allowed=mask)

@@ -7,11 +7,11 @@ the same unit get exactly one winner — on SQLite and on PostgreSQL alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, delete, func, insert, or_, select, true, update
 
 from jingwu.domain.attachments import AttachmentInfo
 from jingwu.domain.events import DomainEvent
@@ -94,8 +94,16 @@ def insert_unit(conn: Connection, unit: Unit) -> None:
     conn.execute(insert(t.units).values(id=unit.id, version=unit.version, **_unit_values(unit)))
 
 
-def list_units(conn: Connection, *, ids: Iterable[str] | None = None) -> list[Unit]:
-    query = select(t.units).order_by(t.units.c.callsign)
+def _within(column: Any, station_ids: Collection[str] | None) -> Any:
+    """A filter to a jurisdiction's stations (None: no filter, the city). Records of no station
+    fall outside every list of stations: only the city sees them."""
+    return true() if station_ids is None else column.in_(sorted(station_ids))
+
+
+def list_units(
+    conn: Connection, *, ids: Iterable[str] | None = None, station_ids: Collection[str] | None = None
+) -> list[Unit]:
+    query = select(t.units).where(_within(t.units.c.station_id, station_ids)).order_by(t.units.c.callsign)
     if ids is not None:
         query = query.where(t.units.c.id.in_(list(ids)))
     return [unit_from_row(r) for r in conn.execute(query)]
@@ -213,19 +221,39 @@ def get_incident(conn: Connection, incident_id: str, *, for_update: bool = False
 
 
 def list_incidents(
-    conn: Connection, *, statuses: Iterable[IncidentStatus] | None = None, limit: int = 500
+    conn: Connection,
+    *,
+    statuses: Iterable[IncidentStatus] | None = None,
+    limit: int = 500,
+    station_ids: Collection[str] | None = None,
+    created_by: str | None = None,
 ) -> list[Incident]:
-    query = select(t.incidents).order_by(t.incidents.c.priority, t.incidents.c.created_at.desc()).limit(limit)
+    query = (
+        select(t.incidents)
+        .where(_within(t.incidents.c.station_id, station_ids))
+        .order_by(t.incidents.c.priority, t.incidents.c.created_at.desc())
+        .limit(limit)
+    )
+    if created_by is not None:
+        query = query.where(t.incidents.c.created_by == created_by)
     if statuses is not None:
         query = query.where(t.incidents.c.status.in_([str(s) for s in statuses]))
     return [incident_from_row(r) for r in conn.execute(query)]
 
 
-def incidents_created_between(conn: Connection, start: datetime, end: datetime) -> list[Incident]:
+def incidents_created_between(
+    conn: Connection, start: datetime, end: datetime, *, station_ids: Collection[str] | None = None
+) -> list[Incident]:
     """Incidents opened in [start, end), oldest first (whatever their status now)."""
     query = (
         select(t.incidents)
-        .where(and_(t.incidents.c.created_at >= start, t.incidents.c.created_at < end))
+        .where(
+            and_(
+                t.incidents.c.created_at >= start,
+                t.incidents.c.created_at < end,
+                _within(t.incidents.c.station_id, station_ids),
+            )
+        )
         .order_by(t.incidents.c.created_at, t.incidents.c.id)
     )
     return [incident_from_row(r) for r in conn.execute(query)]
@@ -246,13 +274,25 @@ def open_incidents_like(
     return [incident_from_row(r) for r in conn.execute(query)]
 
 
-def incident_counts_by_status(conn: Connection) -> dict[IncidentStatus, int]:
-    query = select(t.incidents.c.status, func.count()).group_by(t.incidents.c.status)
+def incident_counts_by_status(
+    conn: Connection, *, station_ids: Collection[str] | None = None
+) -> dict[IncidentStatus, int]:
+    query = (
+        select(t.incidents.c.status, func.count())
+        .where(_within(t.incidents.c.station_id, station_ids))
+        .group_by(t.incidents.c.status)
+    )
     return {IncidentStatus(status): int(n) for status, n in conn.execute(query)}
 
 
-def unit_counts_by_status(conn: Connection) -> dict[UnitStatus, int]:
-    query = select(t.units.c.status, func.count()).group_by(t.units.c.status)
+def unit_counts_by_status(
+    conn: Connection, *, station_ids: Collection[str] | None = None
+) -> dict[UnitStatus, int]:
+    query = (
+        select(t.units.c.status, func.count())
+        .where(_within(t.units.c.station_id, station_ids))
+        .group_by(t.units.c.status)
+    )
     return {UnitStatus(status): int(n) for status, n in conn.execute(query)}
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
 )
 
 
@@ -175,6 +176,8 @@ users = Table(
     # The time step of the last accepted code: that step and earlier ones are refused (replay).
     # Null with a secret: enrolment pending, made active by the first accepted code.
     Column("totp_last_step", BigInteger, nullable=True),
+    # Where the user may see and act: city, district:NAME, station:ID or own (domain.access).
+    Column("jurisdiction", String(200), nullable=False),
 )
 
 tokens = Table(
@@ -188,6 +191,8 @@ tokens = Table(
     Column("revoked_at", UtcDateTime, nullable=True),
     # Last authenticated REST request (written at most once a minute); null: never since log-in.
     Column("last_used_at", UtcDateTime, nullable=True),
+    # A device account's key: valid until revoked or replaced, and never ended for idleness.
+    Column("is_device_key", Boolean, nullable=False, server_default=false()),
 )
 
 attachments = Table(

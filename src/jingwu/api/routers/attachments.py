@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from jingwu.api.deps import AnyUser, ServicesDep, check_own_incident
+from jingwu.api.deps import AttachmentReader, AttachmentWriter, ServicesDep, guard
 from jingwu.api.idempotency import answer_with
 from jingwu.api.schemas.responses import AttachmentOut, ErrorOut
 from jingwu.domain.attachments import ACCEPTED_IMAGE_TYPES, UploadTooLarge, accepted_media_type
@@ -35,14 +35,13 @@ _IMAGE_BODY = {
     },
 )
 async def upload(
-    incident_id: str, request: Request, principal: AnyUser, services: ServicesDep
+    incident_id: str, request: Request, principal: AttachmentWriter, services: ServicesDep
 ) -> AttachmentOut:
     """Attach a photo: the body is the image itself, with Content-Type image/jpeg, image/png or
     image/webp (the bytes must agree), at most JINGWU_MAX_UPLOAD_BYTES. An officer may attach
     only to the incident their unit is assigned to."""
     # Every refusal that needs no body comes before a byte of it is read.
-    await run_in_threadpool(check_own_incident, principal, services, incident_id, doing="attach photos")
-    await run_in_threadpool(services.dispatch.get_incident, incident_id)
+    await run_in_threadpool(guard(principal, services).own_incident, incident_id, doing="attach photos")
     declared = accepted_media_type(request.headers.get("content-type"))
     data = await _read_limited(request, services.settings.max_upload_bytes)
     # The added event carries the attachment's metadata, so the answer is rendered from it.
@@ -54,9 +53,11 @@ async def upload(
 
 
 @router.get("/incidents/{incident_id}/attachments", response_model=list[AttachmentOut])
-def list_attachments(incident_id: str, principal: AnyUser, services: ServicesDep) -> list[AttachmentOut]:
+def list_attachments(
+    incident_id: str, principal: AttachmentReader, services: ServicesDep
+) -> list[AttachmentOut]:
     """An incident's photos; an officer sees only those of the incident their unit is on."""
-    check_own_incident(principal, services, incident_id, doing="see photos")
+    guard(principal, services).own_incident(incident_id, doing="see photos")
     return [
         AttachmentOut.model_validate(attachment_view(a))
         for a in services.dispatch.list_attachments(incident_id)
@@ -68,11 +69,11 @@ def list_attachments(incident_id: str, principal: AnyUser, services: ServicesDep
     response_class=Response,
     responses={200: {"content": {t: {} for t in sorted(ACCEPTED_IMAGE_TYPES)}, "description": "the image"}},
 )
-def download(attachment_id: str, principal: AnyUser, services: ServicesDep) -> Response:
+def download(attachment_id: str, principal: AttachmentReader, services: ServicesDep) -> Response:
     """One photo; an officer may fetch only those of the incident their unit is on (case photos
     may show victims and suspects: an id seen on the live stream is not a licence to look)."""
     info, data = services.dispatch.get_attachment(attachment_id)
-    check_own_incident(principal, services, info.incident_id, doing="see photos")
+    guard(principal, services).own_incident(info.incident_id, doing="see photos")
     return Response(
         data,
         media_type=info.content_type,

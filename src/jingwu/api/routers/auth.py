@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
-from jingwu.api.deps import Admin, AnyUser, ServicesDep, client_address
+from jingwu.api.deps import AuditReader, Self, ServicesDep, client_address
 from jingwu.api.schemas.requests import LoginRequest
 from jingwu.api.schemas.responses import MeOut, TokenOut
 
@@ -35,18 +35,19 @@ def login(body: LoginRequest, request: Request, services: ServicesDep) -> TokenO
 
 
 @router.get("/api/auth/me", response_model=MeOut)
-def me(principal: AnyUser) -> MeOut:
+def me(principal: Self) -> MeOut:
     return MeOut(
         username=principal.username,
         role=str(principal.role),
         unit_id=principal.unit_id,
         station_id=principal.station_id,
+        jurisdiction=str(principal.jurisdiction),
     )
 
 
 @router.post("/api/auth/logout", status_code=204)
 def logout(
-    principal: AnyUser,
+    principal: Self,
     request: Request,
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials, Depends(HTTPBearer())],
@@ -67,7 +68,7 @@ class TotpConfirmRequest(BaseModel):
 
 @router.post("/api/auth/totp/enrol", response_model=TotpEnrolmentOut)
 def enrol_totp(
-    principal: AnyUser, request: Request, response: Response, services: ServicesDep
+    principal: Self, request: Request, response: Response, services: ServicesDep
 ) -> TotpEnrolmentOut:
     """Set up a second factor for oneself: a new secret, shown this once. It is not asked for at
     log-in until confirmed (``POST /api/auth/totp/confirm``, or a log-in with a code of it).
@@ -81,9 +82,7 @@ def enrol_totp(
 
 
 @router.post("/api/auth/totp/confirm", status_code=204)
-def confirm_totp(
-    body: TotpConfirmRequest, principal: AnyUser, request: Request, services: ServicesDep
-) -> None:
+def confirm_totp(body: TotpConfirmRequest, principal: Self, request: Request, services: ServicesDep) -> None:
     """Make one's pending second factor active with a current code of it (422 ``bad_totp`` for a
     wrong code, 409 ``totp_not_pending`` when there is nothing to confirm)."""
     services.auth.confirm_totp(principal.username, body.code, source=client_address(request))
@@ -110,7 +109,7 @@ class AuditPageOut(BaseModel):
 
 @router.get("/api/audit", response_model=AuditPageOut, tags=["audit"])
 def read_audit_log(
-    principal: Admin,
+    principal: AuditReader,
     request: Request,
     services: ServicesDep,
     before_id: Annotated[int | None, Query(ge=1, description="page: records older than this id")] = None,

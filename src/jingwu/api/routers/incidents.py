@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from jingwu.api.deps import AnyUser, Dispatcher, ServicesDep, check_own_incident
+from jingwu.api.deps import (
+    BackupCaller,
+    IncidentCommander,
+    IncidentCreator,
+    IncidentReader,
+    NoteWriter,
+    ServicesDep,
+    guard,
+)
 from jingwu.api.idempotency import answer_with
 from jingwu.api.schemas.requests import (
     BackupRequest,
@@ -16,16 +24,21 @@ from jingwu.api.schemas.requests import (
 )
 from jingwu.api.schemas.responses import DispatchOut, EventOut, IncidentOut, RecommendationOut, UnitOut
 from jingwu.dispatch import Recommendation
+from jingwu.domain.access import Role
 from jingwu.domain.gcj02 import gcj02_point_to_wgs84
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.identity import parse_phone
 from jingwu.domain.model import Incident, Reporter
 from jingwu.domain.rules import Decision
-from jingwu.service.auth import Role
+from jingwu.domain.status import SourceChannel
+from jingwu.errors import Forbidden
 from jingwu.service.dispatching import NewIncident
 from jingwu.service.views import incident_view, unit_view
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
+
+# The channels a machine account may report through: an alarm column's button, a camera's analytics.
+DEVICE_CHANNELS = frozenset({SourceChannel.ALARM_DEVICE, SourceChannel.SENSOR})
 
 
 def _out(incident: Incident) -> IncidentOut:
@@ -49,7 +62,18 @@ def _recommendations_out(recs: list[Recommendation]) -> list[RecommendationOut]:
 
 
 @router.post("", status_code=201, response_model=IncidentOut)
-def create_incident(body: IncidentCreate, principal: AnyUser, services: ServicesDep) -> IncidentOut:
+def create_incident(body: IncidentCreate, principal: IncidentCreator, services: ServicesDep) -> IncidentOut:
+    source = body.source
+    if principal.role is Role.RESIDENT:
+        # A resident reports through the app, whatever the body says: the channel is a fact about
+        # how the report came in, which the queue and the statistics rely on.
+        source = SourceChannel.APP
+    elif principal.role is Role.DEVICE and source not in DEVICE_CHANNELS:
+        raise Forbidden(
+            f"a device reports through {' or '.join(sorted(DEVICE_CHANNELS))}, not {source}",
+            code="device_channel_forbidden",
+            source=str(source),
+        )
     # GCJ-02 is converted here, at the edge, before anything else sees the place: the store, the
     # routing and the duplicate search only ever hold WGS-84.
     if body.location.crs == "gcj02":
@@ -70,7 +94,7 @@ def create_incident(body: IncidentCreate, principal: AnyUser, services: Services
             type_code=body.type_code,
             priority=body.priority,
             location=location,
-            source=body.source,
+            source=source,
             address=body.address,
             description=body.description,
             reporter=reporter,
@@ -82,34 +106,50 @@ def create_incident(body: IncidentCreate, principal: AnyUser, services: Services
 
 @router.get("", response_model=list[IncidentOut])
 def list_incidents(
-    _user: AnyUser,
+    principal: IncidentReader,
     services: ServicesDep,
     open_only: bool = Query(default=True, alias="open", description="only incidents not closed or merged"),
     limit: int = Query(default=500, ge=1, le=5000),
 ) -> list[IncidentOut]:
-    return [_out(i) for i in services.dispatch.list_incidents(open_only=open_only, limit=limit)]
+    """The queue within the caller's jurisdiction (a resident: their own reports)."""
+    g = guard(principal, services)
+    found = services.dispatch.list_incidents(
+        open_only=open_only,
+        limit=limit,
+        station_ids=None if g.own_only else g.station_ids,
+        created_by=principal.username if g.own_only else None,
+    )
+    return [_out(i) for i in found]
 
 
 @router.get("/{incident_id}", response_model=IncidentOut)
-def get_incident(incident_id: str, _user: AnyUser, services: ServicesDep) -> IncidentOut:
-    return _out(services.dispatch.get_incident(incident_id))
+def get_incident(incident_id: str, principal: IncidentReader, services: ServicesDep) -> IncidentOut:
+    return _out(guard(principal, services).incident(incident_id))
 
 
 @router.get("/{incident_id}/recommendations", response_model=list[RecommendationOut])
 def recommendations(
     incident_id: str,
-    _user: Dispatcher,
+    principal: IncidentCommander,
     services: ServicesDep,
     limit: int | None = Query(default=None, ge=1, le=50, description="default: JINGWU_RECOMMENDATION_LIMIT"),
 ) -> list[RecommendationOut]:
+    """The nearest units by road time among those the caller may send (a station's dispatcher:
+    the station's own units; the city's: every unit)."""
+    g = guard(principal, services)
+    g.incident(incident_id)
     k = limit or services.settings.recommendation_limit
-    return _recommendations_out(services.dispatch.recommend(incident_id, limit=k))
+    return _recommendations_out(services.dispatch.recommend(incident_id, limit=k, station_ids=g.station_ids))
 
 
 @router.post("/{incident_id}/dispatch", response_model=DispatchOut)
 def dispatch(
-    incident_id: str, body: DispatchRequest, principal: Dispatcher, services: ServicesDep
+    incident_id: str, body: DispatchRequest, principal: IncidentCommander, services: ServicesDep
 ) -> DispatchOut:
+    g = guard(principal, services)
+    g.incident(incident_id)
+    for unit_id in body.unit_ids:
+        g.unit(unit_id)
     # Every event of a dispatch carries the incident's after-state (see DispatchService).
     answer_with(200, lambda d: _dispatch_out(IncidentOut.model_validate(d.events[0].data["incident"]), d))
     decision = services.dispatch.dispatch(incident_id, body.unit_ids, actor=principal.username)
@@ -126,9 +166,10 @@ def _dispatch_out(incident: IncidentOut, decision: Decision) -> DispatchOut:
 
 @router.post("/{incident_id}/backup", response_model=list[RecommendationOut])
 def request_backup(
-    incident_id: str, body: BackupRequest, principal: AnyUser, services: ServicesDep
+    incident_id: str, body: BackupRequest, principal: BackupCaller, services: ServicesDep
 ) -> list[RecommendationOut]:
-    check_own_incident(principal, services, incident_id, doing="ask for backup")
+    g = guard(principal, services)
+    g.own_incident(incident_id, doing="ask for backup")
     unit_id = principal.unit_id if principal.role is Role.OFFICER else None
     # Replayed after a lost answer, a backup request shows no recommendations: they are advice
     # of the moment, and the dispatcher's console asks for fresh ones.
@@ -140,13 +181,16 @@ def request_backup(
     if principal.role is Role.OFFICER:
         return []
     limit = services.settings.recommendation_limit
-    return _recommendations_out(services.dispatch.recommend(incident_id, limit=limit))
+    return _recommendations_out(
+        services.dispatch.recommend(incident_id, limit=limit, station_ids=g.station_ids)
+    )
 
 
 @router.post("/{incident_id}/close", response_model=IncidentOut)
 def close_incident(
-    incident_id: str, body: CloseIncidentRequest, principal: Dispatcher, services: ServicesDep
+    incident_id: str, body: CloseIncidentRequest, principal: IncidentCommander, services: ServicesDep
 ) -> IncidentOut:
+    guard(principal, services).incident(incident_id)
     answer_with(200, lambda d: _out(d.incidents[0]))
     return _out(
         services.dispatch.close_incident(incident_id, disposition=body.disposition, actor=principal.username)
@@ -155,25 +199,34 @@ def close_incident(
 
 @router.post("/{incident_id}/merge", response_model=IncidentOut)
 def merge_incident(
-    incident_id: str, body: MergeIncidentRequest, principal: Dispatcher, services: ServicesDep
+    incident_id: str, body: MergeIncidentRequest, principal: IncidentCommander, services: ServicesDep
 ) -> IncidentOut:
+    g = guard(principal, services)
+    g.incident(incident_id)
+    g.incident(body.into)
     answer_with(200, lambda d: _out(d.incidents[1]))
     return _out(services.dispatch.merge_incident(incident_id, body.into, actor=principal.username))
 
 
 @router.post("/{incident_id}/notes", status_code=204)
-def add_note(incident_id: str, body: NoteRequest, principal: AnyUser, services: ServicesDep) -> None:
+def add_note(incident_id: str, body: NoteRequest, principal: NoteWriter, services: ServicesDep) -> None:
+    guard(principal, services).own_incident(incident_id, doing="add notes")
     answer_with(204, lambda _d: None)
     services.dispatch.add_note(incident_id, body.text, actor=principal.username)
 
 
 @router.get("/{incident_id}/duplicates", response_model=list[IncidentOut])
-def duplicates(incident_id: str, _user: AnyUser, services: ServicesDep) -> list[IncidentOut]:
+def duplicates(incident_id: str, principal: IncidentReader, services: ServicesDep) -> list[IncidentOut]:
     """Open incidents of the same type within 500 m and 30 minutes of this one, nearest first:
-    likely repeat reports, for the dispatcher to merge."""
-    return [_out(c.incident) for c in services.dispatch.duplicates(incident_id)]
+    likely repeat reports, for the dispatcher to merge (those the caller may see)."""
+    g = guard(principal, services)
+    g.incident(incident_id)
+    return [
+        _out(c.incident) for c in services.dispatch.duplicates(incident_id) if g.sees_incident(c.incident)
+    ]
 
 
 @router.get("/{incident_id}/timeline", response_model=list[EventOut])
-def timeline(incident_id: str, _user: AnyUser, services: ServicesDep) -> list[EventOut]:
+def timeline(incident_id: str, principal: IncidentReader, services: ServicesDep) -> list[EventOut]:
+    guard(principal, services).incident(incident_id)
     return [EventOut.model_validate(m.payload) for m in services.dispatch.incident_timeline(incident_id)]

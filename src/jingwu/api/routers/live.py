@@ -22,9 +22,9 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from jingwu.bus import BusMessage
+from jingwu.domain.access import Level, Permission, Principal, Role
 from jingwu.domain.events import EventType
 from jingwu.errors import JingwuError
-from jingwu.service.auth import Principal, Role
 from jingwu.services import Services
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,9 @@ async def live_events(
     except JingwuError as exc:
         await websocket.close(code=4401, reason=exc.message[:120])
         return
+    if not principal.may(Permission.LIVE_READ):
+        await websocket.close(code=4403, reason=f"the role {principal.role} has no live stream")
+        return
     after: int | None = None
     if after_text is not None:
         if not _EVENT_ID.fullmatch(after_text):
@@ -63,7 +66,7 @@ async def live_events(
     overflowed = asyncio.Event()
 
     def on_message(message: BusMessage) -> None:
-        shown = for_viewer(message, principal)
+        shown = for_viewer(message, principal, services)
         if shown is not None:
             loop.call_soon_threadsafe(_enqueue, shown)
 
@@ -97,8 +100,11 @@ async def live_events(
                     services.dispatch.events_after, cursor, services.settings.event_replay_limit
                 )
                 for message in batch:
-                    await send(message.payload)
                     replayed.add(message.id or 0)
+                    # The replay is cut to the viewer's reach exactly as the live feed is.
+                    shown = for_viewer(message, principal, services)
+                    if shown is not None:
+                        await send(shown.payload)
                 if len(batch) < services.settings.event_replay_limit:
                     break
                 cursor = batch[-1].id or cursor
@@ -140,17 +146,49 @@ async def live_events(
             await websocket.close()
 
 
-def for_viewer(message: BusMessage, principal: Principal) -> BusMessage | None:
-    """What of a live message this viewer receives. An officer's phone gets only its own unit's
-    positions: the whole city's feed (2,000 units a second) would cost a patrol car's mobile data
-    plan about a gigabyte an hour and show the officer nothing they need."""
-    if principal.role is not Role.OFFICER or message.type != EventType.UNIT_POSITIONS:
+def for_viewer(message: BusMessage, principal: Principal, services: Services) -> BusMessage | None:
+    """What of a live message this viewer receives.
+
+    Events reach a viewer whose jurisdiction holds the incident or the unit they are about (a
+    station sees its own cars sent across the boundary, and the calls sent into it). Positions
+    are cut to the units in reach; an officer's phone gets only its own unit's: the whole
+    city's feed (2,000 units a second) would cost a patrol car's mobile data plan about a
+    gigabyte an hour and show the officer nothing they need."""
+    district_of = services.dispatch.district_of
+    scope = principal.jurisdiction
+    if message.type == EventType.UNIT_POSITIONS:
+        if principal.role is not Role.OFFICER and scope.level is Level.CITY:
+            return message
+        positions = message.payload.get("positions") or []
+        board = services.dispatch.board
+        shown = [
+            p
+            for p in positions
+            if p.get("unit_id") == principal.unit_id
+            or (
+                principal.role is not Role.OFFICER
+                and scope.covers_station(board.station_of(str(p.get("unit_id"))), district_of)
+            )
+        ]
+        if not shown:
+            return None
+        if len(shown) == len(positions):
+            return message
+        return BusMessage(id=message.id, type=message.type, payload={**message.payload, "positions": shown})
+    if scope.level is Level.CITY:
         return message
-    positions = message.payload.get("positions") or []
-    own = [p for p in positions if p.get("unit_id") == principal.unit_id]
-    if not own:
-        return None
-    return BusMessage(id=message.id, type=message.type, payload={**message.payload, "positions": own})
+    data = message.payload.get("data") or {}
+    incident = data.get("incident") or {}
+    unit = data.get("unit") or {}
+    if principal.unit_id is not None and message.payload.get("unit_id") == principal.unit_id:
+        return message
+    if scope.level is Level.OWN:
+        return message if incident and incident.get("created_by") == principal.username else None
+    if incident and scope.covers_station(incident.get("station_id"), district_of):
+        return message
+    if unit and scope.covers_station(unit.get("station_id"), district_of):
+        return message
+    return None
 
 
 async def _drain_client(websocket: WebSocket) -> None:

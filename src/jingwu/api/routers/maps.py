@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from jingwu.api.deps import AnyUser, ServicesDep
+from jingwu.api.deps import MapReader, ServicesDep
 from jingwu.api.schemas.responses import MapConfigOut
 
 router = APIRouter(prefix="/api/map", tags=["map"])
@@ -16,7 +16,7 @@ GEOJSON = "application/geo+json"
 
 
 @router.get("/config", response_model=MapConfigOut)
-def config(_user: AnyUser, services: ServicesDep) -> MapConfigOut:
+def config(_user: MapReader, services: ServicesDep) -> MapConfigOut:
     return MapConfigOut.model_validate(services.maps.config())
 
 
@@ -33,7 +33,7 @@ def config(_user: AnyUser, services: ServicesDep) -> MapConfigOut:
         304: {"description": "the road layer named by If-None-Match is current"},
     },
 )
-def roads(request: Request, _user: AnyUser, services: ServicesDep) -> Response:
+def roads(request: Request, _user: MapReader, services: ServicesDep) -> Response:
     layer = services.maps.roads()
     gzipped = _accepts_gzip(request.headers.get("accept-encoding", ""))
     # Each encoding is its own representation, with its own strong validator.

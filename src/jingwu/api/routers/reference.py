@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from jingwu.api.deps import AnyUser, ServicesDep
+from jingwu.api.deps import ReferenceReader, ServicesDep
 from jingwu.api.schemas.responses import IncidentTypeOut, StationOut
 from jingwu.domain.incident_types import INCIDENT_TYPES, IncidentType, search_incident_types
 
@@ -28,14 +28,15 @@ def _type_out(it: IncidentType) -> IncidentTypeOut:
 
 @router.get("/incident-types", response_model=list[IncidentTypeOut])
 def incident_types(
-    _user: AnyUser, q: str | None = Query(default=None, max_length=64, description="search zh/en/code")
+    _user: ReferenceReader,
+    q: str | None = Query(default=None, max_length=64, description="search zh/en/code"),
 ) -> list[IncidentTypeOut]:
     found = search_incident_types(q) if q else list(INCIDENT_TYPES.values())
     return [_type_out(it) for it in found]
 
 
 @router.get("/stations", response_model=list[StationOut])
-def stations(_user: AnyUser, services: ServicesDep) -> list[StationOut]:
+def stations(_user: ReferenceReader, services: ServicesDep) -> list[StationOut]:
     return [
         StationOut(
             id=s.id,

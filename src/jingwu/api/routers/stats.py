@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from jingwu.api.deps import AnyUser, ServicesDep
+from jingwu.api.deps import ServicesDep, StatsReader, guard
 from jingwu.api.schemas.responses import StatsTodayOut
 from jingwu.domain.stats import ARRIVAL_TARGET_S
 
@@ -12,10 +12,11 @@ router = APIRouter(prefix="/api/stats", tags=["stats"])
 
 
 @router.get("/today", response_model=StatsTodayOut)
-def today(_user: AnyUser, services: ServicesDep) -> StatsTodayOut:
+def today(principal: StatsReader, services: ServicesDep) -> StatsTodayOut:
     """The open queue and the fleet now, and response times over the incidents opened since
-    local midnight (JINGWU_TIMEZONE)."""
-    stats = services.stats.today()
+    local midnight (JINGWU_TIMEZONE), within the caller's jurisdiction."""
+    # Figures of the caller's own jurisdiction: a station's commander sees their station's day.
+    stats = services.stats.today(station_ids=guard(principal, services).station_ids)
     return StatsTodayOut(
         date=stats.day.day.isoformat(),
         timezone=services.settings.timezone,

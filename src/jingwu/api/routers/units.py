@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Query
 
-from jingwu.api.deps import AnyUser, ServicesDep
+from jingwu.api.deps import PositionReporter, ServicesDep, UnitReader, UnitStatusSetter, guard
 from jingwu.api.idempotency import answer_with
 from jingwu.api.schemas.requests import PositionBatch, UnitStatusRequest
 from jingwu.api.schemas.responses import EventOut, UnitOut, UnitRouteOut
+from jingwu.domain.access import Role
 from jingwu.domain.model import Position
-from jingwu.errors import Forbidden, ValidationFailed
-from jingwu.service.auth import Principal, Role
+from jingwu.errors import ValidationFailed
 from jingwu.service.views import unit_view
 
 router = APIRouter(prefix="/api/units", tags=["units"])
@@ -20,35 +20,32 @@ router = APIRouter(prefix="/api/units", tags=["units"])
 MAX_CLOCK_SKEW = timedelta(seconds=60)
 
 
-def _check_own_unit(principal: Principal, unit_id: str) -> None:
-    """An officer acts only for the unit their terminal is bound to."""
-    if principal.role is Role.OFFICER and principal.unit_id != unit_id:
-        raise Forbidden("an officer may act only for their own unit", code="not_own_unit", unit_id=unit_id)
-
-
 @router.get("", response_model=list[UnitOut])
-def list_units(_user: AnyUser, services: ServicesDep) -> list[UnitOut]:
-    return [UnitOut.model_validate(unit_view(u)) for u in services.dispatch.list_units()]
+def list_units(principal: UnitReader, services: ServicesDep) -> list[UnitOut]:
+    """The units of the caller's jurisdiction."""
+    units = services.dispatch.list_units(station_ids=guard(principal, services).station_ids)
+    return [UnitOut.model_validate(unit_view(u)) for u in units]
 
 
 @router.get("/{unit_id}", response_model=UnitOut)
-def get_unit(unit_id: str, _user: AnyUser, services: ServicesDep) -> UnitOut:
-    return UnitOut.model_validate(unit_view(services.dispatch.get_unit(unit_id)))
+def get_unit(unit_id: str, principal: UnitReader, services: ServicesDep) -> UnitOut:
+    return UnitOut.model_validate(unit_view(guard(principal, services).unit(unit_id)))
 
 
 @router.get("/{unit_id}/timeline", response_model=list[EventOut])
 def timeline(
-    unit_id: str, _user: AnyUser, services: ServicesDep, limit: int = Query(default=200, ge=1, le=5000)
+    unit_id: str, principal: UnitReader, services: ServicesDep, limit: int = Query(default=200, ge=1, le=5000)
 ) -> list[EventOut]:
     """The unit's status changes and dispatches, oldest first (the most recent ``limit``)."""
+    guard(principal, services).unit(unit_id)
     return [EventOut.model_validate(m.payload) for m in services.dispatch.unit_timeline(unit_id, limit=limit)]
 
 
 @router.get("/{unit_id}/route", response_model=UnitRouteOut)
-def route(unit_id: str, principal: AnyUser, services: ServicesDep) -> UnitRouteOut:
+def route(unit_id: str, principal: UnitReader, services: ServicesDep) -> UnitRouteOut:
     """The road route from the unit's last position to its incident. 409 ``unit_not_assigned``
     without an incident, 409 ``unit_has_no_position`` before its first position report."""
-    _check_own_unit(principal, unit_id)
+    guard(principal, services).own_unit(unit_id)
     found = services.dispatch.unit_route(unit_id)
     road = found.route
     feature = None
@@ -69,8 +66,10 @@ def route(unit_id: str, principal: AnyUser, services: ServicesDep) -> UnitRouteO
 
 
 @router.post("/{unit_id}/status", response_model=UnitOut)
-def set_status(unit_id: str, body: UnitStatusRequest, principal: AnyUser, services: ServicesDep) -> UnitOut:
-    _check_own_unit(principal, unit_id)
+def set_status(
+    unit_id: str, body: UnitStatusRequest, principal: UnitStatusSetter, services: ServicesDep
+) -> UnitOut:
+    guard(principal, services).own_unit(unit_id)
     answer_with(200, lambda d: UnitOut.model_validate(unit_view(d.units[0])))
     unit = services.dispatch.set_unit_status(
         unit_id,
@@ -83,11 +82,15 @@ def set_status(unit_id: str, body: UnitStatusRequest, principal: AnyUser, servic
 
 
 @router.post("/positions", status_code=204)
-def report_positions(body: PositionBatch, principal: AnyUser, services: ServicesDep) -> None:
+def report_positions(body: PositionBatch, principal: PositionReporter, services: ServicesDep) -> None:
+    """Fixes from a terminal or a car's AVL box (its own unit only), or a dispatcher placing a
+    unit by hand from a radio report (units of their jurisdiction)."""
     now = datetime.now(UTC)
     reports = []
+    g = guard(principal, services)
+    for unit_id in {p.unit_id for p in body.positions}:
+        g.own_unit(unit_id)
     for p in body.positions:
-        _check_own_unit(principal, p.unit_id)
         ts = (p.ts if p.ts.tzinfo else p.ts.replace(tzinfo=UTC)) if p.ts else now
         if ts > now + MAX_CLOCK_SKEW:
             # A fix from the future would outrank every real one that follows it.

@@ -34,6 +34,7 @@ class MeOut(BaseModel):
     role: str
     unit_id: str | None
     station_id: str | None
+    jurisdiction: str = Field(description="city, district:NAME, station:ID or own")
 
 
 class IncidentTypeOut(BaseModel):

@@ -1,0 +1,256 @@
+"""Who may do what, and where: roles, permissions and jurisdictions (pure; no I/O).
+
+A route declares the one :class:`Permission` it needs; a role is a fixed set of permissions
+(:data:`ROLE_PERMISSIONS`). Whether a permitted user may touch a particular incident or unit is
+a second, separate question, answered by their :class:`Jurisdiction`: the bureau (city) sees
+everything, a district (分局) its stations, a station (派出所) itself, and residents and devices
+only what they reported themselves. Keeping the two apart is what lets a test walk every route
+and prove both refusals: 403 for the wrong role, 403 for the wrong place.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"  # accounts, audit log; city-wide
+    COMMANDER = "commander"  # 指挥长: a dispatcher's powers plus oversight of a district or the city
+    DISPATCHER = "dispatcher"  # 接警/调度员
+    OFFICER = "officer"  # 巡警: bound to one unit's terminal
+    COMMUNITY_OFFICER = "community_officer"  # 社区民警: community records, no dispatching
+    ANALYST = "analyst"  # 研判: statistics and incident history, never personal data
+    RESIDENT = "resident"  # 群众: self-service reports, sees only their own
+    DEVICE = "device"  # machine account: alarm column, camera analytics, AVL gateway
+
+
+class Permission(StrEnum):
+    SELF = "self"  # own session: who am I, log out, second factor
+    REFERENCE_READ = "reference.read"  # incident types, stations
+    MAP_READ = "map.read"  # base map, jurisdictions
+    INCIDENT_READ = "incident.read"  # queue, incident, timeline, duplicates
+    INCIDENT_CREATE = "incident.create"
+    INCIDENT_COMMAND = "incident.command"  # recommendations, dispatch, close, merge
+    INCIDENT_NOTE = "incident.note"
+    INCIDENT_BACKUP = "incident.backup"
+    ATTACHMENT_READ = "attachment.read"
+    ATTACHMENT_WRITE = "attachment.write"
+    UNIT_READ = "unit.read"
+    UNIT_STATUS = "unit.status"
+    POSITION_REPORT = "position.report"
+    LIVE_READ = "live.read"
+    STATS_READ = "stats.read"
+    PERSONAL_DATA_READ = "personal_data.read"  # a reporter, masked (audited, with a reason)
+    PERSONAL_DATA_FULL = "personal_data.full"  # the same, unmasked
+    PERSON_SEARCH = "person.search"  # find incidents by a reporter's phone number
+    AUDIT_READ = "audit.read"
+
+
+P = Permission
+
+_HUMAN = frozenset({P.SELF, P.REFERENCE_READ, P.MAP_READ})
+_DISPATCH = _HUMAN | {
+    P.INCIDENT_READ,
+    P.INCIDENT_CREATE,
+    P.INCIDENT_COMMAND,
+    P.INCIDENT_NOTE,
+    P.INCIDENT_BACKUP,
+    P.ATTACHMENT_READ,
+    P.ATTACHMENT_WRITE,
+    P.UNIT_READ,
+    P.UNIT_STATUS,
+    P.POSITION_REPORT,  # placing a unit by hand from a radio report
+    P.LIVE_READ,
+    P.STATS_READ,
+    P.PERSONAL_DATA_READ,
+    P.PERSONAL_DATA_FULL,
+    P.PERSON_SEARCH,
+}
+
+ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.COMMANDER: _DISPATCH,
+    Role.DISPATCHER: _DISPATCH,
+    # Officers act on their own unit and incident; the routes narrow it further (see deps).
+    Role.OFFICER: _HUMAN
+    | {
+        P.INCIDENT_READ,
+        P.INCIDENT_CREATE,
+        P.INCIDENT_NOTE,
+        P.INCIDENT_BACKUP,
+        P.ATTACHMENT_READ,
+        P.ATTACHMENT_WRITE,
+        P.UNIT_READ,
+        P.UNIT_STATUS,
+        P.POSITION_REPORT,
+        P.LIVE_READ,
+        P.PERSONAL_DATA_READ,
+        P.PERSONAL_DATA_FULL,
+    },
+    Role.COMMUNITY_OFFICER: _HUMAN
+    | {
+        P.INCIDENT_READ,
+        P.INCIDENT_CREATE,
+        P.INCIDENT_NOTE,
+        P.UNIT_READ,
+        P.LIVE_READ,
+        P.STATS_READ,
+        P.PERSONAL_DATA_READ,
+    },
+    Role.ANALYST: _HUMAN | {P.INCIDENT_READ, P.UNIT_READ, P.STATS_READ},
+    Role.RESIDENT: frozenset({P.SELF, P.REFERENCE_READ, P.INCIDENT_CREATE, P.INCIDENT_READ}),
+    Role.DEVICE: frozenset({P.INCIDENT_CREATE, P.POSITION_REPORT}),
+}
+
+# Roles that need a second factor when it is enforced (CJIS 5.6.2.2: privileged access).
+TOTP_ROLES = frozenset({Role.ADMIN, Role.COMMANDER, Role.DISPATCHER})
+# Roles whose sessions are people at a screen: they end after the idle timeout. A device's key
+# is used by a machine that may legitimately stay quiet for hours.
+IDLE_ROLES = frozenset(Role) - {Role.DEVICE}
+
+
+def may(role: Role, permission: Permission) -> bool:
+    return permission in ROLE_PERMISSIONS[role]
+
+
+def roles_with(permission: Permission) -> frozenset[Role]:
+    return frozenset(r for r, granted in ROLE_PERMISSIONS.items() if permission in granted)
+
+
+class Level(StrEnum):
+    CITY = "city"
+    DISTRICT = "district"
+    STATION = "station"
+    OWN = "own"  # only records the user created (residents, devices)
+
+
+_NAME = re.compile(r"[^\s:]{1,64}")
+
+
+@dataclass(frozen=True, slots=True)
+class Jurisdiction:
+    """Where a user may see and act. Stored as one text: ``city``, ``district:南岗区``,
+    ``station:nangang-baojianlu`` or ``own``."""
+
+    level: Level
+    name: str | None = None  # the district's name or the station's id
+
+    @classmethod
+    def parse(cls, text: str) -> Jurisdiction:
+        level_text, _, name = text.partition(":")
+        try:
+            level = Level(level_text)
+        except ValueError:
+            raise ValueError(
+                f"unknown jurisdiction {text!r}: use city, own, district:NAME or station:ID"
+            ) from None
+        needs_name = level in (Level.DISTRICT, Level.STATION)
+        if needs_name != bool(name) or (name and not _NAME.fullmatch(name)):
+            raise ValueError(
+                f"jurisdiction {text!r}: "
+                + ("name the district or station after a colon" if needs_name else "takes no name")
+            )
+        return cls(level, name or None)
+
+    def __str__(self) -> str:
+        return str(self.level) if self.name is None else f"{self.level}:{self.name}"
+
+    def covers_station(self, station_id: str | None, district_of: Mapping[str, str]) -> bool:
+        """Whether a record of ``station_id`` lies inside. A record outside every station (an
+        incident beyond all drawn jurisdictions) belongs to the city alone, so that no one below
+        can lose it from view by accident: the city's dispatchers always see it."""
+        if self.level is Level.CITY:
+            return True
+        if station_id is None or self.level is Level.OWN:
+            return False
+        if self.level is Level.STATION:
+            return station_id == self.name
+        return district_of.get(station_id) == self.name
+
+
+def station_ids_within(jurisdiction: Jurisdiction, district_of: Mapping[str, str]) -> frozenset[str] | None:
+    """The stations a jurisdiction holds, for filtering lists in the database; None: all (the
+    city, which also holds records outside every station)."""
+    if jurisdiction.level is Level.CITY:
+        return None
+    return frozenset(s for s in district_of if jurisdiction.covers_station(s, district_of))
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller."""
+
+    user_id: str
+    username: str
+    role: Role
+    station_id: str | None
+    unit_id: str | None  # the unit an officer's terminal or a device is bound to
+    jurisdiction: Jurisdiction
+
+    def may(self, permission: Permission) -> bool:
+        return may(self.role, permission)
+
+
+def may_see_incident(
+    principal: Principal,
+    *,
+    station_id: str | None,
+    created_by: str | None,
+    own_incident_id: str | None,
+    incident_id: str,
+    district_of: Mapping[str, str],
+) -> bool:
+    """Whether the caller may see (and, with the permission, act on) an incident.
+
+    ``own_incident_id`` is the incident the caller's unit is working: an officer sent across a
+    boundary (the nearest car is often the neighbour's) must see the call they were sent to."""
+    if principal.jurisdiction.level is Level.OWN:
+        return created_by is not None and created_by == principal.username
+    if own_incident_id is not None and own_incident_id == incident_id:
+        return True
+    return principal.jurisdiction.covers_station(station_id, district_of)
+
+
+def may_see_unit(
+    principal: Principal, *, unit_id: str, station_id: str, district_of: Mapping[str, str]
+) -> bool:
+    if principal.unit_id == unit_id:
+        return True
+    return principal.jurisdiction.covers_station(station_id, district_of)
+
+
+CITY = Jurisdiction(Level.CITY)
+OWN = Jurisdiction(Level.OWN)
+
+
+def default_jurisdiction(role: Role, station_id: str | None) -> Jurisdiction:
+    """What a new account covers unless it is given more: self-service and machine accounts
+    only their own reports; a user of a station, that station; everyone else the city."""
+    if role in (Role.RESIDENT, Role.DEVICE):
+        return OWN
+    if station_id is not None:
+        return Jurisdiction(Level.STATION, station_id)
+    return CITY
+
+
+__all__ = [
+    "CITY",
+    "IDLE_ROLES",
+    "OWN",
+    "ROLE_PERMISSIONS",
+    "TOTP_ROLES",
+    "Jurisdiction",
+    "Level",
+    "Permission",
+    "Principal",
+    "Role",
+    "default_jurisdiction",
+    "may",
+    "may_see_incident",
+    "may_see_unit",
+    "roles_with",
+    "station_ids_within",
+]
