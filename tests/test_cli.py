@@ -161,3 +161,154 @@ def test_start_up_failures_are_one_clear_line_not_a_traceback(
     err = capsys.readouterr().err
     assert "error: cannot use the database at postgresql+psycopg://nobody:***@127.0.0.1:1/jingwu" in err
     assert "secret" not in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------------- users and devices
+
+
+def _one_line_error(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
+    return lines[0]
+
+
+def _database_with_a_unit(data_dir: Path) -> Any:
+    """The data directory's database, migrated, with the test city's south station and unit u1."""
+    from jingwu.store import repository as repo
+    from jingwu.store.db import make_engine, upgrade_schema, write_transaction
+    from tests.conftest import SOUTH, make_unit
+
+    engine = make_engine(f"sqlite:///{data_dir / 'jingwu.db'}")
+    upgrade_schema(engine)
+    with write_transaction(engine) as conn:
+        repo.insert_station(conn, SOUTH)
+        repo.insert_unit(conn, make_unit("u1", 45.75, 126.63))
+    return engine
+
+
+def test_user_add_gives_a_role_a_jurisdiction_and_an_officer_the_station_of_the_unit(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from jingwu.domain.access import Jurisdiction, Level, Role
+    from jingwu.service.auth import AuthService
+
+    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JINGWU_NEW_PASSWORD", "correct-horse-battery")
+    engine = _database_with_a_unit(tmp_path)
+    base = ["--data-dir", str(tmp_path), "user-add"]
+    assert main([*base, "daoli", "commander", "--jurisdiction", "district:道里区"]) == 0
+    assert capsys.readouterr().out == "user daoli created: role commander, jurisdiction district:道里区\n"
+    assert main([*base, "U1", "officer", "--unit", "u1", "--display-name", "张伟"]) == 0
+    assert "role officer, jurisdiction station:south, unit u1, station south" in capsys.readouterr().out
+    assert main([*base, "neighbour", "resident"]) == 0
+    assert "jurisdiction own" in capsys.readouterr().out
+
+    auth = AuthService(engine)
+    daoli = auth.login("daoli", "correct-horse-battery").principal
+    assert (daoli.role, daoli.jurisdiction) == (Role.COMMANDER, Jurisdiction(Level.DISTRICT, "道里区"))
+    officer = auth.login("u1", "correct-horse-battery").principal
+    assert (officer.unit_id, officer.station_id) == ("u1", "south")
+    created = [r for r in _audit_records(engine) if r.action == "auth.user_created"]
+    assert [(r.target, r.source) for r in created] == [("daoli", "cli"), ("U1", "cli"), ("neighbour", "cli")]
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--jurisdiction", "district"], "name the district or station after a colon"),
+        (["--jurisdiction", "province:黑龙江"], "unknown jurisdiction 'province:黑龙江'"),
+        (["--unit", "nope"], "no unit 'nope'"),
+        (["--unit", "U1"], "did you mean its id 'u1'?"),
+    ],
+)
+def test_user_add_refuses_a_bad_jurisdiction_or_an_unknown_unit_in_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    message: str,
+) -> None:
+    from jingwu.service.auth import AuthService
+
+    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JINGWU_NEW_PASSWORD", "correct-horse-battery")
+    engine = _database_with_a_unit(tmp_path)
+    assert main(["--data-dir", str(tmp_path), "user-add", "someone", "officer", *args]) == 2
+    assert message in _one_line_error(capsys.readouterr().err)
+    assert not AuthService(engine).password_matches("someone", "correct-horse-battery")
+    engine.dispose()
+
+
+def test_user_add_offers_every_role_but_device(capsys: pytest.CaptureFixture[str]) -> None:
+    from jingwu.domain.access import Role
+
+    with pytest.raises(SystemExit) as exited:
+        main(["user-add", "gate", "device"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert all(str(role) in err for role in Role if role is not Role.DEVICE)
+
+
+def _printed_key(out: str) -> str:
+    keys = [line.strip() for line in out.splitlines() if line.strip().startswith("dev_")]
+    assert len(keys) == 1, out
+    return keys[0]
+
+
+def test_device_add_prints_a_working_key_once_and_device_key_replaces_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from jingwu.domain.access import OWN, Role
+    from jingwu.errors import Unauthenticated
+    from jingwu.service.auth import AuthService
+
+    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
+    engine = _database_with_a_unit(tmp_path)
+    base = ["--data-dir", str(tmp_path)]
+    assert main([*base, "device-add", "alarm-column-1"]) == 0
+    out = capsys.readouterr().out
+    assert "shown only this once" in out and "bearer token" in out
+    first = _printed_key(out)
+    assert main([*base, "device-add", "car-box-u1", "--unit", "u1"]) == 0
+    car_key = _printed_key(capsys.readouterr().out)
+
+    auth = AuthService(engine)
+    column = auth.authenticate(first)
+    assert (column.username, column.role, column.jurisdiction) == ("alarm-column-1", Role.DEVICE, OWN)
+    car = auth.authenticate(car_key)
+    assert (car.unit_id, car.station_id) == ("u1", "south")
+
+    assert main([*base, "device-key", "alarm-column-1"]) == 0
+    out = capsys.readouterr().out
+    second = _printed_key(out)
+    assert second != first and "previous keys no longer work" in out
+    with pytest.raises(Unauthenticated):
+        auth.authenticate(first)
+    assert auth.authenticate(second).username == "alarm-column-1"
+    assert auth.authenticate(car_key).username == "car-box-u1"
+    issued = [r for r in _audit_records(engine) if r.action == "auth.device_key_issued"]
+    assert [(r.target, r.source) for r in issued][-1] == ("alarm-column-1", "cli")
+    engine.dispose()
+
+
+def test_device_commands_refuse_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JINGWU_NEW_PASSWORD", "correct-horse-battery")
+    engine = _database_with_a_unit(tmp_path)
+    base = ["--data-dir", str(tmp_path)]
+    assert main([*base, "user-add", "dispatcher", "dispatcher"]) == 0
+    assert main([*base, "device-add", "gate"]) == 0
+    capsys.readouterr()
+    for args, message in [
+        (["device-add", "gate"], "user 'gate' exists"),
+        (["device-add", "cam", "--unit", "nope"], "no unit 'nope'"),
+        (["device-key", "dispatcher"], "'dispatcher' is not a device account"),
+        (["device-key", "nobody"], "no user 'nobody'"),
+    ]:
+        assert main([*base, *args]) == 2, args
+        captured = capsys.readouterr()
+        assert message in _one_line_error(captured.err) and "dev_" not in captured.out
+    engine.dispose()

@@ -1,4 +1,5 @@
-"""The ``jingwu`` command: serve, demo, import-osm, migrate, user-add, user-totp, audit, bench."""
+"""The ``jingwu`` command: serve, demo, import-osm, migrate, user-add, user-totp, device-add,
+device-key, audit, bench."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jingwu.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 log = logging.getLogger("jingwu")
 
@@ -90,16 +94,118 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bound_station(engine: Engine, unit_id: str | None, station_id: str | None) -> str | None:
+    """The station of a user or device bound to ``unit_id``: the one given, else the unit's own.
+    An unknown unit is refused (NotFound), naming the unit's id when a call sign was given."""
+    from jingwu.errors import NotFound
+    from jingwu.store import repository as repo
+    from jingwu.store.db import read_transaction
+
+    if unit_id is None:
+        return station_id
+    with read_transaction(engine) as conn:
+        try:
+            unit = repo.get_unit(conn, unit_id)
+        except NotFound:
+            by_callsign = [u for u in repo.list_units(conn) if u.callsign.lower() == unit_id.lower()]
+            hint = f"; did you mean its id {by_callsign[0].id!r}?" if by_callsign else ""
+            raise NotFound(f"no unit {unit_id!r}{hint}", code="unit_not_found", unit_id=unit_id) from None
+    return station_id or unit.station_id
+
+
 def cmd_user_add(args: argparse.Namespace) -> int:
-    from jingwu.service.auth import AuthService, Role
+    """Create a person's account; its role and jurisdiction are printed."""
+    import getpass
+
+    from jingwu.domain.access import Jurisdiction, Role
+    from jingwu.errors import ValidationFailed
+    from jingwu.service.auth import AuthService
+    from jingwu.store.db import make_engine, upgrade_schema
+
+    role = Role(args.role)
+    jurisdiction = None
+    if args.jurisdiction is not None:
+        try:
+            jurisdiction = Jurisdiction.parse(args.jurisdiction)
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), code="bad_jurisdiction") from None
+    settings = _settings(args)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        upgrade_schema(engine)
+        station_id = _bound_station(engine, args.unit, args.station)
+        password = os.environ.get("JINGWU_NEW_PASSWORD") or getpass.getpass("password: ")
+        principal = AuthService(engine).create_user(
+            args.username,
+            password,
+            role,
+            station_id=station_id,
+            unit_id=args.unit,
+            display_name=args.display_name,
+            jurisdiction=jurisdiction,
+            source="cli",
+        )
+    finally:
+        engine.dispose()
+    bound = "".join(
+        f", {label} {value}"
+        for label, value in (("unit", principal.unit_id), ("station", principal.station_id))
+        if value
+    )
+    print(
+        f"user {principal.username} created: role {principal.role}, "
+        f"jurisdiction {principal.jurisdiction}{bound}"
+    )
+    return 0
+
+
+def _print_device_key(username: str, key: str, *, new: bool) -> None:
+    print(
+        f"{'device' if new else 'new key for device'} {username}"
+        + ("" if new else " (its previous keys no longer work)")
+        + ". Its key is shown only this once:\n"
+        f"  {key}\n"
+        "Configure it in the device as its bearer token (Authorization: Bearer KEY; later also "
+        "as its OsmAnd id). If it is lost, `jingwu device-key NAME` issues a new one."
+    )
+
+
+def cmd_device_add(args: argparse.Namespace) -> int:
+    """Create a device account (alarm column, camera analytics, AVL box); its key is printed once."""
+    from jingwu.service.auth import AuthService
     from jingwu.store.db import make_engine, upgrade_schema
 
     settings = _settings(args)
     engine = make_engine(settings.resolved_database_url)
-    upgrade_schema(engine)
-    password = os.environ.get("JINGWU_NEW_PASSWORD") or __import__("getpass").getpass("password: ")
-    AuthService(engine).create_user(args.username, password, Role(args.role), unit_id=args.unit)
-    print(f"user {args.username} ({args.role}) created")
+    try:
+        upgrade_schema(engine)
+        station_id = _bound_station(engine, args.unit, args.station)
+        _, key = AuthService(engine).create_device(
+            args.name,
+            unit_id=args.unit,
+            station_id=station_id,
+            display_name=args.display_name,
+            source="cli",
+        )
+    finally:
+        engine.dispose()
+    _print_device_key(args.name, key, new=True)
+    return 0
+
+
+def cmd_device_key(args: argparse.Namespace) -> int:
+    """Replace a device's key (rotation, a lost or stolen device); the new one is printed once."""
+    from jingwu.service.auth import AuthService
+    from jingwu.store.db import make_engine, upgrade_schema
+
+    settings = _settings(args)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        upgrade_schema(engine)
+        key = AuthService(engine).issue_device_key(args.name, source="cli")
+    finally:
+        engine.dispose()
+    _print_device_key(args.name, key, new=False)
     return 0
 
 
@@ -206,6 +312,25 @@ def cmd_audit_prune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _other_demo_accounts(accounts: Sequence[Any]) -> str:
+    """The demo's other users, one per role and jurisdiction, for the start-up banner: lines of
+    at most about 100 characters, no entry split."""
+    entries = [
+        f"{a.username} ({a.jurisdiction})"
+        if a.username == a.role
+        else f"{a.username} ({a.role}, {a.jurisdiction})"
+        for a in accounts
+        if a.username not in ("admin", "dispatcher")
+    ]
+    lines = ["  other roles:"]
+    for i, entry in enumerate(entries):
+        entry += "," if i < len(entries) - 1 else ""
+        if len(lines[-1]) + 1 + len(entry) > 100 and lines[-1].strip() != "other roles:":
+            lines.append("   ")
+        lines[-1] += " " + entry
+    return "\n".join(lines)
+
+
 def _serve(args: argparse.Namespace, *, demo: bool) -> int:
     import uvicorn
 
@@ -248,6 +373,7 @@ def _serve(args: argparse.Namespace, *, demo: bool) -> int:
             f"{len(services.dispatch.stations)} stations; simulated calls arriving\n"
             f"  console: log in as 'dispatcher' (or 'admin'); terminal: as an officer by call sign "
             f"({officers}, …)\n"
+            f"{_other_demo_accounts(logins.accounts)}\n"
             f"  password: {shown}\n"
         )
     elif settings.require_totp:
@@ -316,6 +442,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from jingwu.domain.access import Role
+
     parser = argparse.ArgumentParser(prog="jingwu", description="Jingwu 警务 smart-policing platform")
     parser.add_argument(
         "--data-dir", help="state directory (default: $JINGWU_DATA_DIR or ~/.local/share/jingwu)"
@@ -365,11 +493,43 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("migrate", help="upgrade the database schema")
     p.set_defaults(func=cmd_migrate)
 
-    p = sub.add_parser("user-add", help="create a user (password from $JINGWU_NEW_PASSWORD or a prompt)")
+    p = sub.add_parser(
+        "user-add",
+        help="create a user (password from $JINGWU_NEW_PASSWORD or a prompt)",
+        description="Create a person's account. Its jurisdiction, unless given, is its station "
+        "when it has one, the city otherwise, and its own reports only for a resident. An officer "
+        "bound to a unit belongs to that unit's station unless --station says otherwise.",
+    )
     p.add_argument("username")
-    p.add_argument("role", choices=["admin", "dispatcher", "officer"])
-    p.add_argument("--unit", help="the unit an officer's terminal is bound to")
+    p.add_argument("role", choices=[str(r) for r in Role if r is not Role.DEVICE])
+    p.add_argument("--unit", metavar="ID", help="the unit an officer's terminal is bound to")
+    p.add_argument("--station", metavar="ID", help="the station the user belongs to")
+    p.add_argument(
+        "--jurisdiction",
+        metavar="SCOPE",
+        help="where the user may see and act: city, district:NAME, station:ID or own",
+    )
+    p.add_argument("--display-name", metavar="TEXT")
     p.set_defaults(func=cmd_user_add)
+
+    p = sub.add_parser(
+        "device-add",
+        help="create a device account (prints its key once)",
+        description="Create a machine account (an alarm column, a camera's analytics, a car's AVL "
+        "box). It has no password: its key, printed this once, is its bearer token.",
+    )
+    p.add_argument("name")
+    p.add_argument("--unit", metavar="ID", help="the unit the device rides in")
+    p.add_argument("--station", metavar="ID", help="the station the device belongs to")
+    p.add_argument("--display-name", metavar="TEXT")
+    p.set_defaults(func=cmd_device_add)
+
+    p = sub.add_parser(
+        "device-key",
+        help="issue a new key for a device (prints it once; the old ones stop working)",
+    )
+    p.add_argument("name")
+    p.set_defaults(func=cmd_device_key)
 
     p = sub.add_parser(
         "user-totp",

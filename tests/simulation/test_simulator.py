@@ -153,3 +153,29 @@ def test_restarting_the_demo_with_the_same_password_keeps_sessions_and_a_new_one
     with pytest.raises(Unauthenticated):
         services.auth.authenticate(token)
     assert services.auth.login("dispatcher", "another-password").principal.username == "dispatcher"
+
+
+def test_the_demo_has_someone_to_log_in_as_in_every_role_but_device(
+    make_services: ServicesFactory, clock: FakeClock
+) -> None:
+    from jingwu.domain.access import Jurisdiction, Role
+    from jingwu.simulation.seed import DEMO_ACCOUNTS
+
+    services = demo_city(make_services, clock, units=4)
+    station_ids = {p.station.id for p in STATION_PLANS}
+    districts = {p.station.district for p in STATION_PLANS}
+    seen = {}
+    for account in DEMO_ACCOUNTS:
+        principal = services.auth.login(account.username, "demo-password").principal
+        assert (principal.role, principal.jurisdiction) == (account.role, account.jurisdiction)
+        seen[principal.role] = principal.jurisdiction
+        # Every station and district named is one of the demo city's.
+        assert principal.station_id in {None, *station_ids}
+        if principal.jurisdiction.name is not None:
+            assert principal.jurisdiction.name in station_ids | districts
+    officer = services.auth.login(services.dispatch.list_units()[0].callsign, "demo-password").principal
+    seen[officer.role] = officer.jurisdiction
+    assert set(seen) == set(Role) - {Role.DEVICE}
+    scopes = {str(a.jurisdiction) for a in DEMO_ACCOUNTS}
+    assert {"city", "own", "district:道里区", "station:nangang-baojianlu"} <= scopes
+    assert Jurisdiction.parse("station:nangang-baojianlu").name in station_ids

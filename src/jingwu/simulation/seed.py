@@ -9,7 +9,7 @@ from datetime import datetime
 
 import numpy as np
 
-from jingwu.domain.model import Unit
+from jingwu.domain.access import CITY, OWN, Jurisdiction, Level
 from jingwu.errors import Conflict
 from jingwu.service.auth import Role, password_problem
 from jingwu.services import Services
@@ -21,10 +21,37 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
+class DemoAccount:
+    username: str
+    role: Role
+    station_id: str | None
+    jurisdiction: Jurisdiction
+    unit_id: str | None = None  # an officer's unit
+
+
+_BAOJIANLU = "nangang-baojianlu"  # 南岗分局保健路派出所 (simulation.city)
+_BAOJIANLU_ONLY = Jurisdiction(Level.STATION, _BAOJIANLU)
+
+# Someone to log in as in every role but a device's (a device has a key, shown once when it is
+# created: `jingwu device-add`), in each kind of jurisdiction. Officers come from the units.
+DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
+    DemoAccount("admin", Role.ADMIN, None, CITY),
+    DemoAccount("dispatcher", Role.DISPATCHER, None, CITY),
+    DemoAccount("commander", Role.COMMANDER, None, CITY),
+    DemoAccount("daoli-commander", Role.COMMANDER, None, Jurisdiction(Level.DISTRICT, "道里区")),
+    DemoAccount("nangang-dispatcher", Role.DISPATCHER, _BAOJIANLU, _BAOJIANLU_ONLY),
+    DemoAccount("analyst", Role.ANALYST, None, CITY),
+    DemoAccount("community-baojianlu", Role.COMMUNITY_OFFICER, _BAOJIANLU, _BAOJIANLU_ONLY),
+    DemoAccount("resident", Role.RESIDENT, None, OWN),
+)
+
+
+@dataclass(frozen=True, slots=True)
 class DemoLogins:
     password: str
     generated: bool
     officer_usernames: tuple[str, ...]
+    accounts: tuple[DemoAccount, ...]  # everyone but the officers, one or more per role
 
 
 def seed_demo_city(
@@ -48,29 +75,30 @@ def seed_demo_city(
         log.info("seeded %d stations and %d units", len(STATION_PLANS), len(planned))
         services.dispatch.reload_stations()
         services.dispatch.refresh_board()
-    existing_units = services.dispatch.list_units()
-    officers = []
-    accounts: list[tuple[str, Role, Unit | None]] = [
-        ("admin", Role.ADMIN, None),
-        ("dispatcher", Role.DISPATCHER, None),
+    officers = [
+        DemoAccount(u.callsign, Role.OFFICER, u.station_id, Jurisdiction(Level.STATION, u.station_id), u.id)
+        for u in services.dispatch.list_units()
     ]
-    accounts += [(u.callsign, Role.OFFICER, u) for u in existing_units]
-    for username, role, bound_unit in accounts:
+    for account in (*DEMO_ACCOUNTS, *officers):
         try:
             services.auth.create_user(
-                username,
+                account.username,
                 password,
-                role,
-                station_id=bound_unit.station_id if bound_unit else None,
-                unit_id=bound_unit.id if bound_unit else None,
+                account.role,
+                station_id=account.station_id,
+                unit_id=account.unit_id,
+                jurisdiction=account.jurisdiction,
             )
         except Conflict:
             # Re-setting an unchanged password would end every open session at each restart.
-            if not services.auth.password_matches(username, password):
-                services.auth.set_password(username, password)
-        if bound_unit is not None:
-            officers.append(username)
-    return DemoLogins(password=password, generated=generated, officer_usernames=tuple(officers))
+            if not services.auth.password_matches(account.username, password):
+                services.auth.set_password(account.username, password)
+    return DemoLogins(
+        password=password,
+        generated=generated,
+        officer_usernames=tuple(o.username for o in officers),
+        accounts=DEMO_ACCOUNTS,
+    )
 
 
-__all__ = ["DemoLogins", "seed_demo_city"]
+__all__ = ["DEMO_ACCOUNTS", "DemoAccount", "DemoLogins", "seed_demo_city"]
