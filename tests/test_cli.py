@@ -108,9 +108,12 @@ def test_user_totp_enrols_once_and_resets_only_when_asked(
 ) -> None:
     from urllib.parse import parse_qs, urlsplit
 
+    from sqlalchemy import text
+
     from jingwu.domain import totp
     from jingwu.service.auth import AuthService
     from jingwu.store.db import make_engine
+    from jingwu.store.fieldcrypt import KeyRing
 
     monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("JINGWU_NEW_PASSWORD", "correct-horse-battery")
@@ -124,7 +127,12 @@ def test_user_totp_enrols_once_and_resets_only_when_asked(
     assert uri.startswith("otpauth://totp/Jingwu:dispatcher?")
 
     engine = make_engine(f"sqlite:///{tmp_path / 'jingwu.db'}")
-    auth = AuthService(engine, require_totp=True)
+    # The secret is stored sealed with the data directory's key file, never as printed.
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT totp_secret FROM users")).scalar_one()
+    assert stored.startswith("v1:") and secret not in stored
+    keys = KeyRing.from_file(tmp_path / "field-keys")
+    auth = AuthService(engine, require_totp=True, keys=keys)
     assert auth.totp_state("dispatcher") == "pending"
     # The first log-in with a code makes it active.
     code = totp.totp(totp.decode_secret(secret), auth.clock().timestamp())

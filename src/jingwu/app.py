@@ -16,12 +16,34 @@ from jingwu.service.auth import AuthService
 from jingwu.service.basemap import MapService
 from jingwu.service.dispatching import DispatchService
 from jingwu.service.idempotency import IdempotencyService
+from jingwu.service.personal_data import PersonalDataService, seal_reporter
 from jingwu.service.stats import StatsService
 from jingwu.services import Services
 from jingwu.settings import Settings
 from jingwu.store.db import make_engine, upgrade_schema
+from jingwu.store.fieldcrypt import FieldCryptError, KeyRing, generate_key_file
 
 log = logging.getLogger(__name__)
+
+
+def field_keys(settings: Settings) -> KeyRing:
+    """The field-encryption keys: JINGWU_FIELD_KEYS, else the key file. The default file
+    (DATA_DIR/field-keys) is made, mode 600, the first time; a configured file that is missing
+    is an error, not silently replaced (data sealed with the lost key would be unreadable)."""
+    if settings.field_keys is not None:
+        return KeyRing.parse(settings.field_keys.get_secret_value())
+    path = settings.resolved_field_key_file
+    if settings.field_key_file is None and not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        log.warning(
+            "made a new field-encryption key in %s: back it up apart from the database (without "
+            "it, stored phone numbers and names cannot be read)",
+            path,
+        )
+        return generate_key_file(path)
+    if not path.exists():
+        raise FieldCryptError(f"the field key file {path} does not exist (JINGWU_FIELD_KEY_FILE)")
+    return KeyRing.from_file(path)
 
 
 def build_services(
@@ -51,9 +73,11 @@ def assemble(
     *,
     demo: bool = False,
     clock: Callable[[], datetime] | None = None,
+    keys: KeyRing | None = None,
 ) -> Services:
     """Wire the services over a migrated store and a loaded road network (tests reuse one network)."""
     clock = clock or (lambda: datetime.now(UTC))
+    keys = keys or field_keys(settings)
     bus = InProcessBus()
     dispatch = DispatchService(
         engine,
@@ -62,6 +86,7 @@ def assemble(
         ack_timeout_s=settings.ack_timeout_s,
         max_snap_distance_m=settings.max_snap_distance_m,
         clock=clock,
+        seal_reporter=lambda reporter: seal_reporter(keys, reporter),
     )
     audit = AuditService(engine, clock=clock)
     auth = AuthService(
@@ -71,6 +96,7 @@ def assemble(
         idle_timeout_s=settings.idle_timeout_s,
         require_totp=settings.require_totp,
         clock=clock,
+        keys=keys,
     )
     return Services(
         settings=settings,
@@ -83,8 +109,9 @@ def assemble(
         stats=StatsService(engine, settings.zone, clock=clock),
         maps=MapService(network, settings),
         idempotency=IdempotencyService(engine, clock=clock),
+        personal=PersonalDataService(engine, keys, clock=clock),
         demo=demo,
     )
 
 
-__all__ = ["assemble", "build_services"]
+__all__ = ["assemble", "build_services", "field_keys"]

@@ -213,6 +213,7 @@ def cmd_user_totp(args: argparse.Namespace) -> int:
     """Enrol a user in the TOTP second factor; the secret is printed this once."""
     import getpass
 
+    from jingwu.app import field_keys
     from jingwu.service.auth import AuthService
     from jingwu.store.db import make_engine, upgrade_schema
 
@@ -220,7 +221,7 @@ def cmd_user_totp(args: argparse.Namespace) -> int:
     engine = make_engine(settings.resolved_database_url)
     try:
         upgrade_schema(engine)
-        auth = AuthService(engine)
+        auth = AuthService(engine, keys=field_keys(settings))
         enrolment = auth.enrol_totp(
             args.username,
             source="cli",
@@ -329,6 +330,57 @@ def _other_demo_accounts(accounts: Sequence[Any]) -> str:
             lines.append("   ")
         lines[-1] += " " + entry
     return "\n".join(lines)
+
+
+def cmd_keys_new(args: argparse.Namespace) -> int:
+    from jingwu.store.fieldcrypt import generate_key_file
+
+    if args.file.exists():
+        print(f"error: {args.file} exists; `jingwu keys add` appends a key to it", file=sys.stderr)
+        return 2
+    generate_key_file(args.file, kid=args.kid)
+    print(
+        f"wrote a new field-encryption key ({args.kid}) to {args.file}; set JINGWU_FIELD_KEY_FILE={args.file}"
+    )
+    return 0
+
+
+def cmd_keys_add(args: argparse.Namespace) -> int:
+    from jingwu.store.fieldcrypt import KeyRing
+
+    ring = KeyRing.from_file(args.file)
+    _, line = ring.with_new_key(args.kid)
+    with args.file.open("a", encoding="utf-8") as f:
+        f.write(line.rstrip("\n") + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    print(
+        f"added key {args.kid} to {args.file}; it encrypts from the next start. Restart every "
+        "server process, then run `jingwu keys rotate`."
+    )
+    return 0
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    import getpass
+
+    from jingwu.app import field_keys
+    from jingwu.service.personal_data import PersonalDataService
+    from jingwu.store.db import make_engine, upgrade_schema
+
+    settings = _settings(args)
+    keys = field_keys(settings)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        upgrade_schema(engine)
+        report = PersonalDataService(engine, keys).rotate(actor=getpass.getuser(), source="cli")
+    finally:
+        engine.dispose()
+    print(
+        f"re-encrypted {report.fields_resealed} fields under key {keys.current}; "
+        f"filled {report.indexes_filled} phone indexes"
+    )
+    return 0
 
 
 def _serve(args: argparse.Namespace, *, demo: bool) -> int:
@@ -570,6 +622,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="only say how many records would be pruned")
     p.set_defaults(func=cmd_audit_prune)
 
+    keys = sub.add_parser("keys", help="the field-encryption keys of personal data")
+    keys_sub = keys.add_subparsers(dest="keys", required=True)
+    p = keys_sub.add_parser(
+        "new",
+        help="write a new key file (mode 600); point JINGWU_FIELD_KEY_FILE at it",
+        description="Write a new key file with one random 256-bit key. Keep it on the application "
+        "servers and in a backup of its own, never beside the database's backups.",
+    )
+    p.add_argument("file", type=Path)
+    p.add_argument("--kid", default="k1", help="the key's id (default k1)")
+    p.set_defaults(func=cmd_keys_new)
+    p = keys_sub.add_parser(
+        "add",
+        help="append a new current key to a key file (then restart and run `jingwu keys rotate`)",
+    )
+    p.add_argument("file", type=Path)
+    p.add_argument("--kid", required=True, help="the new key's id, e.g. k2 or 2027")
+    p.set_defaults(func=cmd_keys_add)
+    p = keys_sub.add_parser(
+        "rotate",
+        help="re-encrypt every protected field under the current key (and seal older plaintext)",
+        description="Re-encrypt reporters' names and phone numbers and users' TOTP secrets under "
+        "the current (last) key, seal values stored before encryption, and fill missing phone "
+        "indexes. Safe to run while the platform runs, and again after an interruption. Old keys "
+        "can leave the key file once it has run.",
+    )
+    p.set_defaults(func=cmd_keys_rotate)
+
     bench = sub.add_parser("bench", help="benchmarks")
     bench_sub = bench.add_subparsers(dest="bench", required=True)
     p = bench_sub.add_parser("dispatch", help="recommendation latency vs a full-Dijkstra baseline")
@@ -599,12 +679,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sqlalchemy.exc import OperationalError
 
     from jingwu.errors import JingwuError
+    from jingwu.store.fieldcrypt import FieldCryptError
 
     # What goes wrong before the server is up is told in one line, not a traceback.
     try:
         return int(args.func(args))
-    except JingwuError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+    except (JingwuError, FieldCryptError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
     except FileNotFoundError as exc:
         print(f"error: no such file: {exc.filename} (check --osm / JINGWU_OSM_FILE)", file=sys.stderr)
     except OperationalError as exc:

@@ -13,6 +13,7 @@ from jingwu.service.auth import AuthService
 from jingwu.service.basemap import MapService
 from jingwu.service.dispatching import DispatchService
 from jingwu.service.idempotency import IdempotencyService
+from jingwu.service.personal_data import PersonalDataService
 from jingwu.service.stats import StatsService
 from jingwu.settings import Settings
 
@@ -29,6 +30,7 @@ class Services:
     stats: StatsService
     maps: MapService
     idempotency: IdempotencyService
+    personal: PersonalDataService
     demo: bool = False
 
     def close(self) -> None:

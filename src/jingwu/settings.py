@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from jingwu.errors import ValidationFailed
@@ -87,6 +87,17 @@ class Settings(BaseSettings):
         "`jingwu demo` turns it off.",
     )
 
+    field_keys: SecretStr | None = Field(
+        default=None,
+        description="Field-encryption keys for personal data, 'kid:BASE64KEY' entries separated by "
+        "commas, the last one current (append a key, then `jingwu keys rotate`). Overrides FIELD_KEY_FILE.",
+    )
+    field_key_file: Path | None = Field(
+        default=None,
+        description="File of field-encryption keys, one 'kid:BASE64KEY' a line, mode 600; unset: "
+        "DATA_DIR/field-keys, made on first start. Keep it out of database backups.",
+    )
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -135,6 +146,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'jingwu.db'}"
+
+    @property
+    def resolved_field_key_file(self) -> Path:
+        return self.field_key_file or self.data_dir / "field-keys"
 
     @property
     def graph_cache_dir(self) -> Path:

@@ -26,7 +26,7 @@ from jingwu.api.idempotency import IdempotencyMiddleware
 from jingwu.api.limits import BodyLimitMiddleware
 from jingwu.api.ratelimit import LoginRateLimitMiddleware
 from jingwu.api.refusals import error_response
-from jingwu.api.routers import attachments, auth, incidents, live, maps, reference, stats, units
+from jingwu.api.routers import attachments, auth, incidents, live, maps, people, reference, stats, units
 from jingwu.api.schemas.responses import ErrorOut, HealthOut
 from jingwu.api.security_headers import SecurityHeadersMiddleware
 from jingwu.domain.access import roles_with
@@ -191,7 +191,7 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
             _WEB / "terminal" / "manifest.webmanifest", media_type="application/manifest+json"
         )
 
-    for module in (auth, reference, maps, stats, units, incidents, attachments, live):
+    for module in (auth, reference, maps, stats, units, incidents, attachments, people, live):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     _document_permissions(app)
     return app

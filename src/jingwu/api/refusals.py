@@ -8,7 +8,11 @@ from jingwu.errors import JingwuError
 
 
 def error_response(exc: JingwuError, headers: dict[str, str] | None = None) -> JSONResponse:
-    """``{"error": {code, message, params}}`` with the error's HTTP status."""
+    """``{"error": {code, message, params}}`` with the error's HTTP status (and ``Retry-After``
+    where the error says when to try again)."""
+    retry_after = exc.params.get("retry_after_s")
+    if isinstance(retry_after, int) and not (headers and "Retry-After" in headers):
+        headers = {**(headers or {}), "Retry-After": str(retry_after)}
     return JSONResponse(status_code=exc.http_status, content={"error": exc.to_dict()}, headers=headers)
 
 

@@ -406,6 +406,15 @@ def mask_phone(number: str) -> str:
     return national[:area] + "*" * (len(national) - area - 4) + national[-4:]
 
 
+def mask_name(name: str) -> str:
+    """``张*`` / ``欧阳**`` / ``J***``: the first character only, one star for each other one
+    (spaces kept), so a name is recognisable to whoever already knows it and to no one else."""
+    name = name.strip()
+    if not name:
+        return ""
+    return name[0] + "".join(" " if c.isspace() else "*" for c in name[1:])
+
+
 __all__ = [
     "PLATE_PROVINCES",
     "PROVINCES",
@@ -417,6 +426,7 @@ __all__ = [
     "Sex",
     "id_check_char",
     "mask_id_number",
+    "mask_name",
     "mask_phone",
     "parse_id_number",
     "parse_phone",

@@ -33,12 +33,14 @@ from jingwu.domain.access import (
     Role,
     default_jurisdiction,
 )
-from jingwu.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
+from jingwu.errors import Conflict, NotFound, SystemFault, Unauthenticated, ValidationFailed
 from jingwu.service import audit
 from jingwu.service.audit import Outcome
 from jingwu.service.ids import new_id
+from jingwu.service.personal_data import SEALED_PREFIX, TOTP_SECRET, open_field
 from jingwu.store import tables as t
 from jingwu.store.db import read_transaction, write_transaction
+from jingwu.store.fieldcrypt import KeyRing
 
 
 def _principal(row: Any) -> Principal:
@@ -167,8 +169,12 @@ class AuthService:
         idle_timeout_s: int = 1800,
         require_totp: bool = False,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        keys: KeyRing | None = None,
     ) -> None:
+        """``keys`` seal TOTP secrets at rest; without them, enrolling a second factor is refused
+        (a secret in the clear would let a copy of the database mint codes)."""
         self.engine = engine
+        self.keys = keys
         self.require_totp = require_totp
         self.token_ttl = timedelta(seconds=token_ttl_s)
         self.lockout = timedelta(seconds=lockout_s)
@@ -434,6 +440,21 @@ class AuthService:
             self._totp_failed(row.id, row.username, source, replayed=True)
         return IssuedToken(token, expires, _principal(row))
 
+    def _seal_secret(self, secret: str) -> str:
+        if self.keys is None:
+            raise SystemFault(
+                "no field-encryption key is configured: a second factor cannot be stored",
+                code="field_key_error",
+            )
+        return self.keys.encrypt(secret, context=TOTP_SECRET)
+
+    def _secret(self, stored: str) -> bytes:
+        """The TOTP key of a stored (sealed, or from before sealing) secret."""
+        if stored.startswith(SEALED_PREFIX) and self.keys is None:
+            raise SystemFault("no field-encryption key is configured", code="field_key_error")
+        plain = open_field(self.keys, stored, context=TOTP_SECRET) if self.keys else stored
+        return totp.decode_secret(plain or "")
+
     def totp_needed_by_role(self, role: Role) -> bool:
         """Whether policy makes this role log in with a second factor."""
         return self.require_totp and role in TOTP_ROLES
@@ -457,7 +478,7 @@ class AuthService:
                 return None  # a pending enrolment asks for nothing until it is confirmed
             self._refuse(row.username, source, "totp_required")
             raise Unauthenticated("enter the 6-digit code of your authenticator app", code="totp_required")
-        found = totp.matching_step(totp.decode_secret(row.totp_secret), code, now.timestamp())
+        found = totp.matching_step(self._secret(row.totp_secret), code, now.timestamp())
         replayed = found is not None and row.totp_last_step is not None and found <= row.totp_last_step
         if found is None or replayed:
             self._totp_failed(row.id, row.username, source, replayed=replayed)
@@ -517,7 +538,9 @@ class AuthService:
                     code="totp_already_enrolled",
                 )
             conn.execute(
-                update(t.users).where(t.users.c.id == row.id).values(totp_secret=secret, totp_last_step=None)
+                update(t.users)
+                .where(t.users.c.id == row.id)
+                .values(totp_secret=self._seal_secret(secret), totp_last_step=None)
             )
             audit.append(
                 conn,
@@ -542,7 +565,7 @@ class AuthService:
             ).first()
             if row is None or row.totp_secret is None or row.totp_last_step is not None:
                 raise Conflict("there is no pending second factor to confirm", code="totp_not_pending")
-            step = totp.matching_step(totp.decode_secret(row.totp_secret), code, now.timestamp())
+            step = totp.matching_step(self._secret(row.totp_secret), code, now.timestamp())
             if step is not None:
                 conn.execute(update(t.users).where(t.users.c.id == row.id).values(totp_last_step=step))
             audit.append(

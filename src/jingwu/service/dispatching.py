@@ -123,8 +123,13 @@ class DispatchService:
         ack_timeout_s: float = 30.0,
         max_snap_distance_m: float = 250.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        seal_reporter: Callable[[Reporter | None], Mapping[str, Any]] | None = None,
     ) -> None:
+        """``seal_reporter`` encrypts a reporter into its incident columns (see
+        service.personal_data); without it, an intake that names a reporter is refused rather
+        than stored in the clear."""
         self.engine = engine
+        self.seal_reporter = seal_reporter
         self.bus = bus
         self.network = network
         self.ack_timeout_s = ack_timeout_s
@@ -169,6 +174,7 @@ class DispatchService:
         decide: Callable[[Connection, datetime], Decision],
         *,
         new_incident_ids: frozenset[str] = frozenset(),
+        sealed: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> Decision:
         # Commit and publish under one lock, so this process publishes events in log-id order and a
         # live client's "last id seen" is a safe place to resume from.
@@ -179,7 +185,9 @@ class DispatchService:
                     with write_transaction(self.engine) as conn:
                         decision = decide(conn, now)
                         decision = self._with_snapshots(conn, decision)
-                        stored = repo.apply_decision(conn, decision, new_incident_ids=new_incident_ids)
+                        stored = repo.apply_decision(
+                            conn, decision, new_incident_ids=new_incident_ids, sealed=sealed
+                        )
                         # The idempotency key commits with the command, rendered from its result.
                         claim = record_claim(conn, now, _as_stored(decision))
                     if claim is not None:
@@ -252,7 +260,13 @@ class DispatchService:
                 actor=actor,
             )
 
-        decision = self._commit(decide, new_incident_ids=frozenset({incident_id}))
+        if request.reporter is not None and self.seal_reporter is None:
+            raise SystemFault(
+                "no field-encryption key is configured: a reporter cannot be stored",
+                code="field_key_error",
+            )
+        sealed = {incident_id: self.seal_reporter(request.reporter)} if self.seal_reporter else None
+        decision = self._commit(decide, new_incident_ids=frozenset({incident_id}), sealed=sealed)
         self.board.remember_incident(incident_id, request.location, road_point)
         return decision.incidents[0]
 

@@ -7,7 +7,7 @@ the same unit get exactly one winner — on SQLite and on PostgreSQL alike.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Table, and_, bindparam, delete, func, insert,
 from jingwu.domain.attachments import AttachmentInfo
 from jingwu.domain.events import DomainEvent
 from jingwu.domain.geo import GeoPoint
-from jingwu.domain.model import Assignment, Incident, Position, Reporter, Station, Unit
+from jingwu.domain.model import Assignment, Incident, Position, Station, Unit
 from jingwu.domain.rules import Decision
 from jingwu.domain.status import OPEN_INCIDENT_STATUSES, IncidentStatus, SourceChannel, UnitKind, UnitStatus
 from jingwu.errors import Conflict, NotFound
@@ -164,9 +164,8 @@ def update_positions(conn: Connection, units_positions: Sequence[tuple[str, Posi
 
 
 def incident_from_row(row: Any) -> Incident:
-    reporter = None
-    if row.reporter_name or row.reporter_phone:
-        reporter = Reporter(name=row.reporter_name, phone=row.reporter_phone)
+    # The reporter is not loaded with the incident: it is sealed personal data, read only
+    # through the audited path (service.personal_data).
     return Incident(
         id=row.id,
         type_code=row.type_code,
@@ -177,7 +176,6 @@ def incident_from_row(row: Any) -> Incident:
         created_at=row.created_at,
         address=row.address,
         description=row.description,
-        reporter=reporter,
         station_id=row.station_id,
         created_by=row.created_by,
         stage_times={IncidentStatus(k): datetime.fromisoformat(v) for k, v in row.stage_times.items()},
@@ -197,8 +195,6 @@ def _incident_values(incident: Incident) -> dict[str, Any]:
         "address": incident.address,
         "description": incident.description,
         "source": str(incident.source),
-        "reporter_name": incident.reporter.name if incident.reporter else None,
-        "reporter_phone": incident.reporter.phone if incident.reporter else None,
         "station_id": incident.station_id,
         "status": str(incident.status),
         "created_by": incident.created_by,
@@ -238,6 +234,21 @@ def list_incidents(
         query = query.where(t.incidents.c.created_by == created_by)
     if statuses is not None:
         query = query.where(t.incidents.c.status.in_([str(s) for s in statuses]))
+    return [incident_from_row(r) for r in conn.execute(query)]
+
+
+def incidents_by_phone_index(
+    conn: Connection, index: str, *, station_ids: Collection[str] | None = None, limit: int = 100
+) -> list[Incident]:
+    """Incidents whose reporter's phone has this blind index, newest first."""
+    query = (
+        select(t.incidents)
+        .where(
+            and_(t.incidents.c.reporter_phone_index == index, _within(t.incidents.c.station_id, station_ids))
+        )
+        .order_by(t.incidents.c.created_at.desc(), t.incidents.c.id)
+        .limit(limit)
+    )
     return [incident_from_row(r) for r in conn.execute(query)]
 
 
@@ -461,12 +472,23 @@ def _update_versioned(
 
 
 def apply_decision(
-    conn: Connection, decision: Decision, *, new_incident_ids: frozenset[str] = frozenset()
+    conn: Connection,
+    decision: Decision,
+    *,
+    new_incident_ids: frozenset[str] = frozenset(),
+    sealed: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[tuple[int, DomainEvent]]:
-    """Write everything a command decided; returns the stored events with their log ids."""
+    """Write everything a command decided; returns the stored events with their log ids.
+    ``sealed``: for new incidents, their encrypted personal-data columns (written once, at
+    intake; updates never touch them)."""
     for incident in decision.incidents:
         if incident.id in new_incident_ids:
-            conn.execute(insert(t.incidents).values(id=incident.id, version=1, **_incident_values(incident)))
+            personal = (sealed or {}).get(incident.id, {})
+            conn.execute(
+                insert(t.incidents).values(
+                    id=incident.id, version=1, **_incident_values(incident), **personal
+                )
+            )
             continue
         _update_versioned(
             conn,

@@ -100,8 +100,11 @@ incidents = Table(
     Column("address", Text, nullable=True),
     Column("description", Text, nullable=True),
     Column("source", String(32), nullable=False),
-    Column("reporter_name", String(200), nullable=True),
-    Column("reporter_phone", String(64), nullable=True),
+    # Personal data, encrypted field by field (store.fieldcrypt): a stolen database or backup
+    # does not show who called. The phone's keyed blind index finds a caller's incidents.
+    Column("reporter_name", Text, nullable=True),
+    Column("reporter_phone", Text, nullable=True),
+    Column("reporter_phone_index", String(32), nullable=True),
     Column("station_id", String(64), nullable=True),
     Column("status", String(32), nullable=False),
     Column("created_by", String(64), nullable=True),
@@ -113,6 +116,7 @@ incidents = Table(
     Column("version", Integer, nullable=False),
     Index(None, "status"),
     Index(None, "created_at"),
+    Index(None, "reporter_phone_index"),
 )
 
 assignments = Table(
@@ -170,9 +174,8 @@ users = Table(
     # Consecutive failed log-ins since the last success or lock; at 5 the account locks.
     Column("failed_logins", Integer, nullable=False, server_default="0"),
     Column("locked_until", UtcDateTime, nullable=True),
-    # The TOTP key (base32), stored as is for now; the field-encryption key of a later increment
-    # will encrypt it. Null: not enrolled.
-    Column("totp_secret", String(128), nullable=True),
+    # The TOTP key (base32), encrypted with the field keys (store.fieldcrypt). Null: not enrolled.
+    Column("totp_secret", Text, nullable=True),
     # The time step of the last accepted code: that step and earlier ones are refused (replay).
     # Null with a secret: enrolment pending, made active by the first accepted code.
     Column("totp_last_step", BigInteger, nullable=True),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from jingwu.api.deps import (
     BackupCaller,
@@ -10,10 +10,13 @@ from jingwu.api.deps import (
     IncidentCreator,
     IncidentReader,
     NoteWriter,
+    PersonalDataReader,
     ServicesDep,
+    client_address,
     guard,
 )
 from jingwu.api.idempotency import answer_with
+from jingwu.api.lookups import LookupReason, limit_lookups, reason_text
 from jingwu.api.schemas.requests import (
     BackupRequest,
     CloseIncidentRequest,
@@ -22,9 +25,16 @@ from jingwu.api.schemas.requests import (
     MergeIncidentRequest,
     NoteRequest,
 )
-from jingwu.api.schemas.responses import DispatchOut, EventOut, IncidentOut, RecommendationOut, UnitOut
+from jingwu.api.schemas.responses import (
+    DispatchOut,
+    EventOut,
+    IncidentOut,
+    RecommendationOut,
+    ReporterOut,
+    UnitOut,
+)
 from jingwu.dispatch import Recommendation
-from jingwu.domain.access import Role
+from jingwu.domain.access import Permission, Role
 from jingwu.domain.gcj02 import gcj02_point_to_wgs84
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.identity import parse_phone
@@ -230,3 +240,34 @@ def duplicates(incident_id: str, principal: IncidentReader, services: ServicesDe
 def timeline(incident_id: str, principal: IncidentReader, services: ServicesDep) -> list[EventOut]:
     guard(principal, services).incident(incident_id)
     return [EventOut.model_validate(m.payload) for m in services.dispatch.incident_timeline(incident_id)]
+
+
+@router.get("/{incident_id}/reporter", response_model=ReporterOut)
+def reporter(
+    incident_id: str,
+    principal: PersonalDataReader,
+    request: Request,
+    services: ServicesDep,
+    reason: LookupReason,
+    full: bool = Query(default=False, description="unmasked (roles with personal_data.full only)"),
+) -> ReporterOut:
+    """The caller who reported the incident: masked (``138****5678``, ``张*``) unless ``full``.
+    Every read is written to the audit log first, with ``reason``; officers may read only the
+    reporter of the incident they were sent to. Rate-limited per user (429)."""
+    guard(principal, services).own_incident(incident_id, doing="see the reporter")
+    if full and not principal.may(Permission.PERSONAL_DATA_FULL):
+        raise Forbidden(
+            f"the role {principal.role} sees reporters masked only",
+            code="role_forbidden",
+            role=str(principal.role),
+            permission=str(Permission.PERSONAL_DATA_FULL),
+        )
+    limit_lookups(request, principal)
+    view = services.personal.read_reporter(
+        incident_id,
+        actor=principal.username,
+        reason=reason_text(reason),
+        full=full,
+        source=client_address(request),
+    )
+    return ReporterOut(incident_id=view.incident_id, name=view.name, phone=view.phone, masked=view.masked)

@@ -29,6 +29,13 @@ class TokenOut(BaseModel):
     station_id: str | None
 
 
+class ReporterOut(BaseModel):
+    incident_id: str
+    name: str | None
+    phone: str | None = Field(description="E.164 when full, else masked (138****5678)")
+    masked: bool
+
+
 class MeOut(BaseModel):
     username: str
     role: str

@@ -1,0 +1,242 @@
+"""Personal data: sealed on the way into the store, and every look at it accounted for.
+
+Reporters' names and phone numbers (and, with the same keys, users' TOTP secrets) are stored
+encrypted field by field (:mod:`jingwu.store.fieldcrypt`), each bound to its column. A phone
+number also gets a keyed blind index, so "which incidents did this number call about?" is one
+indexed lookup without decrypting every row.
+
+Nothing here hands out a reporter without writing an audit record first, in the same
+transaction as the read: who looked, at which incident, whether masked or in full, from where and
+why (CJIS 5.4.1.1). A read that cannot be recorded does not happen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, or_, select, update
+
+from jingwu.domain.identity import mask_name, mask_phone
+from jingwu.domain.model import Incident, Reporter
+from jingwu.errors import NotFound, SystemFault
+from jingwu.service import audit
+from jingwu.store import repository as repo
+from jingwu.store import tables as t
+from jingwu.store.db import write_transaction
+from jingwu.store.fieldcrypt import FieldCryptError, KeyRing
+
+REPORTER_NAME = "incidents.reporter_name"
+REPORTER_PHONE = "incidents.reporter_phone"
+TOTP_SECRET = "users.totp_secret"
+PHONE_INDEX_KIND = "phone"
+# Every sealed value starts so; anything else is a value stored before encryption existed.
+SEALED_PREFIX = "v1:"
+ROTATE_BATCH = 500
+
+
+def open_field(keys: KeyRing, value: str | None, *, context: str) -> str | None:
+    """The plaintext of a stored field. A value from before encryption (no ``v1:`` prefix) is
+    returned as it is, until ``jingwu keys rotate`` seals it. A value that does not decrypt is
+    our fault (a lost key, a tampered row): a SystemFault, with no detail for the client."""
+    if value is None or not value.startswith(SEALED_PREFIX):
+        return value
+    try:
+        return keys.decrypt(value, context=context)
+    except FieldCryptError as exc:
+        raise SystemFault(
+            "a protected field could not be decrypted; check JINGWU_FIELD_KEYS / JINGWU_FIELD_KEY_FILE",
+            code="field_key_error",
+        ) from exc
+
+
+def phone_index(keys: KeyRing, phone_e164: str) -> str:
+    """The blind index of a phone number in E.164 (the form intake normalises every number to)."""
+    return keys.blind_index(phone_e164, kind=PHONE_INDEX_KIND)
+
+
+def seal_reporter(keys: KeyRing, reporter: Reporter | None) -> dict[str, Any]:
+    """The incident columns that hold a reporter, sealed."""
+    if reporter is None:
+        return {"reporter_name": None, "reporter_phone": None, "reporter_phone_index": None}
+    return {
+        "reporter_name": keys.encrypt(reporter.name, context=REPORTER_NAME) if reporter.name else None,
+        "reporter_phone": keys.encrypt(reporter.phone, context=REPORTER_PHONE) if reporter.phone else None,
+        "reporter_phone_index": phone_index(keys, reporter.phone) if reporter.phone else None,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ReporterView:
+    incident_id: str
+    name: str | None
+    phone: str | None
+    masked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RotationReport:
+    fields_resealed: int
+    indexes_filled: int  # missing or outdated indexes written
+
+
+class PersonalDataService:
+    def __init__(
+        self, engine: Engine, keys: KeyRing, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self.engine = engine
+        self.keys = keys
+        self.clock = clock
+
+    def read_reporter(
+        self,
+        incident_id: str,
+        *,
+        actor: str,
+        reason: str,
+        full: bool,
+        source: str | None,
+    ) -> ReporterView:
+        """An incident's reporter, masked (``138****5678``, ``张*``) unless ``full``. The caller
+        has checked the role and jurisdiction; this records the look and then shows it."""
+        with write_transaction(self.engine) as conn:
+            row = conn.execute(
+                select(t.incidents.c.reporter_name, t.incidents.c.reporter_phone).where(
+                    t.incidents.c.id == incident_id
+                )
+            ).first()
+            if row is None:
+                raise NotFound(f"no incident {incident_id}", code="incident_not_found", id=incident_id)
+            audit.append(
+                conn,
+                ts=self.clock(),
+                action="personal_data.read",
+                actor=actor,
+                target=f"incident:{incident_id}",
+                source=source,
+                reason=reason,
+                details={"what": "reporter", "full": full},
+            )
+        name = open_field(self.keys, row.reporter_name, context=REPORTER_NAME)
+        phone = open_field(self.keys, row.reporter_phone, context=REPORTER_PHONE)
+        if not full:
+            name = mask_name(name) if name else name
+            phone = mask_phone(phone) if phone else phone
+        return ReporterView(incident_id, name, phone, masked=not full)
+
+    def incidents_by_phone(
+        self,
+        phone_e164: str,
+        *,
+        actor: str,
+        reason: str,
+        source: str | None,
+        station_ids: Collection[str] | None,
+        limit: int = 100,
+    ) -> list[Incident]:
+        """The incidents a phone number reported, newest first, within ``station_ids`` (None:
+        all). A look-up of a person: recorded with its reason and how many it found, the number
+        itself only masked (the audit log must not become an index of who called)."""
+        with write_transaction(self.engine) as conn:
+            found = repo.incidents_by_phone_index(
+                conn, phone_index(self.keys, phone_e164), station_ids=station_ids, limit=limit
+            )
+            audit.append(
+                conn,
+                ts=self.clock(),
+                action="person.search",
+                actor=actor,
+                target=f"phone:{mask_phone(phone_e164)}",
+                source=source,
+                reason=reason,
+                details={"matches": len(found), "incident_ids": [i.id for i in found[:20]]},
+            )
+        return found
+
+    def rotate(self, *, actor: str | None = None, source: str | None = None) -> RotationReport:
+        """Re-seal every protected field under the current key (and seal values stored before
+        encryption), and bring every phone index up to date. In batches, each its own
+        transaction, so a large table does not hold one long lock; safe to run again after an
+        interruption, and while the platform runs."""
+        resealed = filled = 0
+        columns: Mapping[str, str] = {"reporter_name": REPORTER_NAME, "reporter_phone": REPORTER_PHONE}
+        after = ""
+        while True:
+            with write_transaction(self.engine) as conn:
+                rows = conn.execute(
+                    select(
+                        t.incidents.c.id,
+                        t.incidents.c.reporter_name,
+                        t.incidents.c.reporter_phone,
+                        t.incidents.c.reporter_phone_index,
+                    )
+                    .where(
+                        and_(
+                            t.incidents.c.id > after,
+                            or_(
+                                t.incidents.c.reporter_name.is_not(None),
+                                t.incidents.c.reporter_phone.is_not(None),
+                            ),
+                        )
+                    )
+                    .order_by(t.incidents.c.id)
+                    .limit(ROTATE_BATCH)
+                ).all()
+                for row in rows:
+                    values: dict[str, Any] = {}
+                    for column, context in columns.items():
+                        stored = getattr(row, column)
+                        if stored is not None and self._stale(stored):
+                            plain = open_field(self.keys, stored, context=context)
+                            values[column] = self.keys.encrypt(plain or "", context=context)
+                            resealed += 1
+                    if row.reporter_phone is not None:
+                        # Recomputed for every row: it also repairs the indexes after the index
+                        # key (the oldest in the ring) was removed from the key file.
+                        plain_phone = open_field(self.keys, row.reporter_phone, context=REPORTER_PHONE)
+                        expected = phone_index(self.keys, plain_phone or "")
+                        if row.reporter_phone_index != expected:
+                            values["reporter_phone_index"] = expected
+                            filled += 1
+                    if values:
+                        conn.execute(update(t.incidents).where(t.incidents.c.id == row.id).values(**values))
+            if len(rows) < ROTATE_BATCH:
+                break
+            after = rows[-1].id
+        with write_transaction(self.engine) as conn:
+            users = conn.execute(
+                select(t.users.c.id, t.users.c.totp_secret).where(t.users.c.totp_secret.is_not(None))
+            ).all()
+            for user in users:
+                if self._stale(user.totp_secret):
+                    plain = open_field(self.keys, user.totp_secret, context=TOTP_SECRET) or ""
+                    conn.execute(
+                        update(t.users)
+                        .where(t.users.c.id == user.id)
+                        .values(totp_secret=self.keys.encrypt(plain, context=TOTP_SECRET))
+                    )
+                    resealed += 1
+            audit.append(
+                conn,
+                ts=self.clock(),
+                action="keys.rotated",
+                actor=actor,
+                source=source,
+                details={"current_key": self.keys.current, "resealed": resealed, "indexes_filled": filled},
+            )
+        return RotationReport(resealed, filled)
+
+    def _stale(self, stored: str) -> bool:
+        return not stored.startswith(SEALED_PREFIX) or self.keys.needs_rotation(stored)
+
+
+__all__ = [
+    "PersonalDataService",
+    "ReporterView",
+    "RotationReport",
+    "open_field",
+    "phone_index",
+    "seal_reporter",
+]

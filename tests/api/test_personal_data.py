@@ -1,0 +1,158 @@
+"""Personal data over the API: sealed at rest, shown masked, read in full only by roles that need
+it, every look audited with its reason, and look-ups of people rate-limited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from jingwu.domain.access import Jurisdiction, Role
+from jingwu.routing import RoadNetwork
+from jingwu.services import Services
+from jingwu.store import tables as t
+from tests.api.conftest import create, login
+from tests.conftest import PASSWORD, add_user
+
+REPORTER = {"name": "王小明", "phone": "138 1234 5678"}
+
+
+def _north_point(network: RoadNetwork) -> dict[str, float]:
+    """A road point in the test city's north station (Songbei)."""
+    rng = np.random.default_rng(5)
+    while True:
+        p = network.random_road_point(rng)
+        if p.lat > 45.80:
+            return {"lat": p.lat, "lon": p.lon}
+
+
+def _audit(services: Services, action: str) -> list[dict[str, Any]]:
+    return [r.to_dict() for r in services.audit.page(limit=500) if r.action == action]
+
+
+def test_a_reporter_is_sealed_at_rest_with_a_blind_index(client: TestClient, services: Services) -> None:
+    incident = create(client, login(client, "dispatcher"), reporter=REPORTER).json()
+    with services.engine.connect() as conn:
+        row = conn.execute(select(t.incidents).where(t.incidents.c.id == incident["id"])).one()
+    assert row.reporter_name.startswith("v1:") and "王小明" not in row.reporter_name
+    assert row.reporter_phone.startswith("v1:") and "12345678" not in row.reporter_phone
+    assert row.reporter_phone_index and len(row.reporter_phone_index) == 32
+    assert "reporter" not in incident and "王小明" not in str(incident)
+
+
+def test_the_reporter_is_masked_unless_asked_in_full_and_each_read_is_audited_with_its_reason(
+    client: TestClient, services: Services
+) -> None:
+    headers = login(client, "dispatcher")
+    incident_id = create(client, headers, reporter=REPORTER).json()["id"]
+    masked = client.get(
+        f"/api/incidents/{incident_id}/reporter", params={"reason": "核实警情"}, headers=headers
+    ).json()
+    assert masked == {"incident_id": incident_id, "name": "王**", "phone": "138****5678", "masked": True}
+    full = client.get(
+        f"/api/incidents/{incident_id}/reporter",
+        params={"reason": "回拨报警人", "full": "true"},
+        headers=headers,
+    ).json()
+    assert (full["name"], full["phone"], full["masked"]) == ("王小明", "+8613812345678", False)
+    reads = _audit(services, "personal_data.read")
+    assert [(r["actor"], r["target"], r["reason"], r["details"]["full"]) for r in reads] == [
+        ("dispatcher", f"incident:{incident_id}", "回拨报警人", True),
+        ("dispatcher", f"incident:{incident_id}", "核实警情", False),
+    ]
+    assert all(r["source"] == "testclient" for r in reads)
+
+
+def test_a_look_without_a_reason_is_refused_and_not_audited(client: TestClient, services: Services) -> None:
+    headers = login(client, "dispatcher")
+    incident_id = create(client, headers, reporter=REPORTER).json()["id"]
+    for params in ({}, {"reason": "ab"}, {"reason": "    x    "}):
+        refused = client.get(f"/api/incidents/{incident_id}/reporter", params=params, headers=headers)
+        assert refused.status_code == 422, params
+    assert _audit(services, "personal_data.read") == []
+
+
+def test_roles_without_the_need_see_less(client: TestClient, services: Services) -> None:
+    dispatcher = login(client, "dispatcher")
+    incident_id = create(client, dispatcher, reporter=REPORTER).json()["id"]
+    services.auth.create_user(
+        "community", PASSWORD, Role.COMMUNITY_OFFICER, jurisdiction=Jurisdiction.parse("station:south")
+    )
+    add_user(services, "analyst", Role.ANALYST)
+    community = login(client, "community")
+    path = f"/api/incidents/{incident_id}/reporter"
+    # A community officer sees the reporter masked, never in full.
+    assert client.get(path, params={"reason": "走访核实"}, headers=community).json()["masked"] is True
+    full = client.get(path, params={"reason": "走访核实", "full": "true"}, headers=community)
+    assert full.status_code == 403 and full.json()["error"]["code"] == "role_forbidden"
+    # An analyst works with figures, never with people.
+    analyst = client.get(path, params={"reason": "统计分析"}, headers=login(client, "analyst"))
+    assert analyst.status_code == 403 and analyst.json()["error"]["code"] == "role_forbidden"
+
+
+def test_an_officer_reads_only_the_reporter_of_the_call_they_were_sent_to(
+    client: TestClient, services: Services
+) -> None:
+    dispatcher = login(client, "dispatcher")
+    officer = login(client, "u0")
+    mine = create(client, dispatcher, reporter=REPORTER).json()["id"]
+    other = create(client, dispatcher, reporter={"phone": "13900001111"}).json()["id"]
+    assert client.post(
+        f"/api/incidents/{mine}/dispatch", json={"unit_ids": ["u0"]}, headers=dispatcher
+    ).is_success
+    params = {"reason": "联系报警人", "full": "true"}
+    own = client.get(f"/api/incidents/{mine}/reporter", params=params, headers=officer)
+    assert own.status_code == 200 and own.json()["phone"] == "+8613812345678"
+    refused = client.get(f"/api/incidents/{other}/reporter", params=params, headers=officer)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "not_own_incident"
+
+
+def test_incidents_are_found_by_the_callers_number_in_any_usual_form_within_the_jurisdiction(
+    client: TestClient, services: Services, network: RoadNetwork
+) -> None:
+    dispatcher = login(client, "dispatcher")
+    south = create(client, dispatcher, reporter=REPORTER).json()["id"]
+    north = create(client, dispatcher, reporter=REPORTER, location=_north_point(network)).json()["id"]
+    create(client, dispatcher, reporter={"phone": "13900001111"})
+    params = {"phone": "+86 138-1234-5678", "reason": "重复报警核查"}
+    found = client.get("/api/people/incidents", params=params, headers=dispatcher).json()
+    assert sorted(i["id"] for i in found) == sorted([south, north])
+    services.auth.create_user(
+        "south-desk", PASSWORD, Role.DISPATCHER, jurisdiction=Jurisdiction.parse("station:south")
+    )
+    scoped = client.get("/api/people/incidents", params=params, headers=login(client, "south-desk")).json()
+    assert [i["id"] for i in scoped] == [south]
+    searches = _audit(services, "person.search")
+    assert [(r["actor"], r["target"], r["details"]["matches"]) for r in searches] == [
+        ("south-desk", "phone:138****5678", 1),
+        ("dispatcher", "phone:138****5678", 2),
+    ]
+    assert all("12345678" not in str(r) for r in searches)
+
+
+def test_a_bad_number_is_422_and_officers_cannot_search_people(client: TestClient) -> None:
+    dispatcher = login(client, "dispatcher")
+    bad = client.get(
+        "/api/people/incidents", params={"phone": "12345", "reason": "核查来电"}, headers=dispatcher
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "bad_phone"
+    officer = client.get(
+        "/api/people/incidents",
+        params={"phone": "13812345678", "reason": "核查来电"},
+        headers=login(client, "u0"),
+    )
+    assert officer.status_code == 403 and officer.json()["error"]["code"] == "role_forbidden"
+
+
+def test_look_ups_of_people_are_rate_limited_per_user(client: TestClient, services: Services) -> None:
+    dispatcher = login(client, "dispatcher")
+    params = {"phone": "13812345678", "reason": "批量核查"}
+    answers = [client.get("/api/people/incidents", params=params, headers=dispatcher) for _ in range(31)]
+    assert [a.status_code for a in answers[:30]] == [200] * 30
+    assert answers[30].status_code == 429
+    assert answers[30].json()["error"]["code"] == "too_many_attempts"
+    assert int(answers[30].headers["Retry-After"]) >= 1
+    # The refused look-up read nothing, so it left nothing to audit.
+    assert len(_audit(services, "person.search")) == 30
