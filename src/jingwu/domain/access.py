@@ -100,7 +100,8 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.STATS_READ,
         P.PERSONAL_DATA_READ,
     },
-    Role.ANALYST: _HUMAN | {P.INCIDENT_READ, P.UNIT_READ, P.STATS_READ},
+    # The live picture carries no personal data; an analyst may watch it, never act on it.
+    Role.ANALYST: _HUMAN | {P.INCIDENT_READ, P.UNIT_READ, P.STATS_READ, P.LIVE_READ},
     Role.RESIDENT: frozenset({P.SELF, P.REFERENCE_READ, P.INCIDENT_CREATE, P.INCIDENT_READ}),
     Role.DEVICE: frozenset({P.INCIDENT_CREATE, P.POSITION_REPORT}),
 }

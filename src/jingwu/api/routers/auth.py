@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from jingwu.api.deps import AuditReader, Self, ServicesDep, client_address
 from jingwu.api.schemas.requests import LoginRequest
 from jingwu.api.schemas.responses import MeOut, TokenOut
+from jingwu.domain.access import ROLE_PERMISSIONS
 
 router = APIRouter(tags=["auth"])
 
@@ -42,6 +43,7 @@ def me(principal: Self) -> MeOut:
         unit_id=principal.unit_id,
         station_id=principal.station_id,
         jurisdiction=str(principal.jurisdiction),
+        permissions=sorted(str(p) for p in ROLE_PERMISSIONS[principal.role]),
     )
 
 

@@ -42,6 +42,7 @@ class MeOut(BaseModel):
     unit_id: str | None
     station_id: str | None
     jurisdiction: str = Field(description="city, district:NAME, station:ID or own")
+    permissions: list[str] = Field(description="what the role may do (a client shows only these actions)")
 
 
 class IncidentTypeOut(BaseModel):

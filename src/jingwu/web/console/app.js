@@ -48,11 +48,25 @@ class Console {
     if (!this.api.token) return this.showLogin();
     try {
       const me = await this.api.get("/api/auth/me");
-      if (me.role === "officer") throw new Error(this.i18n.t("login.officer"));
+      const refusal = this.consoleRefusal(me);
+      if (refusal) throw new Error(this.i18n.t(refusal));
       await this.start(me);
     } catch (exc) {
       this.showLogin(exc.offline ? this.i18n.error(exc) : null);
     }
+  }
+
+  /** Why this account does not use the console (an i18n key), or null: officers have the
+   * terminal; residents and devices have no situation picture at all. */
+  consoleRefusal(me) {
+    if (me.role === "officer") return "login.officer";
+    const granted = new Set(me.permissions || []);
+    return granted.has("incident.read") && granted.has("live.read") ? null : "login.no_console";
+  }
+
+  /** Whether the logged-in role holds a permission (GET /api/auth/me); the server checks again. */
+  can(permission) {
+    return this.permissions ? this.permissions.has(permission) : false;
   }
 
   showLogin(message = null) {
@@ -69,15 +83,17 @@ class Console {
     error.hidden = true;
     try {
       const code = $("totp-row").hidden ? null : $("totp").value.trim() || null;
-      const session = await this.api.login($("username").value.trim(), $("password").value, code);
-      if (session.role === "officer") {
+      await this.api.login($("username").value.trim(), $("password").value, code);
+      const me = await this.api.get("/api/auth/me");
+      const refusal = this.consoleRefusal(me);
+      if (refusal) {
         this.api.forget();
-        throw new Error(this.i18n.t("login.officer"));
+        throw new Error(this.i18n.t(refusal));
       }
       $("password").value = "";
       $("totp").value = "";
       $("totp-row").hidden = true;
-      await this.start(session);
+      await this.start(me);
     } catch (exc) {
       error.hidden = false;
       error.textContent = exc.code ? this.i18n.error(exc) : exc.message;
@@ -98,6 +114,10 @@ class Console {
 
   async start(me) {
     document.body.classList.remove("logged-out");
+    this.me = me;
+    this.permissions = new Set(me.permissions || []);
+    // What the role may not do is not offered at all (the server refuses it anyway).
+    for (const node of document.querySelectorAll("[data-needs]")) node.hidden = !this.can(node.dataset.needs);
     $("whoami").textContent = `${me.username}`;
     if (this.started) {
       this.live.start(null);
@@ -121,6 +141,7 @@ class Console {
     ]);
     for (const type of types) this.state.types.set(type.code, type);
     this.state.stations = stations;
+    $("whoami").textContent = `${me.username} · ${this.scopeName(me.jurisdiction)}`;
     await this.map.load(this.api, config, stations);
     this.map.setSources(() => this.state.units.values(), () => this.state.incidents.values());
     this._legend();
@@ -133,6 +154,16 @@ class Console {
     this.live.start(null);
     setInterval(() => this.tick(), 1000);
     this.tick();
+  }
+
+  /** A jurisdiction as people say it: 全市, a district, a station's name. */
+  scopeName(jurisdiction) {
+    const [level, name] = String(jurisdiction || "city").split(/:(.*)/s);
+    if (level === "station") {
+      const station = this.state.stations.find((s) => s.id === name);
+      return station ? station.name : name;
+    }
+    return level === "district" ? name : this.i18n.t(`scope.${level}`);
   }
 
   /** Load what the stream cannot replay (or everything, when our place in the log is unknown). */
@@ -244,6 +275,7 @@ class Console {
   }
 
   async refreshStats() {
+    if (!this.can("stats.read")) return;
     try {
       this.stats = await this.api.get("/api/stats/today");
       if (this.stats.timezone && this.i18n.timeZone !== this.stats.timezone) {
@@ -295,9 +327,9 @@ class Console {
     }
     if (typing || this.form.isOpen || $("help-dialog").open) return;
     const actions = {
-      n: () => this.form.open(),
-      d: () => this.detail.dispatchTop(),
-      b: () => this.detail.backup(),
+      n: () => this.can("incident.create") && this.form.open(),
+      d: () => this.can("incident.command") && this.detail.dispatchTop(),
+      b: () => this.can("incident.backup") && this.detail.backup(),
       f: () => this.toggleBigScreen(),
       l: () => this.toggleLanguage(),
       j: () => this.select(this.queue.neighbour(1)),

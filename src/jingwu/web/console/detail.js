@@ -40,6 +40,11 @@ export class IncidentDetail {
       if (button) this.merge(button.closest("li").dataset.id);
     });
     $("backup-btn").addEventListener("click", () => this.backup());
+    $("reporter-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.showReporter(false);
+    });
+    $("reporter-full").addEventListener("click", () => this.showReporter(true));
     $("close-btn").addEventListener("click", () => this.close());
     $("note-form").addEventListener("submit", (e) => {
       e.preventDefault();
@@ -75,6 +80,7 @@ export class IncidentDetail {
     }
     $("disposition").value = "";
     $("note-text").value = "";
+    this._hideReporter();
     this.render();
     this.app.map.map.invalidateSize();
     const incident = this.incident;
@@ -98,7 +104,7 @@ export class IncidentDetail {
   async loadRecommendations() {
     const incident = this.incident;
     const request = ++this.recsRequest;
-    if (!incident || !DISPATCHABLE.has(incident.status)) {
+    if (!incident || !DISPATCHABLE.has(incident.status) || !this.app.can("incident.command")) {
       this.recommendations = [];
       this.renderRecommendations();
       return;
@@ -150,7 +156,7 @@ export class IncidentDetail {
             el("span", { class: "badge", "data-priority": String(other.priority) }, this.app.i18n.t(`priority.${other.priority}`)),
             el("span", { class: "grow" }, `${this.app.typeName(other.type_code)} · ${other.address || other.id}`,
               el("br"), el("small", {}, `${this.app.i18n.time(other.created_at)} · ${this.app.i18n.distance(meters)} · ${this.app.i18n.t(`incident.${other.status}`)}`)),
-            el("button", { "data-action": "merge", textContent: this.app.i18n.t("btn.merge") }),
+            this.app.can("incident.command") ? el("button", { "data-action": "merge", textContent: this.app.i18n.t("btn.merge") }) : "",
           ),
         );
       }
@@ -163,6 +169,7 @@ export class IncidentDetail {
   async loadPhotos() {
     const id = this.incidentId;
     this._clearPhotos();
+    if (!this.app.can("attachment.read")) return;
     try {
       const photos = await this.app.api.get(`/api/incidents/${encodeURIComponent(id)}/attachments`);
       for (const photo of photos) await this._addPhoto(photo, id);
@@ -181,6 +188,48 @@ export class IncidentDetail {
     this.photoUrls.push(url);
     const img = el("img", { src: url, alt: photo.id, title: `${photo.created_by || ""} ${this.app.i18n.time(photo.created_at)}` });
     $("photos").append(el("a", { href: url, target: "_blank" }, img));
+  }
+
+  /** The caller, masked or in full: each look states a reason and is written to the audit log
+   * by the server before it answers. A full number is shown for a minute, then hidden again. */
+  async showReporter(full) {
+    const id = this.incidentId;
+    const reason = $("reporter-reason").value.trim();
+    if (!id) return;
+    this._error(null);
+    if (reason.replace(/\s/g, "").length < 4) {
+      // Said at once, without a round trip; the server refuses it the same way.
+      this._error({ code: "reason_required", params: {} });
+      $("reporter-reason").focus();
+      return;
+    }
+    try {
+      const query = new URLSearchParams({ reason, full: String(full) });
+      const found = await this.app.api.get(`/api/incidents/${encodeURIComponent(id)}/reporter?${query}`);
+      if (id !== this.incidentId) return;
+      const { i18n } = this.app;
+      const view = $("reporter-view");
+      view.hidden = false;
+      view.dataset.masked = String(found.masked);
+      view.textContent = found.name || found.phone
+        ? `${found.name || "—"} · ${found.phone || "—"}${found.masked ? ` ${i18n.t("reporter.masked")}` : ""}`
+        : i18n.t("reporter.none");
+      clearTimeout(this.reporterTimer);
+      if (!found.masked) this.reporterTimer = setTimeout(() => this._hideReporter(), 60_000);
+    } catch (exc) {
+      this._error(exc);
+    }
+  }
+
+  _hideReporter() {
+    clearTimeout(this.reporterTimer);
+    const view = $("reporter-view");
+    view.hidden = true;
+    view.textContent = "";
+    const reasons = $("reporter-reasons");
+    if (!reasons.children.length) {
+      for (const key of ["reporter.r1", "reporter.r2", "reporter.r3"]) reasons.append(el("option", { value: this.app.i18n.t(key) }));
+    }
   }
 
   _clearPhotos() {
