@@ -312,12 +312,6 @@ def test_every_operation_but_health_and_login_declares_a_permission(city: City) 
     assert set(BODIES) == {op.key for op in ops if "requestBody" in op.spec} - OPEN
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: api/app.py _document_permissions looks for APIRoute in app.routes, but FastAPI "
-    "(0.165 here) keeps each included router as one _IncludedRouter entry there, so no router's "
-    "operation gets x-permission / x-roles in the OpenAPI document",
-)
 def test_openapi_document_names_each_operations_permission_and_roles(city: City) -> None:
     declared = declared_permissions(city.app)
     ops = operations(city.client)
@@ -354,7 +348,7 @@ def test_every_operation_refuses_each_role_without_its_permission(
     declared = declared_permissions(city.app)
     refused_roles: set[Role] = set()
     for op in guarded(city.client):
-        # The document's x-permission when it has one (see the xfail above), else the route's own.
+        # The document's x-permission when it has one, else the route's own.
         permission = Permission(op.spec.get("x-permission") or declared[op.key])
         allowed = roles_with(permission)
         for role in sorted(set(Role) - allowed):
@@ -740,13 +734,6 @@ def test_a_station_dispatchers_replay_is_cut_like_the_live_feed(city: City) -> N
     assert ("incident.attachment_added", city.incidents["west"]) in seen
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: api/routers/live.py for_viewer lets an officer's events through only by their unit "
-    "or their jurisdiction, not by the incident their unit is on (Guard/may_see_incident's "
-    "own_incident_id), so an officer sent across a boundary never hears of notes, backup, photos "
-    "or status changes of that call",
-)
 def test_an_officer_sent_across_the_boundary_hears_their_calls_events_live(city: City) -> None:
     east = city.incidents["east"]
     dispatcher = city.headers("dispatcher")

@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute
 
 from jingwu import __version__
 from jingwu.api.deps import route_permission
@@ -192,16 +193,18 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
         )
 
     for module in (auth, reference, maps, stats, units, incidents, attachments, people, live):
+        _document_permissions(module.router.routes)
         app.include_router(module.router, responses=ERROR_RESPONSES)
-    _document_permissions(app)
     return app
 
 
-def _document_permissions(app: FastAPI) -> None:
+def _document_permissions(routes: Sequence[BaseRoute]) -> None:
     """Write each route's permission, and the roles that hold it, into the OpenAPI document
-    (``x-permission``, ``x-roles``), so that what a route needs is read from the route itself."""
-    for route in app.routes:
-        if not isinstance(route, APIRoute):
+    (``x-permission``, ``x-roles``), so that what a route needs is read from the route itself.
+    Done on the routers' own routes, before they are included (FastAPI keeps an included router
+    as one entry of ``app.routes``), and once only (an app may be created many times)."""
+    for route in routes:
+        if not isinstance(route, APIRoute) or "x-permission" in (route.openapi_extra or {}):
             continue
         permission = route_permission(route.dependant)
         if permission is None:

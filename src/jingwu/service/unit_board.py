@@ -133,6 +133,11 @@ class UnitBoard:
         unit = self._units.get(unit_id)
         return None if unit is None else unit.station_id
 
+    def incident_of(self, unit_id: str) -> str | None:
+        """The incident the unit is working, from memory."""
+        unit = self._units.get(unit_id)
+        return None if unit is None else unit.incident_id
+
     def remember_incident(self, incident_id: str, location: GeoPoint, point: RoadPoint) -> None:
         """The road point an incident was snapped to when it was opened, so that recommending
         for it (again and again, as units free up) does not snap it again."""

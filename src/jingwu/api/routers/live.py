@@ -180,8 +180,13 @@ def for_viewer(message: BusMessage, principal: Principal, services: Services) ->
     data = message.payload.get("data") or {}
     incident = data.get("incident") or {}
     unit = data.get("unit") or {}
-    if principal.unit_id is not None and message.payload.get("unit_id") == principal.unit_id:
-        return message
+    if principal.unit_id is not None:
+        if message.payload.get("unit_id") == principal.unit_id:
+            return message
+        # A crew sent across a boundary hears everything about the call it was sent to.
+        own_incident = services.dispatch.board.incident_of(principal.unit_id)
+        if own_incident is not None and message.payload.get("incident_id") == own_incident:
+            return message
     if scope.level is Level.OWN:
         return message if incident and incident.get("created_by") == principal.username else None
     if incident and scope.covers_station(incident.get("station_id"), district_of):
