@@ -219,10 +219,11 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/incidents/{incident_id}/attachments"): lambda c: PNG,
     ("POST", "/api/units/{unit_id}/status"): lambda c: {"status": "busy"},
     ("POST", "/api/units/positions"): lambda c: {"positions": [{"unit_id": "w1"} | c.location(WEST.id, 0)]},
+    ("POST", "/api/people/incidents/search"): lambda c: {"phone": "13812345678", "reason": "重复报警核查"},
 }
 
 # A valid value for every required query parameter, by name.
-QUERY = {"reason": "回拨报警人核实情况", "phone": "13812345678"}
+QUERY = {"reason": "回拨报警人核实情况"}
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from tests.api.conftest import create, login
 from tests.conftest import PASSWORD, add_user
 
 REPORTER = {"name": "王小明", "phone": "138 1234 5678"}
+SEARCH = "/api/people/incidents/search"
 
 
 def _north_point(network: RoadNetwork) -> dict[str, float]:
@@ -117,12 +118,12 @@ def test_incidents_are_found_by_the_callers_number_in_any_usual_form_within_the_
     north = create(client, dispatcher, reporter=REPORTER, location=_north_point(network)).json()["id"]
     create(client, dispatcher, reporter={"phone": "13900001111"})
     params = {"phone": "+86 138-1234-5678", "reason": "重复报警核查"}
-    found = client.get("/api/people/incidents", params=params, headers=dispatcher).json()
+    found = client.post(SEARCH, json=params, headers=dispatcher).json()
     assert sorted(i["id"] for i in found) == sorted([south, north])
     services.auth.create_user(
         "south-desk", PASSWORD, Role.DISPATCHER, jurisdiction=Jurisdiction.parse("station:south")
     )
-    scoped = client.get("/api/people/incidents", params=params, headers=login(client, "south-desk")).json()
+    scoped = client.post(SEARCH, json=params, headers=login(client, "south-desk")).json()
     assert [i["id"] for i in scoped] == [south]
     searches = _audit(services, "person.search")
     assert [(r["actor"], r["target"], r["details"]["matches"]) for r in searches] == [
@@ -134,14 +135,10 @@ def test_incidents_are_found_by_the_callers_number_in_any_usual_form_within_the_
 
 def test_a_bad_number_is_422_and_officers_cannot_search_people(client: TestClient) -> None:
     dispatcher = login(client, "dispatcher")
-    bad = client.get(
-        "/api/people/incidents", params={"phone": "12345", "reason": "核查来电"}, headers=dispatcher
-    )
+    bad = client.post(SEARCH, json={"phone": "12345", "reason": "核查来电"}, headers=dispatcher)
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "bad_phone"
-    officer = client.get(
-        "/api/people/incidents",
-        params={"phone": "13812345678", "reason": "核查来电"},
-        headers=login(client, "u0"),
+    officer = client.post(
+        SEARCH, json={"phone": "13812345678", "reason": "核查来电"}, headers=login(client, "u0")
     )
     assert officer.status_code == 403 and officer.json()["error"]["code"] == "role_forbidden"
 
@@ -149,10 +146,47 @@ def test_a_bad_number_is_422_and_officers_cannot_search_people(client: TestClien
 def test_look_ups_of_people_are_rate_limited_per_user(client: TestClient, services: Services) -> None:
     dispatcher = login(client, "dispatcher")
     params = {"phone": "13812345678", "reason": "批量核查"}
-    answers = [client.get("/api/people/incidents", params=params, headers=dispatcher) for _ in range(31)]
+    answers = [client.post(SEARCH, json=params, headers=dispatcher) for _ in range(31)]
     assert [a.status_code for a in answers[:30]] == [200] * 30
     assert answers[30].status_code == 429
     assert answers[30].json()["error"]["code"] == "too_many_attempts"
     assert int(answers[30].headers["Retry-After"]) >= 1
     # The refused look-up read nothing, so it left nothing to audit.
     assert len(_audit(services, "person.search")) == 30
+
+
+def test_personal_data_answers_are_never_cached_and_a_refused_look_does_not_spend_the_limit(
+    client: TestClient, services: Services
+) -> None:
+    headers = login(client, "dispatcher")
+    incident_id = create(client, headers, reporter=REPORTER).json()["id"]
+    shown = client.get(
+        f"/api/incidents/{incident_id}/reporter", params={"reason": "核实警情"}, headers=headers
+    )
+    assert shown.headers["Cache-Control"] == "no-store"
+    found = client.post(SEARCH, json={"phone": "13812345678", "reason": "核实警情"}, headers=headers)
+    assert found.headers["Cache-Control"] == "no-store"
+    for _ in range(40):
+        assert (
+            client.post(SEARCH, json={"phone": "13812345678", "reason": "x"}, headers=headers).status_code
+            == 422
+        )
+    assert client.post(
+        SEARCH, json={"phone": "13812345678", "reason": "核实警情"}, headers=headers
+    ).is_success
+
+
+def test_a_refused_access_is_written_to_the_audit_log(client: TestClient, services: Services) -> None:
+    headers = login(client, "dispatcher")
+    incident_id = create(client, headers, reporter=REPORTER).json()["id"]
+    officer = login(client, "u0")
+    refused = client.post(f"/api/incidents/{incident_id}/notes", json={"text": "看看"}, headers=officer)
+    assert refused.status_code == 403
+    (record,) = _audit(services, "access.refused")
+    assert (record["actor"], record["target"], record["outcome"]) == (
+        "u0",
+        f"POST /api/incidents/{incident_id}/notes",
+        "refused",
+    )
+    assert record["details"]["code"] == "not_own_incident"
+    assert services.audit.verify().intact

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
 
 from jingwu import __version__
-from jingwu.api.deps import route_permission
+from jingwu.api.deps import client_address, route_permission
 from jingwu.api.idempotency import IdempotencyMiddleware
 from jingwu.api.limits import BodyLimitMiddleware
 from jingwu.api.ratelimit import LoginRateLimitMiddleware
@@ -30,8 +30,9 @@ from jingwu.api.refusals import error_response
 from jingwu.api.routers import attachments, auth, incidents, live, maps, people, reference, stats, units
 from jingwu.api.schemas.responses import ErrorOut, HealthOut
 from jingwu.api.security_headers import SecurityHeadersMiddleware
-from jingwu.domain.access import roles_with
-from jingwu.errors import JingwuError
+from jingwu.domain.access import Principal, roles_with
+from jingwu.errors import Forbidden, JingwuError
+from jingwu.service.audit import Outcome
 from jingwu.services import Services
 
 log = logging.getLogger(__name__)
@@ -104,9 +105,11 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
     app.add_middleware(SecurityHeadersMiddleware, tile_url=services.settings.tile_url)  # every answer
 
     @app.exception_handler(JingwuError)
-    async def jingwu_error(_request: Request, exc: JingwuError) -> JSONResponse:
+    async def jingwu_error(request: Request, exc: JingwuError) -> JSONResponse:
         if exc.http_status >= 500:
             log.error("system fault: %s", exc.message)
+        if isinstance(exc, Forbidden):
+            await run_in_threadpool(_audit_refusal, services, request, exc)
         return error_response(exc)
 
     @app.exception_handler(Exception)
@@ -196,6 +199,24 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
         _document_permissions(module.router.routes)
         app.include_router(module.router, responses=ERROR_RESPONSES)
     return app
+
+
+def _audit_refusal(services: Services, request: Request, exc: Forbidden) -> None:
+    """A refused attempt by an authenticated user — a role or a place they lack — goes to the
+    audit log (CJIS 5.4.1.1: unsuccessful access attempts), with what was tried where."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    try:
+        services.audit.record(
+            "access.refused",
+            outcome=Outcome.REFUSED,
+            actor=principal.username if principal else None,
+            target=f"{request.method} {request.url.path}"[:200],
+            source=client_address(request),
+            details={"code": exc.code, **{k: v for k, v in exc.params.items() if isinstance(v, str | int)}},
+        )
+    except JingwuError:
+        # The refusal stands whether or not it could be recorded; the log says why it was not.
+        log.exception("could not audit a refused request")
 
 
 def _document_permissions(routes: Sequence[BaseRoute]) -> None:

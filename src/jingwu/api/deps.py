@@ -36,13 +36,17 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 def current_principal(
+    request: Request,
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("log in first: send 'Authorization: Bearer <token>'", code="no_token")
     # A REST call is use of the session: it keeps it from ending as idle.
-    return services.auth.authenticate(credentials.credentials, touch=True)
+    principal = services.auth.authenticate(credentials.credentials, touch=True)
+    # Kept for the refusal handler, which records who was refused (api.app._audit_refusal).
+    request.state.principal = principal
+    return principal
 
 
 def client_address(request: Request) -> str | None:

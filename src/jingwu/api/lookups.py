@@ -17,13 +17,14 @@ from jingwu.errors import TooManyAttempts, ValidationFailed
 LOOKUPS_PER_MINUTE = 30
 LOOKUP_BURST = 30
 MIN_REASON_CHARS = 4
+MAX_REASON_CHARS = 200
 
 LookupReason = Annotated[
     str,
     # The minimum is checked by reason_text (422 reason_required, which clients can explain),
     # not by the schema's generic refusal.
     Query(
-        max_length=200,
+        max_length=MAX_REASON_CHARS,
         description="why you look (e.g. 回拨报警人 / calling the reporter back), kept in the audit log",
     ),
 ]
@@ -54,4 +55,11 @@ def limit_lookups(request: Request, principal: Principal) -> None:
         raise TooManyAttempts(f"too many look-ups of people; try again in {seconds} s", retry_after_s=seconds)
 
 
-__all__ = ["LookupReason", "limit_lookups", "lookup_buckets", "reason_text"]
+__all__ = [
+    "MAX_REASON_CHARS",
+    "MIN_REASON_CHARS",
+    "LookupReason",
+    "limit_lookups",
+    "lookup_buckets",
+    "reason_text",
+]

@@ -22,8 +22,9 @@ router = APIRouter(tags=["auth"])
 
 
 @router.post("/api/auth/login", response_model=TokenOut)
-def login(body: LoginRequest, request: Request, services: ServicesDep) -> TokenOut:
+def login(body: LoginRequest, request: Request, response: Response, services: ServicesDep) -> TokenOut:
     issued = services.auth.login(body.username, body.password, body.totp, source=client_address(request))
+    response.headers["Cache-Control"] = "no-store"  # a bearer token: never in any cache
     p = issued.principal
     return TokenOut(
         access_token=issued.access_token,

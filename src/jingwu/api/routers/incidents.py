@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from jingwu.api.deps import (
     BackupCaller,
@@ -247,6 +247,7 @@ def reporter(
     incident_id: str,
     principal: PersonalDataReader,
     request: Request,
+    response: Response,
     services: ServicesDep,
     reason: LookupReason,
     full: bool = Query(default=False, description="unmasked (roles with personal_data.full only)"),
@@ -262,12 +263,15 @@ def reporter(
             role=str(principal.role),
             permission=str(Permission.PERSONAL_DATA_FULL),
         )
+    text = reason_text(reason)  # a refused request does not use up the rate limit
     limit_lookups(request, principal)
     view = services.personal.read_reporter(
         incident_id,
         actor=principal.username,
-        reason=reason_text(reason),
+        reason=text,
         full=full,
         source=client_address(request),
     )
+    # Personal data: no cache on the way (a proxy, the browser's disk) may keep it.
+    response.headers["Cache-Control"] = "no-store"
     return ReporterOut(incident_id=view.incident_id, name=view.name, phone=view.phone, masked=view.masked)
