@@ -15,6 +15,7 @@ from jingwu.service.audit import AuditService
 from jingwu.service.auth import AuthService
 from jingwu.service.basemap import MapService
 from jingwu.service.dispatching import DispatchService
+from jingwu.service.exports import ExportService
 from jingwu.service.idempotency import IdempotencyService
 from jingwu.service.personal_data import PersonalDataService, seal_reporter
 from jingwu.service.stats import StatsService
@@ -110,6 +111,7 @@ def assemble(
         maps=MapService(network, settings),
         idempotency=IdempotencyService(engine, clock=clock),
         personal=PersonalDataService(engine, keys, clock=clock),
+        exports=ExportService(engine, settings.zone, clock=clock),
         demo=demo,
     )
 

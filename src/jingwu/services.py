@@ -12,6 +12,7 @@ from jingwu.service.audit import AuditService
 from jingwu.service.auth import AuthService
 from jingwu.service.basemap import MapService
 from jingwu.service.dispatching import DispatchService
+from jingwu.service.exports import ExportService
 from jingwu.service.idempotency import IdempotencyService
 from jingwu.service.personal_data import PersonalDataService
 from jingwu.service.stats import StatsService
@@ -31,6 +32,7 @@ class Services:
     maps: MapService
     idempotency: IdempotencyService
     personal: PersonalDataService
+    exports: ExportService
     demo: bool = False
 
     def close(self) -> None:

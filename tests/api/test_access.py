@@ -223,7 +223,7 @@ BODIES: dict[tuple[str, str], Body] = {
 }
 
 # A valid value for every required query parameter, by name.
-QUERY = {"reason": "回拨报警人核实情况"}
+QUERY = {"reason": "回拨报警人核实情况", "from": "2026-01-01", "to": "2026-12-31"}
 
 
 @dataclass(frozen=True)

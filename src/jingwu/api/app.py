@@ -27,7 +27,18 @@ from jingwu.api.idempotency import IdempotencyMiddleware
 from jingwu.api.limits import BodyLimitMiddleware
 from jingwu.api.ratelimit import LoginRateLimitMiddleware
 from jingwu.api.refusals import error_response
-from jingwu.api.routers import attachments, auth, incidents, live, maps, people, reference, stats, units
+from jingwu.api.routers import (
+    attachments,
+    auth,
+    exports,
+    incidents,
+    live,
+    maps,
+    people,
+    reference,
+    stats,
+    units,
+)
 from jingwu.api.schemas.responses import ErrorOut, HealthOut
 from jingwu.api.security_headers import SecurityHeadersMiddleware
 from jingwu.domain.access import Principal, roles_with
@@ -195,7 +206,7 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
             _WEB / "terminal" / "manifest.webmanifest", media_type="application/manifest+json"
         )
 
-    for module in (auth, reference, maps, stats, units, incidents, attachments, people, live):
+    for module in (auth, reference, maps, stats, units, incidents, attachments, people, exports, live):
         _document_permissions(module.router.routes)
         app.include_router(module.router, responses=ERROR_RESPONSES)
     return app

@@ -96,6 +96,7 @@ StatsReader = Annotated[Principal, Depends(needs(P.STATS_READ))]
 PersonalDataReader = Annotated[Principal, Depends(needs(P.PERSONAL_DATA_READ))]
 PersonSearcher = Annotated[Principal, Depends(needs(P.PERSON_SEARCH))]
 AuditReader = Annotated[Principal, Depends(needs(P.AUDIT_READ))]
+Exporter = Annotated[Principal, Depends(needs(P.EXPORT))]
 
 
 def route_permission(dependant: object) -> Permission | None:
@@ -202,6 +203,7 @@ __all__ = [
     "AttachmentWriter",
     "AuditReader",
     "BackupCaller",
+    "Exporter",
     "Guard",
     "IncidentCommander",
     "IncidentCreator",

@@ -46,7 +46,9 @@ class Permission(StrEnum):
     PERSONAL_DATA_READ = "personal_data.read"  # a reporter, masked (audited, with a reason)
     PERSONAL_DATA_FULL = "personal_data.full"  # the same, unmasked
     PERSON_SEARCH = "person.search"  # find incidents by a reporter's phone number
+    EXPORT = "export"  # files of incidents that leave the system (no personal data; audited)
     AUDIT_READ = "audit.read"
+    USER_ADMIN = "user.admin"  # accounts: role, jurisdiction, password, disabling, ending sessions
 
 
 P = Permission
@@ -72,7 +74,7 @@ _DISPATCH = _HUMAN | {
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.COMMANDER: _DISPATCH,
+    Role.COMMANDER: _DISPATCH | {P.EXPORT},
     Role.DISPATCHER: _DISPATCH,
     # Officers act on their own unit and incident; the routes narrow it further (see deps).
     Role.OFFICER: _HUMAN
@@ -101,7 +103,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.PERSONAL_DATA_READ,
     },
     # The live picture carries no personal data; an analyst may watch it, never act on it.
-    Role.ANALYST: _HUMAN | {P.INCIDENT_READ, P.UNIT_READ, P.STATS_READ, P.LIVE_READ},
+    Role.ANALYST: _HUMAN | {P.INCIDENT_READ, P.UNIT_READ, P.STATS_READ, P.LIVE_READ, P.EXPORT},
     Role.RESIDENT: frozenset({P.SELF, P.REFERENCE_READ, P.INCIDENT_CREATE, P.INCIDENT_READ}),
     Role.DEVICE: frozenset({P.INCIDENT_CREATE, P.POSITION_REPORT}),
 }

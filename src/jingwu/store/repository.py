@@ -252,6 +252,37 @@ def incidents_by_phone_index(
     return [incident_from_row(r) for r in conn.execute(query)]
 
 
+def incidents_created_page(
+    conn: Connection,
+    start: datetime,
+    end: datetime,
+    *,
+    station_ids: Collection[str] | None = None,
+    after: tuple[datetime, str] | None = None,
+    limit: int = 2000,
+) -> list[Incident]:
+    """One page of the incidents opened in [start, end), oldest first, after the (created_at, id)
+    of the previous page's last row: a keyset walk that stays fast however deep it goes."""
+    created, ident = t.incidents.c.created_at, t.incidents.c.id
+    query = select(t.incidents).where(
+        and_(created >= start, created < end, _within(t.incidents.c.station_id, station_ids))
+    )
+    if after is not None:
+        query = query.where(or_(created > after[0], and_(created == after[0], ident > after[1])))
+    query = query.order_by(created, ident).limit(limit)
+    return [incident_from_row(r) for r in conn.execute(query)]
+
+
+def count_incidents_created(
+    conn: Connection, start: datetime, end: datetime, *, station_ids: Collection[str] | None = None
+) -> int:
+    created = t.incidents.c.created_at
+    query = select(func.count()).where(
+        and_(created >= start, created < end, _within(t.incidents.c.station_id, station_ids))
+    )
+    return int(conn.execute(query).scalar_one())
+
+
 def incidents_created_between(
     conn: Connection, start: datetime, end: datetime, *, station_ids: Collection[str] | None = None
 ) -> list[Incident]:
