@@ -397,3 +397,13 @@ def test_a_configured_tile_server_is_the_only_other_image_origin() -> None:
     plain = content_security_policy(tile_url="https://tiles.example:8443/{z}/{x}/{y}.png", docs=False)
     assert "https://tiles.example:8443;" in plain
     assert "tiles" not in content_security_policy(tile_url=None, docs=False)
+
+
+def test_pages_may_open_a_websocket_only_to_their_own_host(client: TestClient) -> None:
+    policy = client.get("/", headers={"Host": "jingwu.example:8443"}).headers["Content-Security-Policy"]
+    assert "connect-src 'self' ws://jingwu.example:8443 wss://jingwu.example:8443;" in policy
+    forged = client.get("/", headers={"Host": "evil.example; script-src *"}).headers[
+        "Content-Security-Policy"
+    ]
+    assert "connect-src 'self';" in forged and "evil" not in forged
+    assert " ws: " not in policy and "wss: " not in policy

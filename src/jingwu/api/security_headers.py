@@ -9,6 +9,7 @@ JINGWU_TILE_URL is the only other origin images may come from.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
@@ -17,7 +18,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 _DOCS_PATHS = ("/docs",)
 
 
-def content_security_policy(*, tile_url: str | None, docs: bool) -> str:
+# A Host header as browsers send it: a name or an address, and a port.
+_HOST = re.compile(r"[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?")
+
+
+def content_security_policy(*, tile_url: str | None, docs: bool, host: str | None = None) -> str:
+    """The policy; ``host`` (the request's own) names the one WebSocket origin the pages may
+    open, the live stream's. Browsers before CSP 3 do not count ws: as 'self', so it is spelt
+    out; without a usable host only 'self' is allowed (never ws: to anywhere)."""
     images = ["'self'", "data:", "blob:"]
     if tile_url:
         parts = urlsplit(tile_url.replace("{s}", "*"))  # {s}.tile.example → *.tile.example
@@ -29,7 +37,7 @@ def content_security_policy(*, tile_url: str | None, docs: bool) -> str:
             f"script-src {' '.join(scripts)}",
             "style-src 'self' 'unsafe-inline'",
             f"img-src {' '.join(images)}",
-            "connect-src 'self' ws: wss:",
+            "connect-src 'self'" + (f" ws://{host} wss://{host}" if host else ""),
             "worker-src 'self'",
             "manifest-src 'self'",
             "object-src 'none'",
@@ -43,9 +51,7 @@ def content_security_policy(*, tile_url: str | None, docs: bool) -> str:
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, tile_url: str | None = None) -> None:
         self.app = app
-        self.policies = {
-            docs: content_security_policy(tile_url=tile_url, docs=docs) for docs in (False, True)
-        }
+        self.tile_url = tile_url
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -53,11 +59,15 @@ class SecurityHeadersMiddleware:
             return
         docs = scope.get("path", "") in _DOCS_PATHS
         https = scope.get("scheme") == "https"
+        host = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"host"), None)
+        policy = content_security_policy(
+            tile_url=self.tile_url, docs=docs, host=host if host and _HOST.fullmatch(host) else None
+        )
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Security-Policy", self.policies[docs])
+                headers.setdefault("Content-Security-Policy", policy)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("X-Frame-Options", "DENY")
                 headers.setdefault("Referrer-Policy", "no-referrer")
