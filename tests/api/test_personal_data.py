@@ -51,7 +51,13 @@ def test_the_reporter_is_masked_unless_asked_in_full_and_each_read_is_audited_wi
     masked = client.get(
         f"/api/incidents/{incident_id}/reporter", params={"reason": "核实警情"}, headers=headers
     ).json()
-    assert masked == {"incident_id": incident_id, "name": "王**", "phone": "138****5678", "masked": True}
+    assert masked == {
+        "incident_id": incident_id,
+        "name": "王**",
+        "phone": "138****5678",
+        "id_number": None,
+        "masked": True,
+    }
     full = client.get(
         f"/api/incidents/{incident_id}/reporter",
         params={"reason": "回拨报警人", "full": "true"},
@@ -190,3 +196,35 @@ def test_a_refused_access_is_written_to_the_audit_log(client: TestClient, servic
     )
     assert record["details"]["code"] == "not_own_incident"
     assert services.audit.verify().intact
+
+
+# A synthetic number with a valid check character (region 23 Heilongjiang, born 1990-03-07).
+ID_NUMBER = "230103199003073415"
+
+
+def test_a_reporters_id_number_is_checked_sealed_masked_and_searchable(
+    client: TestClient, services: Services
+) -> None:
+    headers = login(client, "dispatcher")
+    bad = create(client, headers, reporter={"name": "李四", "id_number": ID_NUMBER[:-1] + "2"})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "bad_id_checksum"
+    assert services.dispatch.list_incidents() == []
+    incident_id = create(client, headers, reporter={"name": "李四", "id_number": ID_NUMBER.lower()}).json()[
+        "id"
+    ]
+    with services.engine.connect() as conn:
+        row = conn.execute(select(t.incidents).where(t.incidents.c.id == incident_id)).one()
+    assert row.reporter_id_number.startswith("v1:") and ID_NUMBER[6:14] not in row.reporter_id_number
+    path = f"/api/incidents/{incident_id}/reporter"
+    masked = client.get(path, params={"reason": "核实身份"}, headers=headers).json()
+    assert masked["id_number"] == "2301**********3415"
+    full = client.get(path, params={"reason": "核实身份", "full": "true"}, headers=headers).json()
+    assert full["id_number"] == ID_NUMBER
+    found = client.post(SEARCH, json={"id_number": ID_NUMBER, "reason": "前科核查"}, headers=headers).json()
+    assert [i["id"] for i in found] == [incident_id]
+    (search,) = _audit(services, "person.search")
+    assert search["target"] == "id_number:2301**********3415" and ID_NUMBER not in str(search)
+    both = client.post(
+        SEARCH, json={"id_number": ID_NUMBER, "phone": "13812345678", "reason": "前科核查"}, headers=headers
+    )
+    assert both.status_code == 422 and both.json()["error"]["code"] == "one_search_key"

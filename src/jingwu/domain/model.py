@@ -13,7 +13,8 @@ from jingwu.domain.status import IncidentStatus, SourceChannel, UnitKind, UnitSt
 @dataclass(frozen=True, slots=True)
 class Reporter:
     name: str | None = None
-    phone: str | None = None
+    phone: str | None = None  # E.164
+    id_number: str | None = None  # 18-character GB 11643 number, checked
 
 
 @dataclass(frozen=True, slots=True)

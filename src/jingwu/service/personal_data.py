@@ -12,14 +12,14 @@ why (CJIS 5.4.1.1). A read that cannot be recorded does not happen.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, and_, or_, select, update
 
-from jingwu.domain.identity import mask_name, mask_phone
+from jingwu.domain.identity import mask_id_number, mask_name, mask_phone
 from jingwu.domain.model import Incident, Reporter
 from jingwu.errors import NotFound, SystemFault
 from jingwu.service import audit
@@ -30,8 +30,16 @@ from jingwu.store.fieldcrypt import FieldCryptError, KeyRing
 
 REPORTER_NAME = "incidents.reporter_name"
 REPORTER_PHONE = "incidents.reporter_phone"
+REPORTER_ID_NUMBER = "incidents.reporter_id_number"
 TOTP_SECRET = "users.totp_secret"
 PHONE_INDEX_KIND = "phone"
+ID_INDEX_KIND = "id_number"
+# The sealed reporter columns: (column, encryption context, its blind-index column and kind).
+SEALED_COLUMNS: tuple[tuple[str, str, str | None, str | None], ...] = (
+    ("reporter_name", REPORTER_NAME, None, None),
+    ("reporter_phone", REPORTER_PHONE, "reporter_phone_index", PHONE_INDEX_KIND),
+    ("reporter_id_number", REPORTER_ID_NUMBER, "reporter_id_index", ID_INDEX_KIND),
+)
 # Every sealed value starts so; anything else is a value stored before encryption existed.
 SEALED_PREFIX = "v1:"
 ROTATE_BATCH = 500
@@ -57,15 +65,25 @@ def phone_index(keys: KeyRing, phone_e164: str) -> str:
     return keys.blind_index(phone_e164, kind=PHONE_INDEX_KIND)
 
 
+def id_number_index(keys: KeyRing, id_number: str) -> str:
+    """The blind index of a resident identity number (checked, 18 characters, upper-case X)."""
+    return keys.blind_index(id_number, kind=ID_INDEX_KIND)
+
+
 def seal_reporter(keys: KeyRing, reporter: Reporter | None) -> dict[str, Any]:
-    """The incident columns that hold a reporter, sealed."""
-    if reporter is None:
-        return {"reporter_name": None, "reporter_phone": None, "reporter_phone_index": None}
-    return {
-        "reporter_name": keys.encrypt(reporter.name, context=REPORTER_NAME) if reporter.name else None,
-        "reporter_phone": keys.encrypt(reporter.phone, context=REPORTER_PHONE) if reporter.phone else None,
-        "reporter_phone_index": phone_index(keys, reporter.phone) if reporter.phone else None,
+    """The incident columns that hold a reporter, sealed, with their blind indexes."""
+    plain = {
+        "reporter_name": reporter.name if reporter else None,
+        "reporter_phone": reporter.phone if reporter else None,
+        "reporter_id_number": reporter.id_number if reporter else None,
     }
+    sealed: dict[str, Any] = {}
+    for column, context, index_column, kind in SEALED_COLUMNS:
+        value = plain[column]
+        sealed[column] = keys.encrypt(value, context=context) if value else None
+        if index_column is not None and kind is not None:
+            sealed[index_column] = keys.blind_index(value, kind=kind) if value else None
+    return sealed
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +91,7 @@ class ReporterView:
     incident_id: str
     name: str | None
     phone: str | None
+    id_number: str | None
     masked: bool
 
 
@@ -103,9 +122,11 @@ class PersonalDataService:
         has checked the role and jurisdiction; this records the look and then shows it."""
         with write_transaction(self.engine) as conn:
             row = conn.execute(
-                select(t.incidents.c.reporter_name, t.incidents.c.reporter_phone).where(
-                    t.incidents.c.id == incident_id
-                )
+                select(
+                    t.incidents.c.reporter_name,
+                    t.incidents.c.reporter_phone,
+                    t.incidents.c.reporter_id_number,
+                ).where(t.incidents.c.id == incident_id)
             ).first()
             if row is None:
                 raise NotFound(f"no incident {incident_id}", code="incident_not_found", id=incident_id)
@@ -121,10 +142,12 @@ class PersonalDataService:
             )
         name = open_field(self.keys, row.reporter_name, context=REPORTER_NAME)
         phone = open_field(self.keys, row.reporter_phone, context=REPORTER_PHONE)
+        id_number = open_field(self.keys, row.reporter_id_number, context=REPORTER_ID_NUMBER)
         if not full:
             name = mask_name(name) if name else name
             phone = mask_phone(phone) if phone else phone
-        return ReporterView(incident_id, name, phone, masked=not full)
+            id_number = mask_id_number(id_number) if id_number else id_number
+        return ReporterView(incident_id, name, phone, id_number, masked=not full)
 
     def incidents_by_phone(
         self,
@@ -139,16 +162,59 @@ class PersonalDataService:
         """The incidents a phone number reported, newest first, within ``station_ids`` (None:
         all). A look-up of a person: recorded with its reason and how many it found, the number
         itself only masked (the audit log must not become an index of who called)."""
+        return self._search(
+            "reporter_phone_index",
+            phone_index(self.keys, phone_e164),
+            f"phone:{mask_phone(phone_e164)}",
+            actor=actor,
+            reason=reason,
+            source=source,
+            station_ids=station_ids,
+            limit=limit,
+        )
+
+    def incidents_by_id_number(
+        self,
+        id_number: str,
+        *,
+        actor: str,
+        reason: str,
+        source: str | None,
+        station_ids: Collection[str] | None,
+        limit: int = 100,
+    ) -> list[Incident]:
+        """As :meth:`incidents_by_phone`, by the reporter's resident identity number."""
+        return self._search(
+            "reporter_id_index",
+            id_number_index(self.keys, id_number),
+            f"id_number:{mask_id_number(id_number)}",
+            actor=actor,
+            reason=reason,
+            source=source,
+            station_ids=station_ids,
+            limit=limit,
+        )
+
+    def _search(
+        self,
+        index_column: str,
+        index: str,
+        target: str,
+        *,
+        actor: str,
+        reason: str,
+        source: str | None,
+        station_ids: Collection[str] | None,
+        limit: int,
+    ) -> list[Incident]:
         with write_transaction(self.engine) as conn:
-            found = repo.incidents_by_phone_index(
-                conn, phone_index(self.keys, phone_e164), station_ids=station_ids, limit=limit
-            )
+            found = repo.incidents_by_index(conn, index_column, index, station_ids=station_ids, limit=limit)
             audit.append(
                 conn,
                 ts=self.clock(),
                 action="person.search",
                 actor=actor,
-                target=f"phone:{mask_phone(phone_e164)}",
+                target=target,
                 source=source,
                 reason=reason,
                 details={"matches": len(found), "incident_ids": [i.id for i in found[:20]]},
@@ -161,45 +227,34 @@ class PersonalDataService:
         transaction, so a large table does not hold one long lock; safe to run again after an
         interruption, and while the platform runs."""
         resealed = filled = 0
-        columns: Mapping[str, str] = {"reporter_name": REPORTER_NAME, "reporter_phone": REPORTER_PHONE}
         after = ""
+        columns = [getattr(t.incidents.c, column) for column, _, _, _ in SEALED_COLUMNS]
+        indexes = [getattr(t.incidents.c, i) for _, _, i, _ in SEALED_COLUMNS if i is not None]
         while True:
             with write_transaction(self.engine) as conn:
                 rows = conn.execute(
-                    select(
-                        t.incidents.c.id,
-                        t.incidents.c.reporter_name,
-                        t.incidents.c.reporter_phone,
-                        t.incidents.c.reporter_phone_index,
-                    )
-                    .where(
-                        and_(
-                            t.incidents.c.id > after,
-                            or_(
-                                t.incidents.c.reporter_name.is_not(None),
-                                t.incidents.c.reporter_phone.is_not(None),
-                            ),
-                        )
-                    )
+                    select(t.incidents.c.id, *columns, *indexes)
+                    .where(and_(t.incidents.c.id > after, or_(*(c.is_not(None) for c in columns))))
                     .order_by(t.incidents.c.id)
                     .limit(ROTATE_BATCH)
                 ).all()
                 for row in rows:
                     values: dict[str, Any] = {}
-                    for column, context in columns.items():
+                    for column, context, index_column, kind in SEALED_COLUMNS:
                         stored = getattr(row, column)
-                        if stored is not None and self._stale(stored):
-                            plain = open_field(self.keys, stored, context=context)
-                            values[column] = self.keys.encrypt(plain or "", context=context)
+                        if stored is None:
+                            continue
+                        plain = open_field(self.keys, stored, context=context) or ""
+                        if self._stale(stored):
+                            values[column] = self.keys.encrypt(plain, context=context)
                             resealed += 1
-                    if row.reporter_phone is not None:
-                        # Recomputed for every row: it also repairs the indexes after the index
-                        # key (the oldest in the ring) was removed from the key file.
-                        plain_phone = open_field(self.keys, row.reporter_phone, context=REPORTER_PHONE)
-                        expected = phone_index(self.keys, plain_phone or "")
-                        if row.reporter_phone_index != expected:
-                            values["reporter_phone_index"] = expected
-                            filled += 1
+                        if index_column is not None and kind is not None:
+                            # Recomputed for every row: it also repairs the indexes after the
+                            # index key (the oldest in the ring) was removed from the key file.
+                            expected = self.keys.blind_index(plain, kind=kind)
+                            if getattr(row, index_column) != expected:
+                                values[index_column] = expected
+                                filled += 1
                     if values:
                         conn.execute(update(t.incidents).where(t.incidents.c.id == row.id).values(**values))
             if len(rows) < ROTATE_BATCH:
@@ -236,6 +291,7 @@ __all__ = [
     "PersonalDataService",
     "ReporterView",
     "RotationReport",
+    "id_number_index",
     "open_field",
     "phone_index",
     "seal_reporter",

@@ -237,15 +237,24 @@ def list_incidents(
     return [incident_from_row(r) for r in conn.execute(query)]
 
 
-def incidents_by_phone_index(
-    conn: Connection, index: str, *, station_ids: Collection[str] | None = None, limit: int = 100
+_INDEX_COLUMNS = frozenset({"reporter_phone_index", "reporter_id_index"})
+
+
+def incidents_by_index(
+    conn: Connection,
+    index_column: str,
+    index: str,
+    *,
+    station_ids: Collection[str] | None = None,
+    limit: int = 100,
 ) -> list[Incident]:
-    """Incidents whose reporter's phone has this blind index, newest first."""
+    """Incidents whose reporter has this blind index in ``index_column``, newest first."""
+    if index_column not in _INDEX_COLUMNS:
+        raise ValueError(f"{index_column} is no blind-index column")
+    column = getattr(t.incidents.c, index_column)
     query = (
         select(t.incidents)
-        .where(
-            and_(t.incidents.c.reporter_phone_index == index, _within(t.incidents.c.station_id, station_ids))
-        )
+        .where(and_(column == index, _within(t.incidents.c.station_id, station_ids)))
         .order_by(t.incidents.c.created_at.desc(), t.incidents.c.id)
         .limit(limit)
     )

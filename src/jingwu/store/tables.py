@@ -105,6 +105,8 @@ incidents = Table(
     Column("reporter_name", Text, nullable=True),
     Column("reporter_phone", Text, nullable=True),
     Column("reporter_phone_index", String(32), nullable=True),
+    Column("reporter_id_number", Text, nullable=True),
+    Column("reporter_id_index", String(32), nullable=True),
     Column("station_id", String(64), nullable=True),
     Column("status", String(32), nullable=False),
     Column("created_by", String(64), nullable=True),
@@ -117,6 +119,7 @@ incidents = Table(
     Index(None, "status"),
     Index(None, "created_at"),
     Index(None, "reporter_phone_index"),
+    Index(None, "reporter_id_index"),
 )
 
 assignments = Table(

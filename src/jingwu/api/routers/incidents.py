@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Query, Request, Response
 
 from jingwu.api.deps import (
@@ -37,7 +39,7 @@ from jingwu.dispatch import Recommendation
 from jingwu.domain.access import Permission, Role
 from jingwu.domain.gcj02 import gcj02_point_to_wgs84
 from jingwu.domain.geo import GeoPoint
-from jingwu.domain.identity import parse_phone
+from jingwu.domain.identity import parse_id_number, parse_phone
 from jingwu.domain.model import Incident, Reporter
 from jingwu.domain.rules import Decision
 from jingwu.domain.status import SourceChannel
@@ -94,10 +96,13 @@ def create_incident(body: IncidentCreate, principal: IncidentCreator, services: 
     if body.reporter is not None:
         name = body.reporter.name
         raw_phone = (body.reporter.phone or "").strip()
-        # A bad number refuses the whole intake (422 bad_phone) before anything is stored.
+        raw_id = (body.reporter.id_number or "").strip()
+        # A bad number refuses the whole intake (422 bad_phone, bad_id_*) before anything is stored.
         phone = parse_phone(raw_phone).normalised if raw_phone else None
-        if name or phone:
-            reporter = Reporter(name=name, phone=phone)
+        today = datetime.now(services.settings.zone).date()
+        id_number = parse_id_number(raw_id, today=today).number if raw_id else None
+        if name or phone or id_number:
+            reporter = Reporter(name=name, phone=phone, id_number=id_number)
     answer_with(201, lambda d: _out(d.incidents[0]))
     incident = services.dispatch.create_incident(
         NewIncident(
@@ -274,4 +279,10 @@ def reporter(
     )
     # Personal data: no cache on the way (a proxy, the browser's disk) may keep it.
     response.headers["Cache-Control"] = "no-store"
-    return ReporterOut(incident_id=view.incident_id, name=view.name, phone=view.phone, masked=view.masked)
+    return ReporterOut(
+        incident_id=view.incident_id,
+        name=view.name,
+        phone=view.phone,
+        id_number=view.id_number,
+        masked=view.masked,
+    )

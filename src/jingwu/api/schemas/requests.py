@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict
 
+from jingwu.domain.access import Role
 from jingwu.domain.status import SourceChannel, UnitStatus
 
 # Numbers must arrive as JSON numbers: "2" is not a priority, "45.7" is not a latitude.
@@ -49,6 +50,13 @@ class ReporterIn(Body):
         description="a mainland mobile number, or a landline with its area code (optionally an "
         "extension); +86 / 0086, spaces and dashes allowed. Stored in E.164 (+86…). Emergency and "
         "service numbers (110, 12345, 95xxx, 400…) are refused: 422 bad_phone.",
+    )
+    id_number: str | None = Field(
+        default=None,
+        max_length=32,
+        description="resident identity number (GB 11643: 18 characters, or a first-generation 15 "
+        "digits, upgraded); check character, birth date and province are checked (422 bad_id_*). "
+        "Stored encrypted; shown masked (2301**********123X).",
     )
 
 
@@ -105,3 +113,45 @@ class PositionIn(Body):
 
 class PositionBatch(Body):
     positions: list[PositionIn] = Field(min_length=1, max_length=5000)
+
+
+# A user name, station or unit id in a path or body: printable, as the accounts were created.
+ACCOUNT_NAME = r"^[^\x00-\x1f\x7f]+$"
+
+
+class UserChange(Body):
+    """What an administrator changes of an account; what is left out stays as it is."""
+
+    role: Role | None = Field(default=None, description="omitted or null: unchanged")
+    jurisdiction: str | None = Field(
+        default=None,
+        max_length=200,
+        description="city, district:NAME, station:ID or own (422 bad_jurisdiction otherwise). Omitted: "
+        "unchanged, except that a default one follows a new role or station, and one becomes own "
+        "(or leaves own) with the role of a resident",
+    )
+    station_id: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=ACCOUNT_NAME,
+        description="the station the user belongs to; null: none. Omitted: unchanged, or the "
+        "station of the unit given",
+    )
+    unit_id: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=ACCOUNT_NAME,
+        description="the unit an officer's terminal or a device is bound to; null: none",
+    )
+    disabled: bool | None = Field(
+        default=None, description="true: no log-in, and every session ends; false: enabled again"
+    )
+
+
+class PasswordReset(Body):
+    password: str = Field(
+        min_length=1,
+        max_length=256,
+        description="the new password (at least 12 characters of two kinds, not the user name, not a "
+        "common one: 422 weak_password otherwise)",
+    )

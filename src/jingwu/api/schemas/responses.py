@@ -33,6 +33,7 @@ class ReporterOut(BaseModel):
     incident_id: str
     name: str | None
     phone: str | None = Field(description="E.164 when full, else masked (138****5678)")
+    id_number: str | None = Field(description="18 characters when full, else masked (2301**********123X)")
     masked: bool
 
 
@@ -188,3 +189,22 @@ class AttachmentOut(BaseModel):
     sha256: str
     created_at: str
     created_by: str
+
+
+class UserOut(BaseModel):
+    """An account as an administrator sees it; never a password hash or a second-factor secret."""
+
+    username: str
+    display_name: str | None
+    role: str
+    jurisdiction: str = Field(description="city, district:NAME, station:ID or own")
+    station_id: str | None
+    unit_id: str | None
+    disabled: bool
+    totp: str = Field(description="the second factor: none, pending (not yet confirmed) or active")
+    locked_until: str | None = Field(description="set while failed log-ins keep the account locked")
+    created_at: str
+
+
+class SessionsEndedOut(BaseModel):
+    ended: int = Field(description="how many live sessions (or device keys) were revoked")

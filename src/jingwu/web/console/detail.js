@@ -211,8 +211,10 @@ export class IncidentDetail {
       const view = $("reporter-view");
       view.hidden = false;
       view.dataset.masked = String(found.masked);
-      view.textContent = found.name || found.phone
-        ? `${found.name || "—"} · ${found.phone || "—"}${found.masked ? ` ${i18n.t("reporter.masked")}` : ""}`
+      const parts = [found.name || "—", found.phone || "—"];
+      if (found.id_number) parts.push(found.id_number);
+      view.textContent = found.name || found.phone || found.id_number
+        ? `${parts.join(" · ")}${found.masked ? ` ${i18n.t("reporter.masked")}` : ""}`
         : i18n.t("reporter.none");
       clearTimeout(this.reporterTimer);
       if (!found.masked) this.reporterTimer = setTimeout(() => this._hideReporter(), 60_000);

@@ -152,7 +152,8 @@ export class IncidentForm {
     };
     const name = $("reporter-name").value.trim();
     const phone = $("reporter-phone").value.trim();
-    if (name || phone) body.reporter = { name: name || null, phone: phone || null };
+    const idNumber = $("reporter-id").value.trim();
+    if (name || phone || idNumber) body.reporter = { name: name || null, phone: phone || null, id_number: idNumber || null };
     const submit = this.form.querySelector("button[type=submit]");
     if (submit.disabled) return;
     submit.disabled = true;
