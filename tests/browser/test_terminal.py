@@ -611,3 +611,39 @@ def test_the_crew_is_told_when_the_dispatcher_closes_their_incident(
     expect(page.locator("#unit-status")).to_have_attribute("data-status", "available")
     expect(page.locator("#dispatch")).to_be_hidden()
     assert page_errors == []
+
+
+def test_the_officer_taps_for_the_callers_number_and_it_dials_and_is_audited(
+    live_server: LiveServer, new_context: ContextFactory, page_errors: PageErrors
+) -> None:
+    unit = officer_unit(live_server)
+    page = open_terminal(new_context, live_server)
+    log_in(page, unit.callsign)
+    dispatcher = live_server.client()
+    created = dispatcher.post(
+        "/api/incidents",
+        json={
+            "type_code": "order.fight",
+            "location": {"lat": SCENE.lat, "lon": SCENE.lon},
+            "source": "call_110",
+            "reporter": {"name": "王先生", "phone": "138 1234 5678"},
+        },
+    )
+    incident_id = created.json()["id"]
+    assert dispatcher.post(f"/api/incidents/{incident_id}/dispatch", json={"unit_ids": [unit.id]}).is_success
+    expect(page.locator("#dispatch")).to_be_visible()
+    page.click("#caller-btn")
+    link = page.locator("#caller a")
+    expect(link).to_have_text("+8613812345678")
+    expect(link).to_have_attribute("href", "tel:+8613812345678")
+    expect(page.locator("#caller-btn")).to_be_hidden()
+    (read,) = [r for r in live_server.services.audit.page(limit=50) if r.action == "personal_data.read"]
+    assert (read.actor, read.reason, read.details["full"]) == (unit.callsign, "出警联系报警人", True)
+    # Nothing of the caller is kept on the phone: a reload shows the button again.
+    stored = page.evaluate("() => JSON.stringify(localStorage)")
+    assert "13812345678" not in stored and "王先生" not in stored
+    page.reload()
+    page.evaluate("window.jingwuTerminal.ready")
+    expect(page.locator("#caller-btn")).to_be_visible()
+    expect(page.locator("#caller")).to_be_empty()
+    assert page_errors == []

@@ -223,7 +223,44 @@ function clearPhotos() {
   state.photos = [];
 }
 
+/** The caller of our incident, read in full on the officer's tap (the server records the look,
+ * with its reason, in the audit log). Kept in memory only: personal data is never saved on the
+ * phone, so it is gone with a reload, a new incident or a log-out. */
+let caller = null;
+
+async function showCaller() {
+  const id = currentIncidentId();
+  if (!id) return;
+  try {
+    const query = new URLSearchParams({ reason: i18n.t("caller.reason"), full: "true" });
+    const found = await api.get(`/api/incidents/${encodeURIComponent(id)}/reporter?${query}`);
+    caller = { incidentId: id, name: found.name, phone: found.phone };
+  } catch (exc) {
+    toast(exc.offline ? i18n.t("caller.offline") : i18n.error(exc), "error");
+  }
+  renderCaller();
+}
+
+function renderCaller() {
+  const box = $("#caller");
+  const id = currentIncidentId();
+  if (caller && caller.incidentId !== id) caller = null;
+  box.replaceChildren();
+  $("#caller-btn").hidden = Boolean(caller);
+  if (!caller) return;
+  if (!caller.phone) {
+    box.textContent = i18n.t("caller.none");
+    return;
+  }
+  if (caller.name) box.append(`${caller.name} `);
+  const link = document.createElement("a");
+  link.href = `tel:${caller.phone.split(";")[0]}`; // an extension (;ext=) is dialled by hand
+  link.textContent = caller.phone;
+  box.append(link);
+}
+
 function resetIncident() {
+  caller = null;
   state.incident = null;
   state.route = null;
   state.feed = [];
@@ -662,6 +699,7 @@ function showLogin(message = "") {
 }
 
 function stopSession() {
+  caller = null;
   if (live) live.stop();
   live = null;
   clearTimeout(streamTimer);
@@ -793,6 +831,7 @@ function renderDispatch() {
   description.hidden = !incident.description;
   $("#incident-status").textContent = i18n.t("dispatch.incident_status", { s: i18n.t(`incident.${incident.status}`) });
   $("#dispatch-id").textContent = incident.id;
+  renderCaller();
   $("#dispatch-time").textContent = i18n.time(incident.created_at);
   $("#mute").hidden = !ringer.ringing;
   // Photos and backup are for the incident the unit is working: the server refuses them once the
@@ -1020,6 +1059,7 @@ function bind() {
     }
   });
   $("button[data-action=backup]").addEventListener("click", tapBackup);
+  $("#caller-btn").addEventListener("click", showCaller);
   $("#photo").addEventListener("change", (e) => pickPhotos(e.target));
   $("#mute").addEventListener("click", () => {
     if (state.incident) state.silenced = state.incident.id;
