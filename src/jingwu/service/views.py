@@ -1,8 +1,7 @@
 """JSON-ready views of domain records, shared by the API, the live stream and the event log.
 
-Views leave out personal data (the reporter): the live stream goes to every console. Reading a
-reporter will be a separate, audited request once the security model lands; until then no route
-returns it.
+Views leave out personal data (the reporter): the live stream goes to every console. A reporter
+is read only through service.personal_data, one audited look at a time.
 """
 
 from __future__ import annotations
