@@ -91,3 +91,13 @@ def test_a_long_export_is_read_page_by_page_without_losing_or_repeating_a_row(
     answer = client.get("/api/exports/incidents.csv", params=params, headers=login(client, "analyst"))
     ids = [row["id"] for row in _rows(answer.text)]
     assert sorted(ids) == sorted(made) and len(ids) == 5
+
+
+def test_days_at_the_ends_of_the_calendar_are_refused_not_overflowed(
+    client: TestClient, services: Services
+) -> None:
+    add_user(services, "analyst", Role.ANALYST)
+    analyst = login(client, "analyst")
+    for first, last in (("9999-12-31", "9999-12-31"), ("0001-01-01", "0001-01-01")):
+        answer = client.get("/api/exports/incidents.csv", params={"from": first, "to": last}, headers=analyst)
+        assert answer.status_code == 422 and answer.json()["error"]["code"] == "bad_export_range"

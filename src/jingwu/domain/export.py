@@ -27,10 +27,18 @@ EXPORT_COLUMNS = (
     "merged_into",
 )
 MAX_EXPORT_DAYS = 366
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(9000, 12, 31)
 
 
 def export_range(first: date, last: date, zone: tzinfo) -> tuple[datetime, datetime]:
     """The UTC-aware instants of local days ``first`` … ``last`` (inclusive), end exclusive."""
+    if first < EARLIEST_DAY or last > LATEST_DAY:
+        # Beyond these the conversion to UTC instants overflows; no record lies there anyway.
+        raise ValidationFailed(
+            f"export days lie between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}",
+            code="bad_export_range",
+        )
     if last < first:
         raise ValidationFailed("the export's last day is before its first", code="bad_export_range")
     if (last - first).days + 1 > MAX_EXPORT_DAYS:
