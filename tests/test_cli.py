@@ -320,3 +320,212 @@ def test_device_commands_refuse_in_one_line(
         captured = capsys.readouterr()
         assert message in _one_line_error(captured.err) and "dev_" not in captured.out
     engine.dispose()
+
+
+# ------------------------------------------------------------------------- account administration
+
+
+def test_user_set_changes_an_account_ends_its_sessions_and_names_the_os_user(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import getpass
+
+    from jingwu.errors import Unauthenticated
+    from jingwu.service.auth import AuthService
+
+    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JINGWU_NEW_PASSWORD", "correct-horse-battery")
+    engine = _database_with_a_unit(tmp_path)
+    base = ["--data-dir", str(tmp_path)]
+    assert main([*base, "user-add", "li", "dispatcher"]) == 0
+    auth = AuthService(engine)
+    token = auth.login("li", "correct-horse-battery").access_token
+    capsys.readouterr()
+
+    assert main([*base, "user-set", "li", "--role", "officer", "--unit", "u1"]) == 0
+    out = capsys.readouterr().out
+    assert out == (
+        "user li changed: role dispatcher → officer, jurisdiction city → station:south, "
+        "station - → south, unit - → u1; their sessions have ended\n"
+    )
+    with pytest.raises(Unauthenticated):
+        auth.authenticate(token)
+    assert main([*base, "user-set", "li", "--role", "commander", "--jurisdiction", "district:南岗区"]) == 0
+    out = capsys.readouterr().out
+    assert "role officer → commander, jurisdiction station:south → district:南岗区" in out
+    assert "note: the role commander needs a second factor under `jingwu serve`: jingwu user-totp li" in out
+    assert main([*base, "user-set", "li", "--disable"]) == 0
+    assert "enabled → disabled; their sessions have ended" in capsys.readouterr().out
+    with pytest.raises(Unauthenticated):
+        auth.login("li", "correct-horse-battery")
+    assert main([*base, "user-set", "li", "--disable"]) == 0
+    assert capsys.readouterr().out.startswith(
+        "user li unchanged: role commander, jurisdiction district:南岗区"
+    )
+
+    changed = [r for r in _audit_records(engine) if r.action == "auth.user_changed"]
+    assert {(r.actor, r.target, r.source) for r in changed} == {(getpass.getuser(), "li", "cli")}
+    assert changed[0].details["before"] == {
+        "role": "dispatcher",
+        "jurisdiction": "city",
+        "station_id": None,
+        "unit_id": None,
+    }
+    assert changed[0].details["sessions_ended"] == 1
+    (created,) = [r for r in _audit_records(engine) if r.action == "auth.user_created"]
+    assert created.actor == getpass.getuser()
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["li", "--jurisdiction", "province:黑龙江"], "unknown jurisdiction 'province:黑龙江'"),
+        (["li", "--station", "nope"], "no station 'nope'"),
+        (["li", "--unit", "nope"], "no unit 'nope'"),
+        (["li"], "say what to change"),
+        (["nobody", "--disable"], "no user 'nobody'"),
+        (["root", "--role", "analyst"], "'root' is the last enabled admin"),
+        (["root", "--disable"], "'root' is the last enabled admin"),
+        (["li", "--role", "device"], "create a new account instead"),
+    ],
+)
+def test_user_set_refuses_in_one_line_and_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    message: str,
+) -> None:
+    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JINGWU_NEW_PASSWORD", "correct-horse-battery")
+    engine = _database_with_a_unit(tmp_path)
+    base = ["--data-dir", str(tmp_path)]
+    assert main([*base, "user-add", "li", "dispatcher"]) == 0
+    assert main([*base, "user-add", "root", "admin"]) == 0
+    capsys.readouterr()
+    assert main([*base, "user-set", *args]) == 2
+    assert message in _one_line_error(capsys.readouterr().err)
+    assert not [r for r in _audit_records(engine) if r.action == "auth.user_changed"]
+    engine.dispose()
+
+
+def test_user_password_sets_a_new_password_and_refuses_a_weak_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import getpass
+
+    from jingwu.errors import Unauthenticated
+    from jingwu.service.auth import AuthService
+
+    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JINGWU_NEW_PASSWORD", "correct-horse-battery")
+    engine = _database_with_a_unit(tmp_path)
+    base = ["--data-dir", str(tmp_path)]
+    assert main([*base, "user-add", "li", "dispatcher"]) == 0
+    assert main([*base, "device-add", "gate"]) == 0
+    auth = AuthService(engine)
+    token = auth.login("li", "correct-horse-battery").access_token
+    capsys.readouterr()
+
+    monkeypatch.setenv("JINGWU_NEW_PASSWORD", "staple-battery-horse-7")
+    assert main([*base, "user-password", "li"]) == 0
+    assert capsys.readouterr().out == "password of li changed; their sessions have ended\n"
+    with pytest.raises(Unauthenticated):
+        auth.authenticate(token)
+    assert auth.login("li", "staple-battery-horse-7").principal.username == "li"
+    monkeypatch.setenv("JINGWU_NEW_PASSWORD", "short")
+    for name, message in [
+        ("li", "at least 12 characters"),
+        ("gate", "it has a key, not a password"),
+        ("nobody", "no user 'nobody'"),
+    ]:
+        assert main([*base, "user-password", name]) == 2
+        assert message in _one_line_error(capsys.readouterr().err)
+    (record,) = [r for r in _audit_records(engine) if r.action == "auth.password_changed"]
+    assert (record.actor, record.target, record.source) == (getpass.getuser(), "li", "cli")
+    engine.dispose()
+
+
+def test_user_logout_ends_every_session_and_says_how_many(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import getpass
+
+    from jingwu.errors import Unauthenticated
+    from jingwu.service.auth import AuthService
+
+    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JINGWU_NEW_PASSWORD", "correct-horse-battery")
+    engine = _database_with_a_unit(tmp_path)
+    base = ["--data-dir", str(tmp_path)]
+    assert main([*base, "user-add", "u1", "officer", "--unit", "u1"]) == 0
+    assert main([*base, "device-add", "car-box-u1", "--unit", "u1"]) == 0
+    key = _printed_key(capsys.readouterr().out)
+    auth = AuthService(engine)
+    phones = [auth.login("u1", "correct-horse-battery").access_token for _ in range(2)]
+
+    assert main([*base, "user-logout", "u1"]) == 0
+    assert capsys.readouterr().out.startswith("ended 2 sessions of u1; they can log in again")
+    assert main([*base, "user-logout", "car-box-u1"]) == 0
+    assert "ended 1 session of car-box-u1; the device's key no longer works" in capsys.readouterr().out
+    for token in (*phones, key):
+        with pytest.raises(Unauthenticated):
+            auth.authenticate(token)
+    assert main([*base, "user-logout", "nobody"]) == 2
+    assert "no user 'nobody'" in _one_line_error(capsys.readouterr().err)
+    ended = [r for r in _audit_records(engine) if r.action == "auth.sessions_ended"]
+    assert [(r.actor, r.target, r.details["sessions_ended"]) for r in ended] == [
+        (getpass.getuser(), "u1", 2),
+        (getpass.getuser(), "car-box-u1", 1),
+    ]
+    engine.dispose()
+
+
+def test_user_list_prints_a_table_of_the_accounts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from jingwu.cli import _text_width
+
+    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JINGWU_NEW_PASSWORD", "correct-horse-battery")
+    engine = _database_with_a_unit(tmp_path)
+    base = ["--data-dir", str(tmp_path)]
+    assert main([*base, "user-add", "u1", "officer", "--unit", "u1", "--display-name", "张伟"]) == 0
+    assert main([*base, "user-add", "root", "admin"]) == 0
+    assert main([*base, "user-set", "u1", "--disable"]) == 0
+    capsys.readouterr()
+    assert main([*base, "user-list"]) == 0
+    header, *rows = capsys.readouterr().out.splitlines()
+    assert header.split() == [
+        "user",
+        "name",
+        "role",
+        "jurisdiction",
+        "station",
+        "unit",
+        "totp",
+        "state",
+        "created",
+    ]
+    assert [row.split()[:8] for row in rows] == [
+        ["root", "-", "admin", "city", "-", "-", "none", "enabled"],
+        ["u1", "张伟", "officer", "station:south", "south", "u1", "none", "disabled"],
+    ]
+    # Columns line up on a terminal, Chinese names (two columns a character) included.
+    assert _text_width(rows[1][: rows[1].index("officer")]) == rows[0].index("admin")
+    assert "argon2" not in "".join(rows)
+    engine.dispose()
+
+
+def test_help_names_every_role_that_needs_a_second_factor_and_how_to_retire_the_first_key(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    assert "admins, commanders and dispatchers" in " ".join(capsys.readouterr().out.split())
+    with pytest.raises(SystemExit):
+        main(["keys", "rotate", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "the first (oldest) key is also the blind-index key" in help_text
+    assert "run `jingwu keys rotate` again" in help_text

@@ -1,5 +1,5 @@
-"""The ``jingwu`` command: serve, demo, import-osm, migrate, user-add, user-totp, device-add,
-device-key, audit, bench."""
+"""The ``jingwu`` command: serve, demo, import-osm, migrate, user-add, user-set, user-password,
+user-logout, user-list, user-totp, device-add, device-key, audit, keys, bench."""
 
 from __future__ import annotations
 
@@ -143,6 +143,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
             unit_id=args.unit,
             display_name=args.display_name,
             jurisdiction=jurisdiction,
+            actor=getpass.getuser(),
             source="cli",
         )
     finally:
@@ -172,6 +173,8 @@ def _print_device_key(username: str, key: str, *, new: bool) -> None:
 
 def cmd_device_add(args: argparse.Namespace) -> int:
     """Create a device account (alarm column, camera analytics, AVL box); its key is printed once."""
+    import getpass
+
     from jingwu.service.auth import AuthService
     from jingwu.store.db import make_engine, upgrade_schema
 
@@ -185,6 +188,7 @@ def cmd_device_add(args: argparse.Namespace) -> int:
             unit_id=args.unit,
             station_id=station_id,
             display_name=args.display_name,
+            actor=getpass.getuser(),
             source="cli",
         )
     finally:
@@ -195,6 +199,8 @@ def cmd_device_add(args: argparse.Namespace) -> int:
 
 def cmd_device_key(args: argparse.Namespace) -> int:
     """Replace a device's key (rotation, a lost or stolen device); the new one is printed once."""
+    import getpass
+
     from jingwu.service.auth import AuthService
     from jingwu.store.db import make_engine, upgrade_schema
 
@@ -202,10 +208,227 @@ def cmd_device_key(args: argparse.Namespace) -> int:
     engine = make_engine(settings.resolved_database_url)
     try:
         upgrade_schema(engine)
-        key = AuthService(engine).issue_device_key(args.name, source="cli")
+        key = AuthService(engine).issue_device_key(args.name, actor=getpass.getuser(), source="cli")
     finally:
         engine.dispose()
     _print_device_key(args.name, key, new=False)
+    return 0
+
+
+def _known_station(engine: Engine, station_id: str | None) -> str | None:
+    """``station_id`` if it names a station (NotFound otherwise)."""
+    from jingwu.errors import NotFound
+    from jingwu.store import repository as repo
+    from jingwu.store.db import read_transaction
+
+    if station_id is None:
+        return None
+    with read_transaction(engine) as conn:
+        if station_id not in {s.id for s in repo.list_stations(conn)}:
+            raise NotFound(f"no station {station_id!r}", code="station_not_found", station_id=station_id)
+    return station_id
+
+
+def _shown(field: str, value: object) -> str:
+    if field == "disabled":
+        return "disabled" if value else "enabled"
+    return "-" if value is None else str(value)
+
+
+def cmd_user_set(args: argparse.Namespace) -> int:
+    """Change a user's role, jurisdiction, station, unit or standing; the changes are printed."""
+    import getpass
+
+    from jingwu.domain.access import TOTP_ROLES, Jurisdiction, Role
+    from jingwu.errors import ValidationFailed
+    from jingwu.service.auth import AuthService
+    from jingwu.store.db import make_engine, upgrade_schema
+
+    jurisdiction = None
+    if args.jurisdiction is not None:
+        try:
+            jurisdiction = Jurisdiction.parse(args.jurisdiction)
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), code="bad_jurisdiction") from None
+    disabled = True if args.disable else False if args.enable else None
+    asked = (args.role, jurisdiction, args.unit, args.station, disabled)
+    if all(a is None for a in asked) and not (args.no_unit or args.no_station):
+        raise ValidationFailed(
+            "say what to change: --role, --jurisdiction, --unit, --station, --disable or --enable",
+            code="nothing_to_change",
+        )
+    settings = _settings(args)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        upgrade_schema(engine)
+        auth = AuthService(engine)
+        before = auth.user_info(args.username)
+        changes: dict[str, Any] = {}
+        if args.no_unit:
+            changes["unit_id"] = None
+        elif args.unit is not None:
+            # An officer bound to a unit belongs to its station unless --station says otherwise.
+            changes["unit_id"] = args.unit
+            changes["station_id"] = _known_station(engine, _bound_station(engine, args.unit, args.station))
+        if args.no_station:
+            changes["station_id"] = None
+        elif args.station is not None:
+            changes["station_id"] = _known_station(engine, args.station)
+        auth.update_user(
+            args.username,
+            role=Role(args.role) if args.role else None,
+            jurisdiction=jurisdiction,
+            disabled=disabled,
+            actor=getpass.getuser(),
+            source="cli",
+            **changes,
+        )
+        after = auth.user_info(args.username)
+    finally:
+        engine.dispose()
+    old = {"role": before.role, "jurisdiction": before.jurisdiction, "station": before.station_id}
+    old |= {"unit": before.unit_id, "disabled": before.disabled}
+    new = {"role": after.role, "jurisdiction": after.jurisdiction, "station": after.station_id}
+    new |= {"unit": after.unit_id, "disabled": after.disabled}
+    changed = [f for f in old if old[f] != new[f]]
+    if not changed:
+        print(
+            f"user {after.username} unchanged: "
+            + ", ".join(f"{f} {_shown(f, new[f])}" for f in new if f != "disabled")
+            + f", {_shown('disabled', after.disabled)}"
+        )
+        return 0
+    print(
+        f"user {after.username} changed: "
+        + ", ".join(
+            f"{_shown(f, old[f])} → {_shown(f, new[f])}"
+            if f == "disabled"
+            else f"{f} {_shown(f, old[f])} → {_shown(f, new[f])}"
+            for f in changed
+        )
+        + ("; their sessions have ended" if {"role", "jurisdiction", "disabled"} & set(changed) else "")
+    )
+    if after.role in TOTP_ROLES and after.totp == "none" and not after.disabled:
+        print(
+            f"note: the role {after.role} needs a second factor under `jingwu serve`: "
+            f"jingwu user-totp {after.username}"
+        )
+    if after.role is Role.DEVICE and "disabled" in changed and not after.disabled:
+        print(f"note: the device has no key any more: jingwu device-key {after.username}")
+    return 0
+
+
+def cmd_user_password(args: argparse.Namespace) -> int:
+    """Set a user's password (from $JINGWU_NEW_PASSWORD or a prompt); their sessions end."""
+    import getpass
+
+    from jingwu.domain.access import Role
+    from jingwu.errors import ValidationFailed
+    from jingwu.service.auth import AuthService
+    from jingwu.store.db import make_engine, upgrade_schema
+
+    settings = _settings(args)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        upgrade_schema(engine)
+        auth = AuthService(engine)
+        user = auth.user_info(args.username)  # an unknown user is refused before the prompt
+        if user.role is Role.DEVICE:
+            raise ValidationFailed(
+                f"{user.username!r} is a device: it has a key, not a password (jingwu device-key NAME)",
+                code="device_has_no_password",
+            )
+        password = os.environ.get("JINGWU_NEW_PASSWORD")
+        if not password:
+            password = getpass.getpass("new password: ")
+            if getpass.getpass("the same again: ") != password:
+                raise ValidationFailed(
+                    "the two passwords differ; nothing was changed", code="password_mismatch"
+                )
+        auth.set_password(user.username, password, actor=getpass.getuser(), source="cli")
+    finally:
+        engine.dispose()
+    print(f"password of {user.username} changed; their sessions have ended")
+    return 0
+
+
+def cmd_user_logout(args: argparse.Namespace) -> int:
+    """End every session of a user (a lost or stolen phone), a device's key included."""
+    import getpass
+
+    from jingwu.domain.access import Role
+    from jingwu.service.auth import AuthService
+    from jingwu.store.db import make_engine, upgrade_schema
+
+    settings = _settings(args)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        upgrade_schema(engine)
+        auth = AuthService(engine)
+        ended = auth.end_sessions(args.username, actor=getpass.getuser(), source="cli")
+        user = auth.user_info(args.username)
+    finally:
+        engine.dispose()
+    print(
+        f"ended {ended} session{'' if ended == 1 else 's'} of {user.username}"
+        + (
+            "; the device's key no longer works (jingwu device-key NAME issues a new one)"
+            if user.role is Role.DEVICE
+            else "; they can log in again (to stop that: jingwu user-set NAME --disable)"
+        )
+    )
+    return 0
+
+
+def _text_width(text: str) -> int:
+    """Columns a text takes on a terminal: Chinese characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(_text_width(r[i]) for r in (header, *rows)) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(
+            cell + " " * (width - _text_width(cell)) for cell, width in zip(row, widths, strict=True)
+        ).rstrip()
+        for row in (header, *rows)
+    )
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    """Every account: role, jurisdiction, station, unit, second factor and standing."""
+    from jingwu.service.auth import AuthService
+    from jingwu.store.db import make_engine, upgrade_schema
+
+    settings = _settings(args)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        upgrade_schema(engine)
+        users = AuthService(engine).list_users()
+    finally:
+        engine.dispose()
+    rows = [
+        (
+            u.username,
+            u.display_name or "-",
+            str(u.role),
+            str(u.jurisdiction),
+            u.station_id or "-",
+            u.unit_id or "-",
+            u.totp,
+            "disabled"
+            if u.disabled
+            else f"locked until {u.locked_until.isoformat(timespec='minutes')}"
+            if u.locked_until
+            else "enabled",
+            u.created_at.date().isoformat(),
+        )
+        for u in users
+    ]
+    header = ("user", "name", "role", "jurisdiction", "station", "unit", "totp", "state", "created")
+    print(_table(header, rows))
     return 0
 
 
@@ -430,7 +653,9 @@ def _serve(args: argparse.Namespace, *, demo: bool) -> int:
         )
     elif settings.require_totp:
         missing = services.auth.users_without_totp()
-        banner = "  second factor: TOTP required for admin and dispatcher (JINGWU_REQUIRE_TOTP)\n" + (
+        banner = (
+            "  second factor: TOTP required for admin, commander and dispatcher (JINGWU_REQUIRE_TOTP)\n"
+        ) + (
             f"  not enrolled yet, cannot log in: {', '.join(missing[:10])}"
             f"{' …' if len(missing) > 10 else ''} (enrol: jingwu user-totp USERNAME)\n"
             if missing
@@ -504,8 +729,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve_epilog = (
-        "Log-in policy: `jingwu serve` requires a second factor (TOTP, RFC 6238) of admins and "
-        "dispatchers: JINGWU_REQUIRE_TOTP is on unless the environment sets it (e.g. "
+        "Log-in policy: `jingwu serve` requires a second factor (TOTP, RFC 6238) of admins, "
+        "commanders and dispatchers: JINGWU_REQUIRE_TOTP is on unless the environment sets it (e.g. "
         "JINGWU_REQUIRE_TOTP=false for a trial without authenticator apps). Enrol each such user "
         "first with `jingwu user-totp USERNAME`; they log in with password and code. "
         "`jingwu demo` is always password-only."
@@ -518,7 +743,7 @@ def build_parser() -> argparse.ArgumentParser:
             + (
                 " on a simulated demo city; its users log in with the password alone."
                 if demo
-                else " (TOTP second factor required of admins and dispatchers; see below)."
+                else " (TOTP second factor required of admins, commanders and dispatchers; see below)."
             ),
             epilog=None if demo else serve_epilog,
         )
@@ -584,6 +809,59 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_device_key)
 
     p = sub.add_parser(
+        "user-set",
+        help="change a user's role, jurisdiction, station or unit, or disable/enable the account",
+        description="Change what an account may do, and where. Each change is in the audit log "
+        "(auth.user_changed, before and after, with your OS user). A change of role or "
+        "jurisdiction, or disabling or enabling, ends the user's sessions: they log in again. "
+        "Unless --jurisdiction is given, a default jurisdiction follows the new role or station; "
+        "one set on purpose stays. The last enabled admin cannot be demoted or disabled, and a "
+        "person's account cannot become a device's or the other way round.",
+    )
+    p.add_argument("username")
+    p.add_argument("--role", choices=[str(r) for r in Role])
+    p.add_argument(
+        "--jurisdiction",
+        metavar="SCOPE",
+        help="where the user may see and act: city, district:NAME, station:ID or own",
+    )
+    bound = p.add_mutually_exclusive_group()
+    bound.add_argument("--unit", metavar="ID", help="bind to this unit (and, unless --station, its station)")
+    bound.add_argument("--no-unit", action="store_true", help="bind to no unit")
+    place = p.add_mutually_exclusive_group()
+    place.add_argument("--station", metavar="ID", help="the station the user belongs to")
+    place.add_argument("--no-station", action="store_true", help="belong to no station")
+    standing = p.add_mutually_exclusive_group()
+    standing.add_argument("--disable", action="store_true", help="no more log-ins; every session ends")
+    standing.add_argument("--enable", action="store_true", help="allow log-ins again")
+    p.set_defaults(func=cmd_user_set)
+
+    p = sub.add_parser(
+        "user-password",
+        help="set a user's password (from $JINGWU_NEW_PASSWORD or a prompt); their sessions end",
+        description="Set a person's password: a forgotten one, or one others may know. The rules "
+        "apply (at least 12 characters of two kinds, not the user name, not a common one). Every "
+        "session of the user ends; the change is in the audit log with your OS user.",
+    )
+    p.add_argument("username")
+    p.set_defaults(func=cmd_user_password)
+
+    p = sub.add_parser(
+        "user-logout",
+        help="end every session of a user (a lost or stolen phone), a device's key included",
+        description="Revoke every live session of the user at once: their next request is "
+        "refused. They can log in again; to stop that, `jingwu user-set NAME --disable`. For a "
+        "device, its key stops working; `jingwu device-key NAME` issues a new one.",
+    )
+    p.add_argument("username")
+    p.set_defaults(func=cmd_user_logout)
+
+    p = sub.add_parser(
+        "user-list", help="list the accounts: role, jurisdiction, station, unit, second factor, state"
+    )
+    p.set_defaults(func=cmd_user_list)
+
+    p = sub.add_parser(
         "user-totp",
         help="enrol a user in the TOTP second factor (prints the otpauth URI and secret once)",
         description="Draw a new TOTP secret for USERNAME and print it once, as an otpauth:// URI "
@@ -645,8 +923,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="re-encrypt every protected field under the current key (and seal older plaintext)",
         description="Re-encrypt reporters' names and phone numbers and users' TOTP secrets under "
         "the current (last) key, seal values stored before encryption, and fill missing phone "
-        "indexes. Safe to run while the platform runs, and again after an interruption. Old keys "
-        "can leave the key file once it has run.",
+        "indexes. Safe to run while the platform runs, and again after an interruption. Once it "
+        "has run, an old key may leave the key file; but the first (oldest) key is also the "
+        "blind-index key of phone numbers: after removing it, restart every server process and "
+        "run `jingwu keys rotate` again to rebuild the phone indexes (until then, a search by "
+        "phone finds none of the older incidents).",
     )
     p.set_defaults(func=cmd_keys_rotate)
 

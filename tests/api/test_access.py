@@ -220,6 +220,8 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/units/{unit_id}/status"): lambda c: {"status": "busy"},
     ("POST", "/api/units/positions"): lambda c: {"positions": [{"unit_id": "w1"} | c.location(WEST.id, 0)]},
     ("POST", "/api/people/incidents/search"): lambda c: {"phone": "13812345678", "reason": "重复报警核查"},
+    ("PATCH", "/api/users/{username}"): lambda c: {"role": "analyst"},
+    ("POST", "/api/users/{username}/password"): lambda c: {"password": "another-long-password-7"},
 }
 
 # A valid value for every required query parameter, by name.
@@ -258,8 +260,11 @@ def guarded(client: TestClient) -> list[Operation]:
 
 
 def call(city: City, op: Operation, headers: dict[str, str]) -> httpx.Response:
-    """Call ``op`` on records of nangang-west: the west incident, unit w1, the west photo."""
-    url = op.path.format(incident_id=city.incidents["west"], unit_id="w1", attachment_id=city.attachment_id)
+    """Call ``op`` on records of nangang-west: the west incident, unit w1, the west photo, the
+    account of w1's officer."""
+    url = op.path.format(
+        incident_id=city.incidents["west"], unit_id="w1", attachment_id=city.attachment_id, username="w1"
+    )
     params = {}
     for parameter in op.spec.get("parameters", []):
         if parameter["in"] == "query" and parameter.get("required"):

@@ -1,9 +1,11 @@
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from jingwu.errors import Conflict, Unauthenticated, ValidationFailed
+from jingwu.domain.access import Jurisdiction
+from jingwu.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
 from jingwu.service.auth import Role
 from jingwu.store import tables as t
 from tests.conftest import PASSWORD, FakeClock, ServicesFactory
@@ -160,3 +162,214 @@ def test_lockout_and_idle_settings_have_cjis_floors() -> None:
     for bad in ({"lockout_s": 599}, {"idle_timeout_s": 1801}, {"audit_retention_days": 364}):
         with pytest.raises(ValidationError):
             Settings(**bad)
+
+
+# ------------------------------------------------------------------------ account administration
+
+
+def _records(services: object, action: str) -> list[Any]:
+    return [r for r in reversed(services.audit.page(limit=500)) if r.action == action]  # type: ignore[attr-defined]
+
+
+def test_a_role_change_ends_the_users_sessions_and_is_audited_before_and_after(
+    make_services: ServicesFactory,
+) -> None:
+    services = make_services()
+    services.auth.create_user("admin", PASSWORD, Role.ADMIN)
+    services.auth.create_user("dispatcher", PASSWORD, Role.DISPATCHER, station_id="south")
+    tokens = [services.auth.login("dispatcher", PASSWORD).access_token for _ in range(2)]
+    changed = services.auth.update_user("dispatcher", role=Role.ANALYST, actor="admin", source="cli")
+    # The station's jurisdiction was the default one: it stays the station's (an analyst's default).
+    assert (changed.role, str(changed.jurisdiction)) == (Role.ANALYST, "station:south")
+    for token in tokens:
+        with pytest.raises(Unauthenticated) as refused:
+            services.auth.authenticate(token)
+        assert refused.value.code == "bad_token"
+    assert services.auth.login("dispatcher", PASSWORD).principal.role is Role.ANALYST
+    (record,) = _records(services, "auth.user_changed")
+    assert (record.actor, record.target, record.source) == ("admin", "dispatcher", "cli")
+    assert record.details == {
+        "before": {"role": "dispatcher"},
+        "after": {"role": "analyst"},
+        "sessions_ended": 2,
+    }
+    assert services.audit.verify().intact
+
+
+def test_a_jurisdiction_change_is_recorded_and_a_unit_change_keeps_the_session(
+    make_services: ServicesFactory,
+) -> None:
+    services = make_services()
+    services.auth.create_user("commander", PASSWORD, Role.COMMANDER)
+    token = services.auth.login("commander", PASSWORD).access_token
+    services.auth.update_user(
+        "commander", jurisdiction=Jurisdiction.parse("district:南岗区"), actor="root", source="cli"
+    )
+    with pytest.raises(Unauthenticated):
+        services.auth.authenticate(token)
+    token = services.auth.login("commander", PASSWORD).access_token
+    services.auth.update_user("commander", station_id="south", actor="root", source="cli")
+    # A jurisdiction set on purpose stays when the station changes; the session goes on with it.
+    assert str(services.auth.authenticate(token).jurisdiction) == "district:南岗区"
+    assert services.auth.authenticate(token).station_id == "south"
+    first, second = _records(services, "auth.user_changed")
+    assert first.details == {
+        "before": {"jurisdiction": "city"},
+        "after": {"jurisdiction": "district:南岗区"},
+        "sessions_ended": 1,
+    }
+    assert second.details == {"before": {"station_id": None}, "after": {"station_id": "south"}}
+
+
+def test_a_change_that_changes_nothing_records_nothing(make_services: ServicesFactory) -> None:
+    services = make_services()
+    services.auth.create_user("dispatcher", PASSWORD, Role.DISPATCHER)
+    token = services.auth.login("dispatcher", PASSWORD).access_token
+    services.auth.update_user("dispatcher", role=Role.DISPATCHER, disabled=False, actor="root", source="cli")
+    assert services.auth.authenticate(token).username == "dispatcher"
+    assert _records(services, "auth.user_changed") == []
+
+
+def test_the_jurisdiction_follows_a_role_into_and_out_of_a_residents_own_reports(
+    make_services: ServicesFactory,
+) -> None:
+    services = make_services()
+    services.auth.create_user(
+        "clerk", PASSWORD, Role.DISPATCHER, jurisdiction=Jurisdiction.parse("district:南岗区")
+    )
+    as_resident = services.auth.update_user("clerk", role=Role.RESIDENT, actor="root", source="cli")
+    assert str(as_resident.jurisdiction) == "own"
+    back = services.auth.update_user(
+        "clerk", role=Role.OFFICER, station_id="north", actor="root", source="cli"
+    )
+    assert str(back.jurisdiction) == "station:north"
+
+
+def test_a_disabled_user_cannot_log_in_and_loses_their_sessions(make_services: ServicesFactory) -> None:
+    services = make_services()
+    services.auth.create_user("u1", PASSWORD, Role.OFFICER)
+    token = services.auth.login("u1", PASSWORD).access_token
+    services.auth.update_user("u1", disabled=True, actor="admin", source="10.0.0.9")
+    with pytest.raises(Unauthenticated) as refused:
+        services.auth.login("u1", PASSWORD)
+    assert refused.value.code == "bad_credentials"
+    # Enabling again does not bring the old session back.
+    services.auth.update_user("u1", disabled=False, actor="admin", source="10.0.0.9")
+    with pytest.raises(Unauthenticated):
+        services.auth.authenticate(token)
+    assert services.auth.login("u1", PASSWORD).principal.username == "u1"
+    disabling, enabling = _records(services, "auth.user_changed")
+    assert disabling.details == {
+        "before": {"disabled": False},
+        "after": {"disabled": True},
+        "sessions_ended": 1,
+    }
+    assert enabling.details["after"] == {"disabled": False}
+    assert [r.details["why"] for r in _records(services, "auth.login_failed")] == ["disabled"]
+
+
+def test_the_last_enabled_admin_can_be_neither_demoted_nor_disabled(make_services: ServicesFactory) -> None:
+    services = make_services()
+    services.auth.create_user("admin", PASSWORD, Role.ADMIN)
+    services.auth.create_user("old-admin", PASSWORD, Role.ADMIN)
+    services.auth.update_user("old-admin", disabled=True, actor="admin", source="cli")
+    for change in ({"role": Role.DISPATCHER}, {"disabled": True}):
+        with pytest.raises(Conflict) as refused:
+            services.auth.update_user("admin", **change, actor="admin", source="cli")  # type: ignore[arg-type]
+        assert refused.value.code == "last_admin"
+    assert services.auth.login("admin", PASSWORD).principal.role is Role.ADMIN
+    # With a second enabled admin, either may step down.
+    services.auth.update_user("old-admin", disabled=False, actor="admin", source="cli")
+    services.auth.update_user("admin", role=Role.COMMANDER, actor="old-admin", source="cli")
+    with pytest.raises(Conflict):
+        services.auth.update_user("old-admin", role=Role.ANALYST, actor="old-admin", source="cli")
+    assert len(_records(services, "auth.user_changed")) == 3
+
+
+def test_a_person_cannot_become_a_device_nor_a_device_a_person(make_services: ServicesFactory) -> None:
+    services = make_services()
+    services.auth.create_user("dispatcher", PASSWORD, Role.DISPATCHER)
+    services.auth.create_device("gate")
+    with pytest.raises(Conflict) as refused:
+        services.auth.update_user("dispatcher", role=Role.DEVICE, actor="root", source="cli")
+    assert refused.value.code == "device_role_fixed"
+    with pytest.raises(Conflict) as refused:
+        services.auth.update_user("gate", role=Role.OFFICER, actor="root", source="cli")
+    assert refused.value.code == "device_role_fixed"
+    with pytest.raises(ValidationFailed) as no_password:
+        services.auth.set_password("gate", "another-long-password")
+    assert no_password.value.code == "device_has_no_password"
+    with pytest.raises(NotFound) as missing:
+        services.auth.update_user("nobody", disabled=True, actor="root", source="cli")
+    assert missing.value.code == "user_not_found"
+    assert _records(services, "auth.user_changed") == []
+
+
+def test_end_sessions_revokes_every_live_token_and_device_key_and_counts_them(
+    make_services: ServicesFactory, clock: FakeClock
+) -> None:
+    services = make_services()
+    services.auth.create_user("u1", PASSWORD, Role.OFFICER)
+    phone = services.auth.login("u1", PASSWORD).access_token
+    services.auth.login("u1", PASSWORD)
+    _, key = services.auth.create_device("car-box")
+    clock.advance(60)
+    assert services.auth.end_sessions("u1", actor="admin", source="cli") == 2
+    assert services.auth.end_sessions("car-box", actor="admin", source="cli") == 1
+    for token in (phone, key):
+        with pytest.raises(Unauthenticated):
+            services.auth.authenticate(token)
+    assert services.auth.end_sessions("u1", actor="admin", source="cli") == 0
+    # Ended, not barred: the user logs in again.
+    assert services.auth.login("u1", PASSWORD).principal.username == "u1"
+    ended = _records(services, "auth.sessions_ended")
+    assert [(r.actor, r.target, r.source, r.details) for r in ended] == [
+        ("admin", "u1", "cli", {"sessions_ended": 2}),
+        ("admin", "car-box", "cli", {"sessions_ended": 1}),
+        ("admin", "u1", "cli", {"sessions_ended": 0}),
+    ]
+    with pytest.raises(NotFound):
+        services.auth.end_sessions("nobody", actor="admin", source="cli")
+
+
+def test_an_admins_password_reset_ends_the_users_sessions_and_names_the_admin(
+    make_services: ServicesFactory,
+) -> None:
+    services = make_services()
+    services.auth.create_user("dispatcher", PASSWORD, Role.DISPATCHER)
+    token = services.auth.login("dispatcher", PASSWORD).access_token
+    services.auth.set_password("dispatcher", "another-long-password", actor="admin", source="10.1.2.3")
+    with pytest.raises(Unauthenticated):
+        services.auth.authenticate(token)
+    (record,) = _records(services, "auth.password_changed")
+    assert (record.actor, record.target, record.source) == ("admin", "dispatcher", "10.1.2.3")
+
+
+def test_list_users_shows_each_account_without_its_secrets(
+    make_services: ServicesFactory, clock: FakeClock
+) -> None:
+    services = make_services()
+    services.auth.create_user(
+        "dispatcher", PASSWORD, Role.DISPATCHER, station_id="south", display_name="李娜"
+    )
+    services.auth.enrol_totp("dispatcher")
+    services.auth.create_device("gate", unit_id=None)
+    services.auth.create_user("admin", PASSWORD, Role.ADMIN)
+    for _ in range(5):
+        with pytest.raises(Unauthenticated):
+            services.auth.login("admin", "wrong-password-1")
+    users = services.auth.list_users()
+    assert [(u.username, u.role, str(u.jurisdiction), u.totp) for u in users] == [
+        ("admin", Role.ADMIN, "city", "none"),
+        ("dispatcher", Role.DISPATCHER, "station:south", "pending"),
+        ("gate", Role.DEVICE, "own", "none"),
+    ]
+    admin, dispatcher, _ = users
+    assert admin.locked_until == clock.now + timedelta(seconds=services.settings.lockout_s)
+    assert (dispatcher.display_name, dispatcher.station_id, dispatcher.disabled) == ("李娜", "south", False)
+    assert dispatcher.locked_until is None and dispatcher.created_at == clock.now
+    assert not any(hasattr(u, "password_hash") or hasattr(u, "totp_secret") for u in users)
+    clock.advance(services.settings.lockout_s)
+    assert services.auth.user_info("admin").locked_until is None
+    with pytest.raises(NotFound):
+        services.auth.user_info("nobody")

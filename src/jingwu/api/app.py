@@ -38,6 +38,7 @@ from jingwu.api.routers import (
     reference,
     stats,
     units,
+    users,
 )
 from jingwu.api.schemas.responses import ErrorOut, HealthOut
 from jingwu.api.security_headers import SecurityHeadersMiddleware
@@ -206,7 +207,7 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
             _WEB / "terminal" / "manifest.webmanifest", media_type="application/manifest+json"
         )
 
-    for module in (auth, reference, maps, stats, units, incidents, attachments, people, exports, live):
+    for module in (auth, reference, maps, stats, units, incidents, attachments, people, exports, users, live):
         _document_permissions(module.router.routes)
         app.include_router(module.router, responses=ERROR_RESPONSES)
     return app

@@ -2,8 +2,9 @@
 
 Passwords are argon2id hashes. Tokens are 256 random bits handed to the client once; the store
 keeps only their SHA-256, so a copy of the database opens no session. A token can be revoked.
-Log-ins (and refusals), log-outs and password changes go to the audit log, in the same
-transaction as the change they record.
+Log-ins (and refusals), log-outs, password changes, changes of an account's role, jurisdiction,
+unit or standing (disabled or not), and sessions ended by an administrator go to the audit log, in
+the same transaction as the change they record.
 
 The second factor is TOTP (RFC 6238, :mod:`jingwu.domain.totp`). A user is enrolled with a fresh
 secret (pending) and the enrolment becomes active with the first accepted code. An active second
@@ -18,6 +19,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import EllipsisType
 from typing import Any, NoReturn
 
 from argon2 import PasswordHasher
@@ -33,9 +35,11 @@ from jingwu.domain.access import (
     Role,
     default_jurisdiction,
 )
+from jingwu.domain.rules import Decision
 from jingwu.errors import Conflict, NotFound, SystemFault, Unauthenticated, ValidationFailed
 from jingwu.service import audit
 from jingwu.service.audit import Outcome
+from jingwu.service.idempotency import record_claim
 from jingwu.service.ids import new_id
 from jingwu.service.personal_data import SEALED_PREFIX, TOTP_SECRET, open_field
 from jingwu.store import tables as t
@@ -65,6 +69,30 @@ class TotpEnrolment:
 
     secret: str
     otpauth_uri: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    """An account as an administrator sees it: no password hash, no second-factor secret."""
+
+    username: str
+    display_name: str | None
+    role: Role
+    jurisdiction: Jurisdiction
+    station_id: str | None
+    unit_id: str | None
+    disabled: bool
+    totp: str  # none, pending or active
+    locked_until: datetime | None  # only while the lock lasts
+    created_at: datetime
+
+
+# What an administrator may change of an account, as it is recorded (auth.user_changed).
+_ACCOUNT_FIELDS = ("role", "jurisdiction", "station_id", "unit_id", "disabled")
+# A change of these ends the user's sessions: whoever holds one (a stolen phone, a colleague at
+# the same desk) must not carry on under powers that were taken away, and a console or terminal
+# that read the old role, place or menu at log-in starts afresh.
+_SESSION_ENDING_FIELDS = frozenset({"role", "jurisdiction", "disabled"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +181,36 @@ def _same_name(username: str) -> ColumnElement[bool]:
 
 class _CodeTaken(Exception):
     """A TOTP step was used by a concurrent log-in between reading the user and issuing the token."""
+
+
+# What an administrator is shown of an account: the secrets stay in the database, only whether a
+# second factor is set up (and confirmed) leaves it.
+_USER_INFO = select(
+    t.users.c.username,
+    t.users.c.display_name,
+    t.users.c.role,
+    t.users.c.jurisdiction,
+    t.users.c.station_id,
+    t.users.c.unit_id,
+    t.users.c.disabled,
+    t.users.c.totp_secret.is_not(None).label("has_totp"),
+    t.users.c.totp_last_step.is_not(None).label("totp_active"),
+    t.users.c.locked_until,
+    t.users.c.created_at,
+)
+
+
+def _following_jurisdiction(
+    old: Jurisdiction, old_role: Role, old_station: str | None, new_role: Role, new_station: str | None
+) -> Jurisdiction:
+    """The jurisdiction of an account whose role or station changes and that is given none:
+    the new default when the old one was the default, or when the role moves into or out of
+    a resident's own-reports-only view; otherwise the old one (it was set on purpose)."""
+    was_default = old == default_jurisdiction(old_role, old_station)
+    crosses_own = (old_role is Role.RESIDENT) != (new_role is Role.RESIDENT)
+    if was_default or crosses_own:
+        return default_jurisdiction(new_role, new_station)
+    return old
 
 
 def _token_hash(token: str) -> str:
@@ -325,11 +383,20 @@ class AuthService:
     def set_password(
         self, username: str, password: str, *, actor: str | None = None, source: str | None = None
     ) -> None:
+        """Set a person's password: their own change, or an administrator's reset (``actor`` and
+        ``source`` say whose and from where). A device has a key, not a password
+        (``device_has_no_password``): one set here would let it log in like a person."""
         _check_password(username, password)
         with write_transaction(self.engine) as conn:
-            user_id = conn.execute(select(t.users.c.id).where(_same_name(username))).scalar_one_or_none()
-            if user_id is None:
+            row = conn.execute(select(t.users.c.id, t.users.c.role).where(_same_name(username))).first()
+            if row is None:
                 raise NotFound(f"no user {username!r}", code="user_not_found", username=username)
+            if row.role == Role.DEVICE:
+                raise ValidationFailed(
+                    f"{username!r} is a device: it has a key, not a password (jingwu device-key NAME)",
+                    code="device_has_no_password",
+                )
+            user_id = row.id
             conn.execute(
                 update(t.users).where(t.users.c.id == user_id).values(password_hash=_hasher.hash(password))
             )
@@ -347,6 +414,195 @@ class AuthService:
                 target=username,
                 source=source,
             )
+            claim = record_claim(conn, self.clock(), Decision())
+        if claim is not None:
+            claim.recorded = True
+
+    def update_user(
+        self,
+        username: str,
+        *,
+        role: Role | None = None,
+        jurisdiction: Jurisdiction | None = None,
+        station_id: str | EllipsisType | None = ...,
+        unit_id: str | EllipsisType | None = ...,
+        disabled: bool | None = None,
+        actor: str | None,
+        source: str | None,
+    ) -> Principal:
+        """Change what an account may do, and where: what is given changes (None for role,
+        jurisdiction and disabled, ``...`` for station and unit: unchanged; None clears a station
+        or unit). Recorded as ``auth.user_changed`` with the changed fields before and after; a
+        request that changes nothing records nothing.
+
+        Unless given, the jurisdiction follows a change of role or station when it was the
+        default one (a station's dispatcher moved to another station covers the new one), and
+        whenever the role becomes or stops being a resident's (a resident sees only their own
+        reports; a former resident does not keep that narrow view as a dispatcher, nor a former
+        dispatcher a wide one as a resident). Otherwise it stays as it was set.
+
+        A change of role or jurisdiction, or disabling or enabling the account, ends its
+        sessions (device keys included). Refused: turning a person into a device or a device
+        into a person (``device_role_fixed``: their credentials differ; make a new account), and
+        demoting or disabling the last enabled admin (``last_admin``): nobody could then manage
+        accounts or read the audit log."""
+        now = self.clock()
+        with write_transaction(self.engine) as conn:
+            # Admins first, always in the same order: two administrators demoting each other at
+            # once must not both succeed, nor deadlock (PostgreSQL; SQLite writes one at a time).
+            admins = set(
+                conn.execute(
+                    select(t.users.c.id)
+                    .where(and_(t.users.c.role == str(Role.ADMIN), t.users.c.disabled.is_(False)))
+                    .order_by(t.users.c.id)
+                    .with_for_update()
+                ).scalars()
+            )
+            row = conn.execute(select(t.users).where(_same_name(username)).with_for_update()).first()
+            if row is None:
+                raise NotFound(f"no user {username!r}", code="user_not_found", username=username)
+            old_role = Role(row.role)
+            new_role = old_role if role is None else role
+            if (old_role is Role.DEVICE) != (new_role is Role.DEVICE):
+                raise Conflict(
+                    f"{row.username!r} is {'a device' if old_role is Role.DEVICE else 'a person'}'s "
+                    f"account and cannot become {'a device' if new_role is Role.DEVICE else 'a person'}'s: "
+                    "a device has a key and a person a password; create a new account instead",
+                    code="device_role_fixed",
+                    username=row.username,
+                    role=str(old_role),
+                )
+            new_station = row.station_id if isinstance(station_id, EllipsisType) else station_id
+            new_unit = row.unit_id if isinstance(unit_id, EllipsisType) else unit_id
+            old_scope = Jurisdiction.parse(row.jurisdiction)
+            new_scope = (
+                jurisdiction
+                if jurisdiction is not None
+                else _following_jurisdiction(old_scope, old_role, row.station_id, new_role, new_station)
+            )
+            new_disabled = row.disabled if disabled is None else disabled
+            before = {
+                "role": str(old_role),
+                "jurisdiction": str(old_scope),
+                "station_id": row.station_id,
+                "unit_id": row.unit_id,
+                "disabled": bool(row.disabled),
+            }
+            after = {
+                "role": str(new_role),
+                "jurisdiction": str(new_scope),
+                "station_id": new_station,
+                "unit_id": new_unit,
+                "disabled": new_disabled,
+            }
+            changed = [f for f in _ACCOUNT_FIELDS if before[f] != after[f]]
+            principal = Principal(row.id, row.username, new_role, new_station, new_unit, new_scope)
+            if not changed:
+                return principal
+            stays_admin = new_role is Role.ADMIN and not new_disabled
+            if row.id in admins and not stays_admin and not admins - {row.id}:
+                raise Conflict(
+                    f"{row.username!r} is the last enabled admin: make another user admin first",
+                    code="last_admin",
+                    username=row.username,
+                )
+            conn.execute(
+                update(t.users)
+                .where(t.users.c.id == row.id)
+                .values(
+                    role=str(new_role),
+                    jurisdiction=str(new_scope),
+                    station_id=new_station,
+                    unit_id=new_unit,
+                    disabled=new_disabled,
+                )
+            )
+            details: dict[str, Any] = {
+                "before": {f: before[f] for f in changed},
+                "after": {f: after[f] for f in changed},
+            }
+            if _SESSION_ENDING_FIELDS.intersection(changed):
+                details["sessions_ended"] = self._end_sessions(conn, row.id, now)
+            # Who was given which powers, or had them taken away, is accountable (CJIS 5.4.1.1).
+            audit.append(
+                conn,
+                ts=now,
+                action="auth.user_changed",
+                actor=actor,
+                target=row.username,
+                source=source,
+                details=details,
+            )
+        return principal
+
+    def end_sessions(self, username: str, *, actor: str | None, source: str | None) -> int:
+        """End every live session of the user, device keys included (a phone or a device that
+        was lost or stolen); returns how many. Recorded as ``auth.sessions_ended``, also when
+        there was none to end. The user can log in again: to stop that, disable the account."""
+        now = self.clock()
+        with write_transaction(self.engine) as conn:
+            row = conn.execute(select(t.users.c.id, t.users.c.username).where(_same_name(username))).first()
+            if row is None:
+                raise NotFound(f"no user {username!r}", code="user_not_found", username=username)
+            ended = self._end_sessions(conn, row.id, now)
+            audit.append(
+                conn,
+                ts=now,
+                action="auth.sessions_ended",
+                actor=actor,
+                target=row.username,
+                source=source,
+                details={"sessions_ended": ended},
+            )
+            claim = record_claim(conn, now, Decision())
+        if claim is not None:
+            claim.recorded = True
+        return ended
+
+    @staticmethod
+    def _end_sessions(conn: Connection, user_id: str, now: datetime) -> int:
+        """Revoke the user's tokens that could still be used; returns how many."""
+        return int(
+            conn.execute(
+                update(t.tokens)
+                .where(
+                    and_(
+                        t.tokens.c.user_id == user_id,
+                        t.tokens.c.revoked_at.is_(None),
+                        t.tokens.c.expires_at > now,
+                    )
+                )
+                .values(revoked_at=now)
+            ).rowcount
+        )
+
+    def list_users(self) -> list[UserInfo]:
+        """Every account, by user name."""
+        with read_transaction(self.engine) as conn:
+            rows = conn.execute(_USER_INFO.order_by(t.users.c.username)).all()
+        return [self._user_info(row) for row in rows]
+
+    def user_info(self, username: str) -> UserInfo:
+        with read_transaction(self.engine) as conn:
+            row = conn.execute(_USER_INFO.where(_same_name(username))).first()
+        if row is None:
+            raise NotFound(f"no user {username!r}", code="user_not_found", username=username)
+        return self._user_info(row)
+
+    def _user_info(self, row: Any) -> UserInfo:
+        now = self.clock()
+        return UserInfo(
+            username=row.username,
+            display_name=row.display_name,
+            role=Role(row.role),
+            jurisdiction=Jurisdiction.parse(row.jurisdiction),
+            station_id=row.station_id,
+            unit_id=row.unit_id,
+            disabled=bool(row.disabled),
+            totp="none" if not row.has_totp else "active" if row.totp_active else "pending",
+            locked_until=row.locked_until if row.locked_until and row.locked_until > now else None,
+            created_at=row.created_at,
+        )
 
     def password_matches(self, username: str, password: str) -> bool:
         """Whether ``password`` is the user's current one (False for an unknown user)."""
@@ -722,5 +978,6 @@ __all__ = [
     "Principal",
     "Role",
     "TotpEnrolment",
+    "UserInfo",
     "password_problem",
 ]
