@@ -242,7 +242,10 @@ def test_every_role_has_a_permission_set_and_admin_holds_them_all() -> None:
     assert set(ROLE_PERMISSIONS) == set(Role)
     assert ROLE_PERMISSIONS[Role.ADMIN] == frozenset(Permission)
     # Every permission is held by someone besides the admin, except reading the audit log.
-    assert {p for p in Permission if roles_with(p) == {Role.ADMIN}} == {Permission.AUDIT_READ}
+    assert {p for p in Permission if roles_with(p) == {Role.ADMIN}} == {
+        Permission.AUDIT_READ,
+        Permission.USER_ADMIN,
+    }
 
 
 def test_a_device_has_no_session_and_no_reading_powers() -> None:
