@@ -17,7 +17,12 @@ from jingwu.service.basemap import MapService
 from jingwu.service.dispatching import DispatchService
 from jingwu.service.exports import ExportService
 from jingwu.service.idempotency import IdempotencyService
-from jingwu.service.personal_data import PersonalDataService, seal_reporter
+from jingwu.service.personal_data import (
+    PersonalDataService,
+    check_field_keys,
+    holds_sealed_data,
+    seal_reporter,
+)
 from jingwu.service.stats import StatsService
 from jingwu.services import Services
 from jingwu.settings import Settings
@@ -27,24 +32,35 @@ from jingwu.store.fieldcrypt import FieldCryptError, KeyRing, generate_key_file
 log = logging.getLogger(__name__)
 
 
-def field_keys(settings: Settings) -> KeyRing:
-    """The field-encryption keys: JINGWU_FIELD_KEYS, else the key file. The default file
-    (DATA_DIR/field-keys) is made, mode 600, the first time; a configured file that is missing
-    is an error, not silently replaced (data sealed with the lost key would be unreadable)."""
+def field_keys(settings: Settings, engine: Engine, *, check_indexes: bool = True) -> KeyRing:
+    """The field-encryption keys: JINGWU_FIELD_KEYS, else the key file, checked against what the
+    database holds (refused, with the reason, if they cannot open it: a wrong or lost key would
+    otherwise seal new data under a key the rest cannot be read with). The default file
+    (DATA_DIR/field-keys) is made, mode 600, only for a database that holds nothing sealed yet; a
+    configured file that is missing is an error, never silently replaced."""
     if settings.field_keys is not None:
-        return KeyRing.parse(settings.field_keys.get_secret_value())
-    path = settings.resolved_field_key_file
-    if settings.field_key_file is None and not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        log.warning(
-            "made a new field-encryption key in %s: back it up apart from the database (without "
-            "it, stored phone numbers and names cannot be read)",
-            path,
-        )
-        return generate_key_file(path)
-    if not path.exists():
-        raise FieldCryptError(f"the field key file {path} does not exist (JINGWU_FIELD_KEY_FILE)")
-    return KeyRing.from_file(path)
+        keys = KeyRing.parse(settings.field_keys.get_secret_value())
+    else:
+        path = settings.resolved_field_key_file
+        if settings.field_key_file is None and not path.exists():
+            if holds_sealed_data(engine):
+                raise FieldCryptError(
+                    f"this database holds encrypted personal data, but there is no key file at {path}: "
+                    "set JINGWU_FIELD_KEY_FILE (or JINGWU_FIELD_KEYS) to the keys it was sealed with"
+                )
+            path.parent.mkdir(parents=True, exist_ok=True)
+            log.warning(
+                "made a new field-encryption key in %s: back it up apart from the database (without "
+                "it, stored phone numbers and names cannot be read)",
+                path,
+            )
+            keys = generate_key_file(path)
+        elif not path.exists():
+            raise FieldCryptError(f"the field key file {path} does not exist (JINGWU_FIELD_KEY_FILE)")
+        else:
+            keys = KeyRing.from_file(path)
+    check_field_keys(engine, keys, indexes=check_indexes)
+    return keys
 
 
 def build_services(
@@ -78,7 +94,7 @@ def assemble(
 ) -> Services:
     """Wire the services over a migrated store and a loaded road network (tests reuse one network)."""
     clock = clock or (lambda: datetime.now(UTC))
-    keys = keys or field_keys(settings)
+    keys = keys or field_keys(settings, engine)
     bus = InProcessBus()
     dispatch = DispatchService(
         engine,

@@ -3,8 +3,12 @@ encryption, and the phone index after the oldest key leaves the key file."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from sqlalchemy import select, update
 
+from jingwu.app import field_keys
 from jingwu.domain.access import Role
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.model import Reporter
@@ -13,7 +17,7 @@ from jingwu.service.dispatching import NewIncident
 from jingwu.service.personal_data import PersonalDataService, phone_index, seal_reporter
 from jingwu.services import Services
 from jingwu.store import tables as t
-from jingwu.store.fieldcrypt import KeyRing, format_key_line
+from jingwu.store.fieldcrypt import FieldCryptError, KeyRing, format_key_line, generate_key_file
 from tests.conftest import ServicesFactory
 
 CENTRE = GeoPoint(45.7560, 126.6420)
@@ -122,3 +126,47 @@ def test_a_totp_secret_is_stored_sealed(make_services: ServicesFactory) -> None:
     with services.engine.connect() as conn:
         stored = conn.execute(select(t.users.c.totp_secret)).scalar_one()
     assert stored.startswith("v1:") and enrolment.secret not in stored
+
+
+def test_keys_that_cannot_open_the_database_are_refused_at_start_up(
+    make_services: ServicesFactory, tmp_path: Path
+) -> None:
+    services = make_services()
+    _report(services, "张三", "+8613812345678")
+    settings = services.settings
+    # The data directory's own key file opens it.
+    assert field_keys(settings, services.engine).current == services.personal.keys.current
+    # Another key file (a stray one made by a start without the setting) is refused.
+    stray = tmp_path / "stray-keys"
+    generate_key_file(stray)
+    with pytest.raises(FieldCryptError, match="cannot open this database"):
+        field_keys(settings.model_copy(update={"field_key_file": stray}), services.engine)
+    # With no key file at all, none is made for a database that holds sealed data.
+    elsewhere = tmp_path / "elsewhere"
+    with pytest.raises(FieldCryptError, match="no key file"):
+        field_keys(settings.model_copy(update={"data_dir": elsewhere}), services.engine)
+    assert not (elsewhere / "field-keys").exists()
+
+
+def test_a_changed_index_key_stops_start_up_until_rotation_rebuilds_the_indexes(
+    make_services: ServicesFactory, tmp_path: Path
+) -> None:
+    services = make_services()
+    old = KeyRing.parse(K1)
+    services.personal.keys = old
+    services.dispatch.seal_reporter = lambda r: seal_reporter(old, r)
+    _report(services, "张三", "+8613812345678")
+    both, only_new = tmp_path / "both", tmp_path / "new"
+    both.write_text(f"{K1}\n{K2}\n")
+    only_new.write_text(f"{K2}\n")
+    for path in (both, only_new):
+        path.chmod(0o600)
+    settings = services.settings
+    keys = field_keys(settings.model_copy(update={"field_key_file": both}), services.engine)
+    PersonalDataService(services.engine, keys).rotate()
+    removed = settings.model_copy(update={"field_key_file": only_new})
+    with pytest.raises(FieldCryptError, match="keys rotate"):
+        field_keys(removed, services.engine)
+    keys = field_keys(removed, services.engine, check_indexes=False)
+    PersonalDataService(services.engine, keys).rotate()
+    assert field_keys(removed, services.engine).current == "k2"

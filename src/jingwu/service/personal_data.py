@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Connection, Engine, and_, or_, select, update
 
 from jingwu.domain.identity import mask_id_number, mask_name, mask_phone
 from jingwu.domain.model import Incident, Reporter
@@ -25,7 +25,7 @@ from jingwu.errors import NotFound, SystemFault
 from jingwu.service import audit
 from jingwu.store import repository as repo
 from jingwu.store import tables as t
-from jingwu.store.db import write_transaction
+from jingwu.store.db import read_transaction, write_transaction
 from jingwu.store.fieldcrypt import FieldCryptError, KeyRing
 
 REPORTER_NAME = "incidents.reporter_name"
@@ -58,6 +58,75 @@ def open_field(keys: KeyRing, value: str | None, *, context: str) -> str | None:
             "a protected field could not be decrypted; check JINGWU_FIELD_KEYS / JINGWU_FIELD_KEY_FILE",
             code="field_key_error",
         ) from exc
+
+
+def _newest_sealed(conn: Connection, column: Any) -> Any:
+    return conn.execute(
+        select(t.incidents)
+        .where(column.like(f"{SEALED_PREFIX}%"))
+        .order_by(t.incidents.c.created_at.desc())
+        .limit(1)
+    ).first()
+
+
+def holds_sealed_data(engine: Engine) -> bool:
+    """Whether anything in the database was sealed with field keys."""
+    with read_transaction(engine) as conn:
+        if any(_newest_sealed(conn, getattr(t.incidents.c, c)) for c, _, _, _ in SEALED_COLUMNS):
+            return True
+        return (
+            conn.execute(
+                select(t.users.c.id).where(t.users.c.totp_secret.like(f"{SEALED_PREFIX}%")).limit(1)
+            ).first()
+            is not None
+        )
+
+
+def check_field_keys(engine: Engine, keys: KeyRing, *, indexes: bool = True) -> None:
+    """Refuse keys that cannot open this database: the newest sealed value of each protected
+    column must decrypt, and (with ``indexes``) its blind index must be the one these keys give.
+    Run at start-up, so that a missing, wrong or reordered key file stops the server instead of
+    sealing new records under a key the old ones cannot be read with."""
+    with read_transaction(engine) as conn:
+        for column, context, index_column, kind in SEALED_COLUMNS:
+            row = _newest_sealed(conn, getattr(t.incidents.c, column))
+            if row is None:
+                continue
+            try:
+                plain = keys.decrypt(getattr(row, column), context=context)
+            except FieldCryptError as exc:
+                raise FieldCryptError(
+                    f"the field keys cannot open this database ({column} of incident {row.id}: {exc}); "
+                    "set JINGWU_FIELD_KEY_FILE / JINGWU_FIELD_KEYS to the keys it was sealed with"
+                ) from None
+            if (
+                indexes
+                and index_column
+                and kind
+                and getattr(row, index_column)
+                not in (
+                    None,
+                    keys.blind_index(plain, kind=kind),
+                )
+            ):
+                raise FieldCryptError(
+                    "the blind-index key (the first key of the key file) is not the one this "
+                    "database was indexed with: restore it, or run `jingwu keys rotate` to rebuild "
+                    "the indexes under the present one"
+                )
+        secret = conn.execute(
+            select(t.users.c.username, t.users.c.totp_secret)
+            .where(t.users.c.totp_secret.like(f"{SEALED_PREFIX}%"))
+            .limit(1)
+        ).first()
+    if secret is not None:
+        try:
+            keys.decrypt(secret.totp_secret, context=TOTP_SECRET)
+        except FieldCryptError as exc:
+            raise FieldCryptError(
+                f"the field keys cannot open the second factor of {secret.username} ({exc}); set "
+                "JINGWU_FIELD_KEY_FILE / JINGWU_FIELD_KEYS to the keys it was sealed with"
+            ) from None
 
 
 def phone_index(keys: KeyRing, phone_e164: str) -> str:
@@ -291,6 +360,8 @@ __all__ = [
     "PersonalDataService",
     "ReporterView",
     "RotationReport",
+    "check_field_keys",
+    "holds_sealed_data",
     "id_number_index",
     "open_field",
     "phone_index",
