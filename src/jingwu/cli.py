@@ -444,7 +444,7 @@ def cmd_user_totp(args: argparse.Namespace) -> int:
     engine = make_engine(settings.resolved_database_url)
     try:
         upgrade_schema(engine)
-        auth = AuthService(engine, keys=field_keys(settings))
+        auth = AuthService(engine, keys=field_keys(settings, engine))
         enrolment = auth.enrol_totp(
             args.username,
             source="cli",
@@ -592,10 +592,11 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     from jingwu.store.db import make_engine, upgrade_schema
 
     settings = _settings(args)
-    keys = field_keys(settings)
     engine = make_engine(settings.resolved_database_url)
     try:
         upgrade_schema(engine)
+        # The indexes are what rotation rebuilds: only that the keys open the data is checked.
+        keys = field_keys(settings, engine, check_indexes=False)
         report = PersonalDataService(engine, keys).rotate(actor=getpass.getuser(), source="cli")
     finally:
         engine.dispose()
