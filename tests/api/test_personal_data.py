@@ -228,3 +228,27 @@ def test_a_reporters_id_number_is_checked_sealed_masked_and_searchable(
         SEARCH, json={"id_number": ID_NUMBER, "phone": "13812345678", "reason": "前科核查"}, headers=headers
     )
     assert both.status_code == 422 and both.json()["error"]["code"] == "one_search_key"
+
+
+def test_only_the_fields_asked_for_are_read_and_a_missing_reason_is_reason_required(
+    client: TestClient, services: Services
+) -> None:
+    headers = login(client, "dispatcher")
+    incident_id = create(
+        client, headers, reporter={"name": "李四", "phone": "13812345678", "id_number": ID_NUMBER}
+    ).json()["id"]
+    path = f"/api/incidents/{incident_id}/reporter"
+    phone_only = client.get(
+        path, params={"reason": "回拨报警人", "full": "true", "fields": "phone"}, headers=headers
+    ).json()
+    assert (phone_only["name"], phone_only["phone"], phone_only["id_number"]) == (
+        None,
+        "+8613812345678",
+        None,
+    )
+    (read,) = _audit(services, "personal_data.read")
+    assert read["details"]["fields"] == ["phone"]
+    bad = client.get(path, params={"reason": "回拨报警人", "fields": "address"}, headers=headers)
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "bad_fields"
+    missing = client.get(path, headers=headers)
+    assert missing.status_code == 422 and missing.json()["error"]["code"] == "reason_required"

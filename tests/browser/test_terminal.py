@@ -639,6 +639,7 @@ def test_the_officer_taps_for_the_callers_number_and_it_dials_and_is_audited(
     expect(page.locator("#caller-btn")).to_be_hidden()
     (read,) = [r for r in live_server.services.audit.page(limit=50) if r.action == "personal_data.read"]
     assert (read.actor, read.reason, read.details["full"]) == (unit.callsign, "出警联系报警人", True)
+    assert read.details["fields"] == ["name", "phone"]  # never the ID number
     # Nothing of the caller is kept on the phone: a reload shows the button again.
     stored = page.evaluate("() => JSON.stringify(localStorage)")
     assert "13812345678" not in stored and "王先生" not in stored

@@ -186,9 +186,11 @@ class PersonalDataService:
         reason: str,
         full: bool,
         source: str | None,
+        fields: Collection[str] = ("name", "phone", "id_number"),
     ) -> ReporterView:
-        """An incident's reporter, masked (``138****5678``, ``张*``) unless ``full``. The caller
-        has checked the role and jurisdiction; this records the look and then shows it."""
+        """An incident's reporter, masked (``138****5678``, ``张*``) unless ``full``; only the
+        ``fields`` asked for (the rest None). The caller has checked the role and jurisdiction;
+        this records the look (with the fields) and then shows it."""
         with write_transaction(self.engine) as conn:
             row = conn.execute(
                 select(
@@ -207,11 +209,18 @@ class PersonalDataService:
                 target=f"incident:{incident_id}",
                 source=source,
                 reason=reason,
-                details={"what": "reporter", "full": full},
+                details={"what": "reporter", "full": full, "fields": sorted(fields)},
             )
-        name = open_field(self.keys, row.reporter_name, context=REPORTER_NAME)
-        phone = open_field(self.keys, row.reporter_phone, context=REPORTER_PHONE)
-        id_number = open_field(self.keys, row.reporter_id_number, context=REPORTER_ID_NUMBER)
+        # What was not asked for is not even decrypted.
+        name = open_field(self.keys, row.reporter_name, context=REPORTER_NAME) if "name" in fields else None
+        phone = (
+            open_field(self.keys, row.reporter_phone, context=REPORTER_PHONE) if "phone" in fields else None
+        )
+        id_number = (
+            open_field(self.keys, row.reporter_id_number, context=REPORTER_ID_NUMBER)
+            if "id_number" in fields
+            else None
+        )
         if not full:
             name = mask_name(name) if name else name
             phone = mask_phone(phone) if phone else phone

@@ -43,13 +43,14 @@ from jingwu.domain.identity import parse_id_number, parse_phone
 from jingwu.domain.model import Incident, Reporter
 from jingwu.domain.rules import Decision
 from jingwu.domain.status import SourceChannel
-from jingwu.errors import Forbidden
+from jingwu.errors import Forbidden, ValidationFailed
 from jingwu.service.dispatching import NewIncident
 from jingwu.service.views import incident_view, unit_view
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 
 # The channels a machine account may report through: an alarm column's button, a camera's analytics.
+REPORTER_FIELDS = frozenset({"name", "phone", "id_number"})
 DEVICE_CHANNELS = frozenset({SourceChannel.ALARM_DEVICE, SourceChannel.SENSOR})
 
 
@@ -254,12 +255,23 @@ def reporter(
     request: Request,
     response: Response,
     services: ServicesDep,
-    reason: LookupReason,
+    reason: LookupReason = "",
     full: bool = Query(default=False, description="unmasked (roles with personal_data.full only)"),
+    fields: str = Query(
+        default="name,phone,id_number",
+        max_length=40,
+        description="which of name, phone, id_number to return (comma-separated); the others come "
+        "back null. Ask only for what the task needs: a crew calling back needs the phone.",
+    ),
 ) -> ReporterOut:
     """The caller who reported the incident: masked (``138****5678``, ``张*``) unless ``full``.
-    Every read is written to the audit log first, with ``reason``; officers may read only the
-    reporter of the incident they were sent to. Rate-limited per user (429)."""
+    Every read is written to the audit log first, with ``reason`` and the fields read; officers
+    may read only the reporter of the incident they were sent to. Rate-limited per user (429)."""
+    wanted = frozenset(f.strip() for f in fields.split(",") if f.strip())
+    if not wanted or not wanted <= REPORTER_FIELDS:
+        raise ValidationFailed(
+            f"fields are some of {', '.join(sorted(REPORTER_FIELDS))}", code="bad_fields", fields=fields
+        )
     guard(principal, services).own_incident(incident_id, doing="see the reporter")
     if full and not principal.may(Permission.PERSONAL_DATA_FULL):
         raise Forbidden(
@@ -275,6 +287,7 @@ def reporter(
         actor=principal.username,
         reason=text,
         full=full,
+        fields=wanted,
         source=client_address(request),
     )
     # Personal data: no cache on the way (a proxy, the browser's disk) may keep it.

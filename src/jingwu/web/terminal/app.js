@@ -232,7 +232,8 @@ async function showCaller() {
   const id = currentIncidentId();
   if (!id) return;
   try {
-    const query = new URLSearchParams({ reason: i18n.t("caller.reason"), full: "true" });
+    // Only what calling back needs: the name and the number, never the ID number.
+    const query = new URLSearchParams({ reason: i18n.t("caller.reason"), full: "true", fields: "name,phone" });
     const found = await api.get(`/api/incidents/${encodeURIComponent(id)}/reporter?${query}`);
     caller = { incidentId: id, name: found.name, phone: found.phone };
   } catch (exc) {

@@ -4,7 +4,7 @@
 // road map and the incident types (network first, the cached copy when offline). Bump VERSION when
 // the list of shell files changes.
 
-const VERSION = "v5";
+const VERSION = "v6";
 const SHELL_CACHE = `jingwu-terminal-shell-${VERSION}`;
 const DATA_CACHE = "jingwu-terminal-data-v1";
 
