@@ -684,6 +684,10 @@ def test_the_live_stream_refuses_anonymous_callers_and_roles_without_it(city: Ci
     assert {Role.RESIDENT, Role.DEVICE}.isdisjoint(allowed)
     for role in sorted(set(Role) - allowed):
         assert live_refusal(city, city.token(ROLE_CALLER[role])) == 4403, role
+    refusals = [r for r in city.services.audit.page(limit=500) if r.action == "access.refused"]
+    assert {r.actor for r in refusals if r.target == "WS /api/events"} == {
+        ROLE_CALLER[role] for role in set(Role) - allowed
+    }
     for role in sorted(allowed):
         with city.client.websocket_connect(f"/api/events?access_token={city.token(ROLE_CALLER[role])}") as ws:
             assert ws.receive_json()["type"] == "hello", role

@@ -114,6 +114,7 @@ class AuditPageOut(BaseModel):
 def read_audit_log(
     principal: AuditReader,
     request: Request,
+    response: Response,
     services: ServicesDep,
     before_id: Annotated[int | None, Query(ge=1, description="page: records older than this id")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -127,6 +128,7 @@ def read_audit_log(
         details={"before_id": before_id, "limit": limit},
     )
     records = services.audit.page(before_id=before_id, limit=limit)
+    response.headers["Cache-Control"] = "no-store"  # it names people and what was looked up
     return AuditPageOut(
         records=[AuditRecordOut(**r.to_dict()) for r in records],
         next_before_id=records[-1].id if len(records) == limit and records[-1].id > 1 else None,

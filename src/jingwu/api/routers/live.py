@@ -53,6 +53,16 @@ async def live_events(
         await websocket.close(code=4401, reason=exc.message[:120])
         return
     if not principal.may(Permission.LIVE_READ):
+        # Refused like a 403 elsewhere, and recorded like one (access.refused).
+        await run_in_threadpool(
+            services.audit.record,
+            "access.refused",
+            outcome="refused",
+            actor=principal.username,
+            target="WS /api/events",
+            source=websocket.client.host if websocket.client else None,
+            details={"code": "role_forbidden", "permission": str(Permission.LIVE_READ)},
+        )
         await websocket.close(code=4403, reason=f"the role {principal.role} has no live stream")
         return
     after: int | None = None
@@ -192,6 +202,10 @@ def for_viewer(message: BusMessage, principal: Principal, services: Services) ->
     if incident and scope.covers_station(incident.get("station_id"), district_of):
         return message
     if unit and scope.covers_station(unit.get("station_id"), district_of):
+        return message
+    # A community device's state (device.online / device.offline) goes where its place lies.
+    device = data.get("device") or {}
+    if device and scope.covers_station(device.get("station_id"), district_of):
         return message
     return None
 
