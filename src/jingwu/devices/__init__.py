@@ -1,0 +1,46 @@
+"""Community devices over MQTT: the wire protocol (pure, :mod:`.protocol`) and the broker
+subscriber (:mod:`.subscriber`, which imports the MQTT client only when it is used)."""
+
+from jingwu.devices.protocol import (
+    MAX_PAYLOAD_BYTES,
+    TOPIC_FILTER,
+    TOPIC_ROOT,
+    AccessReport,
+    AlarmPress,
+    Drop,
+    Frame,
+    Heartbeat,
+    Rejected,
+    check_fresh,
+    check_kind,
+    decode_access,
+    decode_alarm,
+    decode_heartbeat,
+    device_topic,
+    read_frame,
+    sign,
+    signed_payload,
+    verify,
+)
+
+__all__ = [
+    "MAX_PAYLOAD_BYTES",
+    "TOPIC_FILTER",
+    "TOPIC_ROOT",
+    "AccessReport",
+    "AlarmPress",
+    "Drop",
+    "Frame",
+    "Heartbeat",
+    "Rejected",
+    "check_fresh",
+    "check_kind",
+    "decode_access",
+    "decode_alarm",
+    "decode_heartbeat",
+    "device_topic",
+    "read_frame",
+    "sign",
+    "signed_payload",
+    "verify",
+]
