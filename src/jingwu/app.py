@@ -23,6 +23,7 @@ from jingwu.service.personal_data import (
     holds_sealed_data,
     seal_reporter,
 )
+from jingwu.service.positions import PositionService
 from jingwu.service.stats import StatsService
 from jingwu.services import Services
 from jingwu.settings import Settings
@@ -128,6 +129,9 @@ def assemble(
         idempotency=IdempotencyService(engine, clock=clock),
         personal=PersonalDataService(engine, keys, clock=clock),
         exports=ExportService(engine, settings.zone, clock=clock),
+        positions=PositionService(
+            engine, bus, dispatch.board, retention_days=settings.position_retention_days, clock=clock
+        ),
         demo=demo,
     )
 

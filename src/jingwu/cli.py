@@ -33,18 +33,22 @@ def _progress(stage: str, fraction: float) -> None:
 
 
 class _RedactTokens(logging.Filter):
-    """Live-stream URLs carry the bearer token (browsers cannot set WebSocket headers): keep it out
+    """Live-stream URLs carry the bearer token (browsers cannot set WebSocket headers), and OsmAnd
+    reports the device key as their ``id`` (phone apps cannot set headers either): keep both out
     of the server's logs."""
 
     _pattern = re.compile(r"(access_token=)[^&\s\"']+")
+    _osmand_key = re.compile(r"([?&](?:id|deviceid)=)[^&\s\"']+")
+
+    def _redact(self, text: str) -> str:
+        text = self._pattern.sub(r"\1***", text)
+        return self._osmand_key.sub(r"\1***", text) if "/api/osmand" in text else text
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:
-            record.args = tuple(
-                self._pattern.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args
-            )
+            record.args = tuple(self._redact(a) if isinstance(a, str) else a for a in record.args)
         if isinstance(record.msg, str):
-            record.msg = self._pattern.sub(r"\1***", record.msg)
+            record.msg = self._redact(record.msg)
         return True
 
 

@@ -15,6 +15,7 @@ from jingwu.service.dispatching import DispatchService
 from jingwu.service.exports import ExportService
 from jingwu.service.idempotency import IdempotencyService
 from jingwu.service.personal_data import PersonalDataService
+from jingwu.service.positions import PositionService
 from jingwu.service.stats import StatsService
 from jingwu.settings import Settings
 
@@ -33,6 +34,7 @@ class Services:
     idempotency: IdempotencyService
     personal: PersonalDataService
     exports: ExportService
+    positions: PositionService  # unit positions: GPS filter, last known, history, tracks
     demo: bool = False
 
     def close(self) -> None:

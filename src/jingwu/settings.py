@@ -69,6 +69,13 @@ class Settings(BaseSettings):
         "older records (run it from cron or a systemd timer); pruning is never automatic. See "
         "docs/security.md for how pruning keeps the chain verifiable.",
     )
+    position_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Days the position history (every unit's track) is kept. Older fixes are dropped "
+        "by the server itself, every minute: whole days on PostgreSQL (a fix is kept at least this "
+        "long and at most a day longer), in small batches on SQLite.",
+    )
     lockout_s: int = Field(
         default=900,
         ge=600,

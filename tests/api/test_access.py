@@ -219,6 +219,15 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/incidents/{incident_id}/attachments"): lambda c: PNG,
     ("POST", "/api/units/{unit_id}/status"): lambda c: {"status": "busy"},
     ("POST", "/api/units/positions"): lambda c: {"positions": [{"unit_id": "w1"} | c.location(WEST.id, 0)]},
+    ("POST", "/api/units/positions/batch"): lambda c: {
+        "positions": [{"unit_id": "w1"} | c.location(WEST.id, 0)]
+    },
+    # The OsmAnd protocol's JSON form without device_id: the key then comes as the bearer header.
+    ("POST", "/api/osmand"): lambda c: {
+        "location": {
+            "coords": {"latitude": c.location(WEST.id, 0)["lat"], "longitude": c.location(WEST.id, 0)["lon"]}
+        }
+    },
     ("POST", "/api/people/incidents/search"): lambda c: {"phone": "13812345678", "reason": "重复报警核查"},
     ("PATCH", "/api/users/{username}"): lambda c: {"role": "analyst"},
     ("POST", "/api/users/{username}/password"): lambda c: {"password": "another-long-password-7"},
@@ -387,12 +396,12 @@ def test_auth_and_role_are_checked_before_the_body_is_validated(city: City) -> N
 
 
 def record_operations(city: City) -> list[Operation]:
-    """The operations on one incident, unit or photo, and the positions batch (which names units)."""
+    """The operations on one incident, unit or photo, and the positions batches (which name units)."""
     return [
         op
         for op in guarded(city.client)
         if any(f"{{{p}}}" in op.path for p in ("incident_id", "unit_id", "attachment_id"))
-        or op.path == "/api/units/positions"
+        or op.path in ("/api/units/positions", "/api/units/positions/batch")
     ]
 
 

@@ -34,7 +34,9 @@ from jingwu.api.routers import (
     incidents,
     live,
     maps,
+    osmand,
     people,
+    positions,
     reference,
     stats,
     units,
@@ -60,6 +62,7 @@ _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticate
 
 TIMER_PERIOD_S = 1.0
 BOARD_REFRESH_EVERY = 30  # timer ticks between reloads of the live unit board from the store
+POSITION_UPKEEP_EVERY = 60  # ticks between position-history upkeep (partitions, retention)
 # Responses smaller than this are sent as they are: compressing them saves less than it costs.
 GZIP_MINIMUM_BYTES = 1024
 # What the document says of refusals: the one shape every handler below (and every middleware)
@@ -78,6 +81,9 @@ async def _timer_loop(services: Services) -> None:
         try:
             await run_in_threadpool(services.dispatch.escalate_overdue)
             tick += 1
+            if tick % POSITION_UPKEEP_EVERY == 0:
+                # Partitions ahead and retention (safe in every process of a cluster: idempotent).
+                await run_in_threadpool(services.positions.maintain)
             if tick % BOARD_REFRESH_EVERY == 0:
                 await run_in_threadpool(services.dispatch.refresh_board)
                 await run_in_threadpool(services.idempotency.purge_expired)
@@ -207,7 +213,8 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
             _WEB / "terminal" / "manifest.webmanifest", media_type="application/manifest+json"
         )
 
-    for module in (auth, reference, maps, stats, units, incidents, attachments, people, exports, users, live):
+    routers = (auth, reference, maps, stats, units, positions, osmand, incidents, attachments, people)
+    for module in (*routers, exports, users, live):
         _document_permissions(module.router.routes)
         app.include_router(module.router, responses=ERROR_RESPONSES)
     return app

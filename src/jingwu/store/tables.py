@@ -89,6 +89,35 @@ units = Table(
     Column("version", Integer, nullable=False),
 )
 
+# Where every unit has been: each fix reported for it, judged by the GPS filter (domain.gps), with
+# the verdict. (unit_id, ts) is the key: a unit is in one place at one time, so a repeat of a
+# stored fix (a retried upload) is dropped by the key, and a unit's track for a time range is one
+# range of it. On PostgreSQL the table is range-partitioned by ts into UTC days, made ahead and
+# dropped whole when they pass the retention (store.positions), so that keeping months of history
+# neither bloats the table nor slows inserts; the partitions live in their own schema
+# (position_parts), out of the way of the model. On SQLite it is one table (WITHOUT ROWID,
+# clustered by unit and time), trimmed in batches. No foreign key to units: the history is a log,
+# checked at ingest, and inserts stay cheap.
+positions = Table(
+    "positions",
+    metadata,
+    Column("unit_id", String(64), primary_key=True),
+    Column("ts", UtcDateTime, primary_key=True),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("speed", Float, nullable=True),  # metres per second
+    Column("heading", Float, nullable=True),  # degrees from north
+    Column("altitude", Float, nullable=True),  # metres
+    Column("accuracy", Float, nullable=True),  # metres, horizontal
+    Column("battery", Float, nullable=True),  # percent
+    Column("source", String(16), nullable=False),  # osmand, terminal, gateway, manual
+    Column("verdict", String(16), nullable=False),  # current, history, rejected (domain.gps.Verdict)
+    Column("reason", String(32), nullable=True),  # domain.gps.Reason
+    Column("received_at", UtcDateTime, nullable=False),
+    postgresql_partition_by="RANGE (ts)",
+    sqlite_with_rowid=False,
+)
+
 incidents = Table(
     "incidents",
     metadata,
@@ -280,6 +309,7 @@ __all__ = [
     "incidents",
     "metadata",
     "notes",
+    "positions",
     "stations",
     "tokens",
     "units",

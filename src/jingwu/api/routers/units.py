@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from fastapi import APIRouter, Query
 
 from jingwu.api.deps import PositionReporter, ServicesDep, UnitReader, UnitStatusSetter, guard
 from jingwu.api.idempotency import answer_with
+from jingwu.api.routers.positions import source_of, utc
 from jingwu.api.schemas.requests import PositionBatch, UnitStatusRequest
 from jingwu.api.schemas.responses import EventOut, UnitOut, UnitRouteOut
 from jingwu.domain.access import Role
-from jingwu.domain.model import Position
+from jingwu.domain.gps import Fix
 from jingwu.errors import ValidationFailed
 from jingwu.service.views import unit_view
 
@@ -84,19 +85,33 @@ def set_status(
 @router.post("/positions", status_code=204)
 def report_positions(body: PositionBatch, principal: PositionReporter, services: ServicesDep) -> None:
     """Fixes from a terminal or a car's AVL box (its own unit only), or a dispatcher placing a
-    unit by hand from a radio report (units of their jurisdiction)."""
-    now = datetime.now(UTC)
+    unit by hand from a radio report (units of their jurisdiction). 204 once stored. Every fix
+    goes through the GPS filter: one it rejects is kept off the map and the board without a word
+    (``POST /api/units/positions/batch`` answers with each fix's verdict). A fix more than 60 s
+    ahead refuses the whole batch (422 ``future_position``), so that a terminal whose clock is
+    ahead learns to leave the time to the server."""
+    now = services.positions.clock()
     reports = []
     g = guard(principal, services)
-    for unit_id in {p.unit_id for p in body.positions}:
+    for unit_id in sorted({p.unit_id for p in body.positions}):
         g.own_unit(unit_id)
     for p in body.positions:
-        ts = (p.ts if p.ts.tzinfo else p.ts.replace(tzinfo=UTC)) if p.ts else now
+        ts = utc(p.ts) if p.ts else now
         if ts > now + MAX_CLOCK_SKEW:
             # A fix from the future would outrank every real one that follows it.
             raise ValidationFailed(
                 f"position time {ts.isoformat()} is in the future", code="future_position", unit_id=p.unit_id
             )
-        reports.append((p.unit_id, Position(lat=p.lat, lon=p.lon, ts=ts, heading=p.heading, speed=p.speed)))
+        fix = Fix(
+            ts=ts,
+            lat=p.lat,
+            lon=p.lon,
+            heading=p.heading,
+            speed=p.speed,
+            altitude=p.altitude,
+            accuracy=p.accuracy,
+            battery=p.battery,
+        )
+        reports.append((p.unit_id, fix))
     answer_with(204, lambda _d: None)
-    services.dispatch.report_positions(reports)
+    services.positions.ingest(reports, source=source_of(principal))

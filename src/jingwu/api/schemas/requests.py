@@ -109,6 +109,11 @@ class PositionIn(Body):
     heading: StrictFloat | None = Field(default=None, ge=0, le=360)
     speed: StrictFloat | None = Field(default=None, ge=0, le=100, description="metres per second")
     ts: datetime | None = Field(default=None, description="fix time; omitted: time of receipt")
+    accuracy: StrictFloat | None = Field(
+        default=None, ge=0, description="metres: radius of the horizontal uncertainty"
+    )
+    altitude: StrictFloat | None = Field(default=None, description="metres")
+    battery: StrictFloat | None = Field(default=None, ge=0, le=100, description="percent")
 
 
 class PositionBatch(Body):

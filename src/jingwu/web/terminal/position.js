@@ -57,6 +57,9 @@ export class PositionReporter {
       lon: c.longitude,
       heading: Number.isFinite(c.heading) && c.speed > 0.5 ? ((c.heading % 360) + 360) % 360 : null,
       speed: Number.isFinite(c.speed) ? Math.min(Math.max(c.speed, 0), 100) : null,
+      // The server's GPS filter weighs a jump against the fixes' accuracy radii.
+      accuracy: Number.isFinite(c.accuracy) ? c.accuracy : null,
+      altitude: Number.isFinite(c.altitude) ? c.altitude : null,
       ts: new Date(position.timestamp || Date.now()).toISOString(),
     };
     this.latest = fix;
@@ -79,6 +82,8 @@ export class PositionReporter {
     this.inFlight = true;
     this.lastSentAt = Date.now();
     const report = { unit_id: unitId, lat: fix.lat, lon: fix.lon, heading: fix.heading, speed: fix.speed };
+    if (fix.accuracy !== null) report.accuracy = fix.accuracy;
+    if (fix.altitude !== null) report.altitude = fix.altitude;
     if (this.sendTimes) report.ts = fix.ts;
     try {
       await this.api.post("/api/units/positions", { positions: [report] });
