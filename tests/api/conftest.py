@@ -25,7 +25,12 @@ def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every API test creates two users and logs in a few times; at the production argon2 cost
     (64 MiB, 3 passes) that is most of the run. The API tests are about routes, not hashing
     (tests/service/test_auth.py keeps the real cost)."""
-    monkeypatch.setattr(auth_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(auth_service, "_hasher", cheap)
+    # The hash checked for unknown users carries its own (production) cost in its parameters: a
+    # flood of log-ins as unknown users would otherwise take seconds, and the log-in rate-limit
+    # test would see its bucket refill meanwhile on a busy machine.
+    monkeypatch.setattr(auth_service, "_DUMMY_HASH", cheap.hash("jingwu-no-such-user"))
 
 
 def _city(make_services: ServicesFactory, network: RoadNetwork, *, use_clock: bool) -> Services:
