@@ -12,7 +12,11 @@ BROWSER_PKGS := chromium fonts-wqy-zenhei
 CHROMIUM     := /usr/bin/chromium
 CJK_FONT     := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
 
-.PHONY: demo serve test lint browser-deps bench clean
+# The device tests (tests/devices) talk to a real MQTT broker: Mosquitto on 127.0.0.1:1883.
+MQTT_PORT    := 1883
+MQTT_UP      = $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', $(MQTT_PORT)), 1).close()"
+
+.PHONY: demo serve test lint browser-deps mqtt-broker bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +33,8 @@ serve: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	$(BIN)/mypy --strict src/jingwu/domain src/jingwu/dispatch src/jingwu/errors.py
+	$(BIN)/mypy --strict src/jingwu/domain src/jingwu/dispatch src/jingwu/errors.py \
+	  src/jingwu/devices/protocol.py src/jingwu/devices/broker.py
 	$(BIN)/mypy src/jingwu
 
 # A no-op when they are there. Otherwise apt-get installs them when we are root and have it; if not,
@@ -48,7 +53,26 @@ browser-deps:
 	       "(e.g. sudo apt-get install $(BROWSER_PKGS)); without them they are skipped" >&2; \
 	fi
 
-test: $(STAMP) lint browser-deps
+# A no-op when a broker answers on 127.0.0.1:1883. Otherwise Mosquitto is started when it is
+# installed (with the machine's configuration as root, else in its local-only mode); if it is not,
+# the device tests skip (under CI=true they fail, saying what is missing).
+mqtt-broker: $(STAMP)
+	@if $(MQTT_UP) 2>/dev/null; then \
+	  :; \
+	elif command -v mosquitto >/dev/null 2>&1; then \
+	  echo "starting Mosquitto for the device tests"; \
+	  if [ "$$(id -u)" = 0 ] && [ -f /etc/mosquitto/mosquitto.conf ]; then \
+	    mosquitto -d -c /etc/mosquitto/mosquitto.conf; \
+	  else \
+	    mosquitto -d; \
+	  fi; \
+	  for _ in 1 2 3 4 5 6 7 8 9 10; do $(MQTT_UP) 2>/dev/null && break; sleep 0.5; done; \
+	else \
+	  echo "mqtt-broker: the device tests need Mosquitto on 127.0.0.1:$(MQTT_PORT)" \
+	       "(e.g. sudo apt-get install mosquitto); without it they are skipped" >&2; \
+	fi
+
+test: $(STAMP) lint browser-deps mqtt-broker
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

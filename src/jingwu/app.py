@@ -14,6 +14,7 @@ from jingwu.routing import RoadNetwork, load_network
 from jingwu.service.audit import AuditService
 from jingwu.service.auth import AuthService
 from jingwu.service.basemap import MapService
+from jingwu.service.devices import DeviceService
 from jingwu.service.dispatching import DispatchService
 from jingwu.service.exports import ExportService
 from jingwu.service.idempotency import IdempotencyService
@@ -129,6 +130,9 @@ def assemble(
         idempotency=IdempotencyService(engine, clock=clock),
         personal=PersonalDataService(engine, keys, clock=clock),
         exports=ExportService(engine, settings.zone, clock=clock),
+        devices=DeviceService(
+            engine, dispatch, keys, max_snap_distance_m=settings.max_snap_distance_m, clock=clock
+        ),
         positions=PositionService(
             engine, bus, dispatch.board, retention_days=settings.position_retention_days, clock=clock
         ),

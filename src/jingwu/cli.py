@@ -219,6 +219,63 @@ def cmd_device_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_device_secret(device_id: str, secret: str, *, new: str | None) -> None:
+    print(
+        (f"community device {device_id} ({new})" if new else f"new secret for community device {device_id}")
+        + ". Its secret is shown only this once:\n"
+        f"  {secret}\n"
+        "Configure it in the device, which signs every message with it (HMAC-SHA256) and publishes "
+        f"to jingwu/v1/devices/{device_id}/{{alarm|access|heartbeat}} (docs/devices.md)."
+        + ("" if new else " The old secret no longer works; the device's counter may start again at 1.")
+        + f" If it is lost, `jingwu device-secret {device_id}` issues a new one."
+    )
+
+
+def cmd_device_register(args: argparse.Namespace) -> int:
+    """Register a community device that reports over MQTT; its secret is printed once."""
+    import getpass
+
+    from jingwu.app import build_services
+    from jingwu.domain.devices import DeviceKind
+    from jingwu.domain.gcj02 import gcj02_point_to_wgs84
+    from jingwu.domain.geo import GeoPoint
+    from jingwu.service.devices import NewDevice
+
+    point = gcj02_point_to_wgs84(args.lat, args.lon) if args.crs == "gcj02" else GeoPoint(args.lat, args.lon)
+    services = build_services(_settings(args))
+    try:
+        new = NewDevice(
+            args.id,
+            DeviceKind(args.kind),
+            args.community,
+            point,
+            address=args.address,
+            heartbeat_s=args.heartbeat,
+        )
+        device, secret = services.devices.register(new, actor=getpass.getuser(), source="cli")
+    finally:
+        services.close()
+    _print_device_secret(
+        device.id, secret, new=f"{device.kind}, station {device.station_id or 'none: the city'}"
+    )
+    return 0
+
+
+def cmd_device_secret(args: argparse.Namespace) -> int:
+    """A new secret for a community device (lost, leaked, a new controller); printed once."""
+    import getpass
+
+    from jingwu.app import build_services
+
+    services = build_services(_settings(args))
+    try:
+        secret = services.devices.issue_secret(args.id, actor=getpass.getuser(), source="cli")
+    finally:
+        services.close()
+    _print_device_secret(args.id, secret, new=None)
+    return 0
+
+
 def _known_station(engine: Engine, station_id: str | None) -> str | None:
     """``station_id`` if it names a station (NotFound otherwise)."""
     from jingwu.errors import NotFound
@@ -592,6 +649,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     import getpass
 
     from jingwu.app import field_keys
+    from jingwu.service.devices import reseal_device_fields
     from jingwu.service.personal_data import PersonalDataService
     from jingwu.store.db import make_engine, upgrade_schema
 
@@ -602,11 +660,12 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
         # The indexes are what rotation rebuilds: only that the keys open the data is checked.
         keys = field_keys(settings, engine, check_indexes=False)
         report = PersonalDataService(engine, keys).rotate(actor=getpass.getuser(), source="cli")
+        devices = reseal_device_fields(engine, keys)
     finally:
         engine.dispose()
     print(
         f"re-encrypted {report.fields_resealed} fields under key {keys.current}; "
-        f"filled {report.indexes_filled} phone indexes"
+        f"filled {report.indexes_filled} phone indexes; updated {devices} device secrets and gate plates"
     )
     return 0
 
@@ -812,6 +871,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("name")
     p.set_defaults(func=cmd_device_key)
+
+    p = sub.add_parser(
+        "device-register",
+        help="register a community device that reports over MQTT (prints its secret once)",
+        description="Register an alarm column, door reader or vehicle gate of a community at the "
+        "place it stands (within JINGWU_MAX_SNAP_DISTANCE_M of a road). It publishes signed "
+        "messages to the broker of JINGWU_MQTT_URL; see docs/devices.md.",
+    )
+    p.add_argument("id", help="its id in its topics: 3-48 of a-z, 0-9, '-', '_'")
+    p.add_argument("kind", choices=["alarm_column", "door_reader", "vehicle_gate"])
+    p.add_argument("--community", required=True, help="the community (小区/社区) it serves")
+    p.add_argument("--lat", type=float, required=True)
+    p.add_argument("--lon", type=float, required=True)
+    p.add_argument(
+        "--crs", choices=["wgs84", "gcj02"], default="wgs84", help="of --lat/--lon (default wgs84)"
+    )
+    p.add_argument("--address")
+    p.add_argument("--heartbeat", type=int, default=60, help="its heartbeat interval in seconds (default 60)")
+    p.add_argument("--osm", help="OSM PBF of the city (default: the bundled Harbin extract)")
+    p.set_defaults(func=cmd_device_register)
+
+    p = sub.add_parser(
+        "device-secret",
+        help="issue a new secret for a community device (prints it once; the old one stops working)",
+    )
+    p.add_argument("id")
+    p.add_argument("--osm", help="OSM PBF of the city (default: the bundled Harbin extract)")
+    p.set_defaults(func=cmd_device_secret)
 
     p = sub.add_parser(
         "user-set",

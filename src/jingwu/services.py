@@ -11,6 +11,7 @@ from jingwu.routing import RoadNetwork
 from jingwu.service.audit import AuditService
 from jingwu.service.auth import AuthService
 from jingwu.service.basemap import MapService
+from jingwu.service.devices import DeviceService
 from jingwu.service.dispatching import DispatchService
 from jingwu.service.exports import ExportService
 from jingwu.service.idempotency import IdempotencyService
@@ -34,6 +35,7 @@ class Services:
     idempotency: IdempotencyService
     personal: PersonalDataService
     exports: ExportService
+    devices: DeviceService  # community devices over MQTT: registry, messages, silence
     positions: PositionService  # unit positions: GPS filter, last known, history, tracks
     demo: bool = False
 

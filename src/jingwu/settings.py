@@ -104,6 +104,25 @@ class Settings(BaseSettings):
         description="File of field-encryption keys, one 'kid:BASE64KEY' a line, mode 600; unset: "
         "DATA_DIR/field-keys, made on first start. Keep it out of database backups.",
     )
+    mqtt_url: str | None = Field(
+        default=None,
+        max_length=500,
+        description="MQTT broker of the community devices (docs/devices.md), e.g. mqtt://127.0.0.1:1883 "
+        "or mqtts://user:password@broker:8883; unset: no device subscriber.",
+    )
+    mqtt_client_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="This process's MQTT client id, one per server process; set, the broker keeps its "
+        "session (and the devices' messages) for an hour while it is down. Unset: a fresh "
+        "jingwu-HOST-PID-RANDOM and a clean session.",
+    )
+    mqtt_share_group: str = Field(
+        default="jingwu",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="MQTT v5 shared-subscription group ($share/GROUP/...): the processes of one cluster "
+        "use the same group, so that each device message is handled once.",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -116,6 +135,15 @@ class Settings(BaseSettings):
                 f"unknown time zone {value!r} (use an IANA name such as Asia/Shanghai)"
             ) from None
         return value
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_url(cls, value: str | None) -> str | None:
+        if value:
+            from jingwu.devices.broker import BrokerConfig  # checks scheme, host and port
+
+            BrokerConfig.parse(value)
+        return value or None
 
     @field_validator("tile_url")
     @classmethod

@@ -34,10 +34,12 @@ from jingwu.api import routers
 from jingwu.api.app import create_app
 from jingwu.api.deps import route_permission
 from jingwu.domain.access import Jurisdiction, Permission, Role, roles_with
+from jingwu.domain.devices import DeviceKind
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.model import Station, station_containing
 from jingwu.domain.status import SourceChannel
 from jingwu.routing import RoadNetwork
+from jingwu.service.devices import NewDevice
 from jingwu.service.dispatching import NewIncident
 from jingwu.services import Services
 from jingwu.store import repository as repo
@@ -75,6 +77,7 @@ PLACES: dict[str, str | None] = {
 }
 
 DEVICE = "alarm-w2"  # a device account bound to unit w2
+WEST_COLUMN = "col-west"  # a community alarm column (MQTT) in nangang-west
 USERS: dict[str, tuple[Role, dict[str, Any]]] = {
     "admin": (Role.ADMIN, {}),
     "dispatcher": (Role.DISPATCHER, {}),  # no station: the city
@@ -182,6 +185,8 @@ def city(
     for username, (role, extra) in USERS.items():
         services.auth.create_user(username, PASSWORD, role, **extra)
     _, device_key = services.auth.create_device(DEVICE, unit_id="w2", station_id=WEST.id)
+    column = NewDevice(WEST_COLUMN, DeviceKind.ALARM_COLUMN, "保健路社区", road_points[WEST.id][2])
+    services.devices.register(column, actor="admin", source="test")
     incidents = {}
     for n, (place, station_id) in enumerate(PLACES.items()):
         point = road_points[station_id][3 + n % 2]
@@ -231,6 +236,12 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/people/incidents/search"): lambda c: {"phone": "13812345678", "reason": "重复报警核查"},
     ("PATCH", "/api/users/{username}"): lambda c: {"role": "analyst"},
     ("POST", "/api/users/{username}/password"): lambda c: {"password": "another-long-password-7"},
+    ("POST", "/api/devices"): lambda c: {
+        "id": "col-west-2",
+        "kind": "alarm_column",
+        "community": "保健路社区",
+        "location": c.location(WEST.id, 1),
+    },
 }
 
 # A valid value for every required query parameter, by name.
@@ -272,7 +283,11 @@ def call(city: City, op: Operation, headers: dict[str, str]) -> httpx.Response:
     """Call ``op`` on records of nangang-west: the west incident, unit w1, the west photo, the
     account of w1's officer."""
     url = op.path.format(
-        incident_id=city.incidents["west"], unit_id="w1", attachment_id=city.attachment_id, username="w1"
+        incident_id=city.incidents["west"],
+        unit_id="w1",
+        attachment_id=city.attachment_id,
+        username="w1",
+        device_id=WEST_COLUMN,
     )
     params = {}
     for parameter in op.spec.get("parameters", []):

@@ -30,6 +30,7 @@ from jingwu.api.refusals import error_response
 from jingwu.api.routers import (
     attachments,
     auth,
+    devices,
     exports,
     incidents,
     live,
@@ -62,6 +63,7 @@ _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticate
 
 TIMER_PERIOD_S = 1.0
 BOARD_REFRESH_EVERY = 30  # timer ticks between reloads of the live unit board from the store
+DEVICE_SWEEP_EVERY = 5  # timer ticks between looks for community devices gone silent
 POSITION_UPKEEP_EVERY = 60  # ticks between position-history upkeep (partitions, retention)
 # Responses smaller than this are sent as they are: compressing them saves less than it costs.
 GZIP_MINIMUM_BYTES = 1024
@@ -81,6 +83,8 @@ async def _timer_loop(services: Services) -> None:
         try:
             await run_in_threadpool(services.dispatch.escalate_overdue)
             tick += 1
+            if tick % DEVICE_SWEEP_EVERY == 0:
+                await run_in_threadpool(services.devices.sweep_offline)
             if tick % POSITION_UPKEEP_EVERY == 0:
                 # Partitions ahead and retention (safe in every process of a cluster: idempotent).
                 await run_in_threadpool(services.positions.maintain)
@@ -96,6 +100,17 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         tasks = [asyncio.create_task(_timer_loop(services))]
+        settings = services.settings
+        if settings.mqtt_url:
+            from jingwu.devices.subscriber import run_subscriber  # the MQTT client, only where used
+
+            subscriber = run_subscriber(
+                services.devices,
+                settings.mqtt_url,
+                client_id=settings.mqtt_client_id,
+                group=settings.mqtt_share_group,
+            )
+            tasks.append(asyncio.create_task(subscriber))
         tasks += [asyncio.create_task(job(services)) for job in background]
         try:
             yield
@@ -214,7 +229,7 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
         )
 
     routers = (auth, reference, maps, stats, units, positions, osmand, incidents, attachments, people)
-    for module in (*routers, exports, users, live):
+    for module in (*routers, exports, users, devices, live):
         _document_permissions(module.router.routes)
         app.include_router(module.router, responses=ERROR_RESPONSES)
     return app

@@ -49,6 +49,9 @@ class Permission(StrEnum):
     EXPORT = "export"  # files of incidents that leave the system (no personal data; audited)
     AUDIT_READ = "audit.read"
     USER_ADMIN = "user.admin"  # accounts: role, jurisdiction, password, disabling, ending sessions
+    DEVICE_READ = "device.read"  # community devices: where, online or not, the subscriber's health
+    DEVICE_ADMIN = "device.admin"  # register a community device, issue its secret
+    ACCESS_EVENT_READ = "access_event.read"  # who passed a community's doors and gates (audited)
 
 
 P = Permission
@@ -70,11 +73,12 @@ _DISPATCH = _HUMAN | {
     P.PERSONAL_DATA_READ,
     P.PERSONAL_DATA_FULL,
     P.PERSON_SEARCH,
+    P.DEVICE_READ,  # an alarm column gone silent is the command room's business
 }
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.COMMANDER: _DISPATCH | {P.EXPORT},
+    Role.COMMANDER: _DISPATCH | {P.EXPORT, P.DEVICE_ADMIN, P.ACCESS_EVENT_READ},
     Role.DISPATCHER: _DISPATCH,
     # Officers act on their own unit and incident; the routes narrow it further (see deps).
     Role.OFFICER: _HUMAN
@@ -101,6 +105,8 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.LIVE_READ,
         P.STATS_READ,
         P.PERSONAL_DATA_READ,
+        P.DEVICE_READ,  # the community's alarm columns, doors and gates
+        P.ACCESS_EVENT_READ,
     },
     # The live picture carries no personal data; an analyst may watch it, never act on it.
     Role.ANALYST: _HUMAN | {P.INCIDENT_READ, P.UNIT_READ, P.STATS_READ, P.LIVE_READ, P.EXPORT},

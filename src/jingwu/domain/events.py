@@ -23,6 +23,10 @@ class EventType(StrEnum):
     UNIT_DISPATCHED = "unit.dispatched"
     UNIT_STATUS_CHANGED = "unit.status_changed"
     ACK_OVERDUE = "dispatch.ack_overdue"
+    # A community device (domain.devices) heard again, or silent for three heartbeat intervals;
+    # ``data.device`` is its record, ``data.alert`` is true where the command room must act.
+    DEVICE_ONLINE = "device.online"
+    DEVICE_OFFLINE = "device.offline"
     # Positions are high-rate and superseded within seconds: carried live, not kept in the log.
     UNIT_POSITIONS = "unit.positions"
 

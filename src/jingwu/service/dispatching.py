@@ -209,6 +209,19 @@ class DispatchService:
                 self.bus.publish(event_message(event_id, event))
         return decision
 
+    def commit(
+        self,
+        decide: Callable[[Connection, datetime], Decision],
+        *,
+        new_incident_ids: frozenset[str] = frozenset(),
+    ) -> Decision:
+        """Run another service's command down the same path as this one's: one write
+        transaction (retried on a transient conflict), its events logged in it and published
+        after the commit, in log order with every other event of this process. ``decide`` may
+        write rows of its own through the connection; raising from it changes nothing.
+        (Community devices use it: service.devices.)"""
+        return self._commit(decide, new_incident_ids=new_incident_ids)
+
     def _with_snapshots(self, conn: Connection, decision: Decision) -> Decision:
         """Attach the after-state of the incident/unit to each event, so that a live client (or
         a replay from the log) can show the change without asking again."""

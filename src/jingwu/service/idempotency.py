@@ -16,6 +16,7 @@ note or upload twice. How the pieces fit:
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -49,6 +50,9 @@ class IdempotencyClaim:
     fingerprint: str
     render: Renderer | None = None
     recorded: bool = False
+    # Top-level keys of the JSON answer kept as null for replays: a secret shown once (a
+    # device's) is not written to this table, where it would lie readable for a week.
+    withhold: frozenset[str] = frozenset()
 
 
 CURRENT_CLAIM: ContextVar[IdempotencyClaim | None] = ContextVar("jingwu_idempotency_claim", default=None)
@@ -95,6 +99,18 @@ def record_claim(conn: Connection, now: datetime, decision: Decision) -> Idempot
     return claim
 
 
+def _withheld(body: bytes, keys: frozenset[str]) -> bytes:
+    if not keys:
+        return body
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return b""  # not JSON after all: keep nothing rather than the secret
+    if isinstance(answer, dict):
+        answer.update({key: None for key in keys if key in answer})
+    return json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 class IdempotencyService:
     def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.engine = engine
@@ -108,6 +124,7 @@ class IdempotencyService:
     def store_response(self, claim: IdempotencyClaim, status: int, body: bytes) -> None:
         """Keep the exact answer that was sent. A request whose route committed nothing through
         the command path (none today) records its key here, after the fact."""
+        body = _withheld(body, claim.withhold)
         with write_transaction(self.engine) as conn:
             if claim.recorded:
                 repo.store_idempotency_response(conn, claim.username, claim.key, status, body)

@@ -298,12 +298,70 @@ audit_head = Table(
     Column("base_hash", String(64), nullable=False, server_default="0" * 64),
 )
 
+community_devices = Table(
+    "community_devices",
+    metadata,
+    # Community devices that report over MQTT (domain.devices, docs/devices.md).
+    Column("id", String(48), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("community", String(100), nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("address", Text, nullable=True),
+    # The station whose jurisdiction holds the place (null: outside every station, the city's).
+    Column("station_id", String(64), nullable=True),
+    Column("heartbeat_s", Integer, nullable=False),
+    # The key of the messages' signatures, sealed with the field keys (store.fieldcrypt) and
+    # bound to this row: a copied database does not let anyone speak for a device.
+    Column("secret", Text, nullable=False),
+    Column("online", Boolean, nullable=False, server_default=false()),
+    Column("last_seen", UtcDateTime, nullable=True),
+    # The highest message counter accepted and the window of those just below it that were
+    # (domain.devices.accept_seq): a counter seen before is a replay. Reset when a new secret is
+    # issued, since old messages no longer verify.
+    Column("last_seq", BigInteger, nullable=True),
+    Column("seq_window", BigInteger, nullable=False, server_default="0"),
+    Column("alarm_incident_id", String(64), nullable=True),
+    Column("alarm_pressed_at", UtcDateTime, nullable=True),
+    Column("registered_at", UtcDateTime, nullable=False),
+    Column("registered_by", String(64), nullable=True),
+    Index(None, "station_id"),
+    Index(None, "online", "last_seen"),
+)
+
+access_events = Table(
+    "access_events",
+    metadata,
+    # Who or what passed a community's doors and gates, kept for the community records. The
+    # credential and the plate are personal data: kept as keyed blind indexes (to find the same
+    # card or car again), masked for display, and the plate sealed for the records to come.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("device_id", String(48), ForeignKey("community_devices.id"), nullable=False),
+    Column("ts", UtcDateTime, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("direction", String(8), nullable=False),
+    Column("credential_type", String(16), nullable=False),
+    Column("credential_index", String(32), nullable=True),
+    Column("credential_masked", String(64), nullable=True),
+    Column("plate", Text, nullable=True),
+    Column("plate_index", String(32), nullable=True),
+    Column("plate_masked", String(16), nullable=True),
+    Column("result", String(8), nullable=False),
+    Index(None, "device_id", "ts"),
+    Index(None, "credential_index"),
+    Index(None, "plate_index"),
+)
+
 __all__ = [
     "UtcDateTime",
+    "access_events",
     "assignments",
     "attachments",
     "audit_head",
     "audit_log",
+    "community_devices",
     "events",
     "idempotency_keys",
     "incidents",

@@ -204,6 +204,10 @@ class Console {
     if (event.type === "incident.backup_requested") {
       this.toast(this.i18n.t("toast.backup_requested", { who: event.actor || "", incident: event.incident_id }), true);
     }
+    if (event.type === "device.offline" && data.alert && data.device) {
+      // An alarm column gone silent: someone in trouble there cannot call (docs/devices.md).
+      this.toast(this.i18n.t("toast.device_offline", { device: data.device.id, community: data.device.community }), true);
+    }
     this.changed();
     this.detail.onEvent(event);
     this.refreshStatsSoon();

@@ -1,0 +1,131 @@
+"""The MQTT subscriber: a background task of the API process that hands every device message to
+:meth:`jingwu.service.devices.DeviceService.handle`.
+
+* **Once per cluster.** It subscribes with an MQTT v5 shared subscription
+  (``$share/GROUP/jingwu/v1/devices/+/+``): the broker gives each message to one member of the
+  group, so with several server processes every press opens one incident, not one per process.
+* **Never crashes on what it receives.** ``handle`` counts and drops whatever is wrong with a
+  message; a lost connection is logged and retried with back-off (1 s doubling to 30 s, with
+  jitter), for as long as the process runs.
+* **Bounded.** The broker is told not to send packets over 256 KiB at all (MQTT v5 Maximum Packet
+  Size); anything over the protocol's 4 KiB that gets through is counted as oversized.
+* Messages are handled one at a time, in the order the broker delivers them, on a worker thread
+  (the store is synchronous), so a device's counter only ever grows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import secrets
+import socket
+import ssl
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import aiomqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from jingwu.devices.broker import BrokerConfig
+from jingwu.devices.protocol import TOPIC_FILTER
+from jingwu.service.devices import DeviceService
+
+log = logging.getLogger(__name__)
+
+BACKOFF_FIRST_S = 1.0
+BACKOFF_MAX_S = 30.0
+KEEPALIVE_S = 30
+CONNECT_TIMEOUT_S = 10.0
+MAX_PACKET_BYTES = 256 * 1024
+# With a fixed client id the broker keeps our session, and queues the devices' QoS 1 messages,
+# this long while we are away (a restart, an upgrade).
+SESSION_EXPIRY_S = 3600
+
+
+def shared_subscription(group: str) -> str:
+    return f"$share/{group}/{TOPIC_FILTER}"
+
+
+def default_client_id() -> str:
+    """Unique to this subscriber: two clients with one id throw each other off the broker."""
+    return f"jingwu-{socket.gethostname()[:32]}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def _client(config: BrokerConfig, client_id: str | None) -> aiomqtt.Client:
+    properties = Properties(PacketTypes.CONNECT)
+    properties.MaximumPacketSize = MAX_PACKET_BYTES
+    if client_id is not None:
+        properties.SessionExpiryInterval = SESSION_EXPIRY_S
+    return aiomqtt.Client(
+        config.host,
+        config.port,
+        username=config.username,
+        password=config.password,
+        identifier=client_id or default_client_id(),
+        protocol=aiomqtt.ProtocolVersion.V5,
+        clean_start=client_id is None,
+        keepalive=KEEPALIVE_S,
+        timeout=CONNECT_TIMEOUT_S,
+        properties=properties,
+        tls_context=ssl.create_default_context() if config.tls else None,
+    )
+
+
+async def run_subscriber(
+    devices: DeviceService,
+    url: str,
+    *,
+    client_id: str | None = None,
+    group: str = "jingwu",
+) -> None:
+    """Subscribe and handle device messages until cancelled, reconnecting whenever the
+    connection is lost."""
+    config = BrokerConfig.parse(url)
+    subscription = shared_subscription(group)
+    link = devices.link
+    link.enabled, link.broker, link.subscription = True, config.redacted(), subscription
+    backoff = BACKOFF_FIRST_S
+    while True:
+        try:
+            async with _connected(devices, config, client_id, subscription) as client:
+                backoff = BACKOFF_FIRST_S
+                async for message in client.messages:
+                    payload = message.payload
+                    data = payload if isinstance(payload, bytes | bytearray) else str(payload or "").encode()
+                    # handle() counts and drops whatever a device gets wrong; it does not raise.
+                    await asyncio.to_thread(devices.handle, message.topic.value, bytes(data))
+        except aiomqtt.MqttError as exc:
+            link.last_error = str(exc)[:200]
+            log.warning(
+                "MQTT broker %s: %s; reconnecting in %.0f s",
+                config.redacted(),
+                exc or "connection lost",
+                backoff,
+            )
+        except Exception as exc:  # a bug of ours must not end device intake for good
+            link.last_error = f"{type(exc).__name__}: {exc}"[:200]
+            log.exception("device subscriber failed; restarting in %.0f s", backoff)
+        finally:
+            link.connected = False
+        link.reconnects += 1
+        await asyncio.sleep(backoff * random.uniform(0.8, 1.2))
+        backoff = min(backoff * 2, BACKOFF_MAX_S)
+
+
+@contextlib.asynccontextmanager
+async def _connected(
+    devices: DeviceService, config: BrokerConfig, client_id: str | None, subscription: str
+) -> AsyncIterator[aiomqtt.Client]:
+    async with _client(config, client_id) as client:
+        await client.subscribe(subscription, qos=1)
+        link = devices.link
+        link.connected, link.connected_since, link.last_error = True, datetime.now(UTC), None
+        log.info("subscribed to %s at %s", subscription, config.redacted())
+        yield client
+
+
+__all__ = ["run_subscriber", "shared_subscription"]
