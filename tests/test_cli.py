@@ -1,3 +1,4 @@
+import io
 import json
 import subprocess
 import sys
@@ -204,20 +205,24 @@ def test_user_add_gives_a_role_a_jurisdiction_and_an_officer_the_station_of_the_
     monkeypatch.setenv("JINGWU_NEW_PASSWORD", "correct-horse-battery")
     engine = _database_with_a_unit(tmp_path)
     base = ["--data-dir", str(tmp_path), "user-add"]
-    assert main([*base, "daoli", "commander", "--jurisdiction", "district:道里区"]) == 0
-    assert capsys.readouterr().out == "user daoli created: role commander, jurisdiction district:道里区\n"
+    assert main([*base, "nangang", "commander", "--jurisdiction", "district:南岗区"]) == 0
+    assert capsys.readouterr().out == "user nangang created: role commander, jurisdiction district:南岗区\n"
     assert main([*base, "U1", "officer", "--unit", "u1", "--display-name", "张伟"]) == 0
     assert "role officer, jurisdiction station:south, unit u1, station south" in capsys.readouterr().out
     assert main([*base, "neighbour", "resident"]) == 0
     assert "jurisdiction own" in capsys.readouterr().out
 
     auth = AuthService(engine)
-    daoli = auth.login("daoli", "correct-horse-battery").principal
-    assert (daoli.role, daoli.jurisdiction) == (Role.COMMANDER, Jurisdiction(Level.DISTRICT, "道里区"))
+    nangang = auth.login("nangang", "correct-horse-battery").principal
+    assert (nangang.role, nangang.jurisdiction) == (Role.COMMANDER, Jurisdiction(Level.DISTRICT, "南岗区"))
     officer = auth.login("u1", "correct-horse-battery").principal
     assert (officer.unit_id, officer.station_id) == ("u1", "south")
     created = [r for r in _audit_records(engine) if r.action == "auth.user_created"]
-    assert [(r.target, r.source) for r in created] == [("daoli", "cli"), ("U1", "cli"), ("neighbour", "cli")]
+    assert [(r.target, r.source) for r in created] == [
+        ("nangang", "cli"),
+        ("U1", "cli"),
+        ("neighbour", "cli"),
+    ]
     engine.dispose()
 
 
@@ -311,7 +316,7 @@ def test_device_commands_refuse_in_one_line(
     assert main([*base, "device-add", "gate"]) == 0
     capsys.readouterr()
     for args, message in [
-        (["device-add", "gate"], "user 'gate' exists"),
+        (["device-add", "gate"], "an account named 'gate' exists"),
         (["device-add", "cam", "--unit", "nope"], "no unit 'nope'"),
         (["device-key", "dispatcher"], "'dispatcher' is not a device account"),
         (["device-key", "nobody"], "no user 'nobody'"),
@@ -529,3 +534,137 @@ def test_help_names_every_role_that_needs_a_second_factor_and_how_to_retire_the_
     help_text = " ".join(capsys.readouterr().out.split())
     assert "the first (oldest) key is also the blind-index key" in help_text
     assert "run `jingwu keys rotate` again" in help_text
+
+
+# ----------------------------------------------------------------- new accounts: place, password
+
+
+class _Terminal:
+    """Standard input that is a terminal (getpass itself is replaced)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _typed(monkeypatch: pytest.MonkeyPatch, *answers: str | None) -> list[str]:
+    """Make the prompts a terminal's and type ``answers`` into them (None: end of input).
+    Returns the prompts shown."""
+    import getpass
+
+    typed = iter(answers)
+    shown: list[str] = []
+
+    def fake_getpass(prompt: str = "Password: ", stream: object = None) -> str:
+        shown.append(prompt)
+        answer = next(typed)
+        if answer is None:
+            raise EOFError
+        return answer
+
+    monkeypatch.setattr(sys, "stdin", _Terminal())
+    monkeypatch.setattr(getpass, "getpass", fake_getpass)
+    return shown
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        # The new-user trial's resident who then listed every incident in the city.
+        (["res1", "resident", "--jurisdiction", "city"], "its jurisdiction is own, not city"),
+        (["someone", "dispatcher", "--jurisdiction", "own"], "only residents and devices"),
+        (["someone", "officer"], "bind the officer to a unit or a station"),
+        (["someone", "officer", "--jurisdiction", "city"], "not the city"),
+        (["someone", "officer", "--jurisdiction", "station:nope"], "there is no station 'nope'"),
+        (["someone", "commander", "--jurisdiction", "district:道里区"], "(districts: 南岗区)"),
+        (["someone", "dispatcher", "--station", "nope"], "no station 'nope'"),
+        (["LI", "dispatcher"], "an account named 'LI' exists"),
+    ],
+)
+def test_user_add_refuses_a_place_the_role_may_not_have_before_asking_for_a_password(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    message: str,
+) -> None:
+    from jingwu.service.auth import AuthService
+
+    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JINGWU_NEW_PASSWORD", "correct-horse-battery")
+    engine = _database_with_a_unit(tmp_path)
+    assert main(["--data-dir", str(tmp_path), "user-add", "li", "dispatcher"]) == 0
+    capsys.readouterr()
+    monkeypatch.delenv("JINGWU_NEW_PASSWORD")
+    prompts = _typed(monkeypatch)  # nothing to type: no prompt may be shown
+    assert main(["--data-dir", str(tmp_path), "user-add", *args]) == 2
+    assert message in _one_line_error(capsys.readouterr().err)
+    assert prompts == []
+    assert [u.username for u in AuthService(engine).list_users()] == ["li"]
+    engine.dispose()
+
+
+def test_user_add_refuses_a_password_containing_the_user_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
+    engine = _database_with_a_unit(tmp_path)
+    monkeypatch.setenv("JINGWU_NEW_PASSWORD", "sysadmin12345")
+    assert main(["--data-dir", str(tmp_path), "user-add", "sysadmin", "admin"]) == 2
+    assert "a password must not contain the user name" in _one_line_error(capsys.readouterr().err)
+    engine.dispose()
+
+
+def test_user_add_with_no_terminal_and_no_password_in_the_environment_is_one_line(tmp_path: Path) -> None:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "JINGWU_NEW_PASSWORD"}
+    done = subprocess.run(
+        [sys.executable, "-m", "jingwu.cli", "--data-dir", str(tmp_path), "user-add", "root", "admin"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=env,
+    )
+    assert done.returncode == 2
+    assert _one_line_error(done.stderr) == (
+        "error: no terminal to ask for the password: set JINGWU_NEW_PASSWORD or run in a terminal"
+    )
+    assert "GetPassWarning" not in done.stderr and done.stdout == ""
+
+
+def test_a_password_typed_at_a_terminal_is_asked_twice_and_a_mismatch_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from jingwu.service.auth import AuthService
+
+    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
+    engine = _database_with_a_unit(tmp_path)
+    auth = AuthService(engine)
+    base = ["--data-dir", str(tmp_path)]
+    _typed(monkeypatch, "correct-horse-battery", "correct-horse-batterz")
+    assert main([*base, "user-add", "li", "dispatcher"]) == 2
+    assert "the two passwords differ; nothing was changed" in _one_line_error(capsys.readouterr().err)
+    assert auth.list_users() == []
+    _typed(monkeypatch, "correct-horse-battery", None)  # Ctrl-D at the second prompt
+    assert main([*base, "user-add", "li", "dispatcher"]) == 2
+    assert "no password was given" in _one_line_error(capsys.readouterr().err)
+    prompts = _typed(monkeypatch, "correct-horse-battery", "correct-horse-battery")
+    assert main([*base, "user-add", "li", "dispatcher"]) == 0
+    assert prompts == ["new password: ", "the same again: "]
+    assert auth.password_matches("li", "correct-horse-battery")
+    capsys.readouterr()
+
+    # user-password asks the same way.
+    _typed(monkeypatch, "staple-battery-horse-7", "staple-battery-horse-8")
+    assert main([*base, "user-password", "li"]) == 2
+    assert "the two passwords differ" in _one_line_error(capsys.readouterr().err)
+    assert auth.password_matches("li", "correct-horse-battery")
+    _typed(monkeypatch, "staple-battery-horse-7", "staple-battery-horse-7")
+    assert main([*base, "user-password", "li"]) == 0
+    assert auth.password_matches("li", "staple-battery-horse-7")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert main([*base, "user-password", "li"]) == 2
+    assert "set JINGWU_NEW_PASSWORD or run in a terminal" in _one_line_error(capsys.readouterr().err)
+    engine.dispose()

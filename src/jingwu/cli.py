@@ -117,8 +117,34 @@ def _bound_station(engine: Engine, unit_id: str | None, station_id: str | None) 
     return station_id or unit.station_id
 
 
+def _new_password() -> str:
+    """A new password: $JINGWU_NEW_PASSWORD, else typed twice at a terminal. Without either
+    (a script, a pipe, ``</dev/null``) it is refused in one line, as are two that differ."""
+    import getpass
+
+    from jingwu.errors import ValidationFailed
+
+    given = os.environ.get("JINGWU_NEW_PASSWORD")
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        raise ValidationFailed(
+            "no terminal to ask for the password: set JINGWU_NEW_PASSWORD or run in a terminal",
+            code="no_password",
+        )
+    try:
+        password = getpass.getpass("new password: ")
+        again = getpass.getpass("the same again: ")
+    except (EOFError, KeyboardInterrupt):
+        raise ValidationFailed("no password was given; nothing was changed", code="no_password") from None
+    if again != password:
+        raise ValidationFailed("the two passwords differ; nothing was changed", code="password_mismatch")
+    return password
+
+
 def cmd_user_add(args: argparse.Namespace) -> int:
-    """Create a person's account; its role and jurisdiction are printed."""
+    """Create a person's account; its role and jurisdiction are printed. Everything but the
+    password is checked before the password is asked for."""
     import getpass
 
     from jingwu.domain.access import Jurisdiction, Role
@@ -138,8 +164,12 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     try:
         upgrade_schema(engine)
         station_id = _bound_station(engine, args.unit, args.station)
-        password = os.environ.get("JINGWU_NEW_PASSWORD") or getpass.getpass("password: ")
-        principal = AuthService(engine).create_user(
+        auth = AuthService(engine)
+        auth.check_new_account(
+            args.username, role, station_id=station_id, unit_id=args.unit, jurisdiction=jurisdiction
+        )
+        password = _new_password()
+        principal = auth.create_user(
             args.username,
             password,
             role,
@@ -399,13 +429,7 @@ def cmd_user_password(args: argparse.Namespace) -> int:
                 f"{user.username!r} is a device: it has a key, not a password (jingwu device-key NAME)",
                 code="device_has_no_password",
             )
-        password = os.environ.get("JINGWU_NEW_PASSWORD")
-        if not password:
-            password = getpass.getpass("new password: ")
-            if getpass.getpass("the same again: ") != password:
-                raise ValidationFailed(
-                    "the two passwords differ; nothing was changed", code="password_mismatch"
-                )
+        password = _new_password()
         auth.set_password(user.username, password, actor=getpass.getuser(), source="cli")
     finally:
         engine.dispose()
@@ -836,10 +860,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "user-add",
-        help="create a user (password from $JINGWU_NEW_PASSWORD or a prompt)",
+        help="create a user (password from $JINGWU_NEW_PASSWORD or a prompt at a terminal)",
         description="Create a person's account. Its jurisdiction, unless given, is its station "
         "when it has one, the city otherwise, and its own reports only for a resident. An officer "
-        "bound to a unit belongs to that unit's station unless --station says otherwise.",
+        "bound to a unit belongs to that unit's station unless --station says otherwise. A resident "
+        "is always own and nobody else is; an officer has a station or a district, never the city "
+        "(give --unit, --station or --jurisdiction district:NAME). The password is asked twice "
+        "unless $JINGWU_NEW_PASSWORD is set, and must not contain the user name.",
     )
     p.add_argument("username")
     p.add_argument("role", choices=[str(r) for r in Role if r is not Role.DEVICE])

@@ -39,8 +39,8 @@ def test_an_admin_lists_the_accounts_without_their_secrets(client: TestClient, a
         "username": "u0",
         "display_name": None,
         "role": "officer",
-        "jurisdiction": "city",
-        "station_id": None,
+        "jurisdiction": "station:south",  # the station of its unit
+        "station_id": "south",
         "unit_id": "u0",
         "disabled": False,
         "totp": "none",
@@ -182,3 +182,41 @@ def test_ending_a_users_sessions_revokes_them_once_even_when_the_request_is_retr
     login(client, "u0")
     missing = client.post("/api/users/nobody/sessions/end", headers=admin)
     assert missing.status_code == 404 and _code(missing) == "user_not_found"
+
+
+@pytest.mark.parametrize(
+    ("username", "body", "message"),
+    [
+        ("u0", {"jurisdiction": "city"}, "an officer's jurisdiction is a station or a district"),
+        ("u0", {"jurisdiction": "own"}, "only residents and devices have the jurisdiction own"),
+        ("u0", {"jurisdiction": "station:nope"}, "there is no station 'nope'"),
+        ("u0", {"jurisdiction": "district:道里区"}, "no station lies in a district '道里区'"),
+        ("u0", {"role": "resident", "jurisdiction": "station:south"}, "its jurisdiction is own"),
+        # A city dispatcher made an officer with no unit or station would keep the whole city.
+        ("dispatcher", {"role": "officer"}, "bind the officer to a unit or a station"),
+    ],
+)
+def test_a_jurisdiction_the_role_may_not_hold_is_422_bad_jurisdiction(
+    client: TestClient,
+    services: Services,
+    admin: dict[str, str],
+    username: str,
+    body: dict[str, Any],
+    message: str,
+) -> None:
+    before = client.get("/api/users", headers=admin).json()
+    answer = client.patch(f"/api/users/{username}", json=body, headers=admin)
+    assert answer.status_code == 422 and _code(answer) == "bad_jurisdiction", answer.text
+    assert message in answer.json()["error"]["message"]
+    assert client.get("/api/users", headers=admin).json() == before
+    assert not _records(services, "auth.user_changed")
+
+
+def test_a_dispatcher_made_an_officer_of_a_unit_covers_the_units_station(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    answer = client.patch("/api/users/dispatcher", json={"role": "officer", "unit_id": "u1"}, headers=admin)
+    assert answer.status_code == 200, answer.text
+    changed = answer.json()
+    assert (changed["role"], changed["unit_id"], changed["station_id"]) == ("officer", "u1", "south")
+    assert changed["jurisdiction"] == "station:south"

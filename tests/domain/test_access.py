@@ -15,6 +15,7 @@ from jingwu.domain.access import (
     Principal,
     Role,
     default_jurisdiction,
+    jurisdiction_problem,
     may_see_incident,
     may_see_unit,
     roles_with,
@@ -251,3 +252,32 @@ def test_every_role_has_a_permission_set_and_admin_holds_them_all() -> None:
 def test_a_device_has_no_session_and_no_reading_powers() -> None:
     assert ROLE_PERMISSIONS[Role.DEVICE] == {Permission.INCIDENT_CREATE, Permission.POSITION_REPORT}
     assert not principal("own", role=Role.DEVICE).may(Permission.SELF)
+
+
+# ------------------------------------------------------------- which role may hold which place
+
+
+@pytest.mark.parametrize("role", [Role.RESIDENT, Role.DEVICE])
+def test_residents_and_devices_are_always_own(role: Role) -> None:
+    assert jurisdiction_problem(role, OWN) is None
+    for text in ("city", "district:南岗区", "station:nangang-a"):
+        problem = jurisdiction_problem(role, Jurisdiction.parse(text))
+        assert problem is not None and "own" in problem and text in problem
+
+
+@pytest.mark.parametrize("role", sorted(set(Role) - {Role.RESIDENT, Role.DEVICE}))
+def test_no_other_role_is_own(role: Role) -> None:
+    problem = jurisdiction_problem(role, OWN)
+    assert problem is not None and "only residents and devices" in problem
+    for text in ("district:南岗区", "station:nangang-a"):
+        assert jurisdiction_problem(role, Jurisdiction.parse(text)) is None
+
+
+def test_an_officer_has_a_station_or_a_district_never_the_city() -> None:
+    problem = jurisdiction_problem(Role.OFFICER, CITY)
+    assert problem is not None and "not the city" in problem and "unit or a station" in problem
+    # The city is the default of a role without a station: for an officer it is refused.
+    assert jurisdiction_problem(Role.OFFICER, default_jurisdiction(Role.OFFICER, None)) is not None
+    assert jurisdiction_problem(Role.OFFICER, default_jurisdiction(Role.OFFICER, "nangang-a")) is None
+    for role in sorted(set(Role) - {Role.OFFICER, Role.RESIDENT, Role.DEVICE}):
+        assert jurisdiction_problem(role, CITY) is None, role

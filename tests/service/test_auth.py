@@ -8,7 +8,7 @@ from jingwu.domain.access import Jurisdiction
 from jingwu.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
 from jingwu.service.auth import Role
 from jingwu.store import tables as t
-from tests.conftest import PASSWORD, FakeClock, ServicesFactory
+from tests.conftest import PASSWORD, FakeClock, ServicesFactory, make_unit
 
 
 def test_password_is_stored_as_argon2_hash_never_in_clear(make_services: ServicesFactory) -> None:
@@ -23,9 +23,9 @@ def test_short_password_and_duplicate_user_are_refused(make_services: ServicesFa
     services = make_services()
     with pytest.raises(ValidationFailed):
         services.auth.create_user("d", "short", Role.DISPATCHER)
-    services.auth.create_user("BJ01", PASSWORD, Role.OFFICER)
+    services.auth.create_user("BJ01", PASSWORD, Role.OFFICER, station_id="south")
     with pytest.raises(Conflict):
-        services.auth.create_user("bj01", PASSWORD, Role.OFFICER)
+        services.auth.create_user("bj01", PASSWORD, Role.OFFICER, station_id="south")
 
 
 def test_new_password_ends_sessions_opened_with_the_old_one(make_services: ServicesFactory) -> None:
@@ -247,7 +247,7 @@ def test_the_jurisdiction_follows_a_role_into_and_out_of_a_residents_own_reports
 
 def test_a_disabled_user_cannot_log_in_and_loses_their_sessions(make_services: ServicesFactory) -> None:
     services = make_services()
-    services.auth.create_user("u1", PASSWORD, Role.OFFICER)
+    services.auth.create_user("u1", PASSWORD, Role.OFFICER, station_id="south")
     token = services.auth.login("u1", PASSWORD).access_token
     services.auth.update_user("u1", disabled=True, actor="admin", source="10.0.0.9")
     with pytest.raises(Unauthenticated) as refused:
@@ -309,7 +309,7 @@ def test_end_sessions_revokes_every_live_token_and_device_key_and_counts_them(
     make_services: ServicesFactory, clock: FakeClock
 ) -> None:
     services = make_services()
-    services.auth.create_user("u1", PASSWORD, Role.OFFICER)
+    services.auth.create_user("u1", PASSWORD, Role.OFFICER, station_id="south")
     phone = services.auth.login("u1", PASSWORD).access_token
     services.auth.login("u1", PASSWORD)
     _, key = services.auth.create_device("car-box")
@@ -373,3 +373,153 @@ def test_list_users_shows_each_account_without_its_secrets(
     assert services.auth.user_info("admin").locked_until is None
     with pytest.raises(NotFound):
         services.auth.user_info("nobody")
+
+
+# ------------------------------------------------------- new accounts: the user name, the place
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "rule"),
+    [
+        ("sysadmin", "sysadmin12345", "contains_username"),
+        ("sysadmin", "My-SysAdmin-2026", "contains_username"),
+        ("bj01", "patrol-BJ01-south", "contains_username"),
+        ("li", "li-correct-horse", None),  # a name of two letters is inside too many passwords
+        ("sysadmin", "correct-horse-battery", None),
+    ],
+)
+def test_a_password_must_not_contain_a_user_name_of_three_characters_or_more(
+    make_services: ServicesFactory, username: str, password: str, rule: str | None
+) -> None:
+    services = make_services()
+    if rule is None:
+        services.auth.create_user(username, password, Role.ADMIN)
+        assert services.auth.password_matches(username, password)
+        return
+    with pytest.raises(ValidationFailed) as refused:
+        services.auth.create_user(username, password, Role.ADMIN)
+    assert refused.value.code == "weak_password" and refused.value.params["rule"] == rule
+    assert "must not contain the user name" in str(refused.value)
+    services.auth.create_user(username, PASSWORD, Role.ADMIN)
+    with pytest.raises(ValidationFailed):
+        services.auth.set_password(username, password)
+
+
+@pytest.mark.parametrize(
+    ("role", "place", "says"),
+    [
+        # The new-user trial's resident who listed every incident in the city.
+        (Role.RESIDENT, {"jurisdiction": "city"}, "its jurisdiction is own, not city"),
+        (Role.RESIDENT, {"jurisdiction": "station:south"}, "its jurisdiction is own"),
+        (Role.DISPATCHER, {"jurisdiction": "own"}, "only residents and devices"),
+        (Role.ANALYST, {"jurisdiction": "own"}, "only residents and devices"),
+        (Role.OFFICER, {"jurisdiction": "city"}, "not the city"),
+        (Role.OFFICER, {}, "bind the officer to a unit or a station"),
+        (Role.DISPATCHER, {"jurisdiction": "station:nope"}, "there is no station 'nope'"),
+        (Role.COMMANDER, {"jurisdiction": "district:道里区"}, "districts: 南岗区, 松北区"),
+    ],
+)
+def test_a_jurisdiction_the_role_may_not_hold_or_naming_nothing_is_422_bad_jurisdiction(
+    make_services: ServicesFactory, role: Role, place: dict[str, str], says: str
+) -> None:
+    services = make_services()
+    scope = Jurisdiction.parse(place["jurisdiction"]) if "jurisdiction" in place else None
+    with pytest.raises(ValidationFailed) as before_the_password:
+        services.auth.check_new_account("newcomer", role, jurisdiction=scope)
+    with pytest.raises(ValidationFailed) as refused:
+        services.auth.create_user("newcomer", PASSWORD, role, jurisdiction=scope)
+    for error in (before_the_password.value, refused.value):
+        assert error.code == "bad_jurisdiction" and error.http_status == 422
+        assert says in str(error) and error.params["role"] == str(role)
+    with pytest.raises(NotFound):
+        services.auth.user_info("newcomer")
+    assert _records(services, "auth.user_created") == []
+
+
+def test_an_unknown_unit_or_station_is_refused_and_a_unit_brings_its_station(
+    make_services: ServicesFactory,
+) -> None:
+    services = make_services([make_unit("n1", 45.80, 126.60, station="north")])
+    for kwargs, code in [
+        ({"unit_id": "nope"}, "unit_not_found"),
+        ({"station_id": "nope"}, "station_not_found"),
+        ({"unit_id": "n1", "station_id": "nope"}, "station_not_found"),
+    ]:
+        with pytest.raises(NotFound) as refused:
+            services.auth.create_user("n1-crew", PASSWORD, Role.OFFICER, **kwargs)  # type: ignore[arg-type]
+        assert refused.value.code == code, kwargs
+        with pytest.raises(NotFound):
+            services.auth.create_device("n1-box", **kwargs)
+    # An officer given only a unit belongs to the unit's station, and sees that station.
+    assert services.auth.check_new_account("n1-crew", Role.OFFICER, unit_id="n1") == (
+        "north",
+        Jurisdiction.parse("station:north"),
+    )
+    officer = services.auth.create_user("n1-crew", PASSWORD, Role.OFFICER, unit_id="n1")
+    assert (officer.station_id, str(officer.jurisdiction)) == ("north", "station:north")
+    device, _ = services.auth.create_device("n1-box", unit_id="n1")
+    assert (device.station_id, str(device.jurisdiction)) == ("north", "own")
+    # Given a district instead, an officer needs neither unit nor station.
+    roving = services.auth.create_user(
+        "roving", PASSWORD, Role.OFFICER, jurisdiction=Jurisdiction.parse("district:松北区")
+    )
+    assert str(roving.jurisdiction) == "district:松北区"
+    assert [r.target for r in _records(services, "auth.user_created")] == ["n1-crew", "n1-box", "roving"]
+
+
+def test_a_taken_name_is_an_account_that_exists_for_people_and_devices_alike(
+    make_services: ServicesFactory,
+) -> None:
+    services = make_services()
+    services.auth.create_device("column-001")
+    services.auth.create_user("li-na", PASSWORD, Role.DISPATCHER)
+    for create in (
+        lambda: services.auth.create_device("Column-001"),
+        lambda: services.auth.create_user("column-001", PASSWORD, Role.DISPATCHER),
+        lambda: services.auth.create_device("li-na"),
+        lambda: services.auth.check_new_account("LI-NA", Role.DISPATCHER),
+    ):
+        with pytest.raises(Conflict) as refused:
+            create()
+        assert refused.value.code == "user_exists"
+        assert str(refused.value).startswith("an account named ") and str(refused.value).endswith(" exists")
+
+
+def test_a_change_of_role_or_jurisdiction_follows_the_same_rules(make_services: ServicesFactory) -> None:
+    services = make_services([make_unit("n1", 45.80, 126.60, station="north")])
+    services.auth.create_user("resident-1", PASSWORD, Role.RESIDENT)
+    services.auth.create_user("clerk", PASSWORD, Role.DISPATCHER)
+    for username, change, code in [
+        ("resident-1", {"jurisdiction": Jurisdiction.parse("city")}, "bad_jurisdiction"),
+        ("clerk", {"jurisdiction": Jurisdiction.parse("own")}, "bad_jurisdiction"),
+        ("clerk", {"jurisdiction": Jurisdiction.parse("district:nowhere")}, "bad_jurisdiction"),
+        # A city dispatcher made an officer with no station would keep the city.
+        ("clerk", {"role": Role.OFFICER}, "bad_jurisdiction"),
+        ("clerk", {"unit_id": "nope"}, "unit_not_found"),
+        ("clerk", {"station_id": "nope"}, "station_not_found"),
+    ]:
+        with pytest.raises((ValidationFailed, NotFound)) as refused:
+            services.auth.update_user(username, **change, actor="root", source="cli")  # type: ignore[arg-type]
+        assert refused.value.code == code, change
+    assert _records(services, "auth.user_changed") == []
+    # With a unit, the officer takes the unit's station and covers it.
+    officer = services.auth.update_user("clerk", role=Role.OFFICER, unit_id="n1", actor="root", source="cli")
+    assert (officer.station_id, str(officer.jurisdiction)) == ("north", "station:north")
+
+
+def test_an_account_from_before_the_rules_can_still_be_disabled(make_services: ServicesFactory) -> None:
+    services = make_services()
+    services.auth.create_user("old-resident", PASSWORD, Role.RESIDENT)
+    with services.engine.begin() as conn:
+        conn.execute(t.users.update().where(t.users.c.username == "old-resident").values(jurisdiction="city"))
+    disabled = services.auth.update_user("old-resident", disabled=True, actor="root", source="cli")
+    assert str(disabled.jurisdiction) == "city"
+    # Changing its jurisdiction is held to the rules: only own is right for a resident.
+    with pytest.raises(ValidationFailed):
+        services.auth.update_user(
+            "old-resident", jurisdiction=Jurisdiction.parse("district:南岗区"), actor="root", source="cli"
+        )
+    fixed = services.auth.update_user(
+        "old-resident", jurisdiction=Jurisdiction.parse("own"), actor="root", source="cli"
+    )
+    assert str(fixed.jurisdiction) == "own"

@@ -43,7 +43,7 @@ def services(make_services: ServicesFactory) -> Services:
     built.auth.require_totp = True
     built.auth.create_user("dispatcher", PASSWORD, Role.DISPATCHER)
     built.auth.create_user("admin", PASSWORD, Role.ADMIN)
-    built.auth.create_user("bj01", PASSWORD, Role.OFFICER)
+    built.auth.create_user("bj01", PASSWORD, Role.OFFICER, station_id="south")
     return built
 
 

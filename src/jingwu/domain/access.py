@@ -245,10 +245,42 @@ def default_jurisdiction(role: Role, station_id: str | None) -> Jurisdiction:
     return CITY
 
 
+# Roles whose accounts see only what they reported themselves, and nothing else ever.
+OWN_ROLES = frozenset({Role.RESIDENT, Role.DEVICE})
+
+
+def jurisdiction_problem(role: Role, jurisdiction: Jurisdiction) -> str | None:
+    """Why an account of ``role`` may not hold ``jurisdiction`` (a message), or None.
+
+    Residents and devices see only their own reports, whatever they are given: a resident with
+    the city would read every caller's incident. No other role is ``own`` (a dispatcher so
+    narrowed would see nothing they are meant to work on). An officer's jurisdiction is their
+    station or district, never the city: officers read callers' personal data in full, and the
+    one call outside their area they need, the one their unit is sent to, they see anyway
+    (:func:`may_see_incident`); a city-wide view is a dispatcher's or a commander's. That the
+    stations and districts named exist is the store's to check (service.auth)."""
+    if role in OWN_ROLES:
+        if jurisdiction.level is not Level.OWN:
+            return f"a {role} account sees only its own reports: its jurisdiction is own, not {jurisdiction}"
+        return None
+    if jurisdiction.level is Level.OWN:
+        return (
+            f"only residents and devices have the jurisdiction own; a {role} needs city, "
+            "district:NAME or station:ID"
+        )
+    if role is Role.OFFICER and jurisdiction.level is Level.CITY:
+        return (
+            "an officer's jurisdiction is a station or a district, not the city: bind the officer "
+            "to a unit or a station, or give district:NAME"
+        )
+    return None
+
+
 __all__ = [
     "CITY",
     "IDLE_ROLES",
     "OWN",
+    "OWN_ROLES",
     "ROLE_PERMISSIONS",
     "TOTP_ROLES",
     "Jurisdiction",
@@ -257,6 +289,7 @@ __all__ = [
     "Principal",
     "Role",
     "default_jurisdiction",
+    "jurisdiction_problem",
     "may",
     "may_see_incident",
     "may_see_unit",

@@ -31,9 +31,11 @@ from jingwu.domain.access import (
     IDLE_ROLES,
     TOTP_ROLES,
     Jurisdiction,
+    Level,
     Principal,
     Role,
     default_jurisdiction,
+    jurisdiction_problem,
 )
 from jingwu.domain.rules import Decision
 from jingwu.errors import Conflict, NotFound, SystemFault, Unauthenticated, ValidationFailed
@@ -106,6 +108,8 @@ class IssuedToken:
 # and this far-off expiry only bounds a key that everybody forgot.
 DEVICE_KEY_LIFETIME = timedelta(days=2 * 365)
 MIN_PASSWORD_LENGTH = 12
+# A user name this long or longer must not appear anywhere in the password (sysadmin12345).
+MIN_NAME_IN_PASSWORD = 3
 LOCKOUT_THRESHOLD = 5  # consecutive failed log-ins that lock an account (CJIS 5.5.3)
 # A session's last use is written at most this often: idleness is known to the minute, without a
 # database write on every request.
@@ -157,6 +161,9 @@ def password_problem(username: str, password: str) -> tuple[str, str] | None:
         )
     if password.casefold() == username.casefold():
         return "not_username", "a password must not be the user name"
+    # A name of one or two characters turns up in too many good passwords to refuse them all.
+    if len(username) >= MIN_NAME_IN_PASSWORD and username.casefold() in password.casefold():
+        return "contains_username", "a password must not contain the user name"
     if password.casefold() in COMMON_PASSWORDS:
         return "common", "this password is on the list of common passwords"
     return None
@@ -213,6 +220,64 @@ def _following_jurisdiction(
     return old
 
 
+def _district_of(conn: Connection) -> dict[str, str]:
+    """Every station's district, by station id."""
+    return {row.id: row.district for row in conn.execute(select(t.stations.c.id, t.stations.c.district))}
+
+
+def _unit_station(conn: Connection, unit_id: str) -> str:
+    """The station of a unit (``unit_not_found`` when there is no such unit)."""
+    station: str | None = conn.execute(select(t.units.c.station_id).where(t.units.c.id == unit_id)).scalar()
+    if station is None:
+        raise NotFound(f"no unit {unit_id!r}", code="unit_not_found", unit_id=unit_id)
+    return station
+
+
+def _check_station(station_id: str, district_of: Mapping[str, str]) -> None:
+    if station_id not in district_of:
+        raise NotFound(f"no station {station_id!r}", code="station_not_found", station_id=station_id)
+
+
+def _check_jurisdiction(role: Role, scope: Jurisdiction, district_of: Mapping[str, str]) -> None:
+    """Refuse (422 ``bad_jurisdiction``) a jurisdiction the role may not hold
+    (:func:`jingwu.domain.access.jurisdiction_problem`), or one naming a station or district
+    that does not exist (a typo would give an account that sees nothing, and never says so)."""
+    problem = jurisdiction_problem(role, scope)
+    if problem is None and scope.level is Level.STATION and scope.name not in district_of:
+        problem = f"jurisdiction {scope}: there is no station {scope.name!r}"
+    if problem is None and scope.level is Level.DISTRICT and scope.name not in district_of.values():
+        known = ", ".join(sorted(set(district_of.values()))) or "none yet"
+        problem = f"jurisdiction {scope}: no station lies in a district {scope.name!r} (districts: {known})"
+    if problem is not None:
+        raise ValidationFailed(problem, code="bad_jurisdiction", role=str(role), jurisdiction=str(scope))
+
+
+def _new_account_place(
+    conn: Connection,
+    role: Role,
+    jurisdiction: Jurisdiction | None,
+    station_id: str | None,
+    unit_id: str | None,
+) -> tuple[str | None, Jurisdiction]:
+    """The station and jurisdiction of a new account, checked: the unit and station must exist,
+    a unit given without a station brings its own, and the jurisdiction (given, or the role's
+    default) must suit the role and name a station or district that exists."""
+    district_of = _district_of(conn)
+    if unit_id is not None:
+        station_id = station_id or _unit_station(conn, unit_id)
+    if station_id is not None:
+        _check_station(station_id, district_of)
+    scope = jurisdiction or default_jurisdiction(role, station_id)
+    _check_jurisdiction(role, scope, district_of)
+    return station_id, scope
+
+
+def _refuse_taken_name(conn: Connection, username: str) -> None:
+    if conn.execute(select(t.users.c.id).where(_same_name(username))).first() is not None:
+        # People and devices share one name space: say "account", not "user" or "device".
+        raise Conflict(f"an account named {username!r} exists", code="user_exists", username=username)
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -252,8 +317,14 @@ class AuthService:
         actor: str | None = None,
         source: str | None = None,
     ) -> Principal:
-        """Create a person's account. ``jurisdiction`` defaults to the station for a user of a
-        station, the city otherwise (residents: their own reports only); see domain.access."""
+        """Create a person's account. A unit given without a station brings its own station.
+        ``jurisdiction`` defaults to the station for a user of a station, the city otherwise
+        (residents: their own reports only); see domain.access. Refused: a name taken
+        (``user_exists``), a weak password (``weak_password``), an unknown unit or station
+        (``unit_not_found``, ``station_not_found``), and a jurisdiction the role may not hold or
+        that names no existing station or district (``bad_jurisdiction``: residents are always
+        ``own``, nobody else is, an officer has a station or a district, not the city; an
+        officer with neither unit nor station nor a jurisdiction given is therefore refused)."""
         if role is Role.DEVICE:
             raise ValidationFailed(
                 "a device has a key, not a password: use create_device", code="device_has_no_password"
@@ -284,12 +355,10 @@ class AuthService:
         actor: str | None,
         source: str | None,
     ) -> Principal:
-        scope = jurisdiction or default_jurisdiction(role, station_id)
         user_id = new_id("usr")
         with write_transaction(self.engine) as conn:
-            exists = conn.execute(select(t.users.c.id).where(_same_name(username))).first()
-            if exists is not None:
-                raise Conflict(f"user {username!r} exists", code="user_exists", username=username)
+            _refuse_taken_name(conn, username)
+            station_id, scope = _new_account_place(conn, role, jurisdiction, station_id, unit_id)
             conn.execute(
                 insert(t.users).values(
                     id=user_id,
@@ -315,6 +384,23 @@ class AuthService:
                 details={"role": str(role), "jurisdiction": str(scope), "unit_id": unit_id},
             )
         return Principal(user_id, username, role, station_id, unit_id, scope)
+
+    def check_new_account(
+        self,
+        username: str,
+        role: Role,
+        *,
+        station_id: str | None = None,
+        unit_id: str | None = None,
+        jurisdiction: Jurisdiction | None = None,
+    ) -> tuple[str | None, Jurisdiction]:
+        """Whether :meth:`create_user` (or :meth:`create_device`, with ``Role.DEVICE``) would
+        accept the account, but for its password: raises what it would raise, else returns the
+        station and jurisdiction it would get. For asking a password only of a creation that can
+        succeed; creating checks all of it again."""
+        with read_transaction(self.engine) as conn:
+            _refuse_taken_name(conn, username)
+            return _new_account_place(conn, role, jurisdiction, station_id, unit_id)
 
     def create_device(
         self,
@@ -433,7 +519,8 @@ class AuthService:
         """Change what an account may do, and where: what is given changes (None for role,
         jurisdiction and disabled, ``...`` for station and unit: unchanged; None clears a station
         or unit). Recorded as ``auth.user_changed`` with the changed fields before and after; a
-        request that changes nothing records nothing.
+        request that changes nothing records nothing. A unit given without a station brings its
+        own station.
 
         Unless given, the jurisdiction follows a change of role or station when it was the
         default one (a station's dispatcher moved to another station covers the new one), and
@@ -443,9 +530,13 @@ class AuthService:
 
         A change of role or jurisdiction, or disabling or enabling the account, ends its
         sessions (device keys included). Refused: turning a person into a device or a device
-        into a person (``device_role_fixed``: their credentials differ; make a new account), and
+        into a person (``device_role_fixed``: their credentials differ; make a new account),
         demoting or disabling the last enabled admin (``last_admin``): nobody could then manage
-        accounts or read the audit log."""
+        accounts or read the audit log; an unknown unit or station (``unit_not_found``,
+        ``station_not_found``); and, when the role or jurisdiction changes, a jurisdiction the
+        new role may not hold or naming no existing station or district (``bad_jurisdiction``,
+        as for :meth:`create_user`). An account from before these rules that breaks them can
+        still be disabled or enabled without being made to follow them first."""
         now = self.clock()
         with write_transaction(self.engine) as conn:
             # Admins first, always in the same order: two administrators demoting each other at
@@ -474,12 +565,21 @@ class AuthService:
                 )
             new_station = row.station_id if isinstance(station_id, EllipsisType) else station_id
             new_unit = row.unit_id if isinstance(unit_id, EllipsisType) else unit_id
+            district_of = _district_of(conn)
+            if isinstance(unit_id, str):
+                unit_station = _unit_station(conn, unit_id)
+                if isinstance(station_id, EllipsisType):
+                    new_station = unit_station
+            if isinstance(station_id, str):
+                _check_station(station_id, district_of)
             old_scope = Jurisdiction.parse(row.jurisdiction)
             new_scope = (
                 jurisdiction
                 if jurisdiction is not None
                 else _following_jurisdiction(old_scope, old_role, row.station_id, new_role, new_station)
             )
+            if new_role is not old_role or new_scope != old_scope:
+                _check_jurisdiction(new_role, new_scope, district_of)
             new_disabled = row.disabled if disabled is None else disabled
             before = {
                 "role": str(old_role),

@@ -10,7 +10,7 @@ from datetime import datetime
 import numpy as np
 
 from jingwu.domain.access import CITY, OWN, Jurisdiction, Level
-from jingwu.errors import Conflict
+from jingwu.errors import Conflict, ValidationFailed
 from jingwu.service.auth import Role, password_problem
 from jingwu.services import Services
 from jingwu.simulation.city import STATION_PLANS, plan_units
@@ -61,8 +61,6 @@ def seed_demo_city(
     the demo users' password is set to the one given (or a new one) on every start; sessions
     survive a restart when it is unchanged."""
     generated = password is None
-    while password is None or (generated and password_problem("admin", password) is not None):
-        password = secrets.token_urlsafe(12)  # 16 characters; drawn again if it breaks a password rule
     with read_transaction(services.engine) as conn:
         has_city = bool(repo.list_stations(conn))
     if not has_city:
@@ -79,6 +77,19 @@ def seed_demo_city(
         DemoAccount(u.callsign, Role.OFFICER, u.station_id, Jurisdiction(Level.STATION, u.station_id), u.id)
         for u in services.dispatch.list_units()
     ]
+    names = [a.username for a in (*DEMO_ACCOUNTS, *officers)]
+    # Drawn again if it breaks a password rule for any of them (one contains a call sign, say).
+    while password is None or (generated and any(password_problem(n, password) for n in names)):
+        password = secrets.token_urlsafe(12)  # 16 characters
+    for name in names:
+        problem = password_problem(name, password)
+        if problem is not None:  # a password given, say one with "admin" in it
+            raise ValidationFailed(
+                f"the demo password does not suit the account {name!r}: {problem[1]}",
+                code="weak_password",
+                rule=problem[0],
+                username=name,
+            )
     for account in (*DEMO_ACCOUNTS, *officers):
         try:
             services.auth.create_user(
