@@ -11,12 +11,15 @@ STAMP  := $(VENV)/.installed
 BROWSER_PKGS := chromium fonts-wqy-zenhei
 CHROMIUM     := /usr/bin/chromium
 CJK_FONT     := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+# The cluster tests (tests/bus, tests/cluster) need NATS with JetStream on 127.0.0.1:4222.
+NATS_PORT    := 4222
+NATS_UP      = $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', $(NATS_PORT)), 1).close()"
 
 # The device tests (tests/devices) talk to a real MQTT broker: Mosquitto on 127.0.0.1:1883.
 MQTT_PORT    := 1883
 MQTT_UP      = $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', $(MQTT_PORT)), 1).close()"
 
-.PHONY: demo serve test lint browser-deps mqtt-broker bench clean
+.PHONY: demo serve test lint browser-deps nats-server mqtt-broker bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -72,7 +75,34 @@ mqtt-broker: $(STAMP)
 	       "(e.g. sudo apt-get install mosquitto); without it they are skipped" >&2; \
 	fi
 
-test: $(STAMP) lint browser-deps mqtt-broker
+# A no-op when a server answers on 127.0.0.1:4222. Otherwise Debian's nats-server is started with
+# JetStream (installed first with apt-get when we are root and it is missing); without it the
+# cluster tests skip (under CI=true they fail, saying what is missing).
+nats-server: $(STAMP)
+	@if $(NATS_UP) 2>/dev/null; then \
+	  :; \
+	else \
+	  if ! command -v nats-server >/dev/null 2>&1 && [ ! -x /usr/sbin/nats-server ] \
+	     && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing nats-server for the cluster tests (apt-get; once per machine)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get -qq -y -o DPkg::Lock::Timeout=300 install nats-server \
+	      >/dev/null || true; \
+	  fi; \
+	  NATS=$$(command -v nats-server || echo /usr/sbin/nats-server); \
+	  if [ -x "$$NATS" ]; then \
+	    echo "starting nats-server (JetStream) for the cluster tests"; \
+	    if [ "$$(id -u)" = 0 ]; then STORE=/var/lib/nats-server; LOG=/var/log/nats-server.log; \
+	    else STORE=$${TMPDIR:-/tmp}/jingwu-nats; LOG=$$STORE.log; fi; \
+	    mkdir -p "$$STORE"; \
+	    nohup "$$NATS" -a 127.0.0.1 -p $(NATS_PORT) -js -sd "$$STORE" -l "$$LOG" >/dev/null 2>&1 & \
+	    for _ in $$(seq 1 20); do $(NATS_UP) 2>/dev/null && break; sleep 0.5; done; \
+	  else \
+	    echo "nats-server: the cluster tests need NATS with JetStream on 127.0.0.1:$(NATS_PORT)" \
+	         "(e.g. sudo apt-get install nats-server); without it they are skipped" >&2; \
+	  fi; \
+	fi
+
+test: $(STAMP) lint browser-deps nats-server mqtt-broker
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

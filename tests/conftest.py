@@ -3,6 +3,7 @@ PostgreSQL when one is reachable (required under CI)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -84,6 +85,68 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+
+
+def _under_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+async def _jetstream_check(url: str) -> None:
+    import nats
+
+    nc = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=0, allow_reconnect=False)
+    try:
+        await nc.jetstream().account_info()
+    finally:
+        await nc.close()
+
+
+@pytest.fixture(scope="session")
+def nats_url() -> str:
+    """A reachable NATS server with JetStream (JINGWU_TEST_NATS_URL), or a skip (a failure
+    under CI=true)."""
+    import asyncio
+
+    url = os.environ.get("JINGWU_TEST_NATS_URL", DEFAULT_NATS_URL)
+    try:
+        asyncio.run(asyncio.wait_for(_jetstream_check(url), timeout=5))
+    except Exception as exc:
+        message = (
+            f"NATS with JetStream not reachable at {url} ({type(exc).__name__}). Start one (e.g. "
+            "`nats-server -js -a 127.0.0.1 -p 4222 -sd /var/lib/nats-server`) or point "
+            "JINGWU_TEST_NATS_URL at one to run these tests."
+        )
+        if _under_ci():
+            pytest.fail(message + " Under CI a missing NATS is a failure.")
+        pytest.skip(message)
+    return url
+
+
+async def _delete_stream(url: str, stream: str) -> None:
+    import nats
+    from nats.js.errors import NotFoundError
+
+    nc = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=0, allow_reconnect=False)
+    try:
+        with contextlib.suppress(NotFoundError):
+            await nc.jetstream().delete_stream(stream)
+    finally:
+        await nc.close()
+
+
+@pytest.fixture
+def bus_stream(nats_url: str) -> Iterator[str]:
+    """A fresh JetStream stream name (and subject prefix) for one test, deleted afterwards, so
+    that tests and concurrent runs on one NATS never hear each other."""
+    import asyncio
+
+    name = f"jingwu_test_{uuid.uuid4().hex[:12]}"
+    yield name
+    with contextlib.suppress(Exception):
+        asyncio.run(asyncio.wait_for(_delete_stream(nats_url, name), timeout=10))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

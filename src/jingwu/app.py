@@ -9,13 +9,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from jingwu.bus import InProcessBus
+from jingwu.bus import Bus, InProcessBus
 from jingwu.routing import RoadNetwork, load_network
 from jingwu.service.audit import AuditService
 from jingwu.service.auth import AuthService
 from jingwu.service.basemap import MapService
 from jingwu.service.devices import DeviceService
 from jingwu.service.dispatching import DispatchService
+from jingwu.service.event_log import StoredEventLog
 from jingwu.service.exports import ExportService
 from jingwu.service.idempotency import IdempotencyService
 from jingwu.service.personal_data import (
@@ -30,6 +31,7 @@ from jingwu.services import Services
 from jingwu.settings import Settings
 from jingwu.store.db import make_engine, upgrade_schema
 from jingwu.store.fieldcrypt import FieldCryptError, KeyRing, generate_key_file
+from jingwu.store.locks import Leadership
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,16 @@ def field_keys(settings: Settings, engine: Engine, *, check_indexes: bool = True
     return keys
 
 
+def make_bus(settings: Settings, engine: Engine) -> Bus:
+    """The cluster's NATS JetStream bus when JINGWU_BUS_URL is set, else the in-process bus of a
+    single server process. The NATS bus fills gaps from the shared event log (bus.ordering)."""
+    if settings.bus_url is None:
+        return InProcessBus()
+    from jingwu.bus.nats import NatsBus  # the NATS client is loaded only where it is used
+
+    return NatsBus(settings.bus_url, stream=settings.bus_stream, event_log=StoredEventLog(engine))
+
+
 def build_services(
     settings: Settings,
     *,
@@ -97,7 +109,7 @@ def assemble(
     """Wire the services over a migrated store and a loaded road network (tests reuse one network)."""
     clock = clock or (lambda: datetime.now(UTC))
     keys = keys or field_keys(settings, engine)
-    bus = InProcessBus()
+    bus = make_bus(settings, engine)
     dispatch = DispatchService(
         engine,
         bus,
@@ -136,8 +148,9 @@ def assemble(
         positions=PositionService(
             engine, bus, dispatch.board, retention_days=settings.position_retention_days, clock=clock
         ),
+        leader=Leadership(engine),
         demo=demo,
     )
 
 
-__all__ = ["assemble", "build_services", "field_keys"]
+__all__ = ["assemble", "build_services", "field_keys", "make_bus"]

@@ -19,6 +19,7 @@ from jingwu.service.personal_data import PersonalDataService
 from jingwu.service.positions import PositionService
 from jingwu.service.stats import StatsService
 from jingwu.settings import Settings
+from jingwu.store.locks import Leadership
 
 
 @dataclass(slots=True)
@@ -35,11 +36,13 @@ class Services:
     idempotency: IdempotencyService
     personal: PersonalDataService
     exports: ExportService
+    leader: Leadership  # whether this process runs the cluster's once-only jobs
     devices: DeviceService  # community devices over MQTT: registry, messages, silence
     positions: PositionService  # unit positions: GPS filter, last known, history, tracks
     demo: bool = False
 
     def close(self) -> None:
+        self.leader.close()
         self.bus.close()
         self.engine.dispose()
 

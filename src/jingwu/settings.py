@@ -36,6 +36,18 @@ class Settings(BaseSettings):
         "Use postgresql+psycopg://user@host/db for deployments.",
     )
     osm_file: Path = Field(default_factory=bundled_osm_file, description="OSM PBF of the city's roads.")
+    bus_url: str | None = Field(
+        default=None,
+        description="NATS server(s) with JetStream, e.g. nats://127.0.0.1:4222 (several: comma-separated); "
+        "unset: an in-process bus, for a single server process. Every process of a cluster names the "
+        "same server and stream (docs/deploy.md).",
+    )
+    bus_stream: str = Field(
+        default="jingwu",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="JetStream stream of the cluster's events; also the prefix of its subjects "
+        "(<stream>.events.<type>, <stream>.positions). Two clusters on one NATS need two names.",
+    )
     ack_timeout_s: float = Field(
         default=30.0, gt=0, description="Seconds a crew has to acknowledge a dispatch before escalation."
     )

@@ -77,7 +77,13 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 async def _timer_loop(services: Services) -> None:
     """Every second, escalate dispatches not acknowledged in time (deadlines live in the store);
     every half minute, reload the live unit board so that it heals from anything it missed, and
-    forget idempotency keys past their lifetime."""
+    forget idempotency keys past their lifetime.
+
+    With several server processes: every process sweeps for overdue dispatches, and each overdue
+    row is claimed by exactly one of them (locked with SKIP LOCKED and marked escalated in the
+    same transaction), so an escalation is raised once and survives the death of any process.
+    The board is each process's own. Jobs that need doing once per cluster, such as the purge,
+    run on the leader only (``services.leader``)."""
     tick = 0
     while True:
         try:
@@ -90,7 +96,8 @@ async def _timer_loop(services: Services) -> None:
                 await run_in_threadpool(services.positions.maintain)
             if tick % BOARD_REFRESH_EVERY == 0:
                 await run_in_threadpool(services.dispatch.refresh_board)
-                await run_in_threadpool(services.idempotency.purge_expired)
+                if await run_in_threadpool(services.leader.is_leader):
+                    await run_in_threadpool(services.idempotency.purge_expired)
         except Exception:  # the timer must outlive a transient database error
             log.exception("timer sweep failed")
         await asyncio.sleep(TIMER_PERIOD_S)

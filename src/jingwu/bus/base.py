@@ -1,4 +1,5 @@
-"""The publisher/subscriber protocol every bus implements (in-process now; a broker can follow)."""
+"""The publisher/subscriber protocol every bus implements: in-process (one server process) and
+NATS JetStream (a cluster of them, see bus.nats)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,16 @@ class BusMessage:
 
     ``id`` is the event-log id for durable events (a client resumes after it) and ``None`` for
     ephemeral ones such as position batches, which a reconnecting client gets as a fresh snapshot.
+
+    ``origin`` is None for what this process published itself, and names where anything else came
+    from (another server process, or the shared event log when a gap was filled from it). A
+    subscriber that keeps state from its own commits (the unit board) applies only the others.
     """
 
     id: int | None
     type: str
     payload: dict[str, Any]
+    origin: str | None = None
 
 
 Unsubscribe = Callable[[], None]

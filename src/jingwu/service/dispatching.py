@@ -33,7 +33,13 @@ from jingwu.routing import RoadNetwork, RoadPoint, Route
 from jingwu.service.idempotency import record_claim
 from jingwu.service.ids import new_id, new_incident_id
 from jingwu.service.unit_board import UnitBoard
-from jingwu.service.views import attachment_view, incident_view, unit_view
+from jingwu.service.views import (
+    attachment_view,
+    incident_view,
+    position_from_view,
+    unit_from_view,
+    unit_view,
+)
 from jingwu.store import repository as repo
 from jingwu.store import tables as t
 from jingwu.store.db import read_transaction, write_transaction
@@ -141,6 +147,9 @@ class DispatchService:
         self.reload_stations()
         self.board = UnitBoard(network)
         self.refresh_board()
+        # Other server processes' commits (a cluster bus) reach this board here; our own
+        # reach it from _commit. The subscription lasts as long as the bus.
+        self._stop_hearing = bus.subscribe(self._hear_remote)
 
     # ------------------------------------------------------------ plumbing
 
@@ -150,6 +159,29 @@ class DispatchService:
         load and is then undone on the board."""
         with self._commit_lock, read_transaction(self.engine) as conn:
             self.board.load(repo.list_units(conn))
+
+    def _hear_remote(self, message: BusMessage) -> None:
+        """Bring the board up to another server process's commit, so that recommendations
+        here reflect dispatches and moves made there. Unit snapshots carry their version: one
+        older than (or as old as) what the board holds is ignored, so an event heard twice, or
+        late, or read back from the log after this process applied its own commit, changes
+        nothing. Called on the bus's delivery thread."""
+        if message.origin is None:
+            return  # this process's own commit: _commit has applied it already
+        try:
+            if message.type == EventType.UNIT_POSITIONS:
+                reports = [
+                    (str(p["unit_id"]), position)
+                    for p in message.payload.get("positions") or ()
+                    if (position := position_from_view(p)) is not None
+                ]
+                self.board.move(reports)
+                return
+            unit = (message.payload.get("data") or {}).get("unit")
+            if isinstance(unit, dict) and "version" in unit:
+                self.board.update([unit_from_view(unit)], remote=True)
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("ignored a malformed %s from %s: %s", message.type, message.origin, exc)
 
     def reload_stations(self) -> None:
         with read_transaction(self.engine) as conn:

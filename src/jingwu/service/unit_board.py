@@ -96,25 +96,51 @@ class UnitBoard:
     # ------------------------------------------------------------ keeping it current
 
     def load(self, units: Iterable[Unit]) -> None:
-        """Replace the whole board (start-up and periodic self-healing)."""
+        """Replace the whole board (start-up and periodic self-healing). A unit that changed
+        here since the store was read (a newer version, or a newer position, heard from another
+        server process meanwhile) keeps what is newer."""
         fresh = {u.id: u for u in units}
         snapped = {unit_id: self.snap_position(u.position) for unit_id, u in fresh.items()}
         with self._lock:
+            for unit_id, unit in fresh.items():
+                current = self._units.get(unit_id)
+                if current is None:
+                    continue
+                if current.version > unit.version:
+                    unit = replace(current, position=unit.position)
+                if _newer(current.position, unit.position):
+                    unit = replace(unit, position=current.position)
+                    snapped[unit_id] = self._points.get(unit_id)
+                fresh[unit_id] = unit
             self._units = fresh
             self._points = snapped
             self._statuses_changed = True
 
-    def update(self, units: Iterable[Unit]) -> None:
-        """Units as a committed decision left them; a newer position already here is kept."""
+    def update(self, units: Iterable[Unit], *, remote: bool = False) -> None:
+        """Units as a committed decision left them; a newer position already here is kept, and
+        so is a newer version (two server processes' updates may arrive in either order).
+
+        ``remote``: the units come from another process's event (unit snapshots carry no
+        position): only a strictly newer version is taken, and the position here is kept."""
         with self._lock:
+            changed = False
             for unit in units:
                 current = self._units.get(unit.id)
-                if current is not None and _newer(current.position, unit.position):
+                if current is not None and (
+                    current.version > unit.version or (remote and current.version == unit.version)
+                ):
+                    continue
+                if remote and current is None:
+                    continue  # a unit not on this board yet: the periodic reload brings it
+                if remote or (current is not None and _newer(current.position, unit.position)):
+                    assert current is not None
                     unit = replace(unit, position=current.position)
                 elif current is None or current.position != unit.position:
                     self._points[unit.id] = self.snap_position(unit.position)
                 self._units[unit.id] = unit
-            self._statuses_changed = True
+                changed = True
+            if changed:
+                self._statuses_changed = True
 
     def move(self, reports: Iterable[tuple[str, Position]]) -> None:
         """Committed position reports (snapped here, once per report)."""

@@ -6,11 +6,12 @@ is read only through service.personal_data, one audited look at a time.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from jingwu.domain.attachments import AttachmentInfo
 from jingwu.domain.model import Incident, Position, Unit
-from jingwu.domain.status import PRIMARY_OF
+from jingwu.domain.status import PRIMARY_OF, UnitKind, UnitStatus
 
 
 def position_view(position: Position | None) -> dict[str, Any] | None:
@@ -36,10 +37,42 @@ def unit_view(unit: Unit, *, with_position: bool = True) -> dict[str, Any]:
         "capabilities": sorted(unit.capabilities),
         "incident_id": unit.incident_id,
         "status_changed_at": unit.status_changed_at.isoformat() if unit.status_changed_at else None,
+        # Which change this is: another server process keeps the newest it has heard of.
+        "version": unit.version,
     }
     if with_position:
         view["position"] = position_view(unit.position)
     return view
+
+
+def unit_from_view(view: dict[str, Any]) -> Unit:
+    """A unit back from its view (another server process's event); the position, if the view
+    has one, is read too."""
+    changed_at = view.get("status_changed_at")
+    return Unit(
+        id=str(view["id"]),
+        callsign=str(view["callsign"]),
+        kind=UnitKind(view["kind"]),
+        station_id=str(view["station_id"]),
+        status=UnitStatus(view["status"]),
+        capabilities=frozenset(view.get("capabilities") or ()),
+        incident_id=view.get("incident_id"),
+        position=position_from_view(view.get("position")),
+        status_changed_at=datetime.fromisoformat(changed_at) if changed_at else None,
+        version=int(view["version"]),
+    )
+
+
+def position_from_view(view: dict[str, Any] | None) -> Position | None:
+    if not view:
+        return None
+    return Position(
+        lat=float(view["lat"]),
+        lon=float(view["lon"]),
+        ts=datetime.fromisoformat(view["ts"]),
+        heading=None if view.get("heading") is None else float(view["heading"]),
+        speed=None if view.get("speed") is None else float(view["speed"]),
+    )
 
 
 def incident_view(incident: Incident) -> dict[str, Any]:
@@ -75,4 +108,11 @@ def attachment_view(info: AttachmentInfo) -> dict[str, Any]:
     }
 
 
-__all__ = ["attachment_view", "incident_view", "position_view", "unit_view"]
+__all__ = [
+    "attachment_view",
+    "incident_view",
+    "position_from_view",
+    "position_view",
+    "unit_from_view",
+    "unit_view",
+]

@@ -19,6 +19,8 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from jingwu.store.locks import migration_lock
+
 log = logging.getLogger(__name__)
 
 
@@ -73,8 +75,10 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade_schema(engine: Engine) -> None:
-    """Bring the schema to the newest revision (idempotent)."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the schema to the newest revision (idempotent). Under a cluster-wide lock, so that
+    server processes started together over one PostgreSQL database upgrade it once."""
+    with migration_lock(engine):
+        command.upgrade(alembic_config(engine), "head")
 
 
 __all__ = ["alembic_config", "make_engine", "read_transaction", "upgrade_schema", "write_transaction"]

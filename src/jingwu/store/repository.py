@@ -21,6 +21,7 @@ from jingwu.domain.rules import Decision
 from jingwu.domain.status import OPEN_INCIDENT_STATUSES, IncidentStatus, SourceChannel, UnitKind, UnitStatus
 from jingwu.errors import Conflict, NotFound
 from jingwu.store import tables as t
+from jingwu.store.locks import lock_event_log
 
 # ---------------------------------------------------------------- stations
 
@@ -578,7 +579,14 @@ def apply_decision(
 
 
 def append_events(conn: Connection, events: Sequence[DomainEvent]) -> list[tuple[int, DomainEvent]]:
+    """Append to the log. On PostgreSQL the ids are drawn under the cluster-wide event-log lock,
+    held until this transaction ends, so that ids follow commit order across server processes:
+    a live client resuming after id N then misses no event committed later with a smaller id.
+    It is taken last in a command, after its row locks, and held only from the append to the
+    commit."""
     stored: list[tuple[int, DomainEvent]] = []
+    if events:
+        lock_event_log(conn)
     for ev in events:
         event_id = conn.execute(
             insert(t.events)

@@ -1,0 +1,450 @@
+"""The bus of a cluster: several ``jingwu serve`` processes over NATS JetStream.
+
+Every process publishes what it commits, and delivers to its own subscribers (live clients, the
+unit board, the demo simulator) every message of the cluster, exactly once:
+
+* **Events** (durable, with a log id) go to the JetStream stream ``JINGWU_BUS_STREAM`` on the
+  subject ``<stream>.events.<type>``, one at a time and in log order, each with its log id as
+  ``Nats-Msg-Id`` so that a publish retried after a lost acknowledgment is stored once. Each
+  process reads the stream through an ordered consumer that starts at what is new.
+* **Positions** (``unit.positions`` batches, no log id) go on the core-NATS subject
+  ``<stream>.positions``, not stored: a position is superseded by the next report within
+  seconds, and a client that missed some reloads ``/api/units``. Storing thousands of fixes a
+  second in a stream nobody replays would only cost the broker disk.
+* **Own messages** are delivered locally at once, not round-tripped through NATS (the copies
+  that come back are recognised by the ``Jingwu-Origin`` header and dropped), so a process's own
+  clients do not depend on the broker being up.
+* **Order and gaps** are handled by :class:`~jingwu.bus.ordering.LogOrder` against the shared
+  event log: events are delivered in log-id order, repeats are dropped, and an event that NATS
+  did not bring (a publisher killed between its commit and its publish, the broker unreachable)
+  is read from the log — as soon as a later event arrives, and in any case within
+  ``CATCH_UP_S``. The broker is the fast path; the database is the truth.
+
+Threads: the nats-py asyncio client runs on an event loop of its own (thread ``jingwu-nats``);
+subscribers are called on one delivery thread (``jingwu-bus``), as with the in-process bus, so
+``publish`` is safe from any thread and never waits for the broker.
+
+Losing the broker: the process logs it and keeps going. Commands never block on it: events wait
+in a bounded outbox (``OUTBOX_LIMIT``, oldest dropped beyond it — they are in the log, and the
+other processes read them from there) and are sent in order once NATS is back; positions are
+dropped while disconnected. After a reconnect the event subscription is made afresh, and the
+catch-up from the log covers whatever was missed meanwhile.
+
+At start-up the broker must be reachable (within ``connect_timeout_s``): a process that cannot
+reach it stops with an error, like one that cannot reach its database, rather than silently
+running cut off from its cluster.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import json
+import logging
+import os
+import queue
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import BadRequestError, NoStreamResponseError, NotFoundError
+
+from jingwu.bus.base import BusMessage, Unsubscribe
+from jingwu.bus.ordering import EventLog, LogOrder
+from jingwu.errors import SystemFault
+
+log = logging.getLogger(__name__)
+
+ORIGIN_HEADER = "Jingwu-Origin"
+# The stream bridges a process's short absences; the database keeps the events for good.
+STREAM_MAX_AGE_S = 3600.0
+DUPLICATE_WINDOW_S = 120.0
+OUTBOX_LIMIT = 10_000  # events waiting for the broker; beyond it the oldest go (they are in the log)
+POSITIONS_LIMIT = 100  # position batches waiting to be sent; while disconnected none are kept
+PUBLISH_TIMEOUT_S = 2.0
+CATCH_UP_S = 1.0  # at most this long until an event no message brought is read from the log
+CLOSE_TIMEOUT_S = 5.0
+STREAM_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+_STOP = object()
+
+
+def _origin_id() -> str:
+    """This process's name on the bus: unique for the process's lifetime, readable in logs."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class NatsBus:
+    """A :class:`~jingwu.bus.Bus` shared by every server process that names the same stream."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        stream: str,
+        event_log: EventLog,
+        connect_timeout_s: float = 5.0,
+        catch_up_s: float = CATCH_UP_S,
+    ) -> None:
+        if not STREAM_NAME.fullmatch(stream):
+            raise ValueError(f"bad stream name {stream!r}: letters, digits, _ and - only")
+        self.url = url
+        self.stream = stream
+        self.origin = _origin_id()
+        self.events_subject = f"{stream}.events"
+        self.positions_subject = f"{stream}.positions"
+        self.catch_up_s = catch_up_s
+        self.dropped_events = 0  # events the outbox could not keep while the broker was away
+        self.dropped_positions = 0
+
+        self._handlers: dict[int, Callable[[BusMessage], None]] = {}
+        self._next = 0
+        self._lock = threading.Lock()
+        self._closed = False
+        self._inbox: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._order = LogOrder(event_log)
+
+        self._loop = asyncio.new_event_loop()
+        self._loop_thread = threading.Thread(target=self._loop.run_forever, name="jingwu-nats", daemon=True)
+        self._loop_thread.start()
+        self._nc = Client()  # connected on the loop, in _start
+        self._js: JetStreamContext | None = None
+        self._event_sub: Any = None
+        self._outbox: collections.deque[BusMessage] = collections.deque()
+        self._positions: collections.deque[BusMessage] = collections.deque(maxlen=POSITIONS_LIMIT)
+        self._tasks: list[asyncio.Task[None]] = []
+        # Created on the loop (asyncio primitives belong to the loop they are used on).
+        self._connected: asyncio.Event
+        self._outbox_ready: asyncio.Event
+        self._positions_ready: asyncio.Event
+        try:
+            asyncio.run_coroutine_threadsafe(self._start(connect_timeout_s), self._loop).result(
+                timeout=connect_timeout_s + 10
+            )
+        except Exception as exc:
+            self._stop_loop()
+            raise SystemFault(
+                f"cannot use the NATS server at {_shown(url)} (JINGWU_BUS_URL): {exc or type(exc).__name__}",
+                code="bus_unavailable",
+            ) from exc
+        self._delivery = threading.Thread(target=self._deliver, name="jingwu-bus", daemon=True)
+        self._delivery.start()
+        log.info("bus: NATS %s, stream %s, this process %s", _shown(url), stream, self.origin)
+
+    # ------------------------------------------------------------ the Bus protocol
+
+    def publish(self, message: BusMessage) -> None:
+        """Deliver here at once and hand to the broker; never waits for it."""
+        if self._closed:
+            return
+        self._inbox.put(message)
+        with contextlib.suppress(RuntimeError):  # the loop is closing: the process is stopping
+            self._loop.call_soon_threadsafe(self._enqueue, message)
+
+    def subscribe(self, handler: Callable[[BusMessage], None]) -> Unsubscribe:
+        with self._lock:
+            key = self._next
+            self._next += 1
+            self._handlers[key] = handler
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._handlers.pop(key, None)
+
+        return unsubscribe
+
+    def close(self) -> None:
+        """Send what is still in the outbox (for a few seconds at most), then stop both threads."""
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(timeout=CLOSE_TIMEOUT_S + 5)
+        self._stop_loop()
+        self._inbox.put(_STOP)
+        self._delivery.join(timeout=5)
+
+    @property
+    def connected(self) -> bool:
+        return bool(self._nc.is_connected)
+
+    # ------------------------------------------------------------ on the event loop
+
+    async def _start(self, connect_timeout_s: float) -> None:
+        self._connected = asyncio.Event()
+        self._outbox_ready = asyncio.Event()
+        self._positions_ready = asyncio.Event()
+        try:
+            await asyncio.wait_for(
+                self._nc.connect(
+                    [u.strip() for u in self.url.split(",") if u.strip()],
+                    name=f"jingwu {self.origin}",
+                    allow_reconnect=True,
+                    max_reconnect_attempts=-1,  # a police platform keeps trying for ever
+                    reconnect_time_wait=1,
+                    connect_timeout=max(1, int(connect_timeout_s)),
+                    error_cb=self._on_error,
+                    disconnected_cb=self._on_disconnected,
+                    reconnected_cb=self._on_reconnected,
+                ),
+                timeout=connect_timeout_s,
+            )
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self._nc.close()
+            raise
+        self._js = self._nc.jetstream(timeout=PUBLISH_TIMEOUT_S)
+        await self._ensure_stream()
+        await self._subscribe_events()
+        await self._nc.subscribe(self.positions_subject, cb=self._on_position)
+        await self._nc.flush()  # the server has the subscription: nothing published from now is missed
+        self._connected.set()
+        self._tasks = [
+            asyncio.create_task(self._send_events()),
+            asyncio.create_task(self._send_positions()),
+        ]
+
+    async def _ensure_stream(self) -> None:
+        """Create the stream if it is missing; an existing one is used as the operator left it
+        (replicas, limits), as long as it holds our subjects."""
+        assert self._js is not None
+        try:
+            info = await self._js.stream_info(self.stream)
+        except NotFoundError:
+            await self._add_stream()
+            return
+        subjects = info.config.subjects or []
+        if f"{self.events_subject}.>" not in subjects and ">" not in subjects:
+            raise RuntimeError(
+                f"the stream {self.stream} exists but does not hold {self.events_subject}.> "
+                f"(its subjects: {', '.join(subjects)})"
+            )
+
+    async def _add_stream(self) -> None:
+        assert self._js is not None
+        try:
+            await self._js.add_stream(
+                StreamConfig(
+                    name=self.stream,
+                    description="Jingwu: committed events of every server process (the database keeps them)",
+                    subjects=[f"{self.events_subject}.>"],
+                    retention=RetentionPolicy.LIMITS,
+                    storage=StorageType.FILE,
+                    discard=DiscardPolicy.OLD,
+                    max_age=STREAM_MAX_AGE_S,
+                    duplicate_window=DUPLICATE_WINDOW_S,
+                )
+            )
+        except BadRequestError as exc:
+            # Another process made it first, with a different configuration (an older release
+            # during an upgrade): use theirs. Any other refusal (subjects taken by another
+            # stream) stands.
+            try:
+                await self._js.stream_info(self.stream)
+            except NotFoundError:
+                raise exc from None
+            return
+        log.info("bus: created the JetStream stream %s", self.stream)
+
+    async def _subscribe_events(self) -> None:
+        """An ordered consumer from what is new: flow-controlled, heart-beaten, re-created by the
+        client on a gap. What came before is in the log (the catch-up reads it)."""
+        assert self._js is not None
+        if self._event_sub is not None:
+            with contextlib.suppress(Exception):
+                await self._event_sub.unsubscribe()
+        self._event_sub = await self._js.subscribe(
+            f"{self.events_subject}.>",
+            stream=self.stream,
+            cb=self._on_event,
+            ordered_consumer=True,
+            deliver_policy=DeliverPolicy.NEW,
+            idle_heartbeat=5.0,
+        )
+
+    def _enqueue(self, message: BusMessage) -> None:
+        if message.id is None:
+            if not self._nc.is_connected:
+                self.dropped_positions += 1  # superseded within seconds anyway
+                return
+            self._positions.append(message)
+            self._positions_ready.set()
+            return
+        if len(self._outbox) >= OUTBOX_LIMIT:
+            self._outbox.popleft()
+            self.dropped_events += 1
+            if self.dropped_events % 1000 == 1:
+                log.warning(
+                    "bus: outbox full while NATS is away; %d events left to the log catch-up",
+                    self.dropped_events,
+                )
+        self._outbox.append(message)
+        self._outbox_ready.set()
+
+    async def _send_events(self) -> None:
+        """One event at a time, in log order, until the broker has acknowledged it."""
+        assert self._js is not None
+        while True:
+            await self._outbox_ready.wait()
+            self._outbox_ready.clear()
+            while self._outbox:
+                await self._connected.wait()
+                message = self._outbox[0]
+                try:
+                    await self._js.publish(
+                        f"{self.events_subject}.{message.type}",
+                        self._encode(message),
+                        headers={"Nats-Msg-Id": str(message.id), ORIGIN_HEADER: self.origin},
+                    )
+                except asyncio.CancelledError:
+                    raise
+                except (NotFoundError, NoStreamResponseError):
+                    await self._recover_stream()
+                    continue
+                except Exception as exc:  # timeouts, no responders, a connection going down
+                    log.debug("bus: event %s not acknowledged yet (%s); retrying", message.id, exc)
+                    if not self._nc.is_connected:
+                        self._connected.clear()
+                    await asyncio.sleep(0.2)
+                    continue
+                if self._outbox and self._outbox[0] is message:
+                    self._outbox.popleft()
+
+    async def _recover_stream(self) -> None:
+        """The stream went away (a broker restarted without its store): make it again."""
+        try:
+            await self._ensure_stream()
+            await self._subscribe_events()
+        except Exception as exc:
+            log.warning("bus: could not re-create the stream %s: %s", self.stream, exc)
+            await asyncio.sleep(1.0)
+
+    async def _send_positions(self) -> None:
+        while True:
+            await self._positions_ready.wait()
+            self._positions_ready.clear()
+            while self._positions:
+                message = self._positions.popleft()
+                try:
+                    await self._nc.publish(
+                        self.positions_subject,
+                        self._encode(message),
+                        headers={ORIGIN_HEADER: self.origin},
+                    )
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    self.dropped_positions += 1
+
+    async def _on_event(self, msg: Msg) -> None:
+        self._receive(msg)
+
+    async def _on_position(self, msg: Msg) -> None:
+        self._receive(msg)
+
+    def _receive(self, msg: Msg) -> None:
+        origin = (msg.headers or {}).get(ORIGIN_HEADER)
+        if origin == self.origin:
+            return  # delivered here when it was published
+        try:
+            payload = json.loads(msg.data)
+            message = BusMessage(payload.get("id"), str(payload["type"]), payload, origin=origin or "nats")
+        except (ValueError, KeyError, TypeError):
+            log.warning("bus: dropped a malformed message on %s", msg.subject)
+            return
+        self._inbox.put(message)
+
+    async def _on_error(self, exc: Exception) -> None:
+        log.warning("bus: NATS error: %s", exc)
+
+    async def _on_disconnected(self) -> None:
+        self._connected.clear()
+        if not self._closed:
+            log.warning("bus: disconnected from NATS; commands go on, events are read from the log")
+
+    async def _on_reconnected(self) -> None:
+        log.info("bus: reconnected to NATS")
+        try:
+            await self._ensure_stream()
+            await self._subscribe_events()
+        except Exception as exc:
+            log.warning("bus: could not re-subscribe after reconnecting: %s", exc)
+        self._connected.set()
+
+    async def _shutdown(self) -> None:
+        deadline = time.monotonic() + CLOSE_TIMEOUT_S
+        while self._outbox and self._nc.is_connected and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._outbox:
+            log.warning(
+                "bus: stopped with %d events not sent to NATS (they are in the log)", len(self._outbox)
+            )
+        if self._event_sub is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._event_sub.unsubscribe(), timeout=CLOSE_TIMEOUT_S)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._nc.close(), timeout=CLOSE_TIMEOUT_S)
+        # Whatever the client left running on this loop (consumer heartbeat checks) ends here.
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+
+    def _stop_loop(self) -> None:
+        if self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        self._loop_thread.join(timeout=5)
+        if not self._loop.is_running():
+            self._loop.close()
+
+    @staticmethod
+    def _encode(message: BusMessage) -> bytes:
+        return json.dumps(message.payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+    # ------------------------------------------------------------ the delivery thread
+
+    def _deliver(self) -> None:
+        next_catch_up = time.monotonic() + self.catch_up_s
+        while True:
+            try:
+                item = self._inbox.get(timeout=max(0.0, next_catch_up - time.monotonic()))
+            except queue.Empty:
+                item = None
+            if item is _STOP:
+                return
+            batch = self._order.admit(item) if isinstance(item, BusMessage) else []
+            if time.monotonic() >= next_catch_up:
+                batch += self._order.catch_up()
+                next_catch_up = time.monotonic() + self.catch_up_s
+            if not batch:
+                continue
+            with self._lock:
+                handlers = list(self._handlers.values())
+            for message in batch:
+                for handler in handlers:
+                    try:
+                        handler(message)
+                    except Exception:  # one broken listener must not silence the others
+                        log.exception("bus subscriber failed on %s", message.type)
+
+
+def _shown(url: str) -> str:
+    """A NATS URL without its credentials, for logs and errors."""
+    return re.sub(r"//[^@/]*@", "//***@", url)
+
+
+__all__ = ["ORIGIN_HEADER", "NatsBus"]

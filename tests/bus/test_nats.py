@@ -1,0 +1,235 @@
+"""NatsBus against a real NATS server with JetStream: what one process publishes, every process
+delivers once, in log order; the log fills what the broker does not bring; a lost broker never
+holds up a publisher."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from jingwu.bus import BusMessage
+from jingwu.bus.nats import NatsBus
+from jingwu.errors import SystemFault
+
+NO_CATCH_UP = 3600.0  # so that what arrives must have come over NATS
+
+
+class SharedLog:
+    """Stands in for the events table that every process of a cluster shares."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._events: list[BusMessage] = []
+
+    def commit(self, event_type: str = "incident.created") -> BusMessage:
+        with self._lock:
+            event_id = len(self._events) + 1
+            message = BusMessage(event_id, event_type, {"id": event_id, "type": event_type, "data": {}})
+            self._events.append(message)
+            return message
+
+    def last_event_id(self) -> int:
+        with self._lock:
+            return len(self._events)
+
+    def events_after(self, after_id: int, limit: int) -> list[BusMessage]:
+        with self._lock:
+            return self._events[after_id : after_id + limit]
+
+
+class Heard:
+    def __init__(self, bus: NatsBus) -> None:
+        self.messages: list[BusMessage] = []
+        self._cond = threading.Condition()
+        bus.subscribe(self._on)
+
+    def _on(self, message: BusMessage) -> None:
+        with self._cond:
+            self.messages.append(message)
+            self._cond.notify_all()
+
+    def wait_for(self, check: Callable[[list[BusMessage]], bool], timeout: float = 5.0) -> list[BusMessage]:
+        with self._cond:
+            self._cond.wait_for(lambda: check(self.messages), timeout=timeout)
+            return list(self.messages)
+
+    def event_ids(self) -> list[int | None]:
+        with self._cond:
+            return [m.id for m in self.messages if m.id is not None]
+
+
+@pytest.fixture
+def shared_log() -> SharedLog:
+    return SharedLog()
+
+
+@pytest.fixture
+def make_bus(nats_url: str, bus_stream: str, shared_log: SharedLog) -> Iterator[Callable[..., NatsBus]]:
+    buses: list[NatsBus] = []
+
+    def factory(url: str = nats_url, *, catch_up_s: float = NO_CATCH_UP) -> NatsBus:
+        bus = NatsBus(url, stream=bus_stream, event_log=shared_log, catch_up_s=catch_up_s)
+        buses.append(bus)
+        return bus
+
+    yield factory
+    for bus in buses:
+        bus.close()
+
+
+def publish_committed(bus: NatsBus, log: SharedLog, count: int) -> list[int]:
+    published = []
+    for _ in range(count):
+        message = log.commit()
+        bus.publish(message)
+        assert message.id is not None
+        published.append(message.id)
+    return published
+
+
+def test_nats_bus_event_is_delivered_once_in_order_by_every_process(
+    make_bus: Callable[..., NatsBus], shared_log: SharedLog
+) -> None:
+    a, b = make_bus(), make_bus()
+    heard_a, heard_b = Heard(a), Heard(b)
+    published = publish_committed(a, shared_log, 50)
+    heard_b.wait_for(lambda m: len(m) >= 50)
+    time.sleep(0.3)  # room for a duplicate to show up
+    assert heard_b.event_ids() == published
+    assert heard_a.event_ids() == published  # once: its own copy back from NATS is dropped
+    assert all(m.origin == a.origin for m in heard_b.messages)
+    assert all(m.origin is None for m in heard_a.messages)
+
+
+def test_nats_bus_positions_cross_over_core_nats_once(make_bus: Callable[..., NatsBus]) -> None:
+    a, b = make_bus(), make_bus()
+    heard_a, heard_b = Heard(a), Heard(b)
+    positions = BusMessage(None, "unit.positions", {"id": None, "type": "unit.positions", "positions": []})
+    a.publish(positions)
+    got = heard_b.wait_for(lambda m: len(m) >= 1)
+    assert [(m.type, m.id) for m in got] == [("unit.positions", None)]
+    time.sleep(0.3)
+    assert len(heard_a.messages) == 1
+
+
+def test_nats_bus_event_committed_but_never_published_is_read_from_the_log(
+    make_bus: Callable[..., NatsBus], shared_log: SharedLog
+) -> None:
+    b = make_bus(catch_up_s=0.2)
+    heard = Heard(b)
+    shared_log.commit()  # its publisher was killed between the commit and the publish
+    got = heard.wait_for(lambda m: len(m) >= 1, timeout=3)
+    assert [m.id for m in got] == [1]
+
+
+def test_nats_bus_later_event_brings_the_earlier_ones_it_overtook(
+    make_bus: Callable[..., NatsBus], shared_log: SharedLog
+) -> None:
+    a, b = make_bus(), make_bus()
+    heard_b = Heard(b)
+    shared_log.commit()  # committed by a process whose message is slow
+    shared_log.commit()
+    publish_committed(a, shared_log, 1)
+    heard_b.wait_for(lambda m: len(m) >= 3)
+    assert heard_b.event_ids() == [1, 2, 3]
+
+
+def test_nats_bus_unreachable_at_start_is_an_error(shared_log: SharedLog, bus_stream: str) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = time.monotonic()
+    with pytest.raises(SystemFault) as err:
+        NatsBus(f"nats://127.0.0.1:{port}", stream=bus_stream, event_log=shared_log, connect_timeout_s=1)
+    assert err.value.code == "bus_unavailable"
+    assert time.monotonic() - started < 10
+
+
+def test_nats_bus_bad_stream_name_is_refused(shared_log: SharedLog, nats_url: str) -> None:
+    with pytest.raises(ValueError, match="stream"):
+        NatsBus(nats_url, stream="a.b", event_log=shared_log)
+
+
+# ---------------------------------------------------------------- losing the broker
+
+
+class PrivateNats:
+    """A nats-server of this test's own, so that it can be stopped and started again."""
+
+    def __init__(self, store: Path) -> None:
+        binary = shutil.which("nats-server") or "/usr/sbin/nats-server"
+        if not Path(binary).exists():
+            pytest.skip("nats-server is not installed (Debian: apt-get install nats-server)")
+        self.binary = binary
+        self.store = store
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"nats://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.binary, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("private nats-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def private_nats(tmp_path: Path) -> Iterator[PrivateNats]:
+    server = PrivateNats(tmp_path / "nats")
+    yield server
+    server.stop()
+
+
+@pytest.mark.slow
+def test_nats_bus_lost_broker_never_blocks_publishing_and_is_caught_up(
+    private_nats: PrivateNats, make_bus: Callable[..., NatsBus], shared_log: SharedLog
+) -> None:
+    a, b = make_bus(private_nats.url), make_bus(private_nats.url)
+    heard_b = Heard(b)
+    publish_committed(a, shared_log, 1)
+    heard_b.wait_for(lambda m: len(m) >= 1)
+
+    private_nats.stop()
+    deadline = time.monotonic() + 10
+    while a.connected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not a.connected
+    started = time.monotonic()
+    publish_committed(a, shared_log, 200)  # commands go on while the broker is away
+    a.publish(BusMessage(None, "unit.positions", {"id": None, "type": "unit.positions", "positions": []}))
+    assert time.monotonic() - started < 0.5
+
+    private_nats.start()
+    deadline = time.monotonic() + 20
+    while not (a.connected and b.connected) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert a.connected and b.connected
+    # One more event over NATS brings B the 200 it missed, from the log, in order.
+    publish_committed(a, shared_log, 1)
+    heard_b.wait_for(lambda m: len(m) >= 202, timeout=15)
+    assert heard_b.event_ids() == list(range(1, 203))
+    assert a.dropped_positions >= 1
