@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -465,9 +466,12 @@ def test_terminal_reports_its_position_at_most_every_five_seconds_and_follows_th
         page.wait_for_timeout(100)
     assert server_position_is(fixes[-1].lat)
     page.wait_for_timeout(1000)
-    assert len(reports) == 2, reports
-    assert reports[1][0] - reports[0][0] >= 4.9
-    assert reports[1][1]["lat"] == fixes[-1].lat
+    # Reports are at least five seconds apart and carry the newest fix; the fixes in between are
+    # never each sent. (On a loaded machine the fixes may span more than one interval, so the
+    # count is bounded, not fixed.)
+    gaps = [later[0] - earlier[0] for earlier, later in pairwise(reports)]
+    assert 2 <= len(reports) < len(fixes) and all(gap >= 4.9 for gap in gaps), reports
+    assert reports[-1][1]["lat"] == fixes[-1].lat
 
     # In the demo the simulator moves the unit: the terminal follows the live stream.
     elsewhere = live_server.network.snap(45.7520, 126.6300)
