@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import threading
 from collections.abc import Iterator
 
 from sqlalchemy import Connection, Engine, func, select
@@ -71,10 +72,21 @@ class Leadership:
         self.key = advisory_key(name)
         self.name = name
         self._conn: Connection | None = None
+        # The timer asks from a worker thread that may outlive its cancelled task: close() and
+        # is_leader() never interleave, and once closed nothing takes the lock (or a connection
+        # the engine's disposal would not close) again.
+        self._lock = threading.Lock()
+        self._closed = False
 
     def is_leader(self) -> bool:
         if not _is_postgres(self.engine):
             return True
+        with self._lock:
+            if self._closed:
+                return False
+            return self._try()
+
+    def _try(self) -> bool:
         if self._conn is not None:
             try:
                 self._conn.execute(select(1))
@@ -97,11 +109,13 @@ class Leadership:
 
     def close(self) -> None:
         """Give leadership up (at shutdown), so that another process takes over at once."""
-        if self._conn is None:
-            return
-        with contextlib.suppress(Exception):
-            self._conn.execute(select(func.pg_advisory_unlock(self.key)))
-        self._drop()
+        with self._lock:
+            self._closed = True
+            if self._conn is None:
+                return
+            with contextlib.suppress(Exception):
+                self._conn.execute(select(func.pg_advisory_unlock(self.key)))
+            self._drop()
 
     def _drop(self) -> None:
         conn, self._conn = self._conn, None
