@@ -207,10 +207,6 @@ def for_viewer(message: BusMessage, principal: Principal, services: Services) ->
     device = data.get("device") or {}
     if device and scope.covers_station(device.get("station_id"), district_of):
         return message
-    # A community device's state (device.online / device.offline) goes where its place lies.
-    device = data.get("device") or {}
-    if device and scope.covers_station(device.get("station_id"), district_of):
-        return message
     return None
 
 
