@@ -772,6 +772,31 @@ def _serve(args: argparse.Namespace, *, demo: bool) -> int:
     return 0
 
 
+def cmd_bench_ingest(args: argparse.Namespace) -> int:
+    from jingwu.bench.ingest import IngestConfig, run_ingest_bench
+
+    settings = _settings(args)
+    config = IngestConfig(
+        units=args.units,
+        seconds=args.seconds,
+        batch=args.batch,
+        connections=args.connections,
+        database_url=args.database_url,
+    )
+    result = run_ingest_bench(config, settings.graph_cache_dir)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(
+            f"{result['units']} units, {result['seconds']} s, batches of {result['batch']} on "
+            f"{result['connections']} connections ({result['database']}): "
+            f"{result['positions_per_s']:.0f} positions/s accepted and stored "
+            f"({result['positions']} in all, {result['refused']} refused); live-stream lag "
+            f"p50 {result['lag_p50_ms']} ms, p99 {result['lag_p99_ms']} ms"
+        )
+    return 0 if result["positions"] and not result["refused"] else 1
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from jingwu.bench.dispatch import run_dispatch_bench
 
@@ -1064,6 +1089,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="one JSON object (the largest roster; all of them under 'runs')"
     )
     p.set_defaults(func=cmd_bench)
+    p = bench_sub.add_parser(
+        "ingest", help="unit positions per second accepted and stored, and their lag to the live stream"
+    )
+    p.add_argument("--units", type=int, default=5000)
+    p.add_argument("--seconds", type=float, default=10.0)
+    p.add_argument("--batch", type=int, default=500, help="fixes per request (a gateway's batch)")
+    p.add_argument("--connections", type=int, default=4)
+    p.add_argument("--database-url", help="default: a fresh SQLite database in a temporary directory")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(func=cmd_bench_ingest)
     return parser
 
 
