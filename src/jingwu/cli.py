@@ -1109,6 +1109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines bury our start-up banner
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would bury the rest
     if args.data_dir:
         os.environ["JINGWU_DATA_DIR"] = args.data_dir
     from sqlalchemy.exc import OperationalError

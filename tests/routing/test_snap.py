@@ -9,6 +9,8 @@ import pytest
 
 from jingwu.errors import OffRoadError, ValidationFailed
 from jingwu.routing import RoadNetwork
+from jingwu.routing import snap as snap_module
+from jingwu.routing.model import RoadPoint
 
 from .helpers import brute_force_distance, metres, segments
 
@@ -106,3 +108,32 @@ def test_random_road_point_same_seed_same_points(network: RoadNetwork) -> None:
     for p in a:
         assert p.offset_m == 0.0
         assert min_lat <= p.lat <= max_lat and min_lon <= p.lon <= max_lon
+
+
+def _snap_or_none(network: RoadNetwork, lat: float, lon: float, limit: float) -> RoadPoint | None:
+    try:
+        return network.snap(lat, lon, limit)
+    except ValidationFailed:  # OffRoadError is one
+        return None
+
+
+@pytest.mark.parametrize("few", [1, 3, 8])
+def test_snap_many_gives_exactly_the_answers_of_snap_one_by_one(
+    network: RoadNetwork, monkeypatch: pytest.MonkeyPatch, few: int
+) -> None:
+    # ``few`` small forces the radius fallback for crowded points; 8 is what runs in service.
+    monkeypatch.setattr(snap_module, "_FEW", few)
+    rng = np.random.default_rng(11)
+    points = []
+    for spread in (1e-5, 3e-4, 3e-3):
+        for _ in range(300):
+            p = network.random_road_point(rng)
+            points.append((p.lat + float(rng.normal(0, spread)), p.lon + float(rng.normal(0, spread))))
+    points += [RIVER, (30.0, 120.0), (math.nan, 126.6), (91.0, 126.6), (45.7, math.inf)]
+    many = network.snap_many(points, 150.0)
+    assert many == [_snap_or_none(network, lat, lon, 150.0) for lat, lon in points]
+    assert 0 < sum(p is None for p in many) < len(points)
+
+
+def test_snap_many_of_nothing_is_nothing(network: RoadNetwork) -> None:
+    assert network.snap_many([]) == []

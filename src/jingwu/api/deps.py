@@ -4,7 +4,7 @@ jurisdiction (``Guard``). See :mod:`jingwu.domain.access` for the policy itself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -158,13 +158,21 @@ class Guard:
     def unit(self, unit_id: str) -> Unit:
         unit = self.services.dispatch.get_unit(unit_id)
         if not self.sees_unit(unit):
-            raise Forbidden(
-                "this unit belongs to a station outside your jurisdiction",
-                code="out_of_jurisdiction",
-                unit_id=unit_id,
-                jurisdiction=str(self.principal.jurisdiction),
-            )
+            raise self._out_of_reach(unit_id)
         return unit
+
+    def _out_of_reach(self, unit_id: str) -> Forbidden:
+        return Forbidden(
+            "this unit belongs to a station outside your jurisdiction",
+            code="out_of_jurisdiction",
+            unit_id=unit_id,
+            jurisdiction=str(self.principal.jurisdiction),
+        )
+
+    def _not_own(self, unit_id: str) -> Forbidden | None:
+        if self.principal.role in (Role.OFFICER, Role.DEVICE) and self.principal.unit_id != unit_id:
+            return Forbidden("you may act only for your own unit", code="not_own_unit", unit_id=unit_id)
+        return None
 
     def own_incident(self, incident_id: str, *, doing: str) -> Incident:
         """For officers: the incident only while their unit is assigned to it (an officer reads
@@ -180,9 +188,23 @@ class Guard:
 
     def own_unit(self, unit_id: str) -> Unit:
         """Officers and devices act only for the unit they are bound to; others within reach."""
-        if self.principal.role in (Role.OFFICER, Role.DEVICE) and self.principal.unit_id != unit_id:
-            raise Forbidden("you may act only for your own unit", code="not_own_unit", unit_id=unit_id)
+        if refusal := self._not_own(unit_id):
+            raise refusal
         return self.unit(unit_id)
+
+    def own_units(self, unit_ids: Collection[str]) -> None:
+        """``own_unit`` for a batch (a gateway reports hundreds of units at once) in one read;
+        the first offending unit in id order decides the refusal, as one by one would."""
+        stations = self.services.dispatch.unit_stations(unit_ids)
+        for unit_id in sorted(unit_ids):
+            if refusal := self._not_own(unit_id):
+                raise refusal
+            if unit_id not in stations:
+                raise NotFound(f"no unit {unit_id!r}", code="unit_not_found", unit_id=unit_id)
+            if not may_see_unit(
+                self.principal, unit_id=unit_id, station_id=stations[unit_id], district_of=self.district_of
+            ):
+                raise self._out_of_reach(unit_id)
 
     @property
     def station_ids(self) -> frozenset[str] | None:

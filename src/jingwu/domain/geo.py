@@ -32,8 +32,14 @@ class GeoPoint:
 
 def haversine_m(a: GeoPoint, b: GeoPoint) -> float:
     """Great-circle distance in metres — for display beside road distance, never for ranking."""
-    p1, p2 = math.radians(a.lat), math.radians(b.lat)
-    dp, dl = p2 - p1, math.radians(b.lon - a.lon)
+    return haversine_deg_m(a.lat, a.lon, b.lat, b.lon)
+
+
+def haversine_deg_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """``haversine_m`` on bare degrees, for coordinates already checked (the GPS filter judges
+    thousands of fixes a second and need not wrap each in a GeoPoint)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
     h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
@@ -53,4 +59,4 @@ def point_in_polygon(point: GeoPoint, ring: tuple[tuple[float, float], ...]) -> 
     return inside
 
 
-__all__ = ["GeoPoint", "haversine_m", "point_in_polygon"]
+__all__ = ["GeoPoint", "haversine_deg_m", "haversine_m", "point_in_polygon"]

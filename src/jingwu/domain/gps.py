@@ -54,7 +54,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from jingwu.domain.geo import GeoPoint, haversine_m
+from jingwu.domain.geo import haversine_deg_m
 
 
 class Verdict(StrEnum):
@@ -149,26 +149,33 @@ def _within(value: float | None, low: float, high: float = math.inf) -> float | 
 def normalise(fix: Fix) -> Fix:
     """Unknown auxiliary values as None (see the module doc); coordinates and time untouched."""
     heading = _within(fix.heading, 0.0)
+    if heading is not None:
+        heading %= 360.0
     accuracy = fix.accuracy if _finite(fix.accuracy) and fix.accuracy != 0 else None
-    return replace(
-        fix,
-        speed=_within(fix.speed, 0.0),
-        heading=None if heading is None else heading % 360.0,
-        accuracy=accuracy,
-        altitude=_within(fix.altitude, -math.inf),
-        battery=_within(fix.battery, 0.0, 100.0),
-    )
+    speed = _within(fix.speed, 0.0)
+    altitude = _within(fix.altitude, -math.inf)
+    battery = _within(fix.battery, 0.0, 100.0)
+    if (speed, heading, accuracy, altitude, battery) == (
+        fix.speed,
+        fix.heading,
+        fix.accuracy,
+        fix.altitude,
+        fix.battery,
+    ):
+        return fix  # the usual case: nothing to mend, nothing to copy
+    return replace(fix, speed=speed, heading=heading, accuracy=accuracy, altitude=altitude, battery=battery)
 
 
 def distance_m(a: Fix, b: Fix) -> float:
     """Great-circle distance between two (valid) fixes, in metres."""
-    return haversine_m(GeoPoint(a.lat, a.lon), GeoPoint(b.lat, b.lon))
+    return haversine_deg_m(a.lat, a.lon, b.lat, b.lon)
 
 
 def implied_speed_mps(a: Fix, b: Fix, rules: GpsRules) -> float:
     """The least speed that gets a unit from ``a`` to ``b`` (either order in time), giving both
     fixes the benefit of their accuracy radii and never dividing by less than ``min_gap_s``."""
-    slack = sum(rules.assumed_accuracy_m if f.accuracy is None else f.accuracy for f in (a, b))
+    assumed = rules.assumed_accuracy_m
+    slack = (assumed if a.accuracy is None else a.accuracy) + (assumed if b.accuracy is None else b.accuracy)
     gap_s = max(abs((b.ts - a.ts).total_seconds()), rules.min_gap_s)
     return max(0.0, distance_m(a, b) - slack) / gap_s
 

@@ -146,6 +146,54 @@ class RoadNetwork:
             raise OffRoadError(lat, lon, max(true_m, max_distance_m + 1e-6), max_distance_m)
         return self._road_point(hit)
 
+    def snap_many(
+        self, points: Sequence[tuple[float, float]], max_distance_m: float = 250.0
+    ) -> list[RoadPoint | None]:
+        """``snap`` for many (lat, lon) points at once, with the same answers; None where a point
+        is not a coordinate or lies beyond ``max_distance_m`` of every road (the batch never
+        fails for one of them)."""
+        lat = np.array([p[0] for p in points], np.float64).reshape(-1)
+        lon = np.array([p[1] for p in points], np.float64).reshape(-1)
+        valid = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0)
+        where = np.flatnonzero(valid)
+        found: list[RoadPoint | None] = [None] * len(points)
+        if not len(where):
+            return found
+        hits = self._index.nearest_many(lon[where], lat[where], exact_within_m=max_distance_m)
+        near = hits.distance_m <= max_distance_m
+        where, segment, t = where[near], hits.segment[near], hits.t[near]
+        g = self._g
+        piece = self._point_piece[segment]
+        length = g.pts_cum[g.piece_ptr[piece + 1] - 1]
+        along = g.pts_cum[segment] + (g.pts_cum[segment + 1] - g.pts_cum[segment]) * t
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = np.where(length > 0, np.clip(along / length, 0.0, 1.0), 0.0)
+        edge = g.piece_fwd[piece]
+        backward = edge < 0  # see _road_point: name the forward edge when there is one
+        edge = np.where(backward, g.piece_bwd[piece], edge)
+        frac = np.where(backward, 1.0 - frac, frac)
+        snapped_lon, snapped_lat = self._projection.to_lonlat(hits.x[near], hits.y[near])
+        name_id = g.piece_name[piece]
+        for i, la, lo, e, f, off, name in zip(
+            where.tolist(),
+            snapped_lat.tolist(),
+            snapped_lon.tolist(),
+            edge.tolist(),
+            frac.tolist(),
+            hits.distance_m[near].tolist(),
+            name_id.tolist(),
+            strict=True,
+        ):
+            found[i] = RoadPoint(
+                lat=la,
+                lon=lo,
+                edge=e,
+                fraction=f,
+                offset_m=off,
+                road_name=self._names[name] if name >= 0 else None,
+            )
+        return found
+
     def random_road_point(self, rng: np.random.Generator) -> RoadPoint:
         """A point drawn uniformly over the length of drivable road (for the simulator)."""
         segment, t = self._index.sample_uniform(float(rng.random()))

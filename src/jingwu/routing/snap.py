@@ -33,6 +33,21 @@ class Snap:
     y: float
 
 
+@dataclass(frozen=True, slots=True)
+class Snaps:
+    """Many ``Snap``s as parallel arrays."""
+
+    segment: NDArray[np.int64]
+    t: NDArray[np.float64]
+    distance_m: NDArray[np.float64]
+    x: NDArray[np.float64]
+    y: NDArray[np.float64]
+
+
+#: Candidate samples asked for per point in a batch before falling back to a radius query.
+_FEW = 8
+
+
 class SegmentIndex:
     def __init__(self, graph: CompiledGraph, projection: LocalProjection) -> None:
         self.projection = projection
@@ -80,6 +95,51 @@ class SegmentIndex:
         dist = np.hypot(px - x, py - y)
         best = int(np.argmin(dist))  # ties → lowest segment id, so snapping is deterministic
         return Snap(int(start[best]), float(t[best]), float(dist[best]), float(px[best]), float(py[best]))
+
+    def nearest_many(
+        self, lon: NDArray[np.float64], lat: NDArray[np.float64], exact_within_m: float = math.inf
+    ) -> Snaps:
+        """``nearest`` for many points at once, with the same answers (ties → lowest segment),
+        as arrays: the tree is asked once for all of them and the candidate segments are
+        projected in one vectorised pass, which is what lets a position batch of hundreds of
+        units be placed on the roads in a few milliseconds."""
+        x, y = self.projection.to_xy(np.asarray(lon, np.float64), np.asarray(lat, np.float64))
+        n = len(x)
+        points = np.column_stack((x, y))
+        # Most points have a handful of samples in reach: ask for the nearest few, and ask
+        # again by radius only for the points whose every one of those lies in reach.
+        k = min(_FEW, self.tree.n)
+        dd, ii = self.tree.query(points, k=k)
+        dd, ii = dd.reshape(n, k), ii.reshape(n, k)
+        d0 = dd[:, 0]
+        radius = d0 + SAMPLE_SPACING_M / 2 + 1e-6
+        inside = dd <= radius[:, None]
+        far = d0 - SAMPLE_SPACING_M / 2 > exact_within_m
+        inside[far] = False
+        inside[far, 0] = True  # beyond the caller's bound: the nearest sample only
+        query, column = np.nonzero(inside)
+        samples = ii[query, column]
+        crowded = np.flatnonzero(inside[:, -1] & ~far)
+        if len(crowded):
+            keep = ~np.isin(query, crowded)
+            balls = self.tree.query_ball_point(points[crowded], radius[crowded])
+            query = np.concatenate((query[keep], np.repeat(crowded, [len(b) for b in balls])))
+            samples = np.concatenate((samples[keep], np.fromiter((s for b in balls for s in b), np.int64)))
+        start = self.seg_start[self.sample_owner[samples]]
+        qx, qy = x[query], y[query]
+        ax, ay = self.pts_x[start], self.pts_y[start]
+        dx, dy = self.pts_x[start + 1] - ax, self.pts_y[start + 1] - ay
+        len2 = dx * dx + dy * dy
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = np.where(len2 > 0, ((qx - ax) * dx + (qy - ay) * dy) / len2, 0.0)
+        t = np.clip(t, 0.0, 1.0)
+        px, py = ax + dx * t, ay + dy * t
+        dist = np.hypot(px - qx, py - qy)
+        # Per query the nearest candidate, the lowest segment among equals: sort by query, then
+        # distance, then segment, and take each query's first row.
+        order = np.lexsort((start, dist, query))
+        best = order[np.searchsorted(query[order], np.arange(n))]
+        return Snaps(start[best], t[best], dist[best], px[best], py[best])
 
     def sample_uniform(self, u: float) -> tuple[int, float]:
         """Map u ∈ [0, 1) to (segment first-point index, t) uniformly over road length."""

@@ -144,9 +144,10 @@ class UnitBoard:
 
     def move(self, reports: Iterable[tuple[str, Position]]) -> None:
         """Committed position reports (snapped here, once per report)."""
-        snapped = [(unit_id, position, self.snap_position(position)) for unit_id, position in reports]
+        reports = list(reports)
+        points = self.network.snap_many([(p.lat, p.lon) for _, p in reports], UNIT_SNAP_DISTANCE_M)
         with self._lock:
-            for unit_id, position, point in snapped:
+            for (unit_id, position), point in zip(reports, points, strict=True):
                 unit = self._units.get(unit_id)
                 if unit is None or _newer(unit.position, position):
                     continue

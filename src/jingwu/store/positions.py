@@ -15,9 +15,9 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, exists, func, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, delete, exists, func, select, text
 
 from jingwu.domain.gps import Fix, Reason, Verdict
 from jingwu.errors import NotFound
@@ -57,34 +57,65 @@ class TrackPoint:
 # ---------------------------------------------------------------- ingest
 
 
+# The ingest's three statements run for every batch of hundreds of fixes, so they go to the
+# driver directly (SQLAlchemy's per-row parameter processing cost more than the database's own
+# work). Times are written exactly as SQLAlchemy writes them: naive UTC text with microseconds
+# on SQLite (whose comparisons are textual), timestamptz on PostgreSQL.
+
+
+def _sqlite_time(ts: datetime) -> str:
+    if ts.tzinfo is not UTC:
+        ts = ts.astimezone(UTC)
+    return ts.isoformat(sep=" ", timespec="microseconds")[:26]  # without the "+00:00"
+
+
+def _read_time(value: datetime | str | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _cursor(conn: Connection) -> Any:
+    """A driver cursor inside the connection's current transaction."""
+    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
+def _postgres(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
 def lock_anchors(conn: Connection, unit_ids: Collection[str]) -> dict[str, Fix | None]:
     """Each unit's last accepted position (the GPS filter's anchor), its row locked for the rest
     of the transaction on PostgreSQL (SQLite's write transaction is exclusive already), in id
     order so that two ingests never deadlock. The accuracy comes from the history row of that
     fix (None where it was placed without one, e.g. by the demo's simulator). Unknown units are
     refused (404 ``unit_not_found``)."""
-    u = t.units.c
-    query = (
-        select(u.id, u.pos_lat, u.pos_lon, u.pos_ts, u.pos_speed, u.pos_heading, P.accuracy, P.altitude)
-        .select_from(t.units.outerjoin(t.positions, and_(P.unit_id == u.id, P.ts == u.pos_ts)))
-        .where(u.id.in_(sorted(unit_ids)))
-        .order_by(u.id)
-        .with_for_update(of=t.units)
+    ids = sorted(unit_ids)
+    columns = (
+        "SELECT u.id, u.pos_lat, u.pos_lon, u.pos_ts, u.pos_speed, u.pos_heading, p.accuracy, p.altitude "
+        "FROM units u LEFT OUTER JOIN positions p ON p.unit_id = u.id AND p.ts = u.pos_ts "
     )
+    cursor = _cursor(conn)
+    if _postgres(conn):
+        cursor.execute(columns + "WHERE u.id = ANY(%s) ORDER BY u.id FOR UPDATE OF u", (ids,))
+    else:
+        cursor.execute(columns + f"WHERE u.id IN ({','.join('?' * len(ids))})", ids)
     found: dict[str, Fix | None] = {}
-    for row in conn.execute(query):
-        found[row.id] = None
-        if row.pos_lat is not None and row.pos_lon is not None and row.pos_ts is not None:
-            found[row.id] = Fix(
-                ts=row.pos_ts,
-                lat=row.pos_lat,
-                lon=row.pos_lon,
-                speed=row.pos_speed,
-                heading=row.pos_heading,
-                altitude=row.altitude,
-                accuracy=row.accuracy,
+    for unit_id, lat, lon, ts, speed, heading, accuracy, altitude in cursor.fetchall():
+        found[unit_id] = None
+        if lat is not None and lon is not None and ts is not None:
+            found[unit_id] = Fix(
+                ts=_read_time(ts),  # type: ignore[arg-type]
+                lat=lat,
+                lon=lon,
+                speed=speed,
+                heading=heading,
+                altitude=altitude,
+                accuracy=accuracy,
             )
-    missing = sorted(set(unit_ids) - set(found))
+    missing = sorted(set(ids) - set(found))
     if missing:
         raise NotFound(f"no unit {missing[0]!r}", code="unit_not_found", unit_id=missing[0])
     return found
@@ -121,37 +152,76 @@ def jump_suspects(conn: Connection, unit_id: str, after: datetime, limit: int) -
     )
 
 
+_HISTORY_COLUMNS = (
+    "unit_id, ts, lat, lon, speed, heading, altitude, accuracy, battery, source, verdict, reason, received_at"
+)
+#: SQLite binds at most 32,766 values per statement: 13 columns × 2,000 rows stays well within.
+_SQLITE_ROWS_PER_INSERT = 2_000
+
+
 def insert_history(conn: Connection, rows: Sequence[HistoryRow]) -> set[tuple[str, datetime]]:
     """Store fixes in one batched statement; returns the (unit, time) keys actually stored. A
     fix whose key is stored already (a retried upload) is skipped, not an error."""
     if not rows:
         return set()
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(t.positions)
-        .on_conflict_do_nothing(index_elements=[P.unit_id, P.ts])
-        .returning(P.unit_id, P.ts)
-    )
-    values = [
-        {
-            "unit_id": r.unit_id,
-            "ts": r.fix.ts,
-            "lat": r.fix.lat,
-            "lon": r.fix.lon,
-            "speed": r.fix.speed,
-            "heading": r.fix.heading,
-            "altitude": r.fix.altitude,
-            "accuracy": r.fix.accuracy,
-            "battery": r.fix.battery,
-            "source": r.source,
-            "verdict": str(r.verdict),
-            "reason": None if r.reason is None else str(r.reason),
-            "received_at": r.received_at,
-        }
-        for r in rows
-    ]
-    result = conn.execute(statement, values)
-    return {(row.unit_id, row.ts) for row in result}
+    cursor = _cursor(conn)
+    stored: set[tuple[str, datetime]] = set()
+    if _postgres(conn):
+        # One statement for the whole batch: the rows travel as one array per column.
+        cursor.execute(
+            f"INSERT INTO positions ({_HISTORY_COLUMNS}) "
+            "SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::float8[], %s::float8[], "
+            "%s::float8[], %s::float8[], %s::float8[], %s::float8[], %s::float8[], %s::text[], "
+            "%s::text[], %s::text[], %s::timestamptz[]) "
+            "ON CONFLICT (unit_id, ts) DO NOTHING RETURNING unit_id, ts",
+            (
+                [r.unit_id for r in rows],
+                [r.fix.ts for r in rows],
+                [r.fix.lat for r in rows],
+                [r.fix.lon for r in rows],
+                [r.fix.speed for r in rows],
+                [r.fix.heading for r in rows],
+                [r.fix.altitude for r in rows],
+                [r.fix.accuracy for r in rows],
+                [r.fix.battery for r in rows],
+                [r.source for r in rows],
+                [str(r.verdict) for r in rows],
+                [None if r.reason is None else str(r.reason) for r in rows],
+                [r.received_at for r in rows],
+            ),
+        )
+        stored.update((unit_id, _read_time(ts)) for unit_id, ts in cursor.fetchall())  # type: ignore[misc]
+        return stored
+    received: dict[datetime, str] = {}  # one batch, one reception time: format it once
+    for first in range(0, len(rows), _SQLITE_ROWS_PER_INSERT):
+        chunk = rows[first : first + _SQLITE_ROWS_PER_INSERT]
+        values: list[object] = []
+        for r in chunk:
+            f = r.fix
+            values += (
+                r.unit_id,
+                _sqlite_time(f.ts),
+                f.lat,
+                f.lon,
+                f.speed,
+                f.heading,
+                f.altitude,
+                f.accuracy,
+                f.battery,
+                r.source,
+                str(r.verdict),
+                None if r.reason is None else str(r.reason),
+                received.get(r.received_at)
+                or received.setdefault(r.received_at, _sqlite_time(r.received_at)),
+            )
+        cursor.execute(
+            f"INSERT INTO positions ({_HISTORY_COLUMNS}) VALUES "
+            + ",".join(["(?,?,?,?,?,?,?,?,?,?,?,?,?)"] * len(chunk))
+            + " ON CONFLICT (unit_id, ts) DO NOTHING RETURNING unit_id, ts",
+            values,
+        )
+        stored.update((unit_id, _read_time(ts)) for unit_id, ts in cursor.fetchall())  # type: ignore[misc]
+    return stored
 
 
 def update_last_known(conn: Connection, latest: Mapping[str, Fix]) -> None:
@@ -159,27 +229,32 @@ def update_last_known(conn: Connection, latest: Mapping[str, Fix]) -> None:
     dispatch core read). Never back in time: a row holding a newer fix is left as it is."""
     if not latest:
         return
-    u = t.units.c
-    conn.execute(
-        update(t.units)
-        .where(and_(u.id == bindparam("_uid"), or_(u.pos_ts.is_(None), u.pos_ts < bindparam("_ts"))))
-        .values(
-            pos_lat=bindparam("_lat"),
-            pos_lon=bindparam("_lon"),
-            pos_heading=bindparam("_heading"),
-            pos_speed=bindparam("_speed"),
-            pos_ts=bindparam("_ts"),
-        ),
+    moves = sorted(latest.items())
+    cursor = _cursor(conn)
+    if _postgres(conn):
+        cursor.execute(
+            "UPDATE units SET pos_lat = v.lat, pos_lon = v.lon, pos_heading = v.heading, "
+            "pos_speed = v.speed, pos_ts = v.ts "
+            "FROM unnest(%s::text[], %s::float8[], %s::float8[], %s::float8[], %s::float8[], "
+            "%s::timestamptz[]) AS v(id, lat, lon, heading, speed, ts) "
+            "WHERE units.id = v.id AND (units.pos_ts IS NULL OR units.pos_ts < v.ts)",
+            (
+                [unit_id for unit_id, _ in moves],
+                [f.lat for _, f in moves],
+                [f.lon for _, f in moves],
+                [f.heading for _, f in moves],
+                [f.speed for _, f in moves],
+                [f.ts for _, f in moves],
+            ),
+        )
+        return
+    cursor.executemany(
+        "UPDATE units SET pos_lat = ?, pos_lon = ?, pos_heading = ?, pos_speed = ?, pos_ts = ? "
+        "WHERE id = ? AND (pos_ts IS NULL OR pos_ts < ?)",
         [
-            {
-                "_uid": unit_id,
-                "_lat": f.lat,
-                "_lon": f.lon,
-                "_heading": f.heading,
-                "_speed": f.speed,
-                "_ts": f.ts,
-            }
-            for unit_id, f in sorted(latest.items())
+            (f.lat, f.lon, f.heading, f.speed, ts, unit_id, ts)
+            for unit_id, f in moves
+            for ts in (_sqlite_time(f.ts),)
         ],
     )
 

@@ -120,6 +120,13 @@ def get_unit(conn: Connection, unit_id: str, *, for_update: bool = False) -> Uni
     return unit_from_row(row)
 
 
+def unit_stations(conn: Connection, unit_ids: Collection[str]) -> dict[str, str | None]:
+    """The station of each of these units that exists (one query, for checking a batch)."""
+    u = t.units.c
+    rows = conn.execute(select(u.id, u.station_id).where(u.id.in_(sorted(unit_ids))))
+    return {row.id: row.station_id for row in rows}
+
+
 def lock_units(conn: Connection, unit_ids: Sequence[str]) -> list[Unit]:
     """Read units for a command, locking their rows on PostgreSQL, in a fixed order (no deadlocks)."""
     query = select(t.units).where(t.units.c.id.in_(list(unit_ids))).order_by(t.units.c.id).with_for_update()

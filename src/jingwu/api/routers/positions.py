@@ -69,9 +69,7 @@ async def report_batch(
     reason and never move a unit; accepted ones late or older than 12 hours are kept in the
     track without moving the unit (``flagged``). A caller acts for units as for the unit routes:
     devices and officers for their own unit only. An unknown unit refuses the whole batch (404)."""
-    g = guard(principal, services)
-    for unit_id in sorted({p.unit_id for p in body.positions}):
-        await run_in_threadpool(g.own_unit, unit_id)
+    await run_in_threadpool(guard(principal, services).own_units, {p.unit_id for p in body.positions})
     now = services.positions.clock()
     reports = [
         (

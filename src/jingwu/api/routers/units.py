@@ -92,9 +92,7 @@ def report_positions(body: PositionBatch, principal: PositionReporter, services:
     ahead learns to leave the time to the server."""
     now = services.positions.clock()
     reports = []
-    g = guard(principal, services)
-    for unit_id in sorted({p.unit_id for p in body.positions}):
-        g.own_unit(unit_id)
+    guard(principal, services).own_units({p.unit_id for p in body.positions})
     for p in body.positions:
         ts = utc(p.ts) if p.ts else now
         if ts > now + MAX_CLOCK_SKEW:
