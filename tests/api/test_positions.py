@@ -126,6 +126,34 @@ def test_a_device_may_report_only_its_own_unit_and_an_unknown_unit_refuses_the_b
     assert ghost.status_code == 404 and ghost.json()["error"]["code"] == "unit_not_found"
 
 
+def test_a_station_dispatcher_reports_only_for_the_stations_units(client: TestClient, city: Services) -> None:
+    from jingwu.domain.access import Jurisdiction, Role
+
+    for name, station in (("south-dispatcher", "south"), ("north-dispatcher", "north")):
+        city.auth.create_user(
+            name,
+            "correct-horse-battery",
+            Role.DISPATCHER,
+            jurisdiction=Jurisdiction.parse(f"station:{station}"),
+        )
+    before = unit_position(client)
+    body = {"positions": [fix(0) | {"unit_id": "u2"}, fix(0)]}
+    north = client.post("/api/units/positions/batch", json=body, headers=login(client, "north-dispatcher"))
+    error = north.json()["error"]
+    assert north.status_code == 403 and error["code"] == "out_of_jurisdiction"
+    assert "u1" in str(error)  # the first in id order decides, as one by one would
+    assert unit_position(client) == before  # nothing of the batch was stored
+    south = login(client, "south-dispatcher")
+    ghost = client.post(
+        "/api/units/positions/batch",
+        json={"positions": [fix(0), fix(0) | {"unit_id": "ghost"}]},
+        headers=south,
+    )
+    assert ghost.status_code == 404 and ghost.json()["error"]["code"] == "unit_not_found"
+    assert client.post("/api/units/positions/batch", json=body, headers=south).json()["accepted"] == 2
+    assert unit_position(client) != before
+
+
 def test_a_dispatcher_places_a_unit_by_hand_without_the_jump_check(client: TestClient) -> None:
     dispatcher = login(client, "dispatcher")
     answer = client.post(
