@@ -86,3 +86,52 @@ def test_postgres_partitions_are_whole_utc_days_in_their_own_schema(postgres_url
         assert store.partition_days(conn) == {DAY + timedelta(days=1)}
         assert store.count_history(conn) == 1
     engine.dispose()
+
+
+ODD_IDS = ['car "7"', "back\\slash", "{braces,comma}", "NULL", "巡逻-1"]
+
+
+def test_the_batched_statements_keep_odd_unit_ids_and_exact_values(database_url: str) -> None:
+    # The hot path writes its own array literals (PostgreSQL) and time text (SQLite): what it
+    # stores must read back through the ordinary queries exactly, and compare in time order.
+    from jingwu.store import repository as repo
+    from tests.conftest import SOUTH, make_unit
+
+    engine = make_engine(database_url)
+    upgrade_schema(engine)
+    earlier = NOON - timedelta(minutes=5)
+    with write_transaction(engine) as conn:
+        if engine.dialect.name == "postgresql":
+            store.create_partition(conn, DAY)
+        repo.insert_station(conn, SOUTH)
+        for unit_id in ODD_IDS:
+            repo.insert_unit(conn, make_unit(unit_id, 45.70, 126.60, at=earlier))
+    fixes = {
+        unit_id: Fix(NOON + timedelta(microseconds=k), 45.75 + k * 1e-9, 126.64, 8.25, 359.5, -3.0, 4.5, 77.0)
+        for k, unit_id in enumerate(ODD_IDS)
+    }
+    with write_transaction(engine) as conn:
+        assert set(store.lock_anchors(conn, ODD_IDS)) == set(ODD_IDS)
+        rows = [
+            store.HistoryRow(unit_id, fix, "gateway", Verdict.CURRENT, None, NOON)
+            for unit_id, fix in fixes.items()
+        ]
+        assert store.insert_history(conn, rows) == {(u, f.ts) for u, f in fixes.items()}
+        store.update_last_known(conn, fixes)
+        # Never back in time: an older fix leaves the newer one in place.
+        store.update_last_known(conn, {ODD_IDS[0]: Fix(earlier, 45.0, 126.0)})
+    with write_transaction(engine) as conn:
+        anchors = store.lock_anchors(conn, ODD_IDS)
+        for unit_id, fix in fixes.items():
+            track = store.track(
+                conn, unit_id, NOON, NOON + timedelta(seconds=1), include_rejected=True, limit=5
+            )
+            assert [
+                (p.ts, p.lat, p.lon, p.speed, p.heading, p.altitude, p.accuracy, p.battery) for p in track
+            ] == [(fix.ts, fix.lat, fix.lon, fix.speed, fix.heading, fix.altitude, fix.accuracy, fix.battery)]
+            assert anchors[unit_id] == Fix(
+                fix.ts, fix.lat, fix.lon, fix.speed, fix.heading, fix.altitude, fix.accuracy
+            )
+            unit = repo.get_unit(conn, unit_id)
+            assert unit.position is not None and unit.position.ts == fix.ts and unit.position.lat == fix.lat
+    engine.dispose()
