@@ -773,7 +773,7 @@ def _serve(args: argparse.Namespace, *, demo: bool) -> int:
 
 
 def cmd_bench_ingest(args: argparse.Namespace) -> int:
-    from jingwu.bench.ingest import IngestConfig, run_ingest_bench
+    from jingwu.bench.ingest import IngestConfig, check_config, run_ingest_bench
 
     settings = _settings(args)
     config = IngestConfig(
@@ -782,14 +782,22 @@ def cmd_bench_ingest(args: argparse.Namespace) -> int:
         batch=args.batch,
         connections=args.connections,
         database_url=args.database_url,
+        bus_url=args.bus_url,
+        processes=args.processes,
     )
+    try:
+        check_config(config)
+    except ValueError as exc:
+        print(f"jingwu bench ingest: {exc}", file=sys.stderr)
+        return 2
     result = run_ingest_bench(config, settings.graph_cache_dir)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
         print(
             f"{result['units']} units, {result['seconds']} s, batches of {result['batch']} on "
-            f"{result['connections']} connections ({result['database']}): "
+            f"{result['connections']} connections to {result['processes']} process(es) "
+            f"({result['database']}, {result['bus']} bus): "
             f"{result['positions_per_s']:.0f} positions/s accepted and stored "
             f"({result['positions']} in all, {result['refused']} refused); live-stream lag "
             f"p50 {result['lag_p50_ms']} ms, p99 {result['lag_p99_ms']} ms"
@@ -1096,7 +1104,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--batch", type=int, default=500, help="fixes per request (a gateway's batch)")
     p.add_argument("--connections", type=int, default=4)
-    p.add_argument("--database-url", help="default: a fresh SQLite database in a temporary directory")
+    p.add_argument(
+        "--database-url",
+        help="an empty database (the bench fills in its units); default: a fresh SQLite database in a "
+        "temporary directory",
+    )
+    p.add_argument(
+        "--bus-url", help="NATS with JetStream, e.g. nats://127.0.0.1:4222 (needed by --processes)"
+    )
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="serve processes sharing the load, as a cluster (PostgreSQL and NATS; docs/deploy.md)",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.set_defaults(func=cmd_bench_ingest)
     return parser

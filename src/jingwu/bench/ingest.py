@@ -3,13 +3,18 @@ stream, for a fleet of simulated units reporting through the real HTTP API.
 
 The server is the real app (``create_app`` over real services, uvicorn) in a child process, as
 ``jingwu serve`` runs it; this process is the load: a few gateway connections posting batches of
-fixes to ``POST /api/units/positions`` (each 2xx means the batch is committed), and one live
+fixes to ``POST /api/units/positions/batch`` (each 2xx means the batch is committed), and one live
 stream client (``/api/events``) timing each batch from the moment it was sent to the moment its
 fixes arrive on the stream. Both share the machine's cores, so the figures are what one box does
 with the gateway on it too (a conservative reading).
 
 Every unit moves a few metres between its fixes, and each fix is later than the unit's previous
 one, so that the GPS filters accept them as they would a real car's.
+
+With ``--processes N`` (PostgreSQL and NATS, as a cluster runs: docs/deploy.md) the server is N
+``serve`` processes over one database and one bus; the gateways spread their connections over
+all of them, and the live stream is read from the first, so that the lag includes the hop over
+NATS for the positions the others took.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import queue
+import secrets
 import socket
 import tempfile
 import threading
@@ -35,6 +41,7 @@ DEFAULT_UNITS = 5000
 DEFAULT_SECONDS = 10.0
 DEFAULT_BATCH = 500
 DEFAULT_CONNECTIONS = 4
+BENCH_STREAM = "jingwu_bench_ingest"
 STATION_ID = "bench"
 PASSWORD = "gw-correct-horse-battery-1"
 GATEWAY = "bench-gateway"
@@ -47,6 +54,9 @@ class IngestConfig:
     batch: int = DEFAULT_BATCH
     connections: int = DEFAULT_CONNECTIONS
     database_url: str | None = None
+    bus_url: str | None = None
+    bus_stream: str = BENCH_STREAM  # the bench's own stream, deleted afterwards
+    processes: int = 1
     data_dir: Path | None = None
     osm_file: Path | None = None
     seed: int = 7
@@ -58,12 +68,32 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _settings(config: IngestConfig, data_dir: Path) -> Any:
+def check_config(config: IngestConfig) -> None:
+    """A cluster needs what a cluster runs on (docs/deploy.md): say so before preparing anything."""
+    if config.processes < 1:
+        raise ValueError("--processes must be at least 1")
+    if config.processes > 1:
+        if not (config.database_url or "").startswith("postgresql"):
+            raise ValueError(
+                "--processes above 1 needs --database-url postgresql+psycopg://… (SQLite serves one process)"
+            )
+        if not config.bus_url:
+            raise ValueError(
+                "--processes above 1 needs --bus-url nats://… (the processes share the live stream over it)"
+            )
+
+
+def _settings(config: IngestConfig, data_dir: Path, field_keys: str | None = None) -> Any:
     from jingwu.settings import Settings
 
     overrides: dict[str, Any] = {"data_dir": data_dir}
     if config.database_url:
         overrides["database_url"] = config.database_url
+    if config.bus_url:
+        overrides["bus_url"] = config.bus_url
+        overrides["bus_stream"] = config.bus_stream
+    if field_keys:
+        overrides["field_keys"] = field_keys  # every process the same keys (docs/deploy.md)
     if config.osm_file:
         overrides["osm_file"] = config.osm_file
     return Settings(**overrides)
@@ -83,6 +113,10 @@ def _prepare(config: IngestConfig, data_dir: Path, graph_cache: Path) -> list[tu
     network = load_network(settings.osm_file, graph_cache)
     engine = make_engine(settings.resolved_database_url)
     upgrade_schema(engine)
+    with write_transaction(engine) as conn:
+        if repo.list_units(conn):
+            engine.dispose()
+            raise ValueError("the bench fills its own units in: give it an empty database")
     rng = np.random.default_rng(config.seed)
     now = datetime.now(UTC) - timedelta(minutes=1)
     points = []
@@ -119,7 +153,7 @@ def _prepare(config: IngestConfig, data_dir: Path, graph_cache: Path) -> list[tu
     return points
 
 
-def _serve(config: IngestConfig, data_dir: str, graph_cache: str, port: int) -> None:
+def _serve(config: IngestConfig, data_dir: str, graph_cache: str, port: int, field_keys: str) -> None:
     """The server process: the real app over real services."""
     import logging
 
@@ -131,7 +165,7 @@ def _serve(config: IngestConfig, data_dir: str, graph_cache: str, port: int) -> 
     from jingwu.store.db import make_engine
 
     logging.basicConfig(level=logging.WARNING)
-    settings = _settings(config, Path(data_dir))
+    settings = _settings(config, Path(data_dir), field_keys)
     network = load_network(settings.osm_file, Path(graph_cache))
     services = assemble(settings, make_engine(settings.resolved_database_url), network)
     uvicorn.run(create_app(services), host="127.0.0.1", port=port, log_level="warning", access_log=False)
@@ -158,6 +192,7 @@ class _Lag:
         self.sent: dict[str, float] = {}
         self.lags_ms: list[float] = []
         self.arrived = 0
+        self.closed: str | None = None  # why the server closed the stream, if it did
         self._seen: set[str] = set()
         self._lock = threading.Lock()
 
@@ -183,6 +218,8 @@ def _listen(url: str, token: str, lag: _Lag, stop: threading.Event, ready: threa
     from websockets.sync.client import connect
 
     ws_url = url.replace("http://", "ws://") + f"/api/events?access_token={token}"
+    from websockets.exceptions import ConnectionClosed
+
     with connect(ws_url, max_size=None, open_timeout=30) as ws:
         ready.set()
         while not stop.is_set():
@@ -190,7 +227,32 @@ def _listen(url: str, token: str, lag: _Lag, stop: threading.Event, ready: threa
                 raw = ws.recv(timeout=0.5)
             except TimeoutError:
                 continue
+            except ConnectionClosed as closed:
+                # The server drops a client that falls too far behind (1013): that is a result.
+                lag.closed = (
+                    f"{closed.rcvd.code if closed.rcvd else None} {closed.rcvd.reason if closed.rcvd else ''}"
+                )
+                return
             lag.on_message(json.loads(raw))
+
+
+def _delete_stream(bus_url: str, stream: str) -> None:
+    """Remove the bench's JetStream stream (its events are of no use after the run)."""
+    import asyncio
+    import contextlib
+
+    import nats
+    from nats.js.errors import NotFoundError
+
+    async def delete() -> None:
+        nc = await nats.connect(bus_url.split(","), connect_timeout=5, max_reconnect_attempts=0)
+        try:
+            with contextlib.suppress(NotFoundError):
+                await nc.jetstream().delete_stream(stream)
+        finally:
+            await nc.close()
+
+    asyncio.run(asyncio.wait_for(delete(), timeout=15))
 
 
 def _percentile(values: Sequence[float], q: float) -> float | None:
@@ -204,15 +266,26 @@ def run_ingest_bench(config: IngestConfig, graph_cache: Path) -> dict[str, Any]:
     data_dir = (
         Path(tempfile.mkdtemp(prefix="jingwu-bench-ingest-")) if own_dir else Path(config.data_dir or ".")
     )
+    check_config(config)
+    from jingwu.store.fieldcrypt import format_key_line
+
     points = _prepare(config, data_dir, graph_cache)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = multiprocessing.get_context("spawn").Process(
-        target=_serve, args=(config, str(data_dir), str(graph_cache), port), daemon=True
-    )
-    server.start()
+    field_keys = format_key_line("bench", secrets.token_bytes(32))
+    ports = [_free_port() for _ in range(config.processes)]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    url = urls[0]  # the live stream's: it hears the other processes' positions over the bus
+    spawn = multiprocessing.get_context("spawn")
+    servers = [
+        spawn.Process(
+            target=_serve, args=(config, str(data_dir), str(graph_cache), port, field_keys), daemon=True
+        )
+        for port in ports
+    ]
+    for server in servers:
+        server.start()
     try:
-        _wait_up(url)
+        for each in urls:
+            _wait_up(each)
         token = httpx.post(
             f"{url}/api/auth/login", json={"username": GATEWAY, "password": PASSWORD}, timeout=30
         ).json()["access_token"]
@@ -221,7 +294,7 @@ def run_ingest_bench(config: IngestConfig, graph_cache: Path) -> dict[str, Any]:
         listener = threading.Thread(target=_listen, args=(url, token, lag, stop, listening), daemon=True)
         listener.start()
         listening.wait(30)
-        accepted = refused = 0
+        accepted = refused = late = 0
         counts_lock = threading.Lock()
         work: queue.SimpleQueue[int | None] = queue.SimpleQueue()
         lat0 = np.array([p[0] for p in points])
@@ -230,11 +303,11 @@ def run_ingest_bench(config: IngestConfig, graph_cache: Path) -> dict[str, Any]:
         started = time.perf_counter()
         deadline = started + config.seconds
 
-        def gateway(seed: int) -> None:
-            nonlocal accepted, refused
+        def gateway(seed: int, base_url: str) -> None:
+            nonlocal accepted, refused, late
             rng = np.random.default_rng(seed)
             headers = {"Authorization": f"Bearer {token}"}
-            with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+            with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:
                 while True:
                     index = work.get()
                     if index is None:
@@ -258,15 +331,20 @@ def run_ingest_bench(config: IngestConfig, graph_cache: Path) -> dict[str, Any]:
                         ]
                     }
                     lag.mark_sent(stamp)
-                    answer = client.post("/api/units/positions", json=body)
+                    answer = client.post("/api/units/positions/batch", json=body)
                     with counts_lock:
                         if answer.is_success:
-                            accepted += len(ids)
+                            verdicts = answer.json()
+                            accepted += verdicts["accepted"]
+                            refused += len(ids) - verdicts["accepted"]
+                            # A batch overtaken by the next round's (on another connection) is
+                            # stored as history: accepted, but it does not move the units.
+                            late += sum(f["reason"] == "late" for f in verdicts["flagged"])
                         else:
                             refused += len(ids)
 
         threads = [
-            threading.Thread(target=gateway, args=(config.seed + 1 + n,), daemon=True)
+            threading.Thread(target=gateway, args=(config.seed + 1 + n, urls[n % len(urls)]), daemon=True)
             for n in range(config.connections)
         ]
         for t in threads:
@@ -288,28 +366,39 @@ def run_ingest_bench(config: IngestConfig, graph_cache: Path) -> dict[str, Any]:
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - started
-        time.sleep(1.0)  # the last batches reach the stream
+        # The last batches reach the stream (or the stream has been lost: then waiting is moot).
+        settle = time.monotonic() + 10.0
+        while lag.arrived < accepted - late and lag.closed is None and time.monotonic() < settle:
+            time.sleep(0.05)
         stop.set()
         listener.join(timeout=5)
     finally:
-        server.terminate()
-        server.join(timeout=10)
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.join(timeout=10)
+        if config.bus_url:
+            _delete_stream(config.bus_url, config.bus_stream)
     return {
         "bench": "ingest",
         "units": config.units,
         "positions": accepted,
         "refused": refused,
+        "late": late,
         "seconds": round(elapsed, 2),
         "positions_per_s": round(accepted / elapsed, 1) if elapsed else 0.0,
         "batch": config.batch,
         "connections": config.connections,
+        "processes": config.processes,
         "streamed": lag.arrived,
+        "stream_closed": lag.closed,
         "lag_p50_ms": None if (v := _percentile(lag.lags_ms, 50)) is None else round(v, 1),
         "lag_p99_ms": None if (v := _percentile(lag.lags_ms, 99)) is None else round(v, 1),
         "lag_max_ms": round(max(lag.lags_ms), 1) if lag.lags_ms else None,
         "database": "postgresql" if (config.database_url or "").startswith("postgresql") else "sqlite",
+        "bus": "nats" if config.bus_url else "in-process",
         "machine": machine(),
     }
 
 
-__all__ = ["IngestConfig", "run_ingest_bench"]
+__all__ = ["IngestConfig", "check_config", "run_ingest_bench"]

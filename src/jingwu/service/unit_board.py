@@ -5,10 +5,12 @@ recommendation for 2,000 units take well under a millisecond instead of a databa
 Python loop per unit. It is updated after every commit this process makes and every position
 report, and reloaded from the store periodically so that it heals from anything it missed.
 
-Positions are snapped to the road once per report. The roster handed to the router (road points
-plus coded status / kind / capabilities) is rebuilt when a status changes, but for position moves
-at most once per ``POSITION_REFRESH_S``: a recommendation may use positions up to a second old,
-which is far fresher than the reports themselves.
+The roster handed to the router (road points plus coded status / kind / capabilities) is rebuilt
+when a status changes, but for position moves at most once per ``POSITION_REFRESH_S``: a
+recommendation may use positions up to a second old, which is far fresher than the reports
+themselves. Positions are snapped to the roads when the roster is rebuilt, all the units that
+moved since in one vectorised pass: a fleet reporting several times a second between two
+recommendations is snapped once, not once per report.
 """
 
 from __future__ import annotations
@@ -85,7 +87,8 @@ class UnitBoard:
     def __init__(self, network: RoadNetwork) -> None:
         self.network = network
         self._units: dict[str, Unit] = {}
-        self._points: dict[str, RoadPoint | None] = {}
+        self._points: dict[str, RoadPoint | None] = {}  # of the units not in _unsnapped
+        self._unsnapped: set[str] = set()  # moved since their point was worked out
         self._lock = threading.Lock()
         self._roster: Roster | None = None
         self._statuses_changed = True
@@ -100,7 +103,6 @@ class UnitBoard:
         here since the store was read (a newer version, or a newer position, heard from another
         server process meanwhile) keeps what is newer."""
         fresh = {u.id: u for u in units}
-        snapped = {unit_id: self.snap_position(u.position) for unit_id, u in fresh.items()}
         with self._lock:
             for unit_id, unit in fresh.items():
                 current = self._units.get(unit_id)
@@ -110,10 +112,19 @@ class UnitBoard:
                     unit = replace(current, position=unit.position)
                 if _newer(current.position, unit.position):
                     unit = replace(unit, position=current.position)
-                    snapped[unit_id] = self._points.get(unit_id)
                 fresh[unit_id] = unit
+            # A unit keeps its road point only while its position is the one it was worked out for.
+            unsnapped = {
+                unit_id
+                for unit_id, unit in fresh.items()
+                if unit_id in self._unsnapped
+                or unit_id not in self._points
+                or (before := self._units.get(unit_id)) is None
+                or before.position != unit.position
+            }
+            self._points = {u: p for u, p in self._points.items() if u in fresh and u not in unsnapped}
             self._units = fresh
-            self._points = snapped
+            self._unsnapped = unsnapped
             self._statuses_changed = True
 
     def update(self, units: Iterable[Unit], *, remote: bool = False) -> None:
@@ -136,23 +147,21 @@ class UnitBoard:
                     assert current is not None
                     unit = replace(unit, position=current.position)
                 elif current is None or current.position != unit.position:
-                    self._points[unit.id] = self.snap_position(unit.position)
+                    self._unsnapped.add(unit.id)
                 self._units[unit.id] = unit
                 changed = True
             if changed:
                 self._statuses_changed = True
 
     def move(self, reports: Iterable[tuple[str, Position]]) -> None:
-        """Committed position reports (snapped here, once per report)."""
-        reports = list(reports)
-        points = self.network.snap_many([(p.lat, p.lon) for _, p in reports], UNIT_SNAP_DISTANCE_M)
+        """Committed position reports (snapped to the roads when the roster next needs them)."""
         with self._lock:
-            for (unit_id, position), point in zip(reports, points, strict=True):
+            for unit_id, position in reports:
                 unit = self._units.get(unit_id)
                 if unit is None or _newer(unit.position, position):
                     continue
                 self._units[unit_id] = replace(unit, position=position)
-                self._points[unit_id] = point
+                self._unsnapped.add(unit_id)
             self._positions_changed = True
 
     def station_of(self, unit_id: str) -> str | None:
@@ -203,6 +212,7 @@ class UnitBoard:
             )
             if self._roster is not None and not stale:
                 return self._roster
+            self._snap_moved()
             entries = []
             for unit_id in sorted(self._units):
                 point = self._points.get(unit_id)
@@ -212,6 +222,19 @@ class UnitBoard:
             self._statuses_changed = self._positions_changed = False
             self._built_at = time.monotonic()
             return self._roster
+
+    def _snap_moved(self) -> None:
+        """Work out the road points of the units that moved since the last roster (lock held)."""
+        placed = [
+            (unit_id, unit.position)
+            for unit_id in sorted(self._unsnapped)
+            if (unit := self._units.get(unit_id)) is not None and unit.position is not None
+        ]
+        points = self.network.snap_many([(p.lat, p.lon) for _, p in placed], UNIT_SNAP_DISTANCE_M)
+        for unit_id in self._unsnapped:
+            self._points[unit_id] = None  # no position: not routable
+        self._points.update((unit_id, point) for (unit_id, _), point in zip(placed, points, strict=True))
+        self._unsnapped.clear()
 
     # ------------------------------------------------------------ recommendation
 
