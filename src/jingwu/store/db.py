@@ -7,7 +7,10 @@ the same row and both write it — the second waits for the first and then sees 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -53,10 +56,32 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+#: One lock per SQLite engine that its write transactions take in this process. SQLite admits one
+#: writer at a time anyway; without this, the others wait in its busy handler, which sleeps in
+#: steps of up to 100 ms, and a burst of position batches queued behind each other for that long.
+#: Re-entrant: a nested write (a bug in itself) still fails on SQLite's timeout, not silently here.
+_sqlite_writers: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_sqlite_writers_lock = threading.Lock()
+
+
+def _writer_lock(engine: Engine) -> contextlib.AbstractContextManager[object]:
+    if engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    with _sqlite_writers_lock:
+        lock = _sqlite_writers.get(engine)
+        if lock is None:
+            lock = _sqlite_writers[engine] = threading.RLock()
+        return lock
+
+
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """One command, one transaction; commits on success, rolls back (changing nothing) on error."""
-    with engine.connect().execution_options(jingwu_write=True) as conn, conn.begin():
+    with (
+        _writer_lock(engine),
+        engine.connect().execution_options(jingwu_write=True) as conn,
+        conn.begin(),
+    ):
         yield conn
 
 
