@@ -66,8 +66,8 @@ def stored_position(services: Services, unit_id: str = "u1") -> tuple[float, flo
 
 
 def board_position(services: Services, unit_id: str = "u1") -> tuple[float, float] | None:
-    unit = services.dispatch.board._units.get(unit_id)
-    return None if unit is None or unit.position is None else (unit.position.lat, unit.position.lon)
+    position = services.dispatch.board.position_of(unit_id)
+    return None if position is None else (position.lat, position.lon)
 
 
 # ------------------------------------------------------------------------------ ingest

@@ -58,6 +58,7 @@ def test_a_moved_unit_is_routed_from_its_new_road_point(network: RoadNetwork) ->
     board, _ = _board(network)
     there = _places(network, 1, 9)[0]
     board.move([("u1", Position(there.lat, there.lon, T0 + timedelta(seconds=5)))])
+    assert board.position_of("u1") == Position(there.lat, there.lon, T0 + timedelta(seconds=5))
     roster = board.roster()
     assert roster.points[roster.index["u1"]] == network.snap(there.lat, there.lon, UNIT_SNAP_DISTANCE_M)
     assert roster.units[roster.index["u1"]].position == Position(
@@ -88,6 +89,7 @@ def test_an_older_report_does_not_move_the_unit_back(network: RoadNetwork) -> No
     before = board.roster()
     far = _places(network, 1, 13)[0]
     board.move([("u1", Position(far.lat, far.lon, T0 - timedelta(seconds=1)))])
+    assert board.position_of("u1") == before.units[before.index["u1"]].position
     after = board.roster()
     assert after.points[after.index["u1"]] == before.points[before.index["u1"]]
 

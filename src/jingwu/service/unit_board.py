@@ -89,6 +89,10 @@ class UnitBoard:
         self._units: dict[str, Unit] = {}
         self._points: dict[str, RoadPoint | None] = {}  # of the units not in _unsnapped
         self._unsnapped: set[str] = set()  # moved since their point was worked out
+        # Positions reported since the unit's record here was last rebuilt: folded in when the
+        # unit is read (copying a Unit for each of thousands of reports a second cost more than
+        # the rest of the board's work on them).
+        self._moved: dict[str, Position] = {}
         self._lock = threading.Lock()
         self._roster: Roster | None = None
         self._statuses_changed = True
@@ -104,6 +108,7 @@ class UnitBoard:
         server process meanwhile) keeps what is newer."""
         fresh = {u.id: u for u in units}
         with self._lock:
+            self._fold(list(self._moved))
             for unit_id, unit in fresh.items():
                 current = self._units.get(unit_id)
                 if current is None:
@@ -136,6 +141,7 @@ class UnitBoard:
         with self._lock:
             changed = False
             for unit in units:
+                self._fold([unit.id])
                 current = self._units.get(unit.id)
                 if current is not None and (
                     current.version > unit.version or (remote and current.version == unit.version)
@@ -158,11 +164,25 @@ class UnitBoard:
         with self._lock:
             for unit_id, position in reports:
                 unit = self._units.get(unit_id)
-                if unit is None or _newer(unit.position, position):
+                if unit is None or _newer(self._moved.get(unit_id) or unit.position, position):
                     continue
-                self._units[unit_id] = replace(unit, position=position)
+                self._moved[unit_id] = position
                 self._unsnapped.add(unit_id)
             self._positions_changed = True
+
+    def _fold(self, unit_ids: Iterable[str]) -> None:
+        """Bring the reported positions of these units into their records (lock held)."""
+        for unit_id in unit_ids:
+            position = self._moved.pop(unit_id, None)
+            unit = self._units.get(unit_id)
+            if position is not None and unit is not None:
+                self._units[unit_id] = replace(unit, position=position)
+
+    def position_of(self, unit_id: str) -> Position | None:
+        """The unit's newest position on the board (None: unknown unit, or never placed)."""
+        with self._lock:
+            unit = self._units.get(unit_id)
+            return None if unit is None else self._moved.get(unit_id) or unit.position
 
     def station_of(self, unit_id: str) -> str | None:
         """The unit's station, from memory (the live stream asks this for every position)."""
@@ -212,6 +232,7 @@ class UnitBoard:
             )
             if self._roster is not None and not stale:
                 return self._roster
+            self._fold(list(self._moved))
             self._snap_moved()
             entries = []
             for unit_id in sorted(self._units):

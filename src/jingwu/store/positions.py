@@ -217,11 +217,14 @@ def insert_history(conn: Connection, rows: Sequence[HistoryRow]) -> set[tuple[st
     for first in range(0, len(rows), _SQLITE_ROWS_PER_INSERT):
         chunk = rows[first : first + _SQLITE_ROWS_PER_INSERT]
         values: list[object] = []
+        keys: dict[tuple[str, str], datetime] = {}  # what RETURNING names, to the instant sent
         for r in chunk:
             f = r.fix
+            ts = _sqlite_time(f.ts)
+            keys[r.unit_id, ts] = f.ts
             values += (
                 r.unit_id,
-                _sqlite_time(f.ts),
+                ts,
                 f.lat,
                 f.lon,
                 f.speed,
@@ -241,7 +244,7 @@ def insert_history(conn: Connection, rows: Sequence[HistoryRow]) -> set[tuple[st
             + " ON CONFLICT (unit_id, ts) DO NOTHING RETURNING unit_id, ts",
             values,
         )
-        stored.update((unit_id, _read_time(ts)) for unit_id, ts in cursor.fetchall())  # type: ignore[misc]
+        stored.update((unit_id, keys[unit_id, ts]) for unit_id, ts in cursor.fetchall())
     return stored
 
 

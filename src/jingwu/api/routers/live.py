@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import re
 import time
+from collections import OrderedDict
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
@@ -32,6 +34,9 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["live"])
 
 SEND_QUEUE_LIMIT = 20_000
+#: Live messages whose JSON text is kept, so that a hundred consoles shown the same position
+#: batch cost one encoding, not a hundred (all sends run on the event loop's thread).
+ENCODED_KEPT = 256
 SEND_TIMEOUT_S = 10.0
 TOKEN_RECHECK_S = 30.0
 _EVENT_ID = re.compile(r"[0-9]{1,18}")
@@ -90,7 +95,7 @@ async def live_events(
 
     async def send(payload: dict[str, object]) -> None:
         # A client that stops reading must not hold its queue (and our memory) forever.
-        await asyncio.wait_for(websocket.send_json(payload), timeout=SEND_TIMEOUT_S)
+        await asyncio.wait_for(websocket.send_text(encoded(payload)), timeout=SEND_TIMEOUT_S)
 
     # Subscribe before reading the log, so nothing committed in between is missed; the copies
     # that arrive both ways are dropped by id.
@@ -154,6 +159,22 @@ async def live_events(
         unsubscribe()
         with contextlib.suppress(Exception):
             await websocket.close()
+
+
+_encoded: OrderedDict[int, tuple[dict[str, object], str]] = OrderedDict()
+
+
+def encoded(payload: dict[str, object]) -> str:
+    """The payload's JSON text, encoded once for every viewer it is sent to (by identity: a
+    payload is never changed once published; the entry keeps it alive, so its id is not reused)."""
+    hit = _encoded.get(id(payload))
+    if hit is not None and hit[0] is payload:
+        return hit[1]
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    _encoded[id(payload)] = (payload, text)
+    while len(_encoded) > ENCODED_KEPT:
+        _encoded.popitem(last=False)
+    return text
 
 
 def for_viewer(message: BusMessage, principal: Principal, services: Services) -> BusMessage | None:
