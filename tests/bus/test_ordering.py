@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jingwu.bus import BusMessage
-from jingwu.bus.ordering import LOG_ORIGIN, LogOrder
+from jingwu.bus.ordering import BACKFILL_BATCH, LOG_ORIGIN, LogOrder
 
 
 def event(event_id: int, origin: str | None = None) -> BusMessage:
@@ -82,9 +82,67 @@ def test_log_order_positions_pass_straight_through() -> None:
     assert order.admit(position) == [position]
 
 
-def test_log_order_unreadable_log_delivers_what_arrived() -> None:
+def test_log_order_unreadable_gap_holds_back_the_later_event() -> None:
     log = FakeLog([])
     order = LogOrder(log)
-    log.broken = True
-    assert ids(order.admit(event(3))) == [3]
+    log.ids += [1, 2, 3]
+    log.broken = True  # a pool timeout, PostgreSQL briefly away
+    assert order.admit(event(3, origin="b")) == []
+    assert order.last_id == 0  # not past events this process's clients never got
     assert order.catch_up() == []
+
+
+def test_log_order_unreadable_log_still_delivers_the_next_event_in_sequence() -> None:
+    log = FakeLog([4])
+    order = LogOrder(log)
+    log.broken = True
+    assert ids(order.admit(event(5))) == [5]  # nothing to read in between
+
+
+def test_log_order_readable_log_again_brings_everything_once_in_order() -> None:
+    log = FakeLog([])
+    order = LogOrder(log)
+    log.ids += [1, 2, 3, 4, 5]
+    log.broken = True
+    delivered = order.admit(event(5, origin="b"))
+    delivered += order.catch_up()
+    log.broken = False
+    delivered += order.catch_up()  # the 1 s poll: the gap and the held-back event, from the log
+    delivered += order.admit(event(5, origin="b")) + order.admit(event(2, origin="a"))
+    log.ids += [6, 7]
+    delivered += order.admit(event(7, origin="b"))
+    assert ids(delivered) == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_log_order_readable_log_again_next_arrival_fills_the_gap() -> None:
+    log = FakeLog([])
+    order = LogOrder(log)
+    log.ids += [1, 2, 3]
+    log.broken = True
+    assert order.admit(event(3, origin="b")) == []
+    log.broken = False
+    log.ids += [4]
+    assert ids(order.admit(event(4, origin="b"))) == [1, 2, 3, 4]
+
+
+class FlakyLog(FakeLog):
+    """The ``fail_on``-th read fails, e.g. a second backfill batch that times out."""
+
+    def __init__(self, ids: list[int], fail_on: int) -> None:
+        super().__init__(ids)
+        self.fail_on = fail_on
+
+    def events_after(self, after_id: int, limit: int) -> list[BusMessage]:
+        self.broken = self.reads + 1 == self.fail_on
+        return super().events_after(after_id, limit)
+
+
+def test_log_order_gap_read_failing_halfway_delivers_what_was_read_and_resumes_after_it() -> None:
+    log = FlakyLog([], fail_on=2)
+    order = LogOrder(log)
+    log.ids += list(range(1, BACKFILL_BATCH + 11))
+    first = order.admit(event(BACKFILL_BATCH + 10, origin="b"))
+    assert ids(first) == list(range(1, BACKFILL_BATCH + 1))
+    assert order.last_id == BACKFILL_BATCH
+    rest = order.catch_up()
+    assert ids(rest) == list(range(BACKFILL_BATCH + 1, BACKFILL_BATCH + 11))
