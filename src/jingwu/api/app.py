@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from importlib import resources
 from pathlib import Path
@@ -63,6 +65,7 @@ _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticate
 
 TIMER_PERIOD_S = 1.0
 BOARD_REFRESH_EVERY = 30  # timer ticks between reloads of the live unit board from the store
+TIMER_LOG_EVERY_S = 60.0  # a failing timer job is logged at most this often
 DEVICE_SWEEP_EVERY = 5  # timer ticks between looks for community devices gone silent
 POSITION_UPKEEP_EVERY = 60  # ticks between position-history upkeep (partitions, retention)
 # Responses smaller than this are sent as they are: compressing them saves less than it costs.
@@ -84,22 +87,40 @@ async def _timer_loop(services: Services) -> None:
     same transaction), so an escalation is raised once and survives the death of any process.
     The board is each process's own. Jobs that need doing once per cluster, such as the purge,
     run on the leader only (``services.leader``)."""
+    failures: dict[str, tuple[float, int]] = {}  # job → (when last logged, failures since)
+
+    async def job(name: str, work: Callable[[], object]) -> None:
+        # Each job on its own: one failing (a database outage, a bug) must not starve the others,
+        # and a failure is logged at most once a minute per job, with the count since.
+        try:
+            await run_in_threadpool(work)
+        except Exception:
+            logged_at, since = failures.get(name, (-math.inf, 0))
+            now = time.monotonic()
+            if now - logged_at >= TIMER_LOG_EVERY_S:
+                log.exception("timer job %s failed (%d more failures since the last report)", name, since)
+                failures[name] = (now, 0)
+            else:
+                failures[name] = (logged_at, since + 1)
+        else:
+            failures.pop(name, None)
+
+    def purge_if_leader() -> None:
+        if services.leader.is_leader():
+            services.idempotency.purge_expired()
+
     tick = 0
     while True:
-        try:
-            await run_in_threadpool(services.dispatch.escalate_overdue)
-            tick += 1
-            if tick % DEVICE_SWEEP_EVERY == 0:
-                await run_in_threadpool(services.devices.sweep_offline)
-            if tick % POSITION_UPKEEP_EVERY == 0:
-                # Partitions ahead and retention (safe in every process of a cluster: idempotent).
-                await run_in_threadpool(services.positions.maintain)
-            if tick % BOARD_REFRESH_EVERY == 0:
-                await run_in_threadpool(services.dispatch.refresh_board)
-                if await run_in_threadpool(services.leader.is_leader):
-                    await run_in_threadpool(services.idempotency.purge_expired)
-        except Exception:  # the timer must outlive a transient database error
-            log.exception("timer sweep failed")
+        tick += 1
+        await job("escalate_overdue", services.dispatch.escalate_overdue)
+        if tick % DEVICE_SWEEP_EVERY == 0:
+            await job("device_offline_sweep", services.devices.sweep_offline)
+        if tick % POSITION_UPKEEP_EVERY == 0:
+            # Partitions ahead and retention (safe in every process of a cluster: idempotent).
+            await job("position_upkeep", services.positions.maintain)
+        if tick % BOARD_REFRESH_EVERY == 0:
+            await job("board_refresh", services.dispatch.refresh_board)
+            await job("idempotency_purge", purge_if_leader)
         await asyncio.sleep(TIMER_PERIOD_S)
 
 
