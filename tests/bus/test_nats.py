@@ -4,6 +4,7 @@ holds up a publisher."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import subprocess
@@ -159,6 +160,77 @@ def test_nats_bus_gap_unreadable_from_the_log_is_delivered_in_order_once_it_is_r
     heard_b.wait_for(lambda m: len(m) >= 3, timeout=3)
     time.sleep(0.3)
     assert heard_b.event_ids() == [1, 2, 3]
+
+
+async def _publish_raw(url: str, subject: str, payloads: list[bytes], *, stored: bool) -> None:
+    """What some other client (a buggy or older release, an operator's tool) puts on our subjects."""
+    import nats
+
+    nc = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=0, allow_reconnect=False)
+    try:
+        for data in payloads:
+            if stored:
+                await nc.jetstream().publish(subject, data)
+            else:
+                await nc.publish(subject, data)
+        await nc.flush()
+    finally:
+        await nc.close()
+
+
+MALFORMED = [
+    b'{"id":"7","type":"x"}',  # a string id: compared with the last id, it raised TypeError
+    b'{"id":true,"type":"x"}',
+    b'{"id":7.5,"type":"x"}',
+    b'{"id":7,"type":5}',
+    b'{"id":7}',
+    b"[7]",
+    b'"text"',
+    b"not json",
+    b"\xff\xfe",
+    b"[" * 100_000 + b"]" * 100_000,  # too deep for the JSON parser
+    b'{"type":"x"}',  # no id: not an event
+]
+
+
+def test_nats_bus_malformed_events_are_dropped_and_delivery_goes_on(
+    nats_url: str, bus_stream: str, make_bus: Callable[..., NatsBus], shared_log: SharedLog
+) -> None:
+    a, b = make_bus(), make_bus()
+    heard_b = Heard(b)
+    asyncio.run(_publish_raw(nats_url, f"{bus_stream}.events.x", MALFORMED, stored=True))
+    published = publish_committed(a, shared_log, 2)
+    heard_b.wait_for(lambda m: len(m) >= 2)
+    assert heard_b.event_ids() == published
+    assert b.dropped_malformed == len(MALFORMED)
+
+
+def test_nats_bus_malformed_positions_are_dropped_and_delivery_goes_on(
+    nats_url: str, bus_stream: str, make_bus: Callable[..., NatsBus]
+) -> None:
+    a, b = make_bus(), make_bus()
+    heard_b = Heard(b)
+    bad = [b'{"id":3,"type":"unit.positions"}', b'{"id":null,"type":"unit.positions","positions":[]}'[:-3]]
+    asyncio.run(_publish_raw(nats_url, f"{bus_stream}.positions", bad, stored=False))
+    a.publish(BusMessage(None, "unit.positions", {"id": None, "type": "unit.positions", "positions": []}))
+    got = heard_b.wait_for(lambda m: len(m) >= 1)
+    assert [(m.type, m.id, m.origin) for m in got] == [("unit.positions", None, a.origin)]
+    deadline = time.monotonic() + 5  # core NATS does not order two publishers' messages
+    while b.dropped_malformed < len(bad) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert b.dropped_malformed == len(bad)
+
+
+def test_nats_bus_failing_delivery_step_does_not_stop_delivery(
+    make_bus: Callable[..., NatsBus], shared_log: SharedLog
+) -> None:
+    b = make_bus()
+    heard_b = Heard(b)
+    b.publish(BusMessage("7", "x", {"id": "7", "type": "x"}))  # type: ignore[arg-type]
+    published = publish_committed(b, shared_log, 1)
+    heard_b.wait_for(lambda m: len(m) >= 1)
+    assert heard_b.event_ids() == published
+    assert b._delivery.is_alive()
 
 
 def test_nats_bus_unreachable_at_start_is_an_error(shared_log: SharedLog, bus_stream: str) -> None:

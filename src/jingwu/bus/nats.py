@@ -73,6 +73,7 @@ POSITIONS_LIMIT = 100  # position batches waiting to be sent; while disconnected
 PUBLISH_TIMEOUT_S = 2.0
 CATCH_UP_S = 1.0  # at most this long until an event no message brought is read from the log
 CLOSE_TIMEOUT_S = 5.0
+WARN_EVERY_S = 60.0  # a repeated warning (malformed messages, a failing delivery step) at most this often
 STREAM_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 _STOP = object()
@@ -105,6 +106,9 @@ class NatsBus:
         self.catch_up_s = catch_up_s
         self.dropped_events = 0  # events the outbox could not keep while the broker was away
         self.dropped_positions = 0
+        self.dropped_malformed = 0  # messages on our subjects that no Jingwu process sent as they are
+        self._malformed_warned_at = -WARN_EVERY_S  # on the loop thread
+        self.delivery_failures = 0
 
         self._handlers: dict[int, Callable[[BusMessage], None]] = {}
         self._next = 0
@@ -356,10 +360,19 @@ class NatsBus:
         if origin == self.origin:
             return  # delivered here when it was published
         try:
-            payload = json.loads(msg.data)
-            message = BusMessage(payload.get("id"), str(payload["type"]), payload, origin=origin or "nats")
-        except (ValueError, KeyError, TypeError):
-            log.warning("bus: dropped a malformed message on %s", msg.subject)
+            message = _parse(msg.data, durable=msg.subject != self.positions_subject, origin=origin or "nats")
+        except Exception as exc:  # whatever its content, one message must not stop the others
+            self.dropped_malformed += 1
+            now = time.monotonic()
+            if now - self._malformed_warned_at >= WARN_EVERY_S:
+                self._malformed_warned_at = now
+                log.warning(
+                    "bus: dropped a malformed message on %s from %s (%s); %d dropped so far",
+                    msg.subject,
+                    origin or "another client",
+                    exc,
+                    self.dropped_malformed,
+                )
             return
         self._inbox.put(message)
 
@@ -419,6 +432,7 @@ class NatsBus:
 
     def _deliver(self) -> None:
         next_catch_up = time.monotonic() + self.catch_up_s
+        warned_at = -WARN_EVERY_S
         while True:
             try:
                 item = self._inbox.get(timeout=max(0.0, next_catch_up - time.monotonic()))
@@ -426,10 +440,24 @@ class NatsBus:
                 item = None
             if item is _STOP:
                 return
-            batch = self._order.admit(item) if isinstance(item, BusMessage) else []
-            if time.monotonic() >= next_catch_up:
-                batch += self._order.catch_up()
-                next_catch_up = time.monotonic() + self.catch_up_s
+            try:
+                batch = self._order.admit(item) if isinstance(item, BusMessage) else []
+                if time.monotonic() >= next_catch_up:
+                    # Set first: a catch-up that fails is retried at the next poll, not at once.
+                    next_catch_up = time.monotonic() + self.catch_up_s
+                    batch += self._order.catch_up()
+            except Exception:
+                # This thread is the process's only delivery: if it died, every live client here
+                # would go silent. Whatever one message does, the next ones are delivered (and
+                # an event lost here is in the log, read by the next catch-up past it).
+                self.delivery_failures += 1
+                if time.monotonic() - warned_at >= WARN_EVERY_S:
+                    warned_at = time.monotonic()
+                    what = f"{item.type} {item.id}" if isinstance(item, BusMessage) else "the catch-up"
+                    log.exception(
+                        "bus: could not deliver %s; %d failures so far", what, self.delivery_failures
+                    )
+                continue
             if not batch:
                 continue
             with self._lock:
@@ -440,6 +468,27 @@ class NatsBus:
                         handler(message)
                     except Exception:  # one broken listener must not silence the others
                         log.exception("bus subscriber failed on %s", message.type)
+
+
+def _parse(data: bytes, *, durable: bool, origin: str) -> BusMessage:
+    """A message from the broker, checked for what the ordering and the subscribers rely on: a
+    JSON object with a string ``type``, and an integer log ``id`` on the events subjects (an
+    event without one, or with a string one, would break the log order) and none on the
+    positions subject. Raises ValueError (or what json raises) on anything else."""
+    payload = json.loads(data)
+    if not isinstance(payload, dict):
+        raise ValueError(f"not a JSON object but {type(payload).__name__}")
+    event_type = payload.get("type")
+    if not isinstance(event_type, str):
+        raise ValueError(f"type {event_type!r} is not a string")
+    event_id = payload.get("id")
+    if durable:
+        # bool is an int to Python, not to the log.
+        if not isinstance(event_id, int) or isinstance(event_id, bool):
+            raise ValueError(f"id {event_id!r} is not a log id")
+    elif event_id is not None:
+        raise ValueError(f"id {event_id!r} on the positions subject")
+    return BusMessage(event_id, event_type, payload, origin=origin)
 
 
 def _shown(url: str) -> str:
