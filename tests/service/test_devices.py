@@ -269,6 +269,32 @@ def test_a_secret_issued_by_another_server_process_is_picked_up(
     assert column.send(MessageKind.HEARTBEAT) is None
 
 
+def test_a_new_secret_stops_the_old_one_at_once_in_another_server_process_too(
+    make_services: ServicesFactory, register: Callable[..., Device], clock: FakeClock
+) -> None:
+    column = register()
+    other = make_services()  # another process on the same database
+    topic, heard = column.frame(MessageKind.HEARTBEAT)
+    assert other.devices.handle(topic, heard) is None  # it now holds the first secret
+    second = column.services.devices.issue_secret(column.id, actor="admin", source="test")
+    # The first message, captured and replayed: the new secret reset the counter, but the
+    # message is signed with the replaced secret, which the other process still holds.
+    assert other.devices.handle(topic, heard) is Drop.UNAUTHENTICATED
+    column.secret = second
+    column.seq = 0
+    assert column.send(MessageKind.HEARTBEAT) is None  # the new secret works in the first process
+    assert other.devices.handle(*column.frame(MessageKind.HEARTBEAT)) is None  # and in the other one
+    # Once more, while the other process holds the second secret: a press signed with it after a
+    # third one was issued opens nothing (the full path, which locks the row).
+    stolen = column.frame(MessageKind.ALARM)
+    third = column.services.devices.issue_secret(column.id, actor="admin", source="test")
+    assert other.devices.handle(*stolen) is Drop.UNAUTHENTICATED
+    assert other.dispatch.list_incidents() == []
+    assert Device(other, clock, column.id, third).send(MessageKind.ALARM) is None
+    assert len(other.dispatch.list_incidents(open_only=True)) == 1
+    assert other.devices.counters.snapshot()["dropped"]["unauthenticated"] == 2
+
+
 def test_a_database_fault_is_counted_as_failed_and_does_not_raise(
     services: Services, register: Callable[..., Device], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -101,6 +101,9 @@ ADDRESS_MAX_CHARS = 500
 # match triggers a reload of that device at once, but at most this often per device.
 REGISTRY_REFRESH_S = 30.0
 RELOAD_MIN_INTERVAL_S = 5.0
+# A message whose secret turns out replaced is checked again with the row's; this many times at
+# most, should new secrets follow each other while it is handled.
+REKEYED_RETRIES = 3
 # At most this many log lines a minute for each reason a message is dropped (a misconfigured
 # device sending ten messages a second must not bury everything else in the log).
 DROP_LOG_LINES_PER_MINUTE = 10
@@ -214,7 +217,13 @@ class LinkState:
 class _Entry:
     device: CommunityDevice
     secret: str
+    sealed: str  # the secret as stored: the claim checks the row still holds this one
     loaded_at: float
+
+
+class _Rekeyed(Exception):
+    """The device's row holds another secret than the one a message was verified with: another
+    server process issued a new one after this process loaded it (or the field keys re-sealed it)."""
 
 
 @dataclass(slots=True)
@@ -359,6 +368,7 @@ class DeviceService:
         self.dispatch.network.snap(new.location.lat, new.location.lon, self.max_snap_distance_m)
         station_id = self.dispatch.station_for(new.location)
         secret = new_device_secret()
+        sealed = self._seal(device_id, secret)
         now = self.clock()
         device = CommunityDevice(
             id=device_id,
@@ -383,7 +393,7 @@ class DeviceService:
                         address=device.address,
                         station_id=device.station_id,
                         heartbeat_s=device.heartbeat_s,
-                        secret=self._seal(device.id, secret),
+                        secret=sealed,
                         online=False,
                         registered_at=now,
                         registered_by=actor,
@@ -406,12 +416,17 @@ class DeviceService:
         if claim is not None:
             claim.recorded = True
         with self._lock:
-            self._registry[device.id] = _Entry(device, secret, self.monotonic())
+            self._registry[device.id] = _Entry(device, secret, sealed, self.monotonic())
         return device, secret
 
     def issue_secret(self, device_id: str, *, actor: str | None, source: str | None) -> str:
         """A new secret for a device (lost, leaked, a replaced controller); the old one stops
-        working at once, and the message counter starts again (old messages no longer verify)."""
+        working at once, and the message counter starts again (old messages no longer verify).
+
+        At once in every server process, not only this one: the others may still hold the old
+        secret in their registries, but each message's claim checks that the row still holds the
+        secret it was verified with (see :meth:`_claim`), so a message signed with the old one,
+        or an old message replayed into the reset counter, is refused there too."""
         secret = new_device_secret()
         now = self.clock()
         with write_transaction(self.engine) as conn:
@@ -515,7 +530,9 @@ class DeviceService:
         registry: dict[str, _Entry] = {}
         for row in rows:
             try:
-                registry[row.id] = _Entry(device_from_row(row), self._open(row.id, row.secret), loaded_at)
+                registry[row.id] = _Entry(
+                    device_from_row(row), self._open(row.id, row.secret), row.secret, loaded_at
+                )
             except SystemFault:
                 log.error("device %s: its secret cannot be opened with the field keys; ignored", row.id)
         with self._lock:
@@ -543,7 +560,7 @@ class DeviceService:
             row = conn.execute(_by_id(device_id)).first()
         entry = None
         if row is not None:
-            entry = _Entry(device_from_row(row), self._open(row.id, row.secret), self.monotonic())
+            entry = _Entry(device_from_row(row), self._open(row.id, row.secret), row.secret, self.monotonic())
         with self._lock:
             if entry is None:
                 self._registry.pop(device_id, None)
@@ -617,29 +634,58 @@ class DeviceService:
             if entry is None:
                 raise Rejected(Drop.UNKNOWN_DEVICE, f"no device {frame.device_id!r} is registered") from None
             verify(frame, entry.secret)
+        for _ in range(REKEYED_RETRIES):
+            try:
+                return self._act(frame, entry, now)
+            except _Rekeyed:
+                # The secret we verified with is not the row's any more: another process issued a
+                # new one since we loaded ours (our registry trails by up to REGISTRY_REFRESH_S).
+                # Only the row's secret counts; a message signed with the old one is refused, and
+                # so is an old message replayed into the counter the new secret reset. Reloaded
+                # at once, not rate-limited: this happens once per new secret and process.
+                entry = self._reload(frame.device_id)
+                if entry is None:
+                    raise Rejected(Drop.UNKNOWN_DEVICE, f"device {frame.device_id!r} was removed") from None
+                try:
+                    verify(frame, entry.secret)
+                except Rejected:
+                    raise Rejected(
+                        Drop.UNAUTHENTICATED, "signed with a secret that has been replaced"
+                    ) from None
+                # The same secret, re-sealed under a new field key (jingwu keys rotate): go on.
+        raise Rejected(Drop.UNAUTHENTICATED, "the device's secret changed again while this was handled")
+
+    def _act(self, frame: Frame, entry: _Entry, now: datetime) -> str:
+        """What a verified message does; raises :class:`_Rekeyed` (having changed nothing) when
+        the row no longer holds the secret ``entry`` verified it with."""
         device = entry.device
         check_kind(frame, device.kind)
         check_fresh(frame, now)
         if frame.kind is MessageKind.ALARM:
             press = decode_alarm(frame)
             if press.test:
-                self._seen(frame, device)
+                self._seen(frame, device, entry.sealed)
                 log.info("device %s: test press (no incident)", device.id)
                 return "alarm_test"
-            self._alarm(frame, device, press)
+            self._alarm(frame, device, entry.sealed, press)
         elif frame.kind is MessageKind.ACCESS:
-            self._seen(frame, device, access=decode_access(frame, device.kind))
+            self._seen(frame, device, entry.sealed, access=decode_access(frame, device.kind))
         else:
             decode_heartbeat(frame)
-            self._seen(frame, device)
+            self._seen(frame, device, entry.sealed)
         return str(frame.kind)
 
-    def _claim(self, conn: Connection, frame: Frame) -> tuple[CommunityDevice, dict[str, Any]]:
+    def _claim(self, conn: Connection, frame: Frame, sealed: str) -> tuple[CommunityDevice, dict[str, Any]]:
         """The device's row, locked, and the counter values that accept this message (a
-        counter seen before is a replay)."""
+        counter seen before is a replay). The row must still hold ``sealed``, the secret the
+        message was verified with (else :class:`_Rekeyed`): the row is locked (FOR UPDATE; a
+        SQLite write transaction begins IMMEDIATE), so no new secret can land between this check
+        and the caller's UPDATE."""
         row = conn.execute(_by_id(frame.device_id).with_for_update()).first()
         if row is None:
             raise Rejected(Drop.UNKNOWN_DEVICE, f"device {frame.device_id!r} was removed")
+        if row.secret != sealed:
+            raise _Rekeyed(frame.device_id)
         device = device_from_row(row)
         return device, _counter_values(device, frame)
 
@@ -656,8 +702,11 @@ class DeviceService:
             },
         )
 
-    def _seen(self, frame: Frame, device: CommunityDevice, *, access: AccessReport | None = None) -> None:
-        """A heartbeat, an access event or a test press: the device is alive (and the passage kept)."""
+    def _seen(
+        self, frame: Frame, device: CommunityDevice, sealed: str, *, access: AccessReport | None = None
+    ) -> None:
+        """A heartbeat, an access event or a test press: the device is alive (and the passage kept).
+        ``sealed``: the secret the message was verified with, as stored (see :meth:`_claim`)."""
         c = t.community_devices.c
         if device.online:
             # The common case, with no event to publish: one short transaction, outside the commit
@@ -665,6 +714,8 @@ class DeviceService:
             now = self.clock()
             with write_transaction(self.engine) as conn:
                 row = conn.execute(_by_id(frame.device_id)).first()
+                if row is not None and row.secret != sealed:
+                    raise _Rekeyed(frame.device_id)
                 current = device_from_row(row) if row is not None else None
                 if current is not None and current.online:
                     counters = _counter_values(current, frame)
@@ -679,6 +730,8 @@ class DeviceService:
                                 c.online.is_(True),
                                 same,
                                 c.seq_window == current.seq_window,
+                                # Not re-keyed since the read (PostgreSQL does not lock it).
+                                c.secret == sealed,
                             )
                         )
                         .values(**counters, last_seen=now)
@@ -692,7 +745,7 @@ class DeviceService:
         seen: list[CommunityDevice] = []
 
         def decide(conn: Connection, now: datetime) -> Decision:
-            current, counters = self._claim(conn, frame)
+            current, counters = self._claim(conn, frame, sealed)
             conn.execute(
                 update(t.community_devices)
                 .where(c.id == frame.device_id)
@@ -726,7 +779,7 @@ class DeviceService:
             )
         )
 
-    def _alarm(self, frame: Frame, device: CommunityDevice, press: AlarmPress) -> None:
+    def _alarm(self, frame: Frame, device: CommunityDevice, sealed: str, press: AlarmPress) -> None:
         """A press: a new priority-1 incident at the column, or a note on the one it opened."""
         location = device.location
         road_point: RoadPoint | None
@@ -746,7 +799,7 @@ class DeviceService:
         outcome: list[tuple[CommunityDevice, bool]] = []
 
         def decide(conn: Connection, now: datetime) -> Decision:
-            current, counters = self._claim(conn, frame)
+            current, counters = self._claim(conn, frame, sealed)
             events: list[DomainEvent] = [] if current.online else [self._online_event(current, now)]
             incident_open = False
             if current.alarm_incident_id is not None:
