@@ -54,8 +54,10 @@ def unique(prefix: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def subscribed(services: Services, url: str, share_group: str) -> AsyncIterator[asyncio.Task[None]]:
-    task = asyncio.create_task(run_subscriber(services.devices, url, group=share_group))
+async def subscribed(
+    services: Services, url: str, share_group: str, *, client_id: str | None = None
+) -> AsyncIterator[asyncio.Task[None]]:
+    task = asyncio.create_task(run_subscriber(services.devices, url, client_id=client_id, group=share_group))
     try:
         await until(lambda: services.devices.link.connected, "the subscriber to connect")
         yield task
@@ -257,6 +259,38 @@ def test_a_shared_subscription_hands_each_message_to_one_server_process(
     # say who took which, and nothing was refused as a replay.
     replayed = sum(s.devices.counters.snapshot()["dropped"]["replayed"] for s in (first, second))
     assert replayed == 0
+
+
+def test_a_member_that_went_away_leaves_every_message_to_the_one_still_online(
+    make_services: ServicesFactory, mqtt_url: str
+) -> None:
+    # Fixed client ids (JINGWU_MQTT_CLIENT_ID): the broker must still not keep the session of a
+    # member that is gone, nor hand it its share of the messages to hold until it comes back.
+    first = make_services(use_clock=False)
+    second = make_services(use_clock=False)
+    door = register(first, DeviceKind.DOOR_READER, "door")
+    share, node = group(), unique("jingwu-test-node")
+    n = 20
+
+    def stored() -> int:
+        with read_transaction(first.engine) as conn:
+            return int(conn.execute(select(func.count()).select_from(t.access_events)).scalar_one())
+
+    async def scenario() -> None:
+        async with subscribed(first, mqtt_url, share, client_id=f"{node}-1"):
+            async with subscribed(second, mqtt_url, share, client_id=f"{node}-2"):
+                pass  # both joined the group; now the second one goes away (a restart, a crash)
+            await asyncio.sleep(0.3)  # for the broker to see it go
+            frames = [
+                door.frame(MessageKind.ACCESS, direction="in", credential="remote", result="granted")
+                for _ in range(n)
+            ]
+            await publish(mqtt_url, *frames)
+            await until(lambda: stored() >= n, f"all {n} access events, not only the online member's share")
+
+    asyncio.run(scenario())
+    assert first.devices.counters.snapshot()["accepted"]["access"] == n
+    assert second.devices.counters.snapshot()["received"] == 0
 
 
 # ----------------------------------------------------------------------------- the connection

@@ -4,6 +4,8 @@
 * **Once per cluster.** It subscribes with an MQTT v5 shared subscription
   (``$share/GROUP/jingwu/v1/devices/+/+``): the broker gives each message to one member of the
   group, so with several server processes every press opens one incident, not one per process.
+  Always with a clean session (also with a fixed client id): a session kept for a member that is
+  gone would have the broker hold that member's share of the messages.
 * **Never crashes on what it receives.** ``handle`` counts and drops whatever is wrong with a
   message; a lost connection is logged and retried with back-off (1 s doubling to 30 s, with
   jitter), for as long as the process runs.
@@ -41,9 +43,6 @@ BACKOFF_MAX_S = 30.0
 KEEPALIVE_S = 30
 CONNECT_TIMEOUT_S = 10.0
 MAX_PACKET_BYTES = 256 * 1024
-# With a fixed client id the broker keeps our session, and queues the devices' QoS 1 messages,
-# this long while we are away (a restart, an upgrade).
-SESSION_EXPIRY_S = 3600
 
 
 def shared_subscription(group: str) -> str:
@@ -58,8 +57,12 @@ def default_client_id() -> str:
 def _client(config: BrokerConfig, client_id: str | None) -> aiomqtt.Client:
     properties = Properties(PacketTypes.CONNECT)
     properties.MaximumPacketSize = MAX_PACKET_BYTES
-    if client_id is not None:
-        properties.SessionExpiryInterval = SESSION_EXPIRY_S
+    # Always a clean start, and no Session Expiry Interval (0: the session ends with the
+    # connection), even with a fixed client id, which is then only a name for the broker's ACLs
+    # and logs. A session kept for a member of the shared subscription that is gone keeps it in
+    # the group: the broker goes on handing it its share of the messages and holds them until it
+    # comes back (alarms late by up to the session's life, a column's heartbeats split so that it
+    # looks silent). Without it, the members still connected get every message.
     return aiomqtt.Client(
         config.host,
         config.port,
@@ -67,7 +70,7 @@ def _client(config: BrokerConfig, client_id: str | None) -> aiomqtt.Client:
         password=config.password,
         identifier=client_id or default_client_id(),
         protocol=aiomqtt.ProtocolVersion.V5,
-        clean_start=client_id is None,
+        clean_start=True,
         keepalive=KEEPALIVE_S,
         timeout=CONNECT_TIMEOUT_S,
         properties=properties,
