@@ -5,6 +5,7 @@ holds up a publisher."""
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import socket
 import subprocess
@@ -325,3 +326,123 @@ def test_nats_bus_lost_broker_never_blocks_publishing_and_is_caught_up(
     heard_b.wait_for(lambda m: len(m) >= 202, timeout=15)
     assert heard_b.event_ids() == list(range(1, 203))
     assert a.dropped_positions >= 1
+
+
+# ---------------------------------------------------------------- losing the stream
+
+
+async def _stream_state(url: str, stream: str) -> int | None:
+    """How many consumers the stream has (None: there is no such stream)."""
+    import nats
+    from nats.js.errors import NotFoundError
+
+    nc = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=0, allow_reconnect=False)
+    try:
+        info = await nc.jetstream().stream_info(stream)
+        return info.state.consumer_count
+    except NotFoundError:
+        return None
+    finally:
+        await nc.close()
+
+
+async def _manage(url: str, *, add: tuple[str, str] | None = None, delete: str | None = None) -> None:
+    """An operator's stream changes: ``add`` (name, subjects filter), ``delete`` (name)."""
+    import nats
+
+    nc = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=0, allow_reconnect=False)
+    try:
+        js = nc.jetstream()
+        if add is not None:
+            await js.add_stream(name=add[0], subjects=[add[1]])
+        if delete is not None:
+            await js.delete_stream(delete)
+    finally:
+        await nc.close()
+
+
+def wait_for_subscribed_stream(url: str, stream: str, timeout: float) -> bool:
+    """Until the stream exists and has a consumer (a process's subscription): events published
+    from then on reach that process."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (asyncio.run(_stream_state(url, stream)) or 0) >= 1:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def publish_raw_event(url: str, stream: str, log: SharedLog) -> int:
+    """A committed event from another process, straight on the stream."""
+    message = log.commit()
+    data = json.dumps(message.payload).encode()
+    asyncio.run(_publish_raw(url, f"{stream}.events.{message.type}", [data], stored=True))
+    assert message.id is not None
+    return message.id
+
+
+@pytest.mark.slow
+def test_nats_bus_stream_deleted_while_connected_is_made_again_and_heard(
+    nats_url: str, bus_stream: str, make_bus: Callable[..., NatsBus], shared_log: SharedLog
+) -> None:
+    listener = make_bus()  # it publishes nothing, so no failed publish tells it the stream is gone
+    heard = Heard(listener)
+    asyncio.run(_manage(nats_url, delete=bus_stream))
+    # Its ordered consumer misses two heartbeats (10 s), cannot be re-made on a missing stream,
+    # and that error makes the process re-create the stream and subscribe again.
+    assert wait_for_subscribed_stream(nats_url, bus_stream, timeout=25)
+    event_id = publish_raw_event(nats_url, bus_stream, shared_log)
+    heard.wait_for(lambda m: len(m) >= 1)
+    assert heard.event_ids() == [event_id]
+
+
+@pytest.mark.slow
+def test_nats_bus_resubscription_failing_after_a_reconnect_is_retried_until_it_works(
+    private_nats: PrivateNats, make_bus: Callable[..., NatsBus], shared_log: SharedLog, tmp_path: Path
+) -> None:
+    listener = make_bus(private_nats.url)
+    stream = listener.stream
+    heard = Heard(listener)
+    # The broker comes back without our stream, and with another one that holds our subjects
+    # (an operator's mistake): the stream cannot be made again for now.
+    other_store = tmp_path / "other-store"
+    prepared = PrivateNats(other_store)
+    asyncio.run(_manage(prepared.url, add=("squatter", f"{stream}.events.>")))
+    prepared.stop()
+    private_nats.stop()
+    private_nats.store = other_store
+    private_nats.start()
+    deadline = time.monotonic() + 20
+    while not listener.connected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert listener.connected
+    time.sleep(1.5)  # a first try or two fail
+    assert asyncio.run(_stream_state(private_nats.url, stream)) is None
+
+    asyncio.run(_manage(private_nats.url, delete="squatter"))  # the operator puts it right
+    assert wait_for_subscribed_stream(private_nats.url, stream, timeout=20)
+    event_id = publish_raw_event(private_nats.url, stream, shared_log)
+    heard.wait_for(lambda m: len(m) >= 1)
+    assert heard.event_ids() == [event_id]
+
+
+@pytest.mark.slow
+def test_nats_bus_close_stops_a_resubscription_that_keeps_failing(
+    private_nats: PrivateNats, make_bus: Callable[..., NatsBus], tmp_path: Path
+) -> None:
+    bus = make_bus(private_nats.url)
+    other_store = tmp_path / "other-store"
+    prepared = PrivateNats(other_store)
+    asyncio.run(_manage(prepared.url, add=("squatter", f"{bus.stream}.events.>")))
+    prepared.stop()
+    private_nats.stop()
+    private_nats.store = other_store
+    private_nats.start()
+    deadline = time.monotonic() + 20
+    while not bus.connected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)
+    started = time.monotonic()
+    bus.close()
+    assert time.monotonic() - started < 5
+    assert not bus._loop_thread.is_alive()

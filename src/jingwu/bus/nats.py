@@ -27,8 +27,9 @@ subscribers are called on one delivery thread (``jingwu-bus``), as with the in-p
 Losing the broker: the process logs it and keeps going. Commands never block on it: events wait
 in a bounded outbox (``OUTBOX_LIMIT``, oldest dropped beyond it — they are in the log, and the
 other processes read them from there) and are sent in order once NATS is back; positions are
-dropped while disconnected. After a reconnect the event subscription is made afresh, and the
-catch-up from the log covers whatever was missed meanwhile.
+dropped while disconnected. After a reconnect the event subscription is made afresh (and the
+stream, if the broker lost it), tried again with back-off until it works; so is a stream deleted
+under a connected process. The catch-up from the log covers whatever was missed meanwhile.
 
 At start-up the broker must be reachable (within ``connect_timeout_s``): a process that cannot
 reach it stops with an error, like one that cannot reach its database, rather than silently
@@ -73,6 +74,8 @@ POSITIONS_LIMIT = 100  # position batches waiting to be sent; while disconnected
 PUBLISH_TIMEOUT_S = 2.0
 CATCH_UP_S = 1.0  # at most this long until an event no message brought is read from the log
 CLOSE_TIMEOUT_S = 5.0
+RESUBSCRIBE_FIRST_S = 0.5  # back-off between tries to make the stream and subscription again,
+RESUBSCRIBE_MAX_S = 10.0  # doubling up to this
 WARN_EVERY_S = 60.0  # a repeated warning (malformed messages, a failing delivery step) at most this often
 STREAM_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -126,6 +129,7 @@ class NatsBus:
         self._outbox: collections.deque[BusMessage] = collections.deque()
         self._positions: collections.deque[BusMessage] = collections.deque(maxlen=POSITIONS_LIMIT)
         self._tasks: list[asyncio.Task[None]] = []
+        self._resubscribing: asyncio.Task[None] | None = None
         # Created on the loop (asyncio primitives belong to the loop they are used on).
         self._connected: asyncio.Event
         self._outbox_ready: asyncio.Event
@@ -312,7 +316,9 @@ class NatsBus:
                 except asyncio.CancelledError:
                     raise
                 except (NotFoundError, NoStreamResponseError):
-                    await self._recover_stream()
+                    # The stream went away (a broker restarted without its store): wait (a
+                    # while) for it to be made again, then publish again.
+                    await asyncio.wait({self._resubscribe()}, timeout=RESUBSCRIBE_MAX_S)
                     continue
                 except Exception as exc:  # timeouts, no responders, a connection going down
                     log.debug("bus: event %s not acknowledged yet (%s); retrying", message.id, exc)
@@ -323,14 +329,47 @@ class NatsBus:
                 if self._outbox and self._outbox[0] is message:
                     self._outbox.popleft()
 
-    async def _recover_stream(self) -> None:
-        """The stream went away (a broker restarted without its store): make it again."""
-        try:
-            await self._ensure_stream()
-            await self._subscribe_events()
-        except Exception as exc:
-            log.warning("bus: could not re-create the stream %s: %s", self.stream, exc)
-            await asyncio.sleep(1.0)
+    def _resubscribe(self, *, afresh: bool = False) -> asyncio.Task[None]:
+        """Make the stream (if missing) and the event subscription again, in a task that tries
+        until it works: without it this process would hear no other process's event over NATS
+        (only the 1 s catch-up from the log) until the next disconnect. One such task at a time;
+        ``afresh`` replaces a running one (after a reconnect, its tries were on the old
+        connection)."""
+        task = self._resubscribing
+        if task is not None and not task.done():
+            if not afresh:
+                return task
+            task.cancel()
+        self._resubscribing = asyncio.create_task(self._resubscribe_until_done())
+        return self._resubscribing
+
+    async def _resubscribe_until_done(self) -> None:
+        delay = RESUBSCRIBE_FIRST_S
+        tries = 0
+        warned_at = -WARN_EVERY_S
+        while not self._closed:
+            tries += 1
+            try:
+                await self._ensure_stream()
+                await self._subscribe_events()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # JetStream not ready yet, the subjects taken, a timeout
+                if time.monotonic() - warned_at >= WARN_EVERY_S:
+                    warned_at = time.monotonic()
+                    log.warning(
+                        "bus: could not make the stream %s and its subscription again (try %d, "
+                        "trying on; events come from the log meanwhile): %s",
+                        self.stream,
+                        tries,
+                        exc,
+                    )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RESUBSCRIBE_MAX_S)
+                continue
+            if tries > 1:
+                log.info("bus: subscribed to the stream %s again after %d tries", self.stream, tries)
+            return
 
     async def _send_positions(self) -> None:
         while True:
@@ -378,6 +417,11 @@ class NatsBus:
 
     async def _on_error(self, exc: Exception) -> None:
         log.warning("bus: NATS error: %s", exc)
+        if isinstance(exc, NotFoundError) and not self._closed:
+            # The client could not re-make our ordered consumer (it does so on its own after
+            # missed heartbeats): the stream was deleted while we stayed connected. A process
+            # that publishes nothing would not notice otherwise.
+            self._resubscribe()
 
     async def _on_disconnected(self) -> None:
         self._connected.clear()
@@ -386,20 +430,19 @@ class NatsBus:
 
     async def _on_reconnected(self) -> None:
         log.info("bus: reconnected to NATS")
-        try:
-            await self._ensure_stream()
-            await self._subscribe_events()
-        except Exception as exc:
-            log.warning("bus: could not re-subscribe after reconnecting: %s", exc)
+        # In a task: the client awaits this callback before it counts as reconnected, and the
+        # stream may take several tries (JetStream still starting, the subjects taken).
+        self._resubscribe(afresh=True)
         self._connected.set()
 
     async def _shutdown(self) -> None:
         deadline = time.monotonic() + CLOSE_TIMEOUT_S
         while self._outbox and self._nc.is_connected and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-        for task in self._tasks:
+        tasks = [*self._tasks, *([self._resubscribing] if self._resubscribing else [])]
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         if self._outbox:
