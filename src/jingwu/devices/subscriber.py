@@ -8,7 +8,8 @@
   gone would have the broker hold that member's share of the messages.
 * **Never crashes on what it receives.** ``handle`` counts and drops whatever is wrong with a
   message; a lost connection is logged and retried with back-off (1 s doubling to 30 s, with
-  jitter), for as long as the process runs.
+  jitter), for as long as the process runs. So is a subscription the broker refuses (not
+  authorised, no shared subscriptions): connected but deaf is a failure, not a state.
 * **Bounded.** The broker is told not to send packets over 256 KiB at all (MQTT v5 Maximum Packet
   Size); anything over the protocol's 4 KiB that gets through is counted as oversized.
 * Messages are handled one at a time, in the order the broker delivers them, on a worker thread
@@ -25,12 +26,13 @@ import random
 import secrets
 import socket
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
 import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from jingwu.devices.broker import BrokerConfig
 from jingwu.devices.protocol import TOPIC_FILTER
@@ -43,10 +45,36 @@ BACKOFF_MAX_S = 30.0
 KEEPALIVE_S = 30
 CONNECT_TIMEOUT_S = 10.0
 MAX_PACKET_BYTES = 256 * 1024
+# SUBACK reason codes from here up are refusals (MQTT v5 §3.9.3; v3.1.1 has only 0x80).
+SUBACK_FAILURE = 0x80
+
+
+class SubscriptionRefused(aiomqtt.MqttError):
+    """The broker answered the SUBSCRIBE with a refusal: connected, it would send us nothing."""
+
+    def __init__(self, subscription: str, code: int, name: str) -> None:
+        super().__init__(
+            f"the broker refused the subscription to {subscription}: reason code 0x{code:02X} ({name})"
+        )
+        self.subscription = subscription
+        self.code = code
 
 
 def shared_subscription(group: str) -> str:
     return f"$share/{group}/{TOPIC_FILTER}"
+
+
+def check_granted(subscription: str, granted: Sequence[int | ReasonCode]) -> None:
+    """Raise :class:`SubscriptionRefused` unless the SUBACK granted the one subscription asked
+    for: MQTT v5 reason codes (or v3.1.1 granted QoS) below 0x80."""
+    if len(granted) != 1:
+        raise SubscriptionRefused(subscription, SUBACK_FAILURE, f"{len(granted)} reason codes for 1 filter")
+    [code] = granted
+    value = code.value if isinstance(code, ReasonCode) else int(code)
+    if value >= SUBACK_FAILURE:
+        raise SubscriptionRefused(
+            subscription, value, str(code) if isinstance(code, ReasonCode) else "failure"
+        )
 
 
 def default_client_id() -> str:
@@ -101,6 +129,11 @@ async def run_subscriber(
                     data = payload if isinstance(payload, bytes | bytearray) else str(payload or "").encode()
                     # handle() counts and drops whatever a device gets wrong; it does not raise.
                     await asyncio.to_thread(devices.handle, message.topic.value, bytes(data))
+        except SubscriptionRefused as exc:
+            # Not the network: the broker's configuration (ACLs, shared subscriptions off). Said
+            # as an error, and tried again, in case the broker is being set up meanwhile.
+            link.last_error = str(exc)[:200]
+            log.error("MQTT broker %s: %s; retrying in %.0f s", config.redacted(), exc, backoff)
         except aiomqtt.MqttError as exc:
             link.last_error = str(exc)[:200]
             log.warning(
@@ -124,11 +157,11 @@ async def _connected(
     devices: DeviceService, config: BrokerConfig, client_id: str | None, subscription: str
 ) -> AsyncIterator[aiomqtt.Client]:
     async with _client(config, client_id) as client:
-        await client.subscribe(subscription, qos=1)
+        check_granted(subscription, await client.subscribe(subscription, qos=1))
         link = devices.link
         link.connected, link.connected_since, link.last_error = True, datetime.now(UTC), None
         log.info("subscribed to %s at %s", subscription, config.redacted())
         yield client
 
 
-__all__ = ["run_subscriber", "shared_subscription"]
+__all__ = ["SubscriptionRefused", "check_granted", "run_subscriber", "shared_subscription"]
