@@ -6,11 +6,14 @@ real broker)."""
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from jingwu.bus import BusMessage
 from jingwu.devices.protocol import Drop, device_topic, signed_payload
@@ -308,6 +311,38 @@ def test_a_database_fault_is_counted_as_failed_and_does_not_raise(
     monkeypatch.undo()
     assert column.send(MessageKind.ALARM) is None  # the next one goes through
     assert services.devices.counters.snapshot()["dropped"]["failed"] == 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_press_while_the_database_is_briefly_locked_is_retried_and_opens_its_incident(
+    services: Services, register: Callable[..., Device]
+) -> None:
+    column = register()
+    # Another program holds the database's write lock for a moment. Waiting up to 0.1 s for it
+    # (instead of the usual 30) makes the lock an error here, as a longer one would be.
+    engine = services.engine
+
+    @event.listens_for(engine, "connect")
+    def _short_busy_timeout(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.execute("PRAGMA busy_timeout=100")
+
+    engine.dispose()
+    assert engine.url.database is not None
+    locker = sqlite3.connect(engine.url.database, isolation_level=None, check_same_thread=False)
+    locker.execute("BEGIN EXCLUSIVE")
+    release = threading.Timer(0.8, locker.rollback)
+    release.start()
+    try:
+        started = time.monotonic()
+        assert column.send(MessageKind.ALARM) is None
+        assert time.monotonic() - started >= 0.7  # it did meet the lock
+    finally:
+        release.join()
+        locker.close()
+    [incident] = services.dispatch.list_incidents(open_only=True)
+    assert incident.type_code == "other.alarm_column"
+    counts = services.devices.counters.snapshot()
+    assert counts["accepted"]["alarm"] == 1 and counts["dropped"]["failed"] == 0
 
 
 # ------------------------------------------------------------------------------ access events

@@ -37,7 +37,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from jingwu.devices.protocol import (
     AccessReport,
@@ -107,6 +108,18 @@ REKEYED_RETRIES = 3
 # At most this many log lines a minute for each reason a message is dropped (a misconfigured
 # device sending ten messages a second must not bury everything else in the log).
 DROP_LOG_LINES_PER_MINUTE = 10
+# A message whose handling meets a transient database fault (a lock held a moment too long, a
+# connection dropped, a failover) is tried again after these pauses before it is dropped as
+# failed: under two seconds in all, so the message is still fresh, and the subscriber (which
+# handles messages one at a time) is not held up for long when the database is really down.
+HANDLE_RETRY_DELAYS_S = (0.2, 0.5, 1.0)
+# SQLite's primary result codes worth another go: BUSY, LOCKED, IOERR, CANTOPEN.
+_SQLITE_TRANSIENT = frozenset({5, 6, 10, 14})
+# PostgreSQL SQLSTATE classes and codes worth another go: connection exceptions, transaction
+# rollbacks (serialisation failure, deadlock), insufficient resources, a lock not available, a
+# server shutting down or starting.
+_POSTGRES_TRANSIENT_CLASSES = frozenset({"08", "40", "53"})
+_POSTGRES_TRANSIENT = frozenset({"55P03", "57P01", "57P02", "57P03"})
 ACCESS_EVENTS_MAX = 500
 
 
@@ -263,6 +276,32 @@ class Counters:
                 "dropped": {str(d): self.dropped.get(str(d), 0) for d in Drop},
                 "last_message_at": self.last_message_at.isoformat() if self.last_message_at else None,
             }
+
+
+def is_transient_fault(exc: BaseException) -> bool:
+    """A database fault that may pass by itself (a lock, a dropped or refused connection, a full
+    pool, a deadlock), found anywhere in ``exc``'s causes: DispatchService.commit raises a
+    SystemFault from the database's error. A bug or a schema mismatch is not: it would fail again,
+    and only hold the subscriber up."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # causes chain; a cycle must not loop forever
+        if seen is None:
+            return False
+        if isinstance(seen, PoolTimeout):
+            return True
+        if isinstance(seen, DBAPIError):
+            if seen.connection_invalidated:
+                return True
+            sqlite_code = getattr(seen.orig, "sqlite_errorcode", None)
+            if sqlite_code is not None:
+                return sqlite_code & 0xFF in _SQLITE_TRANSIENT
+            state = getattr(seen.orig, "sqlstate", None)
+            if state:
+                return state[:2] in _POSTGRES_TRANSIENT_CLASSES or state in _POSTGRES_TRANSIENT
+            # No code at all: psycopg's "connection failed" (the server is not there).
+            return isinstance(seen, OperationalError)
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _by_id(device_id: str) -> Any:
@@ -583,21 +622,32 @@ class DeviceService:
 
     def handle(self, topic: str, payload: bytes) -> Drop | None:
         """Act on one message from the broker. Returns None when it was accepted, else why it was
-        dropped. Never raises for anything a device can send; a fault of ours (the database gone)
-        is counted as ``failed`` and logged with its traceback."""
-        now = self.clock()
-        try:
-            accepted = self._handle(topic, payload, now)
-        except Rejected as refusal:
-            self.counters.count(now=now, dropped=refusal.reason)
-            self._log_drop(refusal, topic)
-            return refusal.reason
-        except Exception:
-            self.counters.count(now=now, dropped=Drop.FAILED)
-            log.exception("device message on %r could not be handled", topic[:120])
-            return Drop.FAILED
-        self.counters.count(now=now, accepted=accepted)
-        return None
+        dropped. Never raises for anything a device can send. A transient database fault is
+        tried again (HANDLE_RETRY_DELAYS_S; the message must still be fresh then); a fault of
+        ours that stays (the database gone) is counted as ``failed`` and logged with its
+        traceback."""
+        received = self.clock()
+        now = received
+        for attempt, delay in enumerate((*HANDLE_RETRY_DELAYS_S, None), start=1):
+            try:
+                accepted = self._handle(topic, payload, now)
+            except Rejected as refusal:
+                self.counters.count(now=received, dropped=refusal.reason)
+                self._log_drop(refusal, topic)
+                return refusal.reason
+            except Exception as exc:
+                if delay is not None and is_transient_fault(exc):
+                    # Every try's changes were rolled back: the message is handled afresh.
+                    log.debug("device message on %r: try %d met %s; again", topic[:120], attempt, exc)
+                    time.sleep(delay)
+                    now = self.clock()
+                    continue
+                self.counters.count(now=received, dropped=Drop.FAILED)
+                log.exception("device message on %r could not be handled (%d tries)", topic[:120], attempt)
+                return Drop.FAILED
+            self.counters.count(now=received, accepted=accepted)
+            return None
+        raise AssertionError("unreachable: the last try has no delay")
 
     def _log_drop(self, refusal: Rejected, topic: str) -> None:
         """A few lines a minute per reason; the rest are counted and summed up in the next line."""
