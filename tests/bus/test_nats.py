@@ -13,8 +13,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from nats.js.api import DiscardPolicy
 
 from jingwu.bus import BusMessage
 from jingwu.bus.nats import NatsBus
@@ -234,6 +236,56 @@ def test_nats_bus_failing_delivery_step_does_not_stop_delivery(
     assert b._delivery.is_alive()
 
 
+def commit_big(log: SharedLog, size: int) -> BusMessage:
+    """A committed event whose message is ``size`` bytes of text, more or less."""
+    message = log.commit()
+    assert message.id is not None
+    message.payload["data"] = {"note": "x" * size}
+    return message
+
+
+def test_nats_bus_event_above_the_servers_max_payload_is_dropped_and_the_next_one_sent(
+    make_bus: Callable[..., NatsBus], shared_log: SharedLog
+) -> None:
+    a, b = make_bus(), make_bus()
+    heard_b = Heard(b)
+    big = commit_big(shared_log, 1_100_000)  # NATS's max_payload is 1 MB by default
+    a.publish(big)
+    published = publish_committed(a, shared_log, 1)
+    got = heard_b.wait_for(lambda m: len(m) >= 2)
+    # The refused one reaches B from the log, when the next one shows the gap.
+    assert [(m.id, m.origin) for m in got] == [(big.id, "log"), (published[0], a.origin)]
+    assert a.refused_events == 1
+
+
+def test_nats_bus_event_the_stream_refuses_for_good_is_dropped_and_the_next_one_sent(
+    nats_url: str, bus_stream: str, make_bus: Callable[..., NatsBus], shared_log: SharedLog
+) -> None:
+    # The operator made the stream, with a smaller largest message than ours.
+    asyncio.run(_manage_stream(nats_url, bus_stream, max_msg_size=4096))
+    a, b = make_bus(), make_bus()
+    heard_b = Heard(b)
+    big = commit_big(shared_log, 10_000)
+    a.publish(big)
+    published = publish_committed(a, shared_log, 1)
+    got = heard_b.wait_for(lambda m: len(m) >= 2)
+    assert [(m.id, m.origin) for m in got] == [(big.id, "log"), (published[0], a.origin)]
+    assert a.refused_events == 1
+
+
+def test_nats_bus_full_stream_that_discards_new_does_not_hold_up_the_outbox(
+    nats_url: str, bus_stream: str, make_bus: Callable[..., NatsBus], shared_log: SharedLog
+) -> None:
+    asyncio.run(_manage_stream(nats_url, bus_stream, max_msgs=2, discard=DiscardPolicy.NEW))
+    a = make_bus()
+    publish_committed(a, shared_log, 5)
+    deadline = time.monotonic() + 5
+    while a.refused_events < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert a.refused_events == 3
+    assert not a._outbox
+
+
 def test_nats_bus_unreachable_at_start_is_an_error(shared_log: SharedLog, bus_stream: str) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -357,6 +409,17 @@ async def _manage(url: str, *, add: tuple[str, str] | None = None, delete: str |
             await js.add_stream(name=add[0], subjects=[add[1]])
         if delete is not None:
             await js.delete_stream(delete)
+    finally:
+        await nc.close()
+
+
+async def _manage_stream(url: str, stream: str, **config: Any) -> None:
+    """An operator-made stream for our subjects, with limits of their choosing."""
+    import nats
+
+    nc = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=0, allow_reconnect=False)
+    try:
+        await nc.jetstream().add_stream(name=stream, subjects=[f"{stream}.events.>"], **config)
     finally:
         await nc.close()
 

@@ -27,7 +27,9 @@ subscribers are called on one delivery thread (``jingwu-bus``), as with the in-p
 Losing the broker: the process logs it and keeps going. Commands never block on it: events wait
 in a bounded outbox (``OUTBOX_LIMIT``, oldest dropped beyond it — they are in the log, and the
 other processes read them from there) and are sent in order once NATS is back; positions are
-dropped while disconnected. After a reconnect the event subscription is made afresh (and the
+dropped while disconnected. An event NATS will never take (above its ``max_payload``, or
+refused by the stream's limits) is dropped with a warning rather than retried ahead of all the
+others; it too reaches the other processes from the log. After a reconnect the event subscription is made afresh (and the
 stream, if the broker lost it), tried again with back-off until it works; so is a stream deleted
 under a connected process. The catch-up from the log covers whatever was missed meanwhile.
 
@@ -55,9 +57,10 @@ from typing import Any
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.errors import MaxPayloadError
 from nats.js import JetStreamContext
 from nats.js.api import DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import BadRequestError, NoStreamResponseError, NotFoundError
+from nats.js.errors import APIError, BadRequestError, NoStreamResponseError, NotFoundError
 
 from jingwu.bus.base import BusMessage, Unsubscribe
 from jingwu.bus.ordering import EventLog, LogOrder
@@ -112,6 +115,9 @@ class NatsBus:
         self.dropped_malformed = 0  # messages on our subjects that no Jingwu process sent as they are
         self._malformed_warned_at = -WARN_EVERY_S  # on the loop thread
         self.delivery_failures = 0
+        self.refused_events = 0  # events NATS will never take (too large, a full stream): left to the log
+        self._refused_warned_at = -WARN_EVERY_S  # on the loop thread, as the next one
+        self._retry_warned_at = -WARN_EVERY_S
 
         self._handlers: dict[int, Callable[[BusMessage], None]] = {}
         self._next = 0
@@ -320,14 +326,44 @@ class NatsBus:
                     # while) for it to be made again, then publish again.
                     await asyncio.wait({self._resubscribe()}, timeout=RESUBSCRIBE_MAX_S)
                     continue
-                except Exception as exc:  # timeouts, no responders, a connection going down
-                    log.debug("bus: event %s not acknowledged yet (%s); retrying", message.id, exc)
-                    if not self._nc.is_connected:
-                        self._connected.clear()
-                    await asyncio.sleep(0.2)
-                    continue
+                except Exception as exc:
+                    if _refused_for_good(exc):
+                        # Retrying would hold up every later event for ever. This one is in the
+                        # log: the other processes read it from there when the next one arrives.
+                        self._refused(message, exc)
+                    else:  # timeouts, no responders, a connection going down, JetStream busy
+                        self._not_acknowledged(message, exc)
+                        if not self._nc.is_connected:
+                            self._connected.clear()
+                        await asyncio.sleep(0.2)
+                        continue
                 if self._outbox and self._outbox[0] is message:
                     self._outbox.popleft()
+
+    def _refused(self, message: BusMessage, exc: Exception) -> None:
+        self.refused_events += 1
+        now = time.monotonic()
+        if now - self._refused_warned_at >= WARN_EVERY_S:
+            self._refused_warned_at = now
+            log.warning(
+                "bus: NATS refused event %s (%s) for good, dropped (the other processes read it "
+                "from the log); %d refused so far: %s",
+                message.id,
+                message.type,
+                self.refused_events,
+                _described(exc),
+            )
+
+    def _not_acknowledged(self, message: BusMessage, exc: Exception) -> None:
+        log.debug("bus: event %s not acknowledged yet (%s); retrying", message.id, _described(exc))
+        now = time.monotonic()
+        # Quiet while disconnected (that is warned of once), but a broker that is up and keeps
+        # refusing should be seen.
+        if self._nc.is_connected and now - self._retry_warned_at >= WARN_EVERY_S:
+            self._retry_warned_at = now
+            log.warning(
+                "bus: NATS has not acknowledged event %s yet, retrying: %s", message.id, _described(exc)
+            )
 
     def _resubscribe(self, *, afresh: bool = False) -> asyncio.Task[None]:
         """Make the stream (if missing) and the event subscription again, in a task that tries
@@ -532,6 +568,30 @@ def _parse(data: bytes, *, durable: bool, origin: str) -> BusMessage:
     elif event_id is not None:
         raise ValueError(f"id {event_id!r} on the positions subject")
     return BusMessage(event_id, event_type, payload, origin=origin)
+
+
+# JetStream's error for a message its stream's limits refuse (maximum messages or bytes with
+# discard-new: NATS_JS_STREAM_STORE_FAILED). It stays so until old messages age out (an hour).
+_JS_STREAM_STORE_FAILED = 10077
+
+
+def _refused_for_good(exc: Exception) -> bool:
+    """Whether publishing the same event again cannot succeed: larger than the server takes, a
+    request the stream rejects (400: larger than its largest message, ...), or the stream full
+    and refusing new messages. Timeouts, no responders and JetStream being briefly unavailable
+    (a leader election) are worth retrying."""
+    if isinstance(exc, MaxPayloadError | TypeError | ValueError):  # the last two: not encodable
+        return True
+    if isinstance(exc, APIError):
+        return exc.code == 400 or exc.err_code == _JS_STREAM_STORE_FAILED
+    return False
+
+
+def _described(exc: Exception) -> str:
+    """nats-py's API errors print as nothing much; their description says what happened."""
+    if isinstance(exc, APIError):
+        return f"{type(exc).__name__} {exc.code}/{exc.err_code}: {exc.description}"
+    return str(exc) or type(exc).__name__
 
 
 def _shown(url: str) -> str:
