@@ -33,7 +33,7 @@ from jingwu.services import Services
 from tests.api.conftest import login
 from tests.conftest import add_user
 
-MAX_EXAMPLES = 25  # per operation, role and mode (valid, invalid): about a minute in all
+MAX_EXAMPLES = 25  # per operation, role and mode (valid, invalid): about 80 s in all
 SEED = 20260411  # schemathesis' own choices; hypothesis' are fixed by derandomize=True below
 
 # Who calls: the dispatcher may do everything but read the audit log; the officer is bound to
@@ -71,12 +71,17 @@ def api_schema(fuzzed_app: FastAPI) -> Any:
 @pytest.mark.slow
 @pytest.mark.parametrize("auth_headers", ROLES, indirect=True)
 def test_api_answers_every_generated_request_within_its_schema(
-    api_schema: Any, auth_headers: dict[str, str], subtests: pytest.Subtests
+    api_schema: Any, auth_headers: dict[str, str], subtests: pytest.Subtests, request: pytest.FixtureRequest
 ) -> None:
     # Operations are walked here, as subtests, rather than through schemathesis.pytest.from_fixture:
     # under pytest 9.2 that integration fails (it sets Function._nodeid, which pytest no longer has).
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) > 25  # the whole document, not an accidentally filtered sliver
+    if request.node.callspec.params["auth_headers"] == "admin":
+        # What the dispatcher may call was fuzzed in the dispatcher's run: the admin's own
+        # operations (accounts, audit) are what is left, and fuzzing the rest twice cost half a minute.
+        operations = [o for o in operations if "dispatcher" not in o.definition.raw.get("x-roles", [])]
+        assert operations, "no admin-only operation left: x-roles is missing from the document"
     for operation in operations:
         # Negative cases need something to get wrong: a parameter or a body.
         inputs = (operation.path_parameters, operation.query, operation.headers, operation.body)
