@@ -6,6 +6,7 @@ real broker)."""
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -13,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from jingwu.bus import BusMessage
 from jingwu.devices.protocol import Drop, device_topic, signed_payload
@@ -25,7 +26,7 @@ from jingwu.routing import RoadNetwork
 from jingwu.service.devices import NewDevice
 from jingwu.services import Services
 from jingwu.store import tables as t
-from jingwu.store.db import read_transaction
+from jingwu.store.db import read_transaction, write_transaction
 from tests.conftest import FakeClock, ServicesFactory
 
 # A point on a road of the test city's south station (南岗区), and one in the Songhua.
@@ -343,6 +344,59 @@ def test_a_press_while_the_database_is_briefly_locked_is_retried_and_opens_its_i
     assert incident.type_code == "other.alarm_column"
     counts = services.devices.counters.snapshot()
     assert counts["accepted"]["alarm"] == 1 and counts["dropped"]["failed"] == 0
+
+
+def _refuse_access_events(services: Services) -> None:
+    """A real database fault that does not pass: the database itself refuses every passage."""
+    with write_transaction(services.engine) as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_access BEFORE INSERT ON access_events "
+                    "BEGIN SELECT RAISE(ABORT, 'access events refused'); END"
+                )
+            )
+        else:
+            conn.execute(
+                text(
+                    "CREATE FUNCTION refuse_access() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$ BEGIN RAISE EXCEPTION 'access events refused'; END $$"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_access BEFORE INSERT ON access_events "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse_access()"
+                )
+            )
+
+
+def test_failed_messages_are_logged_at_most_ten_lines_a_minute_with_one_traceback(
+    services: Services, register: Callable[..., Device], caplog: pytest.LogCaptureFixture
+) -> None:
+    door = register("door-baojian-east", DeviceKind.DOOR_READER)
+    _refuse_access_events(services)
+    minute = [1000.0]
+    services.devices.monotonic = lambda: minute[0]
+
+    def passage() -> Drop | None:
+        return door.send(MessageKind.ACCESS, direction="in", credential="remote", result="granted")
+
+    with caplog.at_level(logging.INFO, logger="jingwu.service.devices"):
+        started = time.monotonic()
+        assert [passage() for _ in range(25)] == [Drop.FAILED] * 25
+        assert time.monotonic() - started < 5  # a fault that stays is not tried again
+        first_minute = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        caplog.clear()
+        minute[0] += 61
+        assert passage() is Drop.FAILED
+        next_minute = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(first_minute) == 10
+    assert [r.exc_info is not None for r in first_minute] == [True] + [False] * 9
+    assert all("failed" in r.getMessage() and "access events refused" in r.getMessage() for r in first_minute)
+    [line] = next_minute
+    assert line.exc_info is not None and "15 more failed since the last line" in line.getMessage()
+    assert services.devices.counters.snapshot()["dropped"]["failed"] == 26
 
 
 # ------------------------------------------------------------------------------ access events

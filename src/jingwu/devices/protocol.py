@@ -78,7 +78,7 @@ class Drop(StrEnum):
     WRONG_KIND = "wrong_kind"  # e.g. an alarm from a door reader
     STALE = "stale"  # ts too old or too far ahead
     REPLAYED = "replayed"  # seq not above the last one accepted from the device
-    FAILED = "failed"  # ours: the store failed while handling it (logged with its traceback)
+    FAILED = "failed"  # ours: the store failed while handling it (a traceback a minute at most)
 
 
 class Rejected(Exception):

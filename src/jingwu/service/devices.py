@@ -624,8 +624,8 @@ class DeviceService:
         """Act on one message from the broker. Returns None when it was accepted, else why it was
         dropped. Never raises for anything a device can send. A transient database fault is
         tried again (HANDLE_RETRY_DELAYS_S; the message must still be fresh then); a fault of
-        ours that stays (the database gone) is counted as ``failed`` and logged with its
-        traceback."""
+        ours that stays (the database gone) is counted as ``failed`` and logged like the other
+        drops, a few lines a minute, with a traceback on the first."""
         received = self.clock()
         now = received
         for attempt, delay in enumerate((*HANDLE_RETRY_DELAYS_S, None), start=1):
@@ -643,14 +643,17 @@ class DeviceService:
                     now = self.clock()
                     continue
                 self.counters.count(now=received, dropped=Drop.FAILED)
-                log.exception("device message on %r could not be handled (%d tries)", topic[:120], attempt)
+                tries = f" ({attempt} tries)" if attempt > 1 else ""
+                self._log_drop(Rejected(Drop.FAILED, _fault_summary(exc) + tries), topic, fault=exc)
                 return Drop.FAILED
             self.counters.count(now=received, accepted=accepted)
             return None
         raise AssertionError("unreachable: the last try has no delay")
 
-    def _log_drop(self, refusal: Rejected, topic: str) -> None:
-        """A few lines a minute per reason; the rest are counted and summed up in the next line."""
+    def _log_drop(self, refusal: Rejected, topic: str, *, fault: BaseException | None = None) -> None:
+        """A few lines a minute per reason; the rest are counted and summed up in the next line.
+        A fault of ours (``failed``) is an error, with its traceback on the first line of each
+        minute only: with the database down, every message fails the same way."""
         now = self.monotonic()
         with self._lock:
             state = self._drop_logs.setdefault(refusal.reason, _DropLog(window_start=now))
@@ -659,9 +662,15 @@ class DeviceService:
             if state.lines >= DROP_LOG_LINES_PER_MINUTE:
                 state.suppressed += 1
                 return
+            first = state.lines == 0
             state.lines += 1
             suppressed, state.suppressed = state.suppressed, 0
-        level = logging.INFO if refusal.reason is Drop.REPLAYED else logging.WARNING
+        if refusal.reason is Drop.FAILED:
+            level = logging.ERROR
+        elif refusal.reason is Drop.REPLAYED:
+            level = logging.INFO
+        else:
+            level = logging.WARNING
         log.log(
             level,
             "device message dropped (%s) on %r: %s%s",
@@ -669,6 +678,7 @@ class DeviceService:
             topic[:120],
             refusal.detail,
             f" ({suppressed} more {refusal.reason} since the last line)" if suppressed else "",
+            exc_info=fault if first else None,
         )
 
     def _handle(self, topic: str, payload: bytes, now: datetime) -> str:
@@ -992,6 +1002,18 @@ def _counter_values(device: CommunityDevice, frame: Frame) -> dict[str, Any]:
             Drop.REPLAYED, f"seq {frame.seq} was seen before (or is too old; highest {device.last_seq})"
         )
     return {"last_seq": accepted[0], "seq_window": accepted[1]}
+
+
+def _fault_summary(exc: BaseException) -> str:
+    """One line for the log: the exception and what it was raised from, each by its first line
+    (a database error's next lines hold the statement and its parameters)."""
+
+    def first_line(e: BaseException) -> str:
+        lines = str(e).strip().splitlines()
+        return f"{type(e).__name__}: {lines[0][:200]}" if lines else type(e).__name__
+
+    cause = exc.__cause__
+    return first_line(exc) + (f" (from {first_line(cause)})" if cause is not None else "")
 
 
 def _alarm_description(device: CommunityDevice, press: AlarmPress, now: datetime) -> str:
