@@ -125,9 +125,9 @@ class Settings(BaseSettings):
     mqtt_client_id: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z0-9_-]{1,64}$",
-        description="This process's MQTT client id, one per server process; set, the broker keeps its "
-        "session (and the devices' messages) for an hour while it is down. Unset: a fresh "
-        "jingwu-HOST-PID-RANDOM and a clean session.",
+        description="This process's MQTT client id, one per server process: a fixed name for the "
+        "broker's ACLs and logs. The session is always clean (a member of the shared subscription "
+        "that is down must not hold its share of the messages). Unset: a fresh jingwu-HOST-PID-RANDOM.",
     )
     mqtt_share_group: str = Field(
         default="jingwu",
