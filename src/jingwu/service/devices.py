@@ -864,7 +864,10 @@ class DeviceService:
             incident_open = False
             if current.alarm_incident_id is not None:
                 try:
-                    incident_open = repo.get_incident(conn, current.alarm_incident_id).is_open
+                    # Locked: a close committing meanwhile is either seen here (a new call opens)
+                    # or waits for this note (PostgreSQL; SQLite writes one at a time anyway).
+                    noted = repo.get_incident(conn, current.alarm_incident_id, for_update=True)
+                    incident_open = noted.is_open
                 except NotFound:
                     incident_open = False
             values: dict[str, Any] = {**counters, "last_seen": now, "online": True}
