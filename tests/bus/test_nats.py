@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import signal
 import socket
 import subprocess
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ import pytest
 from nats.js.api import DiscardPolicy
 
 from jingwu.bus import BusMessage
-from jingwu.bus.nats import NatsBus
+from jingwu.bus.nats import SHUTDOWN_LIMIT_S, NatsBus, _covers
 from jingwu.errors import SystemFault
 
 NO_CATCH_UP = 3600.0  # so that what arrives must have come over NATS
@@ -314,16 +316,17 @@ class PrivateNats:
             pytest.skip("nats-server is not installed (Debian: apt-get install nats-server)")
         self.binary = binary
         self.store = store
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port, self.monitor_port = free_port(), free_port()
         self.url = f"nats://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
         self.start()
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [self.binary, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store)],
+            [
+                *(self.binary, "-a", "127.0.0.1", "-p", str(self.port), "-m", str(self.monitor_port)),
+                *("-js", "-sd", str(self.store)),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -338,8 +341,26 @@ class PrivateNats:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # if a test froze it
             self.process.terminate()
             self.process.wait(timeout=10)
+
+    def freeze(self) -> None:
+        """Up but answering nothing: its connections stay open and fill up."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def client_names(self) -> list[str]:
+        """The names of the clients connected to it, as the server sees them."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.monitor_port}/connz", timeout=5) as reply:
+            return [c.get("name", "") for c in json.load(reply).get("connections") or []]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
 
 
 @pytest.fixture
@@ -509,3 +530,85 @@ def test_nats_bus_close_stops_a_resubscription_that_keeps_failing(
     bus.close()
     assert time.monotonic() - started < 5
     assert not bus._loop_thread.is_alive()
+
+
+# ---------------------------------------------------------------- starting and stopping
+
+
+def test_nats_bus_operator_stream_whose_subjects_cover_ours_is_used(
+    nats_url: str,
+    bus_stream: str,
+    make_bus: Callable[..., NatsBus],
+    shared_log: SharedLog,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    asyncio.run(_manage(nats_url, add=(bus_stream, f"{bus_stream}.>")))
+    a, b = make_bus(), make_bus()
+    heard_b = Heard(b)
+    published = publish_committed(a, shared_log, 2)
+    heard_b.wait_for(lambda m: len(m) >= 2)
+    assert heard_b.event_ids() == published
+    # It takes in the positions too, which cost the broker disk for nothing: said at start.
+    assert f"also stores {bus_stream}.positions" in caplog.text
+
+
+@pytest.mark.parametrize("subjects", ["{stream}.events.*", "{stream}.positions", "other.>"])
+def test_nats_bus_existing_stream_that_does_not_hold_all_our_events_is_refused(
+    nats_url: str, bus_stream: str, shared_log: SharedLog, subjects: str
+) -> None:
+    asyncio.run(_manage(nats_url, add=(bus_stream, subjects.format(stream=bus_stream))))
+    with pytest.raises(SystemFault, match="does not hold"):
+        NatsBus(nats_url, stream=bus_stream, event_log=shared_log)
+
+
+@pytest.mark.slow
+def test_nats_bus_start_failing_after_connecting_closes_the_connection(
+    private_nats: PrivateNats, bus_stream: str, shared_log: SharedLog
+) -> None:
+    asyncio.run(_manage(private_nats.url, add=(bus_stream, "other.>")))
+    with pytest.raises(SystemFault):
+        NatsBus(private_nats.url, stream=bus_stream, event_log=shared_log)
+    deadline = time.monotonic() + 5
+    while any(n.startswith("jingwu ") for n in private_nats.client_names()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [n for n in private_nats.client_names() if n.startswith("jingwu ")]
+
+
+@pytest.mark.slow
+def test_nats_bus_close_on_a_frozen_broker_finishes_its_shutdown_within_its_wait(
+    private_nats: PrivateNats, make_bus: Callable[..., NatsBus], shared_log: SharedLog
+) -> None:
+    bus = make_bus(private_nats.url)
+    private_nats.freeze()
+    publish_committed(bus, shared_log, 3)  # never acknowledged: close waits for them a while
+    pad = "x" * 500_000  # enough positions to fill the socket's buffers: every write blocks
+    for _ in range(40):
+        bus.publish(BusMessage(None, "unit.positions", {"id": None, "type": "unit.positions", "pad": pad}))
+    time.sleep(1.0)
+    started = time.monotonic()
+    bus.close()
+    took = time.monotonic() - started
+    assert took < SHUTDOWN_LIMIT_S + 1.5
+    assert bus._nc.is_closed  # the shutdown got as far as closing the connection
+    assert not bus._loop_thread.is_alive()
+
+
+@pytest.mark.parametrize(
+    ("held", "covered"),
+    [
+        ("s.events.>", True),
+        ("s.>", True),
+        (">", True),
+        ("s.*.>", True),
+        ("*.events.>", True),
+        ("s.events.*", False),
+        ("s.events", False),
+        ("s.positions", False),
+        ("s.events.x.>", False),
+        ("t.>", False),
+    ],
+)
+def test_nats_bus_subject_filter_covers_ours_only_when_it_matches_all_our_subjects(
+    held: str, covered: bool
+) -> None:
+    assert _covers(held, "s.events.>") is covered

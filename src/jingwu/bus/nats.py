@@ -29,9 +29,10 @@ in a bounded outbox (``OUTBOX_LIMIT``, oldest dropped beyond it — they are in 
 other processes read them from there) and are sent in order once NATS is back; positions are
 dropped while disconnected. An event NATS will never take (above its ``max_payload``, or
 refused by the stream's limits) is dropped with a warning rather than retried ahead of all the
-others; it too reaches the other processes from the log. After a reconnect the event subscription is made afresh (and the
-stream, if the broker lost it), tried again with back-off until it works; so is a stream deleted
-under a connected process. The catch-up from the log covers whatever was missed meanwhile.
+others; it too reaches the other processes from the log. After a reconnect the event
+subscription is made afresh (and the stream, if the broker lost it), tried again with back-off
+until it works; so is a stream deleted under a connected process. The catch-up from the log
+covers whatever was missed meanwhile.
 
 At start-up the broker must be reachable (within ``connect_timeout_s``): a process that cannot
 reach it stops with an error, like one that cannot reach its database, rather than silently
@@ -76,7 +77,9 @@ OUTBOX_LIMIT = 10_000  # events waiting for the broker; beyond it the oldest go 
 POSITIONS_LIMIT = 100  # position batches waiting to be sent; while disconnected none are kept
 PUBLISH_TIMEOUT_S = 2.0
 CATCH_UP_S = 1.0  # at most this long until an event no message brought is read from the log
-CLOSE_TIMEOUT_S = 5.0
+CLOSE_TIMEOUT_S = 5.0  # for the outbox to be sent when stopping
+CLOSE_STEPS_S = 3.0  # then for the tasks to end and the connection to close, all together
+SHUTDOWN_LIMIT_S = CLOSE_TIMEOUT_S + CLOSE_STEPS_S  # what close() waits for, at most (plus a margin)
 RESUBSCRIBE_FIRST_S = 0.5  # back-off between tries to make the stream and subscription again,
 RESUBSCRIBE_MAX_S = 10.0  # doubling up to this
 WARN_EVERY_S = 60.0  # a repeated warning (malformed messages, a failing delivery step) at most this often
@@ -135,16 +138,25 @@ class NatsBus:
         self._outbox: collections.deque[BusMessage] = collections.deque()
         self._positions: collections.deque[BusMessage] = collections.deque(maxlen=POSITIONS_LIMIT)
         self._tasks: list[asyncio.Task[None]] = []
+        # Set when the sending tasks are cancelled: the client swallows a cancellation that
+        # comes while it waits for its buffer to flush, and the task would go on sending.
+        self._stopping = False
         self._resubscribing: asyncio.Task[None] | None = None
+        self._warned_positions = False
         # Created on the loop (asyncio primitives belong to the loop they are used on).
         self._connected: asyncio.Event
         self._outbox_ready: asyncio.Event
         self._positions_ready: asyncio.Event
+        starting = asyncio.run_coroutine_threadsafe(self._start(connect_timeout_s), self._loop)
         try:
-            asyncio.run_coroutine_threadsafe(self._start(connect_timeout_s), self._loop).result(
-                timeout=connect_timeout_s + 10
-            )
+            starting.result(timeout=connect_timeout_s + 10)
         except Exception as exc:
+            # Connected but not set up (the stream refused, a JetStream timeout): close the
+            # connection, or the server keeps it (and its subscriptions) until its ping timeout.
+            starting.cancel()
+            with contextlib.suppress(Exception):
+                closing = self._close_client(time.monotonic() + CLOSE_STEPS_S)
+                asyncio.run_coroutine_threadsafe(closing, self._loop).result(timeout=CLOSE_STEPS_S + 1)
             self._stop_loop()
             raise SystemFault(
                 f"cannot use the NATS server at {_shown(url)} (JINGWU_BUS_URL): {exc or type(exc).__name__}",
@@ -182,7 +194,9 @@ class NatsBus:
             return
         self._closed = True
         with contextlib.suppress(Exception):
-            asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(timeout=CLOSE_TIMEOUT_S + 5)
+            asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(
+                timeout=SHUTDOWN_LIMIT_S + 1
+            )
         self._stop_loop()
         self._inbox.put(_STOP)
         self._delivery.join(timeout=5)
@@ -197,25 +211,21 @@ class NatsBus:
         self._connected = asyncio.Event()
         self._outbox_ready = asyncio.Event()
         self._positions_ready = asyncio.Event()
-        try:
-            await asyncio.wait_for(
-                self._nc.connect(
-                    [u.strip() for u in self.url.split(",") if u.strip()],
-                    name=f"jingwu {self.origin}",
-                    allow_reconnect=True,
-                    max_reconnect_attempts=-1,  # a police platform keeps trying for ever
-                    reconnect_time_wait=1,
-                    connect_timeout=max(1, int(connect_timeout_s)),
-                    error_cb=self._on_error,
-                    disconnected_cb=self._on_disconnected,
-                    reconnected_cb=self._on_reconnected,
-                ),
-                timeout=connect_timeout_s,
-            )
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await self._nc.close()
-            raise
+        # On failure the caller closes the client (_close_client).
+        await asyncio.wait_for(
+            self._nc.connect(
+                [u.strip() for u in self.url.split(",") if u.strip()],
+                name=f"jingwu {self.origin}",
+                allow_reconnect=True,
+                max_reconnect_attempts=-1,  # a police platform keeps trying for ever
+                reconnect_time_wait=1,
+                connect_timeout=max(1, int(connect_timeout_s)),
+                error_cb=self._on_error,
+                disconnected_cb=self._on_disconnected,
+                reconnected_cb=self._on_reconnected,
+            ),
+            timeout=connect_timeout_s,
+        )
         self._js = self._nc.jetstream(timeout=PUBLISH_TIMEOUT_S)
         await self._ensure_stream()
         await self._subscribe_events()
@@ -237,10 +247,19 @@ class NatsBus:
             await self._add_stream()
             return
         subjects = info.config.subjects or []
-        if f"{self.events_subject}.>" not in subjects and ">" not in subjects:
+        if not any(_covers(held, f"{self.events_subject}.>") for held in subjects):
             raise RuntimeError(
                 f"the stream {self.stream} exists but does not hold {self.events_subject}.> "
                 f"(its subjects: {', '.join(subjects)})"
+            )
+        if any(_covers(held, self.positions_subject) for held in subjects) and not self._warned_positions:
+            self._warned_positions = True  # once, not after every reconnect
+            log.warning(
+                "bus: the stream %s also stores %s, the unit positions (many a second, never read "
+                "back from it); give it the subjects %s.> only",
+                self.stream,
+                self.positions_subject,
+                self.events_subject,
             )
 
     async def _add_stream(self) -> None:
@@ -307,10 +326,10 @@ class NatsBus:
     async def _send_events(self) -> None:
         """One event at a time, in log order, until the broker has acknowledged it."""
         assert self._js is not None
-        while True:
+        while not self._stopping:
             await self._outbox_ready.wait()
             self._outbox_ready.clear()
-            while self._outbox:
+            while self._outbox and not self._stopping:
                 await self._connected.wait()
                 message = self._outbox[0]
                 try:
@@ -408,10 +427,10 @@ class NatsBus:
             return
 
     async def _send_positions(self) -> None:
-        while True:
+        while not self._stopping:
             await self._positions_ready.wait()
             self._positions_ready.clear()
-            while self._positions:
+            while self._positions and not self._stopping:
                 message = self._positions.popleft()
                 try:
                     await self._nc.publish(
@@ -472,29 +491,48 @@ class NatsBus:
         self._connected.set()
 
     async def _shutdown(self) -> None:
-        deadline = time.monotonic() + CLOSE_TIMEOUT_S
-        while self._outbox and self._nc.is_connected and time.monotonic() < deadline:
+        """Within SHUTDOWN_LIMIT_S in all (close() waits no longer): each step below can hang on a
+        broker that is up but stuck, a task that does not end when cancelled included."""
+        drained = time.monotonic() + CLOSE_TIMEOUT_S
+        while self._outbox and self._nc.is_connected and time.monotonic() < drained:
             await asyncio.sleep(0.05)
+        deadline = time.monotonic() + CLOSE_STEPS_S
+        self._stopping = True
         tasks = [*self._tasks, *([self._resubscribing] if self._resubscribing else [])]
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if tasks:
+            await asyncio.wait(tasks, timeout=_left(deadline))
         if self._outbox:
             log.warning(
                 "bus: stopped with %d events not sent to NATS (they are in the log)", len(self._outbox)
             )
+        await self._close_client(deadline)
+
+    async def _close_client(self, deadline: float) -> None:
+        """Unsubscribe, close the connection and end whatever the client left running on this
+        loop (consumer heartbeat checks), all by ``deadline``."""
         if self._event_sub is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._event_sub.unsubscribe(), timeout=CLOSE_TIMEOUT_S)
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._nc.close(), timeout=CLOSE_TIMEOUT_S)
-        # Whatever the client left running on this loop (consumer heartbeat checks) ends here.
+                await asyncio.wait_for(self._event_sub.unsubscribe(), timeout=_left(deadline))
+        try:
+            await asyncio.wait_for(self._nc.close(), timeout=_left(deadline))
+        except Exception:
+            self._abort_connection()
         others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         for task in others:
             task.cancel()
-        await asyncio.gather(*others, return_exceptions=True)
+        if others:
+            await asyncio.wait(others, timeout=_left(deadline))
+
+    def _abort_connection(self) -> None:
+        """Drop the socket at once. The client's close sends what it has buffered first, which
+        never ends on a broker that reads nothing (up but stuck); the client has no other way
+        to close, so this reaches under it, carefully."""
+        writer = getattr(getattr(self._nc, "_transport", None), "_io_writer", None)
+        transport = getattr(writer, "transport", None)
+        if isinstance(transport, asyncio.Transport):
+            transport.abort()
 
     def _stop_loop(self) -> None:
         if self._loop.is_running():
@@ -592,6 +630,25 @@ def _described(exc: Exception) -> str:
     if isinstance(exc, APIError):
         return f"{type(exc).__name__} {exc.code}/{exc.err_code}: {exc.description}"
     return str(exc) or type(exc).__name__
+
+
+def _covers(held: str, wanted: str) -> bool:
+    """Whether the subject filter ``held`` matches every subject that ``wanted`` matches (an
+    operator's stream on ``<stream>.>`` holds our ``<stream>.events.>``)."""
+    held_tokens, wanted_tokens = held.split("."), wanted.split(".")
+    for i, token in enumerate(held_tokens):
+        if token == ">":
+            return len(wanted_tokens) > i  # ">" needs at least one token
+        if i >= len(wanted_tokens) or wanted_tokens[i] == ">":
+            return False  # wanted goes deeper than held matches
+        if token != "*" and token != wanted_tokens[i]:
+            return False  # a literal covers only itself ("*" in wanted included)
+    return len(held_tokens) == len(wanted_tokens)
+
+
+def _left(deadline: float) -> float:
+    """The time left until ``deadline``, and a moment more: a step past it still gets its try."""
+    return max(0.1, deadline - time.monotonic())
 
 
 def _shown(url: str) -> str:
