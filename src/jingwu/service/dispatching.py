@@ -534,7 +534,7 @@ class DispatchService:
         with read_transaction(self.engine) as conn:
             return repo.get_unit(conn, unit_id)
 
-    def unit_stations(self, unit_ids: Collection[str]) -> dict[str, str | None]:
+    def unit_stations(self, unit_ids: Collection[str]) -> dict[str, str]:
         """Each existing unit's station: for checking a batch of units in one read."""
         with read_transaction(self.engine) as conn:
             return repo.unit_stations(conn, unit_ids)

@@ -120,7 +120,7 @@ def get_unit(conn: Connection, unit_id: str, *, for_update: bool = False) -> Uni
     return unit_from_row(row)
 
 
-def unit_stations(conn: Connection, unit_ids: Collection[str]) -> dict[str, str | None]:
+def unit_stations(conn: Connection, unit_ids: Collection[str]) -> dict[str, str]:
     """The station of each of these units that exists (one query, for checking a batch)."""
     u = t.units.c
     rows = conn.execute(select(u.id, u.station_id).where(u.id.in_(sorted(unit_ids))))
