@@ -85,14 +85,7 @@ class SegmentIndex:
             candidates = self.tree.query_ball_point((x, y), d0 + SAMPLE_SPACING_M / 2 + 1e-6)
         segs = np.unique(self.sample_owner[candidates])
         start = self.seg_start[segs]
-        ax, ay = self.pts_x[start], self.pts_y[start]
-        dx, dy = self.pts_x[start + 1] - ax, self.pts_y[start + 1] - ay
-        len2 = dx * dx + dy * dy
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t = np.where(len2 > 0, ((x - ax) * dx + (y - ay) * dy) / len2, 0.0)
-        t = np.clip(t, 0.0, 1.0)
-        px, py = ax + dx * t, ay + dy * t
-        dist = np.hypot(px - x, py - y)
+        t, px, py, dist = self._project(x, y, start)
         best = int(np.argmin(dist))  # ties → lowest segment id, so snapping is deterministic
         return Snap(int(start[best]), float(t[best]), float(dist[best]), float(px[best]), float(py[best]))
 
@@ -126,20 +119,26 @@ class SegmentIndex:
             query = np.concatenate((query[keep], np.repeat(crowded, [len(b) for b in balls])))
             samples = np.concatenate((samples[keep], np.fromiter((s for b in balls for s in b), np.int64)))
         start = self.seg_start[self.sample_owner[samples]]
-        qx, qy = x[query], y[query]
-        ax, ay = self.pts_x[start], self.pts_y[start]
-        dx, dy = self.pts_x[start + 1] - ax, self.pts_y[start + 1] - ay
-        len2 = dx * dx + dy * dy
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t = np.where(len2 > 0, ((qx - ax) * dx + (qy - ay) * dy) / len2, 0.0)
-        t = np.clip(t, 0.0, 1.0)
-        px, py = ax + dx * t, ay + dy * t
-        dist = np.hypot(px - qx, py - qy)
+        t, px, py, dist = self._project(x[query], y[query], start)
         # Per query the nearest candidate, the lowest segment among equals: sort by query, then
         # distance, then segment, and take each query's first row.
         order = np.lexsort((start, dist, query))
         best = order[np.searchsorted(query[order], np.arange(n))]
         return Snaps(start[best], t[best], dist[best], px[best], py[best])
+
+    def _project(
+        self, x: float | NDArray[np.float64], y: float | NDArray[np.float64], start: NDArray[np.int64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Point(s) (x, y) projected onto the segments starting at ``start`` (one point for all,
+        or one each): how far along (0..1), the foot, and the distance to it."""
+        ax, ay = self.pts_x[start], self.pts_y[start]
+        dx, dy = self.pts_x[start + 1] - ax, self.pts_y[start + 1] - ay
+        len2 = dx * dx + dy * dy
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = np.where(len2 > 0, ((x - ax) * dx + (y - ay) * dy) / len2, 0.0)
+        t = np.clip(t, 0.0, 1.0)
+        px, py = ax + dx * t, ay + dy * t
+        return t, px, py, np.hypot(px - x, py - y)
 
     def sample_uniform(self, u: float) -> tuple[int, float]:
         """Map u ∈ [0, 1) to (segment first-point index, t) uniformly over road length."""
