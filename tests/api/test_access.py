@@ -167,11 +167,11 @@ def bearer(token: str) -> dict[str, str]:
 @pytest.fixture
 def city(
     make_services: ServicesFactory,
-    database_url: str,
+    migrated_database_url: str,
     road_points: dict[str | None, list[GeoPoint]],
 ) -> Iterator[City]:
     # The stations go in first: make_services adds tests.conftest's two only to an empty table.
-    engine = make_engine(database_url)
+    engine = make_engine(migrated_database_url)
     upgrade_schema(engine)
     with write_transaction(engine) as conn:
         for station in STATIONS:

@@ -13,7 +13,7 @@ from tests.conftest import FakeClock
 
 MAP_CLASSES = {"motorway", "trunk", "primary", "secondary", "tertiary", "minor"}
 # The map and compression read no table: one database is enough for them.
-sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+sqlite_only = pytest.mark.parametrize("migrated_database_url", ["sqlite"], indirect=True)
 
 
 @sqlite_only

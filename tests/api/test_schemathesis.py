@@ -31,7 +31,7 @@ from jingwu.api.app import create_app
 from jingwu.service.auth import Role
 from jingwu.services import Services
 from tests.api.conftest import login
-from tests.conftest import add_user
+from tests.conftest import add_user, copy_sqlite_template
 
 MAX_EXAMPLES = 25  # per operation, role and mode (valid, invalid): about 80 s in all
 SEED = 20260411  # schemathesis' own choices; hypothesis' are fixed by derandomize=True below
@@ -42,9 +42,9 @@ ROLES = ["dispatcher", "u0", "admin"]
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
+def migrated_database_url(sqlite_template: Path, tmp_path: Path) -> str:
     """SQLite only (overrides the suite's sqlite/postgres parametrisation, see the module doc)."""
-    return f"sqlite:///{tmp_path / 'jingwu.db'}"
+    return copy_sqlite_template(sqlite_template, tmp_path / "jingwu.db")
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ from jingwu.services import Services
 from jingwu.settings import Settings
 from jingwu.store import repository as repo
 from jingwu.store.db import make_engine, read_transaction, upgrade_schema, write_transaction
-from tests.conftest import NORTH, PASSWORD, SOUTH, make_unit
+from tests.conftest import NORTH, PASSWORD, SOUTH, copy_sqlite_template, make_unit
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
@@ -276,11 +276,14 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(network: RoadNetwork, tmp_path: Path) -> Iterator[LiveServer]:
+def live_server(network: RoadNetwork, sqlite_template: Path, tmp_path: Path) -> Iterator[LiveServer]:
     """The real app on a free 127.0.0.1 port, with stations SOUTH and NORTH and a `dispatcher`
     user (password `PASSWORD`). Add units with `seed_units(units_on_roads(server.network, n))`
     and officers with `add_officer(unit)`."""
     server = LiveServer(network, tmp_path / "live")
+    # Its database starts as a copy of the session's migrated template (start() still runs the
+    # upgrade, then a no-op): cheaper than migrating a new file for every test.
+    copy_sqlite_template(sqlite_template, server.data_dir / "jingwu.db")
     server.start()
     try:
         server.add_user(DISPATCHER, Role.DISPATCHER)

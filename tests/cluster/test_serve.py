@@ -104,9 +104,10 @@ class Server:
 
 
 @pytest.fixture
-def cluster_db(postgres_url: str, network: RoadNetwork, tmp_path: Path) -> str:
-    """The fresh database, migrated once before any process starts (as in production), with
-    the test city and a dispatcher."""
+def cluster_db(migrated_postgres_url: str, network: RoadNetwork, tmp_path: Path) -> str:
+    """The fresh database, migrated before any process starts (as in production), with the test
+    city and a dispatcher."""
+    postgres_url = migrated_postgres_url
     engine = make_engine(postgres_url)
     upgrade_schema(engine)
     rng = np.random.default_rng(8)

@@ -67,7 +67,7 @@ Cluster = Callable[[int], list[Services]]
 @pytest.fixture
 def cluster(
     network: RoadNetwork,
-    postgres_url: str,
+    migrated_postgres_url: str,
     nats_url: str,
     bus_stream: str,
     clock: FakeClock,
@@ -75,6 +75,7 @@ def cluster(
 ) -> Iterator[Cluster]:
     """``cluster(n)``: n processes' services over one fresh database and one fresh stream (in
     one test process: each has its own engine, bus and board, as a server process would)."""
+    postgres_url = migrated_postgres_url
     built: list[Services] = []
     rng = np.random.default_rng(5)
     engine = make_engine(postgres_url)

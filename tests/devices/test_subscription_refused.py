@@ -126,7 +126,7 @@ def refusing_broker(tmp_path: Path) -> Iterator[str]:
         log_file.close()
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("migrated_database_url", ["sqlite"], indirect=True)
 def test_a_refused_subscription_is_logged_as_an_error_and_retried_never_connected(
     make_services: ServicesFactory, refusing_broker: str, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -95,15 +95,15 @@ def test_pure_verification_names_each_kind_of_damage() -> None:
 
 
 @pytest.fixture
-def audited(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    engine = make_engine(database_url)
+def audited(migrated_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    engine = make_engine(migrated_database_url)
     upgrade_schema(engine)
     service = AuditService(engine, clock=lambda: T0)
     for i in range(6):
         service.record(
             "auth.login", actor=f"user{i}", target=f"user{i}", source="192.0.2.7", details={"n": i}
         )
-    monkeypatch.setenv("JINGWU_DATABASE_URL", database_url)
+    monkeypatch.setenv("JINGWU_DATABASE_URL", migrated_database_url)
     yield engine
     engine.dispose()
 
@@ -166,8 +166,8 @@ def test_cli_catches_a_truncated_tail_by_the_head_and_by_an_anchor(
     assert code == 1 and "record 6" in out and "anchor mismatch" in out
 
 
-def test_concurrent_appenders_keep_one_unbroken_chain(database_url: str) -> None:
-    engine = make_engine(database_url)
+def test_concurrent_appenders_keep_one_unbroken_chain(migrated_database_url: str) -> None:
+    engine = make_engine(migrated_database_url)
     upgrade_schema(engine)
     service = AuditService(engine)
     errors: list[BaseException] = []
@@ -198,10 +198,10 @@ CUTOFF = T0 - timedelta(days=365)
 
 
 @pytest.fixture
-def empty_log(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    engine = make_engine(database_url)
+def empty_log(migrated_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    engine = make_engine(migrated_database_url)
     upgrade_schema(engine)
-    monkeypatch.setenv("JINGWU_DATABASE_URL", database_url)
+    monkeypatch.setenv("JINGWU_DATABASE_URL", migrated_database_url)
     yield engine
     engine.dispose()
 

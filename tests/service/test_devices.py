@@ -314,7 +314,7 @@ def test_a_database_fault_is_counted_as_failed_and_does_not_raise(
     assert services.devices.counters.snapshot()["dropped"]["failed"] == 1
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("migrated_database_url", ["sqlite"], indirect=True)
 def test_a_press_while_the_database_is_briefly_locked_is_retried_and_opens_its_incident(
     services: Services, register: Callable[..., Device]
 ) -> None:

@@ -15,7 +15,7 @@ from jingwu.errors import JingwuError
 from jingwu.routing import RoadNetwork
 from jingwu.services import Services
 from jingwu.store import tables as t
-from tests.conftest import FakeClock, ServicesFactory, make_unit
+from tests.conftest import FakeClock, ServicesFactory, copy_sqlite_template, make_unit
 from tests.service.test_dispatching import road_points, robbery_at
 
 STEPS = 250
@@ -24,8 +24,9 @@ NO_UNITS_INCIDENT = ("pending", "closed", "merged", "cleared")
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'jingwu.db'}"  # the rules are storage-agnostic; SQLite keeps it quick
+def migrated_database_url(sqlite_template: Path, tmp_path: Path) -> str:
+    # The rules are storage-agnostic; SQLite keeps it quick.
+    return copy_sqlite_template(sqlite_template, tmp_path / "jingwu.db")
 
 
 def inconsistencies(services: Services) -> list[str]:

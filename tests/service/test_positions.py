@@ -265,7 +265,7 @@ def _service(city: Services, clock: FakeClock, days: int) -> PositionService:
 
 
 def test_retention_removes_fixes_past_it_and_keeps_the_rest(
-    city: Services, clock: FakeClock, database_url: str
+    city: Services, clock: FakeClock, migrated_database_url: str
 ) -> None:
     # Three days of one fix an hour, stored while they were recent.
     start = clock.now
@@ -283,7 +283,7 @@ def test_retention_removes_fixes_past_it_and_keeps_the_rest(
     assert {ts for ts in kept if ts >= cutoff} == {
         start + timedelta(hours=h) for h in range(72) if start + timedelta(hours=h) >= cutoff
     }
-    if database_url.startswith("sqlite"):
+    if migrated_database_url.startswith("sqlite"):
         assert min(kept) >= cutoff and removed == 72 - len(kept)
     else:
         assert removed >= 1  # partitions dropped
@@ -295,9 +295,9 @@ def test_retention_removes_fixes_past_it_and_keeps_the_rest(
 
 
 def test_sqlite_retention_stops_at_its_time_budget_and_resumes(
-    city: Services, clock: FakeClock, database_url: str, monkeypatch: pytest.MonkeyPatch
+    city: Services, clock: FakeClock, migrated_database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not database_url.startswith("sqlite"):
+    if not migrated_database_url.startswith("sqlite"):
         pytest.skip("PostgreSQL drops whole partitions")
     from jingwu.service import positions as module
 
@@ -314,9 +314,9 @@ def test_sqlite_retention_stops_at_its_time_budget_and_resumes(
 
 
 def test_postgres_makes_partitions_ahead_and_on_demand_for_a_late_fix(
-    city: Services, clock: FakeClock, database_url: str
+    city: Services, clock: FakeClock, migrated_database_url: str
 ) -> None:
-    if database_url.startswith("sqlite"):
+    if migrated_database_url.startswith("sqlite"):
         pytest.skip("SQLite keeps one table")
     city.positions.maintain()
     today = clock.now.date()

@@ -2,8 +2,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import copy_sqlite_template
+
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
+def migrated_database_url(sqlite_template: Path, tmp_path: Path) -> str:
     """The simulator is storage-agnostic; SQLite alone keeps these (long) scenarios quick."""
-    return f"sqlite:///{tmp_path / 'jingwu.db'}"
+    return copy_sqlite_template(sqlite_template, tmp_path / "jingwu.db")

@@ -46,8 +46,8 @@ def _row(unit_id: str, ts: datetime, verdict: Verdict = Verdict.CURRENT) -> stor
     return store.HistoryRow(unit_id, Fix(ts, 45.75, 126.64), "gateway", verdict, None, ts)
 
 
-def test_insert_returns_what_it_stored_and_skips_repeats(database_url: str) -> None:
-    engine = make_engine(database_url)
+def test_insert_returns_what_it_stored_and_skips_repeats(migrated_database_url: str) -> None:
+    engine = make_engine(migrated_database_url)
     upgrade_schema(engine)
     with write_transaction(engine) as conn:
         if engine.dialect.name == "postgresql":
@@ -62,8 +62,8 @@ def test_insert_returns_what_it_stored_and_skips_repeats(database_url: str) -> N
     engine.dispose()
 
 
-def test_postgres_partitions_are_whole_utc_days_in_their_own_schema(postgres_url: str) -> None:
-    engine = make_engine(postgres_url)
+def test_postgres_partitions_are_whole_utc_days_in_their_own_schema(migrated_postgres_url: str) -> None:
+    engine = make_engine(migrated_postgres_url)
     upgrade_schema(engine)
     with write_transaction(engine) as conn:
         store.create_partition(conn, DAY)
@@ -91,13 +91,13 @@ def test_postgres_partitions_are_whole_utc_days_in_their_own_schema(postgres_url
 ODD_IDS = ['car "7"', "back\\slash", "{braces,comma}", "NULL", "巡逻-1"]
 
 
-def test_the_batched_statements_keep_odd_unit_ids_and_exact_values(database_url: str) -> None:
+def test_the_batched_statements_keep_odd_unit_ids_and_exact_values(migrated_database_url: str) -> None:
     # The hot path writes its own array literals (PostgreSQL) and time text (SQLite): what it
     # stores must read back through the ordinary queries exactly, and compare in time order.
     from jingwu.store import repository as repo
     from tests.conftest import SOUTH, make_unit
 
-    engine = make_engine(database_url)
+    engine = make_engine(migrated_database_url)
     upgrade_schema(engine)
     earlier = NOON - timedelta(minutes=5)
     with write_transaction(engine) as conn:

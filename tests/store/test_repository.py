@@ -15,9 +15,9 @@ from tests.conftest import SOUTH, make_unit
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
 
-def test_a_decision_made_on_a_stale_read_is_refused_and_rolled_back(database_url: str) -> None:
+def test_a_decision_made_on_a_stale_read_is_refused_and_rolled_back(migrated_database_url: str) -> None:
     """Two servers read the same unit and both dispatch it: the version check lets one win."""
-    engine = make_engine(database_url)
+    engine = make_engine(migrated_database_url)
     upgrade_schema(engine)
     with write_transaction(engine) as conn:
         repo.insert_station(conn, SOUTH)
