@@ -107,13 +107,13 @@ def _prepare(config: IngestConfig, data_dir: Path, graph_cache: Path) -> list[tu
     from jingwu.domain.status import UnitKind, UnitStatus
     from jingwu.routing import load_network
     from jingwu.store import repository as repo
-    from jingwu.store.db import make_engine, upgrade_schema, write_transaction
+    from jingwu.store.db import make_engine, read_transaction, upgrade_schema, write_transaction
 
     settings = _settings(config, data_dir)
     network = load_network(settings.osm_file, graph_cache)
     engine = make_engine(settings.resolved_database_url)
     upgrade_schema(engine)
-    with write_transaction(engine) as conn:
+    with read_transaction(engine) as conn:
         if repo.list_units(conn):
             engine.dispose()
             raise ValueError("the bench fills its own units in: give it an empty database")
