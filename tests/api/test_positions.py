@@ -112,6 +112,39 @@ def test_the_batch_is_idempotent_with_a_key(client: TestClient, gateway: dict[st
     assert again.json() == first.json() and first.json()["accepted"] == 1
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"positions": [{"unit_id": "u1", "lat": 45.7', "not valid JSON"),
+        (b'{"positions": [{"unit_id": "u1", "lat": "north", "lon": 126.64}]}', "positions.lat"),
+        (b'{"positions": [{"unit_id": "u1", "lat": 45.7, "lon": 126.64, "colour": 1}]}', "positions.colour"),
+        (b'{"positions": []}', "positions"),
+        (b"", "not valid JSON"),
+    ],
+)
+def test_a_malformed_batch_is_422_naming_the_fault_and_stores_nothing(
+    client: TestClient, gateway: dict[str, str], body: bytes, message: str
+) -> None:
+    before = unit_position(client)
+    answer = client.post(
+        "/api/units/positions/batch", content=body, headers=gateway | {"Content-Type": "application/json"}
+    )
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "validation_failed" and message in error["message"]
+    assert error["params"]["errors"][0]["loc"][0] == "body"
+    assert unit_position(client) == before
+
+
+def test_the_openapi_document_describes_the_batch_body(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/api/units/positions/batch"]["post"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    fix_schema = schema["properties"]["positions"]["items"]
+    assert {"unit_id", "lat", "lon", "ts", "accuracy", "valid"} <= set(fix_schema["properties"])
+    assert set(fix_schema["required"]) == {"unit_id", "lat", "lon"}
+    assert "$ref" not in str(schema)  # written in place: the document has no such component
+
+
 def test_a_device_may_report_only_its_own_unit_and_an_unknown_unit_refuses_the_batch(
     client: TestClient, gateway: dict[str, str]
 ) -> None:

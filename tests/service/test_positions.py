@@ -167,7 +167,7 @@ def test_a_batch_is_judged_in_time_order_per_unit_and_answered_in_its_own_order(
         ("u2", at(clock, -15.0, north_m=60.0)),
     ]
     result = city.positions.ingest(reports, source=Source.GATEWAY)
-    assert [(o.index, o.unit_id, o.verdict) for o in result.outcomes] == [
+    assert [(o.place, o.unit_id, o.verdict) for o in result.outcomes] == [
         (0, "u2", Verdict.CURRENT),
         (1, "u1", Verdict.CURRENT),
         (2, "u1", Verdict.CURRENT),

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -61,11 +61,11 @@ class Source(StrEnum):
     MANUAL = "manual"  # a dispatcher placing a unit by hand from a radio report
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What became of one reported fix, by its place in the request."""
+class Outcome(NamedTuple):
+    """What became of one reported fix, by its place in the request (a named tuple: one is made
+    per fix)."""
 
-    index: int
+    place: int  # from 0 (``index`` would hide the tuple's own method)
     unit_id: str
     verdict: Verdict
     reason: Reason | None
@@ -214,18 +214,19 @@ class PositionService:
         self, conn: Connection, reports: Sequence[tuple[str, Fix]], *, source: Source, now: datetime
     ) -> tuple[IngestResult, list[tuple[str, Fix]]]:
         anchors = store.lock_anchors(conn, {unit_id for unit_id, _ in reports})
-        states = {unit_id: TrackState(anchor=anchor) for unit_id, anchor in anchors.items()}
+        states: dict[str, TrackState] = {}
         # Per unit, the anchor time the stored jump suspects were read for (read at most once
         # per anchor: in between, the filter's state carries them).
         suspects_read: dict[str, datetime] = {}
-        judged: dict[int, Judgement] = {}
+        judged: list[Judgement | None] = [None] * len(reports)
         # Each unit's fixes oldest first (a batch's order is the sender's, not time's).
         order = sorted(range(len(reports)), key=lambda i: (reports[i][0], reports[i][1].ts))
         manual = source is Source.MANUAL
+        rules = self.rules
         for i in order:
             unit_id, fix = reports[i]
-            state = states[unit_id]
-            judgement, after = judge(state, fix, now=now, rules=self.rules, manual=manual)
+            state = states.get(unit_id) or TrackState(anchors[unit_id])
+            judgement, after = judge(state, fix, now=now, rules=rules, manual=manual)
             anchor = state.anchor
             if (
                 judgement.reason is Reason.IMPOSSIBLE_JUMP
@@ -235,38 +236,29 @@ class PositionService:
                 # Rare, so read only now: the jumps stored since the anchor, which together
                 # with this one may show that the anchor, not the device, is wrong.
                 suspects_read[unit_id] = anchor.ts
-                earlier = store.jump_suspects(conn, unit_id, anchor.ts, self.rules.reanchor_after - 1)
-                state = replace(state, suspects=earlier + state.suspects)
-                judgement, after = judge(state, fix, now=now, rules=self.rules, manual=manual)
+                earlier = store.jump_suspects(conn, unit_id, anchor.ts, rules.reanchor_after - 1)
+                state = state._replace(suspects=earlier + state.suspects)
+                judgement, after = judge(state, fix, now=now, rules=rules, manual=manual)
             states[unit_id] = after
             judged[i] = judgement
-        kept = [i for i in order if judged[i].kept]
+        kept = [(reports[i][0], j) for i in order if (j := judged[i]) is not None and j.kept]
         stored = store.insert_history(
             conn,
-            [
-                store.HistoryRow(
-                    unit_id=reports[i][0],
-                    fix=judged[i].fix,
-                    source=str(source),
-                    verdict=judged[i].verdict,
-                    reason=judged[i].reason,
-                    received_at=now,
-                )
-                for i in kept
-            ],
+            [store.HistoryRow(unit_id, j.fix, str(source), j.verdict, j.reason, now) for unit_id, j in kept],
         )
         latest: dict[str, Fix] = {}
         outcomes = []
         for i, (unit_id, _) in enumerate(reports):
-            judgement = judged[i]
-            if judgement.kept and (unit_id, judgement.fix.ts) not in stored:
+            final = judged[i]
+            assert final is not None  # every fix was judged above
+            if final.kept and (unit_id, final.fix.ts) not in stored:
                 # That unit and time are in the history already: a retried upload.
-                judgement = Judgement(judgement.fix, Verdict.REJECTED, Reason.DUPLICATE)
-            if judgement.moves_unit:
+                final = Judgement(final.fix, Verdict.REJECTED, Reason.DUPLICATE)
+            if final.verdict is Verdict.CURRENT:
                 newest = latest.get(unit_id)
-                if newest is None or judgement.fix.ts > newest.ts:
-                    latest[unit_id] = judgement.fix
-            outcomes.append(Outcome(i, unit_id, judgement.verdict, judgement.reason))
+                if newest is None or final.fix.ts > newest.ts:
+                    latest[unit_id] = final.fix
+            outcomes.append(Outcome(i, unit_id, final.verdict, final.reason))
         store.update_last_known(conn, latest)
         return IngestResult(tuple(outcomes)), sorted(latest.items())
 

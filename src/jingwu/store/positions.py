@@ -15,7 +15,8 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, delete, exists, func, select, text
 
@@ -29,8 +30,9 @@ _PARTITION_NAME = re.compile(r"^positions_p(\d{8})$")
 P = t.positions.c
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryRow:
+class HistoryRow(NamedTuple):
+    """One fix for the history (a named tuple: one is made per fix stored)."""
+
     unit_id: str
     fix: Fix
     source: str
@@ -63,12 +65,16 @@ class TrackPoint:
 # on SQLite (whose comparisons are textual), timestamptz on PostgreSQL.
 
 
+# Both are cached: the fixes of a batch often share their second (trackers report on GPS time),
+# and a fix's time is written twice (history and last-known) and read back as the next anchor.
+@lru_cache(maxsize=16_384)
 def _sqlite_time(ts: datetime) -> str:
     if ts.tzinfo is not UTC:
         ts = ts.astimezone(UTC)
     return ts.isoformat(sep=" ", timespec="microseconds")[:26]  # without the "+00:00"
 
 
+@lru_cache(maxsize=16_384)
 def _read_time(value: datetime | str | None) -> datetime | None:
     if value is None:
         return None
