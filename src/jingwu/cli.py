@@ -697,8 +697,8 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace, *, demo: bool) -> int:
     import uvicorn
 
-    from jingwu.api.app import create_app
-    from jingwu.app import build_services
+    from jingwu.api.app import WEBSOCKETS, create_app
+    from jingwu.app import build_services, settle_heap
 
     settings = _settings(args)
     print(f"Jingwu 警务 — loading the road network of {settings.osm_file.name} …", file=sys.stderr)
@@ -765,8 +765,9 @@ def _serve(args: argparse.Namespace, *, demo: bool) -> int:
         file=sys.stderr,
         flush=True,
     )
+    settle_heap()
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, ws="websockets-sansio")
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, ws=WEBSOCKETS)
     finally:
         services.close()
     return 0

@@ -58,6 +58,9 @@ log = logging.getLogger(__name__)
 BackgroundJob = Callable[[Services], Coroutine[Any, Any, None]]
 
 # The browser apps are plain files (ES modules, vendored libraries): no build step, no Node.js.
+#: uvicorn's WebSocket implementation, the same in every server process (jingwu serve, the bench).
+WEBSOCKETS = "websockets-sansio"
+
 _WEB = Path(str(resources.files("jingwu") / "web"))
 # Pages are re-validated on every load so that a new release is picked up at once.
 _NO_CACHE = {"Cache-Control": "no-cache"}
@@ -304,4 +307,4 @@ def _document_permissions(routes: Sequence[BaseRoute]) -> None:
         )
 
 
-__all__ = ["BackgroundJob", "create_app"]
+__all__ = ["WEBSOCKETS", "BackgroundJob", "create_app"]

@@ -161,8 +161,8 @@ def _serve(config: IngestConfig, data_dir: str, graph_cache: str, port: int, fie
 
     import uvicorn
 
-    from jingwu.api.app import create_app
-    from jingwu.app import assemble
+    from jingwu.api.app import WEBSOCKETS, create_app
+    from jingwu.app import assemble, settle_heap
     from jingwu.routing import load_network
     from jingwu.store.db import make_engine
 
@@ -170,7 +170,9 @@ def _serve(config: IngestConfig, data_dir: str, graph_cache: str, port: int, fie
     settings = _settings(config, Path(data_dir), field_keys)
     network = load_network(settings.osm_file, Path(graph_cache))
     services = assemble(settings, make_engine(settings.resolved_database_url), network)
-    uvicorn.run(create_app(services), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    app = create_app(services)
+    settle_heap()  # as jingwu serve does
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, ws=WEBSOCKETS)
 
 
 def _wait_up(url: str, timeout_s: float = 120.0) -> None:
