@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine
@@ -111,6 +112,12 @@ def _position(fix: Fix) -> Position:
     return Position(lat=fix.lat, lon=fix.lon, ts=fix.ts, heading=fix.heading, speed=fix.speed)
 
 
+@lru_cache(maxsize=16_384)
+def _utc_text(ts: datetime) -> str:
+    """A fix time for the live stream (cached: a batch's fixes often share their second)."""
+    return ts.astimezone(UTC).isoformat()
+
+
 def positions_message(moves: Sequence[tuple[str, Fix]]) -> BusMessage:
     """The live ``unit.positions`` batch (not logged: superseded within seconds)."""
     payload: dict[str, Any] = {
@@ -123,7 +130,7 @@ def positions_message(moves: Sequence[tuple[str, Fix]]) -> BusMessage:
                 "lon": round(f.lon, 7),
                 "heading": None if f.heading is None else round(f.heading, 1),
                 "speed": None if f.speed is None else round(f.speed, 2),
-                "ts": f.ts.isoformat(),
+                "ts": _utc_text(f.ts),
                 "accuracy": None if f.accuracy is None else round(f.accuracy, 1),
             }
             for unit_id, f in moves
