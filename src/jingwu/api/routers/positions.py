@@ -104,7 +104,10 @@ def verdicts_out(result: IngestResult) -> BatchVerdictsOut:
     },
 )
 async def report_batch(
-    body: Annotated[FixBatch, Depends(fix_batch)], principal: PositionReporter, services: ServicesDep
+    # The caller first: dependencies run in this order, and an anonymous body is not parsed.
+    principal: PositionReporter,
+    services: ServicesDep,
+    body: Annotated[FixBatch, Depends(fix_batch)],
 ) -> BatchVerdictsOut:
     """Fixes of any units from a gateway, an AVL box or the terminal, each judged by the GPS
     filter: 200 once stored, with what became of each. Rejected fixes are listed with their
