@@ -249,7 +249,7 @@ class PositionService:
             states[unit_id] = after
             judged[i] = judgement
         kept = [(reports[i][0], j) for i in order if (j := judged[i]) is not None and j.kept]
-        stored = store.insert_history(
+        skipped = store.insert_history(
             conn,
             [store.HistoryRow(unit_id, j.fix, str(source), j.verdict, j.reason, now) for unit_id, j in kept],
         )
@@ -258,7 +258,7 @@ class PositionService:
         for i, (unit_id, _) in enumerate(reports):
             final = judged[i]
             assert final is not None  # every fix was judged above
-            if final.kept and (unit_id, final.fix.ts) not in stored:
+            if skipped and final.kept and (unit_id, final.fix.ts) in skipped:
                 # That unit and time are in the history already: a retried upload.
                 final = Judgement(final.fix, Verdict.REJECTED, Reason.DUPLICATE)
             if final.verdict is Verdict.CURRENT:

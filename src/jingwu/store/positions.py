@@ -98,8 +98,13 @@ def _pg_floats(values: Iterable[float | None]) -> str:
     return "{" + ",".join("NULL" if v is None else repr(float(v)) for v in values) + "}"
 
 
+@lru_cache(maxsize=16_384)
+def _pg_time(value: datetime) -> str:
+    return f'"{value.astimezone(UTC).isoformat()}"'
+
+
 def _pg_times(values: Iterable[datetime]) -> str:
-    return "{" + ",".join(f'"{v.isoformat()}"' for v in values) + "}"
+    return "{" + ",".join(map(_pg_time, values)) + "}"
 
 
 def _cursor(conn: Connection) -> Any:
@@ -187,20 +192,23 @@ _SQLITE_ROWS_PER_INSERT = 2_000
 
 
 def insert_history(conn: Connection, rows: Sequence[HistoryRow]) -> set[tuple[str, datetime]]:
-    """Store fixes in one batched statement; returns the (unit, time) keys actually stored. A
-    fix whose key is stored already (a retried upload) is skipped, not an error."""
+    """Store fixes in one batched statement; returns the (unit, time) keys it skipped because
+    they were stored already (a retried upload): not an error, and usually none."""
     if not rows:
         return set()
     cursor = _cursor(conn)
-    stored: set[tuple[str, datetime]] = set()
     if _postgres(conn):
-        # One statement for the whole batch: the rows travel as one array per column.
+        # One statement for the whole batch: the rows travel as one array per column, and only
+        # the keys that were not inserted come back (decoding 500 returned rows cost more
+        # than inserting them).
         cursor.execute(
-            f"INSERT INTO positions ({_HISTORY_COLUMNS}) "
-            "SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::float8[], %s::float8[], "
-            "%s::float8[], %s::float8[], %s::float8[], %s::float8[], %s::float8[], %s::text[], "
-            "%s::text[], %s::text[], %s::timestamptz[]) "
-            "ON CONFLICT (unit_id, ts) DO NOTHING RETURNING unit_id, ts",
+            "WITH v AS (SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::float8[], "
+            "%s::float8[], %s::float8[], %s::float8[], %s::float8[], %s::float8[], %s::float8[], "
+            f"%s::text[], %s::text[], %s::text[], %s::timestamptz[]) AS v({_HISTORY_COLUMNS})), "
+            f"stored AS (INSERT INTO positions ({_HISTORY_COLUMNS}) SELECT * FROM v "
+            "ON CONFLICT (unit_id, ts) DO NOTHING RETURNING unit_id, ts) "
+            "SELECT v.unit_id, v.ts FROM v WHERE NOT EXISTS "
+            "(SELECT 1 FROM stored s WHERE s.unit_id = v.unit_id AND s.ts = v.ts)",
             (
                 _pg_texts(r.unit_id for r in rows),
                 _pg_times(r.fix.ts for r in rows),
@@ -217,9 +225,8 @@ def insert_history(conn: Connection, rows: Sequence[HistoryRow]) -> set[tuple[st
                 _pg_times(r.received_at for r in rows),
             ),
         )
-        stored.update((unit_id, _read_time(ts)) for unit_id, ts in cursor.fetchall())  # type: ignore[misc]
-        return stored
-    received: dict[datetime, str] = {}  # one batch, one reception time: format it once
+        return {(unit_id, _read_time(ts)) for unit_id, ts in cursor.fetchall()}  # type: ignore[misc]
+    skipped: set[tuple[str, datetime]] = set()
     for first in range(0, len(rows), _SQLITE_ROWS_PER_INSERT):
         chunk = rows[first : first + _SQLITE_ROWS_PER_INSERT]
         values: list[object] = []
@@ -241,8 +248,7 @@ def insert_history(conn: Connection, rows: Sequence[HistoryRow]) -> set[tuple[st
                 r.source,
                 str(r.verdict),
                 None if r.reason is None else str(r.reason),
-                received.get(r.received_at)
-                or received.setdefault(r.received_at, _sqlite_time(r.received_at)),
+                _sqlite_time(r.received_at),
             )
         cursor.execute(
             f"INSERT INTO positions ({_HISTORY_COLUMNS}) VALUES "
@@ -250,8 +256,10 @@ def insert_history(conn: Connection, rows: Sequence[HistoryRow]) -> set[tuple[st
             + " ON CONFLICT (unit_id, ts) DO NOTHING RETURNING unit_id, ts",
             values,
         )
-        stored.update((unit_id, keys[unit_id, ts]) for unit_id, ts in cursor.fetchall())
-    return stored
+        stored = set(cursor.fetchall())
+        if len(stored) < len(keys):
+            skipped.update((key[0], keys[key]) for key in keys.keys() - stored)
+    return skipped
 
 
 def update_last_known(conn: Connection, latest: Mapping[str, Fix]) -> None:
