@@ -87,15 +87,30 @@ def _read_time(value: datetime | str | None) -> datetime | None:
 # Python list element by element in Python, which cost more than the insert itself.
 
 
+def _pg_text(value: str | None) -> str:
+    if value is None:
+        return "NULL"
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _pg_texts(values: Iterable[str | None]) -> str:
-    quoted = (
-        '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' if v is not None else "NULL" for v in values
-    )
-    return "{" + ",".join(quoted) + "}"
+    texts = list(values)
+    if texts and None not in texts:
+        joined = '","'.join(texts)  # type: ignore[arg-type]
+        if '"' not in joined and "\\" not in joined:  # nothing to escape: the usual case
+            return '{"' + joined + '"}'
+    return "{" + ",".join(map(_pg_text, texts)) + "}"
+
+
+def _pg_float(value: float | None) -> str:
+    return "NULL" if value is None else repr(float(value))
 
 
 def _pg_floats(values: Iterable[float | None]) -> str:
-    return "{" + ",".join("NULL" if v is None else repr(float(v)) for v in values) + "}"
+    numbers = list(values)
+    if None not in numbers:  # the usual case, written in C: float() first, as numpy's repr differs
+        return "{" + ",".join(map(float.__repr__, map(float, numbers))) + "}"  # type: ignore[arg-type]
+    return "{" + ",".join(map(_pg_float, numbers)) + "}"
 
 
 @lru_cache(maxsize=16_384)

@@ -5,6 +5,7 @@ terminal's original ``POST /api/units/positions`` is in api.routers.units.)"""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -73,6 +74,10 @@ def utc(ts: datetime, *, field: str = "ts") -> datetime:
         raise ValidationFailed(f"{field} is out of range", code="invalid_time", field=field) from None
 
 
+#: ``utc`` for a batch's times, which often share their second (a gateway reports on GPS time).
+_utc_cached = lru_cache(maxsize=16_384)(utc)
+
+
 def source_of(principal: Principal) -> Source:
     """Who reports says what kind of fix it is: a device account is a gateway or AVL box, an
     officer is the terminal, anyone else (a dispatcher) places a unit by hand."""
@@ -120,15 +125,15 @@ async def report_batch(
         (
             p.unit_id,
             Fix(
-                ts=now if p.ts is None else utc(p.ts),
-                lat=p.lat,
-                lon=p.lon,
-                speed=p.speed,
-                heading=p.heading,
-                altitude=p.altitude,
-                accuracy=p.accuracy,
-                battery=p.battery,
-                valid=p.valid,
+                now if p.ts is None else _utc_cached(p.ts),
+                p.lat,
+                p.lon,
+                p.speed,
+                p.heading,
+                p.altitude,
+                p.accuracy,
+                p.battery,
+                p.valid,
             ),
         )
         for p in body.positions
