@@ -801,7 +801,8 @@ def cmd_bench_ingest(args: argparse.Namespace) -> int:
             f"({result['database']}, {result['bus']} bus): "
             f"{result['positions_per_s']:.0f} positions/s accepted and stored "
             f"({result['positions']} in all, {result['refused']} refused); live-stream lag "
-            f"p50 {result['lag_p50_ms']} ms, p99 {result['lag_p99_ms']} ms"
+            f"p50 {result['lag_p50_ms']} ms, p99 {result['lag_p99_ms']} ms; server CPU "
+            f"{result['server_cpu_us_per_position']} µs per position"
         )
     return 0 if result["positions"] and not result["refused"] else 1
 

@@ -32,6 +32,11 @@ def _check(result: dict[str, object], config: IngestConfig, database_url: str) -
     assert 0 < result["lag_p50_ms"] <= result["lag_p99_ms"] <= result["lag_max_ms"]  # type: ignore[operator]
     assert result["positions_per_s"] == pytest.approx(positions / result["seconds"], rel=0.01)  # type: ignore[operator]
     assert _stored(database_url) == positions  # each counted position is in the history
+    # The servers' CPU while posting: some, and not more than all the cores for all the time.
+    cpu_us = result["server_cpu_us_per_position"]
+    assert (
+        isinstance(cpu_us, float) and 0 < cpu_us * positions / 1e6 <= 2 * result["seconds"] * config.processes
+    )  # type: ignore[operator]
 
 
 def test_one_process_on_sqlite(graph_cache_dir: Path, tmp_path: Path) -> None:
