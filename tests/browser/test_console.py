@@ -267,7 +267,11 @@ def test_console_stays_smooth_with_2000_units_and_500_open_incidents(
     )
     assert mean_draw < 25, perf
     assert perf["maxMs"] < 100, perf
-    assert len(long_frames) <= 3, long_frames
+    # At most 5 % of frames over 100 ms. (Three long frames in all was the bound until the shared
+    # 2-core VM slowed: on 2026-11-26 both that day's console and the day before's gave 7-12 of
+    # about 430, the renderer starved of CPU by the server in this process, while the draws stayed
+    # well within the bounds above: those catch our own code getting slower.)
+    assert len(long_frames) <= 0.05 * len(frames), long_frames
     assert page_errors == []
 
 
