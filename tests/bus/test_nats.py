@@ -480,6 +480,23 @@ def test_nats_bus_stream_deleted_while_connected_is_made_again_and_heard(
     assert heard.event_ids() == [event_id]
 
 
+def _restart_with_a_squatter(private_nats: PrivateNats, bus: NatsBus, tmp_path: Path) -> None:
+    """Restart the broker without the bus's stream and with another one that holds its subjects
+    (an operator's mistake), so that the stream cannot be made again for now; wait until the bus
+    has reconnected."""
+    other_store = tmp_path / "other-store"
+    prepared = PrivateNats(other_store)
+    asyncio.run(_manage(prepared.url, add=("squatter", f"{bus.stream}.events.>")))
+    prepared.stop()
+    private_nats.stop()
+    private_nats.store = other_store
+    private_nats.start()
+    deadline = time.monotonic() + 20
+    while not bus.connected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert bus.connected
+
+
 @pytest.mark.slow
 def test_nats_bus_resubscription_failing_after_a_reconnect_is_retried_until_it_works(
     private_nats: PrivateNats, make_bus: Callable[..., NatsBus], shared_log: SharedLog, tmp_path: Path
@@ -487,19 +504,7 @@ def test_nats_bus_resubscription_failing_after_a_reconnect_is_retried_until_it_w
     listener = make_bus(private_nats.url)
     stream = listener.stream
     heard = Heard(listener)
-    # The broker comes back without our stream, and with another one that holds our subjects
-    # (an operator's mistake): the stream cannot be made again for now.
-    other_store = tmp_path / "other-store"
-    prepared = PrivateNats(other_store)
-    asyncio.run(_manage(prepared.url, add=("squatter", f"{stream}.events.>")))
-    prepared.stop()
-    private_nats.stop()
-    private_nats.store = other_store
-    private_nats.start()
-    deadline = time.monotonic() + 20
-    while not listener.connected and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert listener.connected
+    _restart_with_a_squatter(private_nats, listener, tmp_path)
     time.sleep(1.5)  # a first try or two fail
     assert asyncio.run(_stream_state(private_nats.url, stream)) is None
 
@@ -515,16 +520,7 @@ def test_nats_bus_close_stops_a_resubscription_that_keeps_failing(
     private_nats: PrivateNats, make_bus: Callable[..., NatsBus], tmp_path: Path
 ) -> None:
     bus = make_bus(private_nats.url)
-    other_store = tmp_path / "other-store"
-    prepared = PrivateNats(other_store)
-    asyncio.run(_manage(prepared.url, add=("squatter", f"{bus.stream}.events.>")))
-    prepared.stop()
-    private_nats.stop()
-    private_nats.store = other_store
-    private_nats.start()
-    deadline = time.monotonic() + 20
-    while not bus.connected and time.monotonic() < deadline:
-        time.sleep(0.1)
+    _restart_with_a_squatter(private_nats, bus, tmp_path)
     time.sleep(1.0)
     started = time.monotonic()
     bus.close()

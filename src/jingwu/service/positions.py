@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -113,12 +112,6 @@ def _position(fix: Fix) -> Position:
     return Position(lat=fix.lat, lon=fix.lon, ts=fix.ts, heading=fix.heading, speed=fix.speed)
 
 
-@lru_cache(maxsize=16_384)
-def _utc_text(ts: datetime) -> str:
-    """A fix time for the live stream (cached: a batch's fixes often share their second)."""
-    return ts.astimezone(UTC).isoformat()
-
-
 def positions_message(moves: Sequence[tuple[str, Fix]]) -> BusMessage:
     """The live ``unit.positions`` batch (not logged: superseded within seconds)."""
     # Coordinates to 7 decimals (about 1 cm: a shorter stream), rounded for the batch at once.
@@ -134,7 +127,7 @@ def positions_message(moves: Sequence[tuple[str, Fix]]) -> BusMessage:
                 "lon": lon,
                 "heading": None if (heading := f.heading) is None else round(heading, 1),
                 "speed": None if (speed := f.speed) is None else round(speed, 2),
-                "ts": _utc_text(f.ts),
+                "ts": store.utc_text(f.ts),
                 "accuracy": None if (accuracy := f.accuracy) is None else round(accuracy, 1),
             }
             for (unit_id, f), lat, lon in zip(moves, lats, lons, strict=True)

@@ -114,12 +114,15 @@ def _pg_floats(values: Iterable[float | None]) -> str:
 
 
 @lru_cache(maxsize=16_384)
-def _pg_time(value: datetime) -> str:
-    return f'"{value.astimezone(UTC).isoformat()}"'
+def utc_text(ts: datetime) -> str:
+    """An instant as ISO 8601 in UTC: PostgreSQL's time literals and the live stream's fix times
+    (cached like the SQLite text above)."""
+    return ts.astimezone(UTC).isoformat()
 
 
 def _pg_times(values: Iterable[datetime]) -> str:
-    return "{" + ",".join(map(_pg_time, values)) + "}"
+    texts = list(map(utc_text, values))
+    return '{"' + '","'.join(texts) + '"}' if texts else "{}"
 
 
 def _cursor(conn: Connection) -> Any:
@@ -440,4 +443,5 @@ __all__ = [
     "units_with_history_before",
     "update_last_known",
     "utc_days",
+    "utc_text",
 ]
