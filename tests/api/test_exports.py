@@ -66,7 +66,10 @@ def test_an_export_is_cut_to_the_jurisdiction_and_bounded(client: TestClient, se
     assert (
         client.get("/api/exports/incidents.csv", params=params, headers=chief).headers["X-Row-Count"] == "0"
     )
-    today = services.dispatch.list_incidents()[0].created_at.date().isoformat()
+    # The bureau's day, not UTC's: from 16:00 UTC on, Harbin is a day ahead.
+    today = (
+        services.dispatch.list_incidents()[0].created_at.astimezone(services.exports.zone).date().isoformat()
+    )
     wide = client.get("/api/exports/incidents.csv", params={"from": "2024-01-01", "to": today}, headers=chief)
     assert wide.status_code == 422 and wide.json()["error"]["code"] == "bad_export_range"
     backwards = client.get(
@@ -86,7 +89,7 @@ def test_a_long_export_is_read_page_by_page_without_losing_or_repeating_a_row(
     dispatcher = login(client, "dispatcher")
     made = {create(client, dispatcher).json()["id"] for _ in range(5)}
     add_user(services, "analyst", Role.ANALYST)
-    day = services.dispatch.list_incidents()[0].created_at.date()
+    day = services.dispatch.list_incidents()[0].created_at.astimezone(services.exports.zone).date()
     params = {"from": (day.replace(day=1)).isoformat(), "to": day.isoformat()}
     answer = client.get("/api/exports/incidents.csv", params=params, headers=login(client, "analyst"))
     ids = [row["id"] for row in _rows(answer.text)]
