@@ -88,7 +88,7 @@ def test_postgres_partitions_are_whole_utc_days_in_their_own_schema(migrated_pos
     engine.dispose()
 
 
-ODD_IDS = ['car "7"', "back\\slash", "{braces,comma}", "NULL", "巡逻-1"]
+ODD_IDS = ['car "7"', "back\\slash", "{braces,comma}", "NULL", "巡逻-1", "line\nbreak\ttab"]
 
 
 def test_the_batched_statements_keep_odd_unit_ids_and_exact_values(migrated_database_url: str) -> None:
@@ -110,6 +110,9 @@ def test_the_batched_statements_keep_odd_unit_ids_and_exact_values(migrated_data
         unit_id: Fix(NOON + timedelta(microseconds=k), 45.75 + k * 1e-9, 126.64, 8.25, 359.5, -3.0, 4.5, 77.0)
         for k, unit_id in enumerate(ODD_IDS)
     }
+    # Numbers in every notation the literals may use, and unknown values.
+    fixes[ODD_IDS[1]] = fixes[ODD_IDS[1]]._replace(speed=1e-7, altitude=1e22, accuracy=None, battery=None)
+    fixes[ODD_IDS[2]] = fixes[ODD_IDS[2]]._replace(speed=None, heading=None, altitude=-0.0)
     with write_transaction(engine) as conn:
         assert set(store.lock_anchors(conn, ODD_IDS)) == set(ODD_IDS)
         rows = [

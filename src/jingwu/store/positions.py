@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+import pydantic_core
 from sqlalchemy import Connection, delete, exists, func, select, text
 
 from jingwu.domain.gps import Fix, Reason, Verdict
@@ -84,7 +85,15 @@ def _read_time(value: datetime | str | None) -> datetime | None:
 
 
 # PostgreSQL gets each column of a batch as one array literal, written here: psycopg adapts a
-# Python list element by element in Python, which cost more than the insert itself.
+# Python list element by element in Python, which cost more than the insert itself. The literal
+# is the column's JSON text with braces for brackets, written by pydantic's compiled serialiser
+# (a tenth of the time of repr per number): JSON's numbers, its null and (for text without
+# control characters) its quoted strings are exactly what an array literal reads.
+
+
+def _json_array(values: list[Any]) -> str:
+    text = pydantic_core.to_json(values, inf_nan_mode="constants").decode()  # NaN, Infinity as PG
+    return "{" + text[1:-1] + "}"
 
 
 def _pg_text(value: str | None) -> str:
@@ -95,22 +104,15 @@ def _pg_text(value: str | None) -> str:
 
 def _pg_texts(values: Iterable[str | None]) -> str:
     texts = list(values)
-    if texts and None not in texts:
-        joined = '","'.join(texts)  # type: ignore[arg-type]
-        if '"' not in joined and "\\" not in joined:  # nothing to escape: the usual case
-            return '{"' + joined + '"}'
+    literal = _json_array(texts)
+    if "\\" not in literal:  # nothing escaped (the usual case): JSON's quoting is the array's
+        return literal
+    # JSON escapes a newline as \n, which an array literal reads as "n": quote these ourselves.
     return "{" + ",".join(map(_pg_text, texts)) + "}"
 
 
-def _pg_float(value: float | None) -> str:
-    return "NULL" if value is None else repr(float(value))
-
-
 def _pg_floats(values: Iterable[float | None]) -> str:
-    numbers = list(values)
-    if None not in numbers:  # the usual case, written in C: float() first, as numpy's repr differs
-        return "{" + ",".join(map(float.__repr__, map(float, numbers))) + "}"  # type: ignore[arg-type]
-    return "{" + ",".join(map(_pg_float, numbers)) + "}"
+    return _json_array(list(values))
 
 
 @lru_cache(maxsize=16_384)
