@@ -42,6 +42,69 @@ def test_revision_0010_adds_the_history_and_downgrades_cleanly(database_url: str
     engine.dispose()
 
 
+def test_revision_0012_moves_the_anchors_accuracy_into_the_unit_row_and_downgrades_cleanly(
+    database_url: str,
+) -> None:
+    from jingwu.store import repository as repo
+    from tests.conftest import SOUTH, make_unit
+
+    engine = make_engine(database_url)
+    config = alembic_config(engine)
+    command.upgrade(config, "0011")
+    postgres = engine.dialect.name == "postgresql"
+    with write_transaction(engine) as conn:
+        if postgres:
+            store.create_partition(conn, DAY)
+        repo.insert_station(conn, SOUTH)
+        repo.insert_unit(conn, make_unit("u1", 45.75, 126.64, at=NOON))  # its fix is in the history
+        repo.insert_unit(conn, make_unit("u2", 45.70, 126.60, at=NOON))  # placed without one
+        store.insert_history(
+            conn,
+            [
+                store.HistoryRow(
+                    "u1",
+                    Fix(NOON, 45.75, 126.64, altitude=140.0, accuracy=12.5),
+                    "gateway",
+                    Verdict.CURRENT,
+                    None,
+                    NOON,
+                ),
+                store.HistoryRow(
+                    "u1",
+                    Fix(NOON - timedelta(minutes=1), 45.7, 126.6, altitude=1.0, accuracy=3.0),
+                    "gateway",
+                    Verdict.CURRENT,
+                    None,
+                    NOON,
+                ),
+            ],
+        )
+    command.upgrade(config, "0012")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, pos_accuracy, pos_altitude FROM units ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [("u1", 12.5, 140.0), ("u2", None, None)]
+        if postgres:
+            options = conn.execute(
+                text("SELECT reloptions FROM pg_class WHERE oid = 'units'::regclass")
+            ).scalar()
+            assert options == ["fillfactor=50"]
+    with write_transaction(engine) as conn:
+        assert store.lock_anchors(conn, ["u1", "u2"]) == {
+            "u1": Fix(NOON, 45.75, 126.64, 0.0, 0.0, altitude=140.0, accuracy=12.5),
+            "u2": Fix(NOON, 45.70, 126.60, 0.0, 0.0),
+        }
+    command.downgrade(config, "0011")
+    with engine.connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("units")}
+        assert not columns & {"pos_accuracy", "pos_altitude"} and "pos_ts" in columns
+        if postgres:
+            assert (
+                conn.execute(text("SELECT reloptions FROM pg_class WHERE oid = 'units'::regclass")).scalar()
+                is None
+            )
+    engine.dispose()
+
+
 def _row(unit_id: str, ts: datetime, verdict: Verdict = Verdict.CURRENT) -> store.HistoryRow:
     return store.HistoryRow(unit_id, Fix(ts, 45.75, 126.64), "gateway", verdict, None, ts)
 

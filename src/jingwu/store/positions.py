@@ -139,21 +139,16 @@ def _postgres(conn: Connection) -> bool:
 def lock_anchors(conn: Connection, unit_ids: Collection[str]) -> dict[str, Fix | None]:
     """Each unit's last accepted position (the GPS filter's anchor), its row locked for the rest
     of the transaction on PostgreSQL (SQLite's write transaction is exclusive already), in id
-    order so that two ingests never deadlock. The accuracy comes from the history row of that
-    fix (None where it was placed without one, e.g. by the demo's simulator). Unknown units are
-    refused (404 ``unit_not_found``)."""
+    order so that two ingests never deadlock. Unknown units are refused (404 ``unit_not_found``)."""
     ids = sorted(unit_ids)
     columns = (
-        "SELECT u.id, u.pos_lat, u.pos_lon, u.pos_ts, u.pos_speed, u.pos_heading, p.accuracy, p.altitude "
-        "FROM units u LEFT OUTER JOIN positions p ON p.unit_id = u.id AND p.ts = u.pos_ts "
+        "SELECT id, pos_lat, pos_lon, pos_ts, pos_speed, pos_heading, pos_accuracy, pos_altitude FROM units "
     )
     cursor = _cursor(conn)
     if _postgres(conn):
-        cursor.execute(
-            columns + "WHERE u.id = ANY(%s::text[]) ORDER BY u.id FOR UPDATE OF u", (_pg_texts(ids),)
-        )
+        cursor.execute(columns + "WHERE id = ANY(%s::text[]) ORDER BY id FOR UPDATE", (_pg_texts(ids),))
     else:
-        cursor.execute(columns + f"WHERE u.id IN ({','.join('?' * len(ids))})", ids)
+        cursor.execute(columns + f"WHERE id IN ({','.join('?' * len(ids))})", ids)
     found: dict[str, Fix | None] = {}
     for unit_id, lat, lon, ts, speed, heading, accuracy, altitude in cursor.fetchall():
         found[unit_id] = None
@@ -292,9 +287,10 @@ def update_last_known(conn: Connection, latest: Mapping[str, Fix]) -> None:
     if _postgres(conn):
         cursor.execute(
             "UPDATE units SET pos_lat = v.lat, pos_lon = v.lon, pos_heading = v.heading, "
-            "pos_speed = v.speed, pos_ts = v.ts "
+            "pos_speed = v.speed, pos_ts = v.ts, pos_accuracy = v.accuracy, pos_altitude = v.altitude "
             "FROM unnest(%s::text[], %s::float8[], %s::float8[], %s::float8[], %s::float8[], "
-            "%s::timestamptz[]) AS v(id, lat, lon, heading, speed, ts) "
+            "%s::timestamptz[], %s::float8[], %s::float8[]) "
+            "AS v(id, lat, lon, heading, speed, ts, accuracy, altitude) "
             "WHERE units.id = v.id AND (units.pos_ts IS NULL OR units.pos_ts < v.ts)",
             (
                 _pg_texts(unit_id for unit_id, _ in moves),
@@ -303,14 +299,16 @@ def update_last_known(conn: Connection, latest: Mapping[str, Fix]) -> None:
                 _pg_floats(f.heading for _, f in moves),
                 _pg_floats(f.speed for _, f in moves),
                 _pg_times(f.ts for _, f in moves),
+                _pg_floats(f.accuracy for _, f in moves),
+                _pg_floats(f.altitude for _, f in moves),
             ),
         )
         return
     cursor.executemany(
-        "UPDATE units SET pos_lat = ?, pos_lon = ?, pos_heading = ?, pos_speed = ?, pos_ts = ? "
-        "WHERE id = ? AND (pos_ts IS NULL OR pos_ts < ?)",
+        "UPDATE units SET pos_lat = ?, pos_lon = ?, pos_heading = ?, pos_speed = ?, pos_ts = ?, "
+        "pos_accuracy = ?, pos_altitude = ? WHERE id = ? AND (pos_ts IS NULL OR pos_ts < ?)",
         [
-            (f.lat, f.lon, f.heading, f.speed, ts, unit_id, ts)
+            (f.lat, f.lon, f.heading, f.speed, ts, f.accuracy, f.altitude, unit_id, ts)
             for unit_id, f in moves
             for ts in (_sqlite_time(f.ts),)
         ],

@@ -160,6 +160,9 @@ def update_positions(conn: Connection, units_positions: Sequence[tuple[str, Posi
             pos_heading=bindparam("heading"),
             pos_speed=bindparam("speed"),
             pos_ts=bindparam("ts"),
+            # A report of place alone: the filter's anchor has no accuracy or altitude for it.
+            pos_accuracy=None,
+            pos_altitude=None,
         ),
         [
             {"_uid": uid, "lat": p.lat, "lon": p.lon, "heading": p.heading, "speed": p.speed, "ts": p.ts}

@@ -86,6 +86,11 @@ units = Table(
     Column("pos_heading", Float, nullable=True),
     Column("pos_speed", Float, nullable=True),
     Column("pos_ts", UtcDateTime, nullable=True),
+    # The last accepted fix's accuracy radius and altitude: the GPS filter's anchor (domain.gps)
+    # judges the next fix with them. Written only with the position history (store.positions);
+    # a position placed without them (the demo's simulator) leaves them unknown (NULL).
+    Column("pos_accuracy", Float, nullable=True),
+    Column("pos_altitude", Float, nullable=True),
     Column("version", Integer, nullable=False),
 )
 
