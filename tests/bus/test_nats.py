@@ -83,8 +83,8 @@ def shared_log() -> SharedLog:
 def make_bus(nats_url: str, bus_stream: str, shared_log: SharedLog) -> Iterator[Callable[..., NatsBus]]:
     buses: list[NatsBus] = []
 
-    def factory(url: str = nats_url, *, catch_up_s: float = NO_CATCH_UP) -> NatsBus:
-        bus = NatsBus(url, stream=bus_stream, event_log=shared_log, catch_up_s=catch_up_s)
+    def factory(url: str = nats_url, *, catch_up_s: float = NO_CATCH_UP, **options: Any) -> NatsBus:
+        bus = NatsBus(url, stream=bus_stream, event_log=shared_log, catch_up_s=catch_up_s, **options)
         buses.append(bus)
         return bus
 
@@ -469,11 +469,13 @@ def publish_raw_event(url: str, stream: str, log: SharedLog) -> int:
 def test_nats_bus_stream_deleted_while_connected_is_made_again_and_heard(
     nats_url: str, bus_stream: str, make_bus: Callable[..., NatsBus], shared_log: SharedLog
 ) -> None:
-    listener = make_bus()  # it publishes nothing, so no failed publish tells it the stream is gone
+    # It publishes nothing, so no failed publish tells it the stream is gone. Heartbeats every
+    # second, not every 5 s: the detection below takes two missed ones (2-4 s, not 10-20 s).
+    listener = make_bus(idle_heartbeat_s=1.0)
     heard = Heard(listener)
     asyncio.run(_manage(nats_url, delete=bus_stream))
-    # Its ordered consumer misses two heartbeats (10 s), cannot be re-made on a missing stream,
-    # and that error makes the process re-create the stream and subscribe again.
+    # Its ordered consumer misses two heartbeats, cannot be re-made on a missing stream, and that
+    # error makes the process re-create the stream and subscribe again.
     assert wait_for_subscribed_stream(nats_url, bus_stream, timeout=25)
     event_id = publish_raw_event(nats_url, bus_stream, shared_log)
     heard.wait_for(lambda m: len(m) >= 1)

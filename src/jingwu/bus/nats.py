@@ -82,6 +82,9 @@ CLOSE_STEPS_S = 3.0  # then for the tasks to end and the connection to close, al
 SHUTDOWN_LIMIT_S = CLOSE_TIMEOUT_S + CLOSE_STEPS_S  # what close() waits for, at most (plus a margin)
 RESUBSCRIBE_FIRST_S = 0.5  # back-off between tries to make the stream and subscription again,
 RESUBSCRIBE_MAX_S = 10.0  # doubling up to this
+# The broker beats the event consumer's heart this often while nothing is sent; after two missed
+# beats the client makes the consumer again (which tells a deleted stream, see _on_error).
+IDLE_HEARTBEAT_S = 5.0
 WARN_EVERY_S = 60.0  # a repeated warning (malformed messages, a failing delivery step) at most this often
 STREAM_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -104,6 +107,7 @@ class NatsBus:
         event_log: EventLog,
         connect_timeout_s: float = 5.0,
         catch_up_s: float = CATCH_UP_S,
+        idle_heartbeat_s: float = IDLE_HEARTBEAT_S,
     ) -> None:
         if not STREAM_NAME.fullmatch(stream):
             raise ValueError(f"bad stream name {stream!r}: letters, digits, _ and - only")
@@ -113,6 +117,7 @@ class NatsBus:
         self.events_subject = f"{stream}.events"
         self.positions_subject = f"{stream}.positions"
         self.catch_up_s = catch_up_s
+        self.idle_heartbeat_s = idle_heartbeat_s
         self.dropped_events = 0  # events the outbox could not keep while the broker was away
         self.dropped_positions = 0
         self.dropped_malformed = 0  # messages on our subjects that no Jingwu process sent as they are
@@ -301,7 +306,7 @@ class NatsBus:
             cb=self._on_event,
             ordered_consumer=True,
             deliver_policy=DeliverPolicy.NEW,
-            idle_heartbeat=5.0,
+            idle_heartbeat=self.idle_heartbeat_s,
         )
 
     def _enqueue(self, message: BusMessage) -> None:
