@@ -21,6 +21,7 @@ from jingwu.domain.gps import (
     implied_speed_mps,
     judge,
     normalise,
+    plainly_current,
 )
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -320,3 +321,96 @@ def test_the_anchor_is_only_ever_a_fix_judged_current(
         assert state.anchor is None or state.anchor == current[-1]
         # The anchor's time only ever moves forward.
         assert [c.ts for c in current] == sorted(c.ts for c in current)
+
+
+# ---------------------------------------------------------------- a batch at once
+
+# Values around every limit of the filter, and the faults, for the batch check to be held to.
+_AUX = st.one_of(
+    st.none(),
+    st.sampled_from([0.0, -0.0, -1.0, 360.0, 359.999, 100.0, 100.5, 1000.0, 1000.001, math.nan, math.inf]),
+    st.floats(min_value=-10.0, max_value=1200.0),
+)
+_SECONDS = st.one_of(
+    st.sampled_from([0.0, 60.0, 59.9995, 60.0005, -12 * 3600.0, -12 * 3600.0 + 0.0005, -30 * 86400.0]),
+    st.floats(min_value=-13 * 3600.0, max_value=120.0),
+)
+
+
+@st.composite
+def _fix_pairs(draw: st.DrawFn) -> tuple[Fix | None, Fix]:
+    """An anchor (or none) and a fix: mostly a plausible drive, often one fault or a value near
+    one of the limits."""
+    odd = st.integers(0, 4).map(lambda k: k == 0)  # one time in five
+    seen_at = draw(_SECONDS) if draw(odd) else draw(st.floats(-3600.0, 30.0))
+    east = draw(st.floats(-3000.0, 3000.0))
+    anchor = None
+    if not draw(odd):
+        gap = draw(st.one_of(st.sampled_from([0.0, 0.0005, 1.0, -1.0]), st.floats(-60.0, 600.0)))
+        if not draw(odd):
+            gap = draw(st.floats(1.0, 300.0))
+        moved = draw(st.floats(-5000.0, 5000.0)) if draw(odd) else draw(st.floats(-30.0, 30.0)) * gap
+        anchor = fix(
+            seen_at - gap,
+            east_m=east - moved,
+            accuracy=draw(st.one_of(st.none(), st.sampled_from([5.0, 25.0, math.nan]))),
+        )
+        if draw(odd) and gap > 0:  # just at the speed limit
+            reach = RULES.max_speed_mps * max(gap, RULES.min_gap_s) + 2 * RULES.assumed_accuracy_m
+            anchor = anchor._replace(lat=LAT, lon=LON, accuracy=None)
+            return anchor, fix(
+                seen_at, east_m=reach * draw(st.sampled_from([0.999, 0.9999, 1.0, 1.0001, 0.5]))
+            )
+    # A plausible fix with (mostly) one of its values drawn from around the limits.
+    seen = fix(seen_at, east_m=east, speed=8.0, heading=90.0, accuracy=10.0)
+    for name in draw(
+        st.lists(st.sampled_from(["speed", "heading", "altitude", "accuracy", "battery"]), max_size=2)
+    ):
+        seen = seen._replace(**{name: draw(_AUX)})
+    if draw(odd):
+        faults: list[dict[str, object]] = [
+            {"valid": False},
+            {"lat": 0.0, "lon": 0.0},
+            {"lat": math.nan},
+            {"lon": 181.0},
+        ]
+        seen = seen._replace(**draw(st.sampled_from(faults)))
+    return anchor, seen
+
+
+@settings(max_examples=300)
+@given(st.lists(_fix_pairs(), min_size=1, max_size=20), st.booleans())
+def test_a_fix_the_batch_check_passes_is_one_judge_accepts_as_it_is(
+    pairs: list[tuple[Fix | None, Fix]], manual: bool
+) -> None:
+    anchors, fixes = [a for a, _ in pairs], [f for _, f in pairs]
+    plain = plainly_current(anchors, fixes, now=NOW, rules=RULES, manual=manual)
+    assert plain.shape == (len(fixes),)
+    for anchor, seen, passed in zip(anchors, fixes, plain.tolist(), strict=True):
+        if passed:
+            judgement, after = judge(TrackState(anchor), seen, now=NOW, rules=RULES, manual=manual)
+            assert judgement == (seen, Verdict.CURRENT, None) and judgement.fix is seen
+            assert after == TrackState(anchor=seen)
+
+
+def test_a_working_fleets_fixes_pass_the_batch_check_and_faults_do_not() -> None:
+    anchors = [fix(-10.0 - k, east_m=10.0 * k, accuracy=8.0) for k in range(6)] + [None]
+    fixes = [fix(-1.0, east_m=10.0 * k + 40.0, speed=8.0, heading=90.0, accuracy=6.0) for k in range(6)]
+    fixes.append(fix(-1.0))  # a unit never placed before
+    assert plainly_current(anchors, fixes, now=NOW, rules=RULES).tolist() == [True] * 7
+    faulty = [
+        fixes[0]._replace(valid=False),
+        fixes[1]._replace(accuracy=1500.0),  # vague
+        fixes[2]._replace(ts=anchors[2].ts),  # type: ignore[union-attr]  # duplicate
+        fixes[3]._replace(ts=NOW - timedelta(minutes=20)),  # late
+        fixes[4]._replace(lon=LON + 1.0),  # 77 km in 14 s
+        fixes[5]._replace(heading=-1.0),  # unknown: normalised, so left to judge
+        fixes[6]._replace(ts=NOW + timedelta(minutes=5)),  # future
+    ]
+    assert plainly_current(anchors, faulty, now=NOW, rules=RULES).tolist() == [False] * 7
+    assert plainly_current(
+        anchors, [fixes[4]._replace(lon=LON + 1.0)] * 7, now=NOW, rules=RULES, manual=True
+    )[4]
+    for mended in ({"altitude": math.nan}, {"battery": 101.0}, {"accuracy": 0.0}, {"speed": math.inf}):
+        assert not plainly_current(anchors[:1], [fixes[0]._replace(**mended)], now=NOW, rules=RULES)[0]
+    assert plainly_current([], [], now=NOW).shape == (0,)

@@ -183,6 +183,53 @@ def test_a_batch_is_judged_in_time_order_per_unit_and_answered_in_its_own_order(
     ]
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_mixed_batch_gets_the_verdicts_of_judging_each_unit_fix_by_fix(
+    make_services: ServicesFactory, clock: FakeClock, seed: int
+) -> None:
+    # Most of a batch is judged at once (domain.gps.plainly_current), the rest one by one: the
+    # verdicts must be those of the filter applied to each unit's fixes in time order.
+    import random
+
+    from jingwu.domain.gps import TrackState, judge
+
+    rng = random.Random(seed)
+    units = [make_unit(f"u{k}", LAT, LON) for k in range(24)]
+    services = make_services(units)
+    clock.advance(60)
+    reports = []
+    for k in range(60):
+        unit_id = f"u{k}" if k < 20 else f"u{20 + rng.randrange(4)}"  # one fix each, then several
+        seconds = rng.choice([-50.0, -30.0, -10.0, -1.0, 0.0, 120.0, -90_000.0]) + rng.random()
+        fix = at(clock, seconds, east_m=rng.choice([10.0, 300.0, 40_000.0]) * rng.random())
+        fault = rng.randrange(8)
+        if fault == 0:
+            fix = fix._replace(valid=False)
+        elif fault == 1:
+            fix = fix._replace(accuracy=rng.choice([0.0, -1.0, 2_000.0, 12.0]))
+        elif fault == 2:
+            fix = fix._replace(heading=rng.choice([-1.0, 400.0, 90.0]), speed=rng.choice([-1.0, 8.0, None]))
+        reports.append((unit_id, fix))
+    result = services.positions.ingest(reports, source=Source.GATEWAY)
+
+    states = {u.id: TrackState(Fix(clock.now - timedelta(seconds=60), LAT, LON, 0.0, 0.0)) for u in units}
+    expected: dict[int, tuple[Verdict, Reason | None]] = {}
+    seen: set[tuple[str, datetime]] = set()
+    for i in sorted(range(len(reports)), key=lambda i: (reports[i][0], reports[i][1].ts)):
+        unit_id, fix = reports[i]
+        judgement, states[unit_id] = judge(
+            states[unit_id], fix, now=clock.now, rules=services.positions.rules
+        )
+        verdict, reason = judgement.verdict, judgement.reason
+        if judgement.kept and (unit_id, fix.ts) in seen:
+            verdict, reason = Verdict.REJECTED, Reason.DUPLICATE  # the store's key
+        if judgement.kept:
+            seen.add((unit_id, fix.ts))
+        expected[i] = (verdict, reason)
+    assert [(o.verdict, o.reason) for o in result.outcomes] == [expected[i] for i in range(len(reports))]
+    assert {o.verdict for o in result.outcomes} == set(Verdict)  # the mix holds every kind
+
+
 def test_a_batch_naming_an_unknown_unit_stores_nothing(city: Services, clock: FakeClock) -> None:
     with pytest.raises(NotFound) as refused:
         city.positions.ingest([("u1", at(clock)), ("ghost", at(clock))], source=Source.GATEWAY)

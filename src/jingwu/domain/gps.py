@@ -50,12 +50,16 @@ validity and time, never for jumps, and becomes the new anchor.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
-from jingwu.domain.geo import haversine_deg_m
+import numpy as np
+from numpy.typing import NDArray
+
+from jingwu.domain.geo import EARTH_RADIUS_M, haversine_deg_m
 
 
 class Verdict(StrEnum):
@@ -249,6 +253,107 @@ def judge(
     return Judgement(fix, Verdict.CURRENT), TrackState(anchor=fix)
 
 
+# ---------------------------------------------------------------- a batch at once
+
+#: How far inside each of the filter's limits a fix must lie for the batch check below to vouch
+#: for it: times to the millisecond, implied speeds to a thousandth. Floating point differs in
+#: the last digits between numpy and the scalar rules; nothing that close to a limit is decided
+#: here.
+_TIME_MARGIN_S = 1e-3
+_SPEED_MARGIN = 0.999
+
+
+def _values(fixes: Sequence[Fix | None], field: int) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """One field of every fix as floats (None and a missing fix as NaN) and where it is None."""
+    raw = [None if f is None else f[field] for f in fixes]
+    return np.array(raw, dtype=float), np.array([v is None for v in raw], dtype=bool)
+
+
+def _seconds(fixes: Sequence[Fix | None]) -> NDArray[np.float64]:
+    """Each fix's time as POSIX seconds (NaN for a missing fix); distinct times once each, as a
+    gateway's fixes mostly share theirs."""
+    stamps: dict[datetime, float] = {}
+    return np.array(
+        [
+            math.nan if f is None else stamps.get(f.ts) or stamps.setdefault(f.ts, f.ts.timestamp())
+            for f in fixes
+        ],
+        dtype=float,
+    )
+
+
+def plainly_current(
+    anchors: Sequence[Fix | None],
+    fixes: Sequence[Fix],
+    *,
+    now: datetime,
+    rules: GpsRules = GpsRules(),
+    manual: bool = False,
+) -> NDArray[np.bool_]:
+    """Which fixes :func:`judge` certainly accepts as is: the unit's current position, without a
+    remark, nothing to normalise, each judged against its unit's anchor (``anchors[i]`` for
+    ``fixes[i]``; None: a unit never placed). For a gateway's batch, in numpy: almost every
+    fix of a working fleet is one of these, and judging them one by one cost more than storing
+    them. True means exactly what ``judge`` would say (then the unit's next state is the fix as
+    its anchor); False means "ask ``judge``": anything out of the ordinary, or near one of the
+    limits, is left to it."""
+    n = len(fixes)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    lat, _ = _values(fixes, 1)
+    lon, _ = _values(fixes, 2)
+    speed, no_speed = _values(fixes, 3)
+    heading, no_heading = _values(fixes, 4)
+    altitude, no_altitude = _values(fixes, 5)
+    accuracy, no_accuracy = _values(fixes, 6)
+    battery, no_battery = _values(fixes, 7)
+    valid = np.array([f.valid is True for f in fixes], dtype=bool)
+    t = _seconds(fixes)
+    t_now = now.timestamp()
+    with np.errstate(invalid="ignore"):
+        ok = (
+            valid
+            & np.isfinite(lat)
+            & np.isfinite(lon)
+            & (np.abs(lat) <= 90.0)
+            & (np.abs(lon) <= 180.0)
+            & ((lat != 0.0) | (lon != 0.0))
+            # normalise() leaves these as they are, and none is a rejection:
+            & (no_speed | (np.isfinite(speed) & (speed >= 0.0)))
+            & (no_heading | (np.isfinite(heading) & (heading >= 0.0) & (heading < 360.0)))
+            & (no_altitude | np.isfinite(altitude))
+            & (no_battery | (np.isfinite(battery) & (battery >= 0.0) & (battery <= 100.0)))
+            & (no_accuracy | (np.isfinite(accuracy) & (accuracy > 0.0) & (accuracy <= rules.max_accuracy_m)))
+            # Neither from the future nor too old, nor stale:
+            & (t <= t_now + rules.max_future.total_seconds() - _TIME_MARGIN_S)
+            & (t >= t_now - min(rules.max_age, rules.stale_after).total_seconds() + _TIME_MARGIN_S)
+        )
+        a_lat, no_anchor = _values(anchors, 1)
+        a_lon, _ = _values(anchors, 2)
+        a_accuracy, a_no_accuracy = _values(anchors, 6)
+        a_t = _seconds(anchors)
+        # After the anchor (neither a duplicate nor late), and a plausible move from it:
+        gap = t - a_t
+        after = gap >= _TIME_MARGIN_S
+        if manual:
+            plausible = np.ones(n, dtype=bool)
+        else:
+            assumed = rules.assumed_accuracy_m
+            slack = np.where(a_no_accuracy, assumed, a_accuracy) + np.where(no_accuracy, assumed, accuracy)
+            p1, p2 = np.radians(a_lat), np.radians(lat)
+            h = (
+                np.sin((p2 - p1) / 2) ** 2
+                + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon - a_lon) / 2) ** 2
+            )
+            distance = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+            implied = np.maximum(0.0, distance - slack) / np.maximum(gap, rules.min_gap_s)
+            plausible = (implied <= rules.max_speed_mps * _SPEED_MARGIN) & (
+                a_no_accuracy | np.isfinite(a_accuracy)
+            )
+        ok &= no_anchor | (after & plausible)
+    return np.asarray(ok, dtype=bool)
+
+
 __all__ = [
     "KEPT_REJECTIONS",
     "Fix",
@@ -261,5 +366,6 @@ __all__ = [
     "implied_speed_mps",
     "judge",
     "normalise",
+    "plainly_current",
     "plausible_move",
 ]

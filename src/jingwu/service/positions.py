@@ -23,7 +23,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -34,7 +34,7 @@ from sqlalchemy.exc import DBAPIError
 
 from jingwu.bus import Bus, BusMessage
 from jingwu.domain.events import EventType
-from jingwu.domain.gps import Fix, GpsRules, Judgement, Reason, TrackState, Verdict, judge
+from jingwu.domain.gps import Fix, GpsRules, Judgement, Reason, TrackState, Verdict, judge, plainly_current
 from jingwu.domain.model import Position
 from jingwu.domain.rules import Decision
 from jingwu.errors import SystemFault, ValidationFailed
@@ -75,19 +75,25 @@ class Outcome(NamedTuple):
 @dataclass(frozen=True, slots=True)
 class IngestResult:
     outcomes: tuple[Outcome, ...]
+    #: The outcomes with a reason: every rejection and every accepted fix with a remark. Few in
+    #: a batch of hundreds, so that what is asked of a result below need not walk all of them.
+    remarked: tuple[Outcome, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "remarked", tuple(o for o in self.outcomes if o.reason is not None))
 
     @property
     def accepted(self) -> int:
-        return sum(o.verdict is not Verdict.REJECTED for o in self.outcomes)
+        return len(self.outcomes) - len(self.rejected)  # a rejection always has its reason
 
     @property
     def rejected(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.verdict is Verdict.REJECTED]
+        return [o for o in self.remarked if o.verdict is Verdict.REJECTED]
 
     @property
     def flagged(self) -> list[Outcome]:
         """Accepted with a remark: into the track only (late, stale), or re-anchored."""
-        return [o for o in self.outcomes if o.verdict is not Verdict.REJECTED and o.reason is not None]
+        return [o for o in self.remarked if o.verdict is not Verdict.REJECTED]
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,10 +183,12 @@ class PositionService:
         if not reports:
             return IngestResult(())
         now = self.clock()
-        for _, fix in reports:
-            if fix.ts.tzinfo is None:
-                raise ValidationFailed("a fix time needs a time zone", code="naive_time")
-        self._ensure_partitions(f.ts for _, f in reports if self._storable_time(f.ts, now))
+        stamps = {f.ts for _, f in reports}  # distinct: a gateway's fixes mostly share their time
+        if any(ts.tzinfo is None for ts in stamps):
+            raise ValidationFailed("a fix time needs a time zone", code="naive_time")
+        # The days the history needs partitions for.
+        times = [ts for ts in stamps if self._storable_time(ts, now)]
+        self._ensure_partitions(times)
         for attempt in range(1, COMMIT_ATTEMPTS + 1):
             try:
                 with write_transaction(self.engine) as conn:
@@ -197,7 +205,7 @@ class PositionService:
                     log.info("a position partition was missing; making it and retrying")
                     with self._partitions_lock:
                         self._partitions = None
-                    self._ensure_partitions(f.ts for _, f in reports if self._storable_time(f.ts, now))
+                    self._ensure_partitions(times)
                     continue
                 if attempt < COMMIT_ATTEMPTS and _is_transient(exc):
                     log.info("position ingest retried after a transient database conflict")
@@ -227,8 +235,26 @@ class PositionService:
         order = sorted(range(len(reports)), key=lambda i: (reports[i][0], reports[i][1].ts))
         manual = source is Source.MANUAL
         rules = self.rules
+        # The bulk of a batch, judged at once: fixes that are plainly their unit's current
+        # position. A unit's second fix in the batch is judged after its first, one by one.
+        unit_ids = [unit_id for unit_id, _ in reports]
+        plain = plainly_current(
+            [anchors[unit_id] for unit_id in unit_ids],
+            [fix for _, fix in reports],
+            now=now,
+            rules=rules,
+            manual=manual,
+        ).tolist()
+        if len(set(unit_ids)) < len(unit_ids):
+            repeated = {unit_id for unit_id, n in Counter(unit_ids).items() if n > 1}
+            plain = [
+                passed and unit_id not in repeated for passed, unit_id in zip(plain, unit_ids, strict=True)
+            ]
         for i in order:
             unit_id, fix = reports[i]
+            if plain[i]:
+                judged[i] = Judgement(fix, Verdict.CURRENT)
+                continue
             state = states.get(unit_id) or TrackState(anchors[unit_id])
             judgement, after = judge(state, fix, now=now, rules=rules, manual=manual)
             anchor = state.anchor
