@@ -18,7 +18,7 @@ from jingwu.service.positions import PositionService, Source
 from jingwu.services import Services
 from jingwu.store import positions as store
 from jingwu.store import tables as t
-from jingwu.store.db import read_transaction
+from jingwu.store.db import read_transaction, write_transaction
 from tests.conftest import FakeClock, ServicesFactory, make_unit
 
 LAT, LON = 45.7560, 126.6420
@@ -377,3 +377,40 @@ def test_postgres_makes_partitions_ahead_and_on_demand_for_a_late_fix(
     with read_transaction(city.engine) as conn:
         assert old.ts.date() in store.partition_days(conn)
     assert history(city)[0].ts == old.ts
+
+
+def test_a_partition_another_process_dropped_is_made_again_and_the_batch_stored(
+    city: Services, clock: FakeClock, migrated_database_url: str
+) -> None:
+    # The driver's own errors on the ingest's statements must reach the retry like any other.
+    if migrated_database_url.startswith("sqlite"):
+        pytest.skip("SQLite keeps one table")
+    city.positions.maintain()  # this process now believes today's partition is there
+    with write_transaction(city.engine) as conn:
+        store.drop_partition(conn, clock.now.date())
+    result = city.positions.ingest([("u1", at(clock, -1.0, east_m=30.0))], source=Source.GATEWAY)
+    assert result.accepted == 1 and len(history(city)) == 1
+
+
+def test_a_deadlock_on_the_ingest_is_retried(
+    city: Services, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jingwu.service import positions as service
+
+    real = store.update_last_known
+    calls = []
+
+    def deadlocked_once(conn: Any, latest: Any) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            # What the driver raises when the database picks this transaction as the victim.
+            cursor = store._cursor(conn)
+            if conn.dialect.name == "postgresql":
+                cursor.execute("DO $$ BEGIN RAISE EXCEPTION 'deadlock' USING ERRCODE = '40P01'; END $$")
+            else:
+                raise conn.dialect.loaded_dbapi.OperationalError("database is locked")
+        real(conn, latest)
+
+    monkeypatch.setattr(service.store, "update_last_known", deadlocked_once)
+    result = city.positions.ingest([("u1", at(clock, -1.0, east_m=30.0))], source=Source.GATEWAY)
+    assert result.accepted == 1 and len(calls) == 2 and len(history(city)) == 1
