@@ -15,6 +15,10 @@ from jingwu.simulation.seed import seed_demo_city
 from jingwu.simulation.simulator import CitySimulator, SimConfig
 from tests.conftest import FakeClock, ServicesFactory
 
+# Seeding the demo city creates a dozen accounts and more (each officer's): at production argon2
+# cost that was most of these tests' time, and none of them is about hashing.
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
+
 
 def demo_city(make_services: ServicesFactory, clock: FakeClock, units: int = 12) -> Services:
     services = make_services()
