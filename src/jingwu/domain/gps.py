@@ -266,7 +266,11 @@ _SPEED_MARGIN = 0.999
 def _values(fixes: Sequence[Fix | None], field: int) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """One field of every fix as floats (None and a missing fix as NaN) and where it is None."""
     raw = [None if f is None else f[field] for f in fixes]
-    return np.array(raw, dtype=float), np.array([v is None for v in raw], dtype=bool)
+    values = np.array(raw, dtype=float)
+    unknown = np.isnan(values)
+    if raw.count(None) != np.count_nonzero(unknown):  # a NaN reported as such, not a None
+        unknown = np.array([v is None for v in raw], dtype=bool)
+    return values, unknown
 
 
 def _seconds(fixes: Sequence[Fix | None]) -> NDArray[np.float64]:
