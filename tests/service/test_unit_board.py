@@ -66,6 +66,21 @@ def test_a_moved_unit_is_routed_from_its_new_road_point(network: RoadNetwork) ->
     )
 
 
+def test_a_gps_fix_is_kept_as_it_came_and_read_as_a_position(network: RoadNetwork) -> None:
+    from jingwu.domain.gps import Fix
+
+    board, _ = _board(network)
+    there = _places(network, 1, 11)[0]
+    at = T0 + timedelta(seconds=5)
+    board.move([("u2", Fix(at, there.lat, there.lon, 8.5, 270.0, altitude=150.0, accuracy=6.0))])
+    expected = Position(there.lat, there.lon, at, heading=270.0, speed=8.5)
+    assert board.position_of("u2") == expected and type(board.position_of("u2")) is Position
+    board.move([("u2", Fix(T0 + timedelta(seconds=1), *FAR))])  # older: ignored
+    roster = board.roster()
+    assert roster.units[roster.index["u2"]].position == expected
+    assert roster.points[roster.index["u2"]] == network.snap(there.lat, there.lon, UNIT_SNAP_DISTANCE_M)
+
+
 def test_reports_between_two_rosters_are_snapped_once_per_unit(network: RoadNetwork) -> None:
     board, counting = _board(network)
     board.roster()

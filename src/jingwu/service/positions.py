@@ -35,7 +35,6 @@ from sqlalchemy.exc import DBAPIError
 from jingwu.bus import Bus, BusMessage
 from jingwu.domain.events import EventType
 from jingwu.domain.gps import Fix, GpsRules, Judgement, Reason, TrackState, Verdict, judge, plainly_current
-from jingwu.domain.model import Position
 from jingwu.domain.rules import Decision
 from jingwu.errors import SystemFault, ValidationFailed
 from jingwu.service.idempotency import record_claim
@@ -119,10 +118,6 @@ def _is_transient(exc: Exception) -> bool:
 def _is_missing_partition(exc: Exception) -> bool:
     error = _driver_error(exc)
     return getattr(error, "sqlstate", None) == "23514" and "no partition" in str(error)
-
-
-def _position(fix: Fix) -> Position:
-    return Position(lat=fix.lat, lon=fix.lon, ts=fix.ts, heading=fix.heading, speed=fix.speed)
 
 
 def positions_message(moves: Sequence[tuple[str, Fix]]) -> BusMessage:
@@ -225,7 +220,7 @@ class PositionService:
                 ) from exc
         self._count(result)
         if moves:
-            self.board.move([(unit_id, _position(f)) for unit_id, f in moves])
+            self.board.move(moves)
             self.bus.publish(positions_message(moves))
         return result
 

@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 from jingwu.dispatch import EtaEntry, Recommendation, rank
 from jingwu.dispatch.eligibility import PRIMARY_CODE, eligible_mask
 from jingwu.domain.geo import GeoPoint
+from jingwu.domain.gps import Fix
 from jingwu.domain.incident_types import get_incident_type
 from jingwu.domain.model import Incident, Position, Unit
 from jingwu.domain.status import PRIMARY_OF, UnitKind
@@ -91,8 +92,9 @@ class UnitBoard:
         self._unsnapped: set[str] = set()  # moved since their point was worked out
         # Positions reported since the unit's record here was last rebuilt: folded in when the
         # unit is read (copying a Unit for each of thousands of reports a second cost more than
-        # the rest of the board's work on them).
-        self._moved: dict[str, Position] = {}
+        # the rest of the board's work on them). A GPS fix is kept as it came, and made a
+        # Position only then: most are superseded before anyone reads them.
+        self._moved: dict[str, Position | Fix] = {}
         self._lock = threading.Lock()
         self._roster: Roster | None = None
         self._statuses_changed = True
@@ -159,7 +161,7 @@ class UnitBoard:
             if changed:
                 self._statuses_changed = True
 
-    def move(self, reports: Iterable[tuple[str, Position]]) -> None:
+    def move(self, reports: Iterable[tuple[str, Position | Fix]]) -> None:
         """Committed position reports (snapped to the roads when the roster next needs them)."""
         with self._lock:
             for unit_id, position in reports:
@@ -176,13 +178,16 @@ class UnitBoard:
             position = self._moved.pop(unit_id, None)
             unit = self._units.get(unit_id)
             if position is not None and unit is not None:
-                self._units[unit_id] = replace(unit, position=position)
+                self._units[unit_id] = replace(unit, position=_as_position(position))
 
     def position_of(self, unit_id: str) -> Position | None:
         """The unit's newest position on the board (None: unknown unit, or never placed)."""
         with self._lock:
             unit = self._units.get(unit_id)
-            return None if unit is None else self._moved.get(unit_id) or unit.position
+            if unit is None:
+                return None
+            moved = self._moved.get(unit_id)
+            return unit.position if moved is None else _as_position(moved)
 
     def station_of(self, unit_id: str) -> str | None:
         """The unit's station, from memory (the live stream asks this for every position)."""
@@ -294,7 +299,13 @@ class UnitBoard:
         return rank(roster.units, table, incident.location, limit)
 
 
-def _newer(a: Position | None, b: Position | None) -> bool:
+def _as_position(report: Position | Fix) -> Position:
+    if isinstance(report, Position):
+        return report
+    return Position(report.lat, report.lon, report.ts, report.heading, report.speed)
+
+
+def _newer(a: Position | Fix | None, b: Position | Fix | None) -> bool:
     """Whether ``a`` is a strictly newer fix than ``b``."""
     return a is not None and (b is None or a.ts > b.ts)
 
