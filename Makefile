@@ -102,8 +102,13 @@ nats-server: $(STAMP)
 	  fi; \
 	fi
 
+# The suite runs on two workers (pytest-xdist): most of it waits on PostgreSQL, NATS, subprocesses
+# and clocks. The top of tests/conftest.py says which tests keep to one worker or run alone.
+# PYTEST_WORKERS=0 runs it in the one process.
+PYTEST_WORKERS ?= 2
+
 test: $(STAMP) lint browser-deps nats-server mqtt-broker
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/jingwu bench dispatch

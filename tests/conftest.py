@@ -8,13 +8,16 @@ migrations and of what runs them; ``migrated_database_url`` / ``migrated_postgre
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -34,6 +37,102 @@ from jingwu.store.db import make_engine, upgrade_schema, write_transaction
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PASSWORD = "correct-horse-battery"
+
+
+# ------------------------------------------------------------------ parallel runs (pytest-xdist)
+#
+# `make test` runs the suite on two workers (`-n 2 --dist loadgroup`). Most tests wait on
+# PostgreSQL, NATS, subprocesses or a clock, and share nothing: each has its own databases, streams,
+# ports and files. What would not bear a neighbour:
+#
+# * the browser tests (tests/browser) run on one worker, one after another as before, in one
+#   Chromium (the group "browser");
+# * the tests of the real MQTT broker (marked ``broker``) subscribe with wildcards that would hear
+#   each other's devices: one worker, in turn (the group "mqtt");
+# * a test marked ``alone`` bounds a time that the other worker's load would stretch (a page's
+#   frame times, a latency), or runs a race that such load makes it lose: while it runs no other
+#   test does. It waits for the test running on the other worker to end, which waits for it.
+#
+# Without xdist (`pytest` as such, `-n 0`) all of this is a no-op.
+
+_BROWSER_TESTS = Path(__file__).parent / "browser"
+_LOCK_DIR = "jingwu_lock_dir"  # the key in each xdist worker's workerinput
+_lock_dir_key = pytest.StashKey[Path]()
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups into the test ids
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        # By path: tests/browser/conftest.py adds the `browser` marker only after this hook.
+        if item.path.is_relative_to(_BROWSER_TESTS):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+        elif item.get_closest_marker("broker") is not None:
+            item.add_marker(pytest.mark.xdist_group("mqtt"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        # The controller of a parallel run: a folder of its own for the workers' locks.
+        config.stash[_lock_dir_key] = Path(tempfile.mkdtemp(prefix="jingwu-tests-"))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    lock_dir = config.stash.get(_lock_dir_key, None)
+    if lock_dir is not None:
+        shutil.rmtree(lock_dir, ignore_errors=True)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist's hook, on the controller, for each worker it starts."""
+    lock_dir = node.config.stash.get(_lock_dir_key, None)
+    if lock_dir is not None:
+        node.workerinput[_LOCK_DIR] = str(lock_dir)
+
+
+class _RunLock:
+    """Who may run now, across the workers: a test marked ``alone`` holds the lock "run"
+    exclusively, any other test holds it shared. The lock "gate" keeps a waiting ``alone`` test
+    from being overtaken: it is held while taking "run" (and by an ``alone`` test until its end),
+    so that no other worker starts a test once an ``alone`` one waits. flock locks end with their
+    process: a worker that dies holds nothing."""
+
+    def __init__(self, directory: Path) -> None:
+        self._gate = (directory / "gate").open("a")
+        self._run = (directory / "run").open("a")
+
+    @contextlib.contextmanager
+    def hold(self, *, alone: bool) -> Iterator[None]:
+        fcntl.flock(self._gate, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(self._run, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+            try:
+                if not alone:
+                    fcntl.flock(self._gate, fcntl.LOCK_UN)  # the other worker may start its next
+                yield
+            finally:
+                fcntl.flock(self._run, fcntl.LOCK_UN)
+        finally:
+            fcntl.flock(self._gate, fcntl.LOCK_UN)  # a no-op where let go above
+
+
+_run_lock_key = pytest.StashKey[_RunLock]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Set-up, call and teardown of each test within the run lock, on an xdist worker."""
+    config = item.config
+    lock = config.stash.get(_run_lock_key, None)
+    if lock is None:
+        lock_dir = getattr(config, "workerinput", {}).get(_LOCK_DIR)
+        if lock_dir is None:
+            return (yield)
+        lock = config.stash[_run_lock_key] = _RunLock(Path(lock_dir))
+    with lock.hold(alone=item.get_closest_marker("alone") is not None):
+        return (yield)
 
 
 @pytest.fixture(autouse=True)

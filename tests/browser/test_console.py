@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import pytest
 from playwright.sync_api import Page, expect
 
 from jingwu.app import assemble
@@ -208,6 +209,7 @@ def test_big_screen_shows_key_figures_and_languages_switch(
     assert page_errors == []
 
 
+@pytest.mark.alone  # frame times: the renderer must not be starved of CPU
 def test_console_stays_smooth_with_2000_units_and_500_open_incidents(
     live_server: LiveServer, open_page, page_errors: PageErrors, screenshot_dir: Path
 ) -> None:

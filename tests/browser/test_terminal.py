@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from playwright.sync_api import Page, Route, expect
 
 from jingwu.domain.geo import GeoPoint
@@ -126,6 +127,7 @@ def wait_for_worker(page: Page) -> None:
 # ----------------------------------------------------------------------------------- tests
 
 
+@pytest.mark.alone  # the dispatch shows within 2 s
 def test_dispatch_shows_within_two_seconds_and_each_status_reaches_the_server_in_order(
     live_server: LiveServer, new_context: ContextFactory, page_errors: PageErrors
 ) -> None:
@@ -178,6 +180,10 @@ def test_dispatch_shows_within_two_seconds_and_each_status_reaches_the_server_in
     assert page_errors == []
 
 
+# Alone: the page fetches the map and the incident types at log-in, and the service worker keeps
+# them for the reload offline only if it already controls the page by then, a race that the load
+# of a parallel neighbour makes it lose (those three then fail to load: console errors).
+@pytest.mark.alone
 def test_offline_taps_wait_in_the_outbox_across_a_reload_and_arrive_once_in_order(
     live_server: LiveServer, new_context: ContextFactory, page_errors: PageErrors, screenshot_dir: Path
 ) -> None:

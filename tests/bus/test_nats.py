@@ -371,6 +371,7 @@ def private_nats(tmp_path: Path) -> Iterator[PrivateNats]:
 
 
 @pytest.mark.slow
+@pytest.mark.alone  # 200 publishes within 0.5 s
 def test_nats_bus_lost_broker_never_blocks_publishing_and_is_caught_up(
     private_nats: PrivateNats, make_bus: Callable[..., NatsBus], shared_log: SharedLog
 ) -> None:

@@ -203,6 +203,7 @@ class LiveClient:
         self._thread.join(timeout=5)
 
 
+@pytest.mark.alone  # a latency under 1 s
 def test_cluster_console_on_b_sees_incident_created_through_a_within_a_second(
     two_servers: tuple[Server, Server],
 ) -> None:
