@@ -47,6 +47,7 @@ from jingwu.api.routers import (
 )
 from jingwu.api.schemas.responses import ErrorOut, HealthOut
 from jingwu.api.security_headers import SecurityHeadersMiddleware
+from jingwu.api.websocket import LiveWebSocketProtocol
 from jingwu.domain.access import Principal, roles_with
 from jingwu.errors import Forbidden, JingwuError
 from jingwu.service.audit import Outcome
@@ -58,8 +59,9 @@ log = logging.getLogger(__name__)
 BackgroundJob = Callable[[Services], Coroutine[Any, Any, None]]
 
 # The browser apps are plain files (ES modules, vendored libraries): no build step, no Node.js.
-#: uvicorn's WebSocket implementation, the same in every server process (jingwu serve, the bench).
-WEBSOCKETS = "websockets-sansio"
+#: uvicorn's WebSocket implementation, the same in every server process (jingwu serve, the bench):
+#: its sans-I/O one, deflating at the fastest level (api.websocket).
+WEBSOCKETS = LiveWebSocketProtocol
 
 _WEB = Path(str(resources.files("jingwu") / "web"))
 # Pages are re-validated on every load so that a new release is picked up at once.
