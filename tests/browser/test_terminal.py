@@ -373,6 +373,7 @@ def test_a_refused_action_is_dropped_and_the_officer_is_told_why(
     assert page_errors.excluding(*NETWORK_NOISE, "status of 409") == []
 
 
+@pytest.mark.alone  # a reload offline: the race told at test_offline_taps_wait_in_the_outbox_...
 def test_backup_and_a_photo_taken_offline_reach_the_incident_once(
     live_server: LiveServer, new_context: ContextFactory, page_errors: PageErrors
 ) -> None:
