@@ -237,12 +237,16 @@ class PositionService:
         suspects_read: dict[str, datetime] = {}
         judged: list[Judgement | None] = [None] * len(reports)
         # Each unit's fixes oldest first (a batch's order is the sender's, not time's).
-        order = sorted(range(len(reports)), key=lambda i: (reports[i][0], reports[i][1].ts))
+        unit_ids = [unit_id for unit_id, _ in reports]
+        repeats = len(set(unit_ids)) < len(unit_ids)
+        if repeats:
+            order = sorted(range(len(reports)), key=lambda i: (reports[i][0], reports[i][1].ts))
+        else:  # one fix per unit, the usual batch: by unit alone
+            order = sorted(range(len(reports)), key=unit_ids.__getitem__)
         manual = source is Source.MANUAL
         rules = self.rules
         # The bulk of a batch, judged at once: fixes that are plainly their unit's current
         # position. A unit's second fix in the batch is judged after its first, one by one.
-        unit_ids = [unit_id for unit_id, _ in reports]
         plain = plainly_current(
             [anchors[unit_id] for unit_id in unit_ids],
             [fix for _, fix in reports],
@@ -250,7 +254,7 @@ class PositionService:
             rules=rules,
             manual=manual,
         ).tolist()
-        if len(set(unit_ids)) < len(unit_ids):
+        if repeats:
             repeated = {unit_id for unit_id, n in Counter(unit_ids).items() if n > 1}
             plain = [
                 passed and unit_id not in repeated for passed, unit_id in zip(plain, unit_ids, strict=True)

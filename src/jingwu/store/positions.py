@@ -149,19 +149,12 @@ def lock_anchors(conn: Connection, unit_ids: Collection[str]) -> dict[str, Fix |
         cursor.execute(columns + "WHERE id = ANY(%s::text[]) ORDER BY id FOR UPDATE", (_pg_texts(ids),))
     else:
         cursor.execute(columns + f"WHERE id IN ({','.join('?' * len(ids))})", ids)
-    found: dict[str, Fix | None] = {}
-    for unit_id, lat, lon, ts, speed, heading, accuracy, altitude in cursor.fetchall():
-        found[unit_id] = None
-        if lat is not None and lon is not None and ts is not None:
-            found[unit_id] = Fix(
-                ts=_read_time(ts),  # type: ignore[arg-type]
-                lat=lat,
-                lon=lon,
-                speed=speed,
-                heading=heading,
-                altitude=altitude,
-                accuracy=accuracy,
-            )
+    found: dict[str, Fix | None] = {
+        unit_id: None
+        if lat is None or lon is None or ts is None
+        else Fix(_read_time(ts), lat, lon, speed, heading, altitude, accuracy)  # type: ignore[arg-type]
+        for unit_id, lat, lon, ts, speed, heading, accuracy, altitude in cursor.fetchall()
+    }
     missing = sorted(set(ids) - set(found))
     if missing:
         raise NotFound(f"no unit {missing[0]!r}", code="unit_not_found", unit_id=missing[0])
