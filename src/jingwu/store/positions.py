@@ -249,40 +249,64 @@ def insert_history(conn: Connection, rows: Sequence[HistoryRow]) -> set[tuple[st
             columns,
         )
         return {(unit_id, _read_time(ts)) for unit_id, ts in cursor.fetchall()}  # type: ignore[misc]
-    skipped: set[tuple[str, datetime]] = set()
-    for first in range(0, len(rows), _SQLITE_ROWS_PER_INSERT):
-        chunk = rows[first : first + _SQLITE_ROWS_PER_INSERT]
-        values: list[object] = []
-        keys: dict[tuple[str, str], datetime] = {}  # what RETURNING names, to the instant sent
-        for r in chunk:
-            f = r.fix
-            ts = _sqlite_time(f.ts)
-            keys[r.unit_id, ts] = f.ts
-            values += (
-                r.unit_id,
-                ts,
-                f.lat,
-                f.lon,
-                f.speed,
-                f.heading,
-                f.altitude,
-                f.accuracy,
-                f.battery,
-                r.source,
-                str(r.verdict),
-                None if r.reason is None else str(r.reason),
-                _sqlite_time(r.received_at),
+    chunks = [
+        rows[first : first + _SQLITE_ROWS_PER_INSERT]
+        for first in range(0, len(rows), _SQLITE_ROWS_PER_INSERT)
+    ]
+    # As on PostgreSQL: a plain insert in a savepoint, the repeat-skipping one only when needed.
+    cursor.execute("SAVEPOINT position_rows")
+    try:
+        for chunk in chunks:
+            cursor.execute(
+                f"INSERT INTO positions ({_HISTORY_COLUMNS}) VALUES {_sqlite_rows(len(chunk))}",
+                _sqlite_values(chunk),
             )
+    except conn.dialect.loaded_dbapi.IntegrityError:
+        cursor.execute("ROLLBACK TO SAVEPOINT position_rows")
+        cursor.execute("RELEASE SAVEPOINT position_rows")
+    else:
+        cursor.execute("RELEASE SAVEPOINT position_rows")
+        return set()
+    skipped: set[tuple[str, datetime]] = set()
+    for chunk in chunks:
         cursor.execute(
-            f"INSERT INTO positions ({_HISTORY_COLUMNS}) VALUES "
-            + ",".join(["(?,?,?,?,?,?,?,?,?,?,?,?,?)"] * len(chunk))
-            + " ON CONFLICT (unit_id, ts) DO NOTHING RETURNING unit_id, ts",
-            values,
+            f"INSERT INTO positions ({_HISTORY_COLUMNS}) VALUES {_sqlite_rows(len(chunk))} "
+            "ON CONFLICT (unit_id, ts) DO NOTHING RETURNING unit_id, ts",
+            _sqlite_values(chunk),
         )
         stored = set(cursor.fetchall())
-        if len(stored) < len(keys):
-            skipped.update((key[0], keys[key]) for key in keys.keys() - stored)
+        if len(stored) < len(chunk):
+            # What RETURNING names (the time as text), to the instant sent.
+            sent = {(r.unit_id, _sqlite_time(r.fix.ts)): r.fix.ts for r in chunk}
+            skipped.update((key[0], sent[key]) for key in sent.keys() - stored)
     return skipped
+
+
+@lru_cache(maxsize=8)
+def _sqlite_rows(n: int) -> str:
+    return ",".join(["(?,?,?,?,?,?,?,?,?,?,?,?,?)"] * n)
+
+
+def _sqlite_values(rows: Sequence[HistoryRow]) -> list[object]:
+    values: list[object] = []
+    for r in rows:
+        f = r.fix
+        values += (
+            r.unit_id,
+            _sqlite_time(f.ts),
+            f.lat,
+            f.lon,
+            f.speed,
+            f.heading,
+            f.altitude,
+            f.accuracy,
+            f.battery,
+            r.source,
+            str(r.verdict),
+            None if r.reason is None else str(r.reason),
+            _sqlite_time(r.received_at),
+        )
+    return values
 
 
 def update_last_known(conn: Connection, latest: Mapping[str, Fix]) -> None:
