@@ -59,7 +59,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from jingwu.domain.geo import EARTH_RADIUS_M, haversine_deg_m
+from jingwu.domain.geo import haversine_deg_m, haversine_deg_m_many
 
 
 class Verdict(StrEnum):
@@ -263,8 +263,12 @@ _TIME_MARGIN_S = 1e-3
 _SPEED_MARGIN = 0.999
 
 
-def _values(fixes: Sequence[Fix | None], field: int) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+_FIELD = {name: i for i, name in enumerate(Fix._fields)}
+
+
+def _values(fixes: Sequence[Fix | None], name: str) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """One field of every fix as floats (None and a missing fix as NaN) and where it is None."""
+    field = _FIELD[name]
     raw = [None if f is None else f[field] for f in fixes]
     values = np.array(raw, dtype=float)
     unknown = np.isnan(values)
@@ -304,13 +308,13 @@ def plainly_current(
     n = len(fixes)
     if n == 0:
         return np.zeros(0, dtype=bool)
-    lat, _ = _values(fixes, 1)
-    lon, _ = _values(fixes, 2)
-    speed, no_speed = _values(fixes, 3)
-    heading, no_heading = _values(fixes, 4)
-    altitude, no_altitude = _values(fixes, 5)
-    accuracy, no_accuracy = _values(fixes, 6)
-    battery, no_battery = _values(fixes, 7)
+    lat, _ = _values(fixes, "lat")
+    lon, _ = _values(fixes, "lon")
+    speed, no_speed = _values(fixes, "speed")
+    heading, no_heading = _values(fixes, "heading")
+    altitude, no_altitude = _values(fixes, "altitude")
+    accuracy, no_accuracy = _values(fixes, "accuracy")
+    battery, no_battery = _values(fixes, "battery")
     valid = np.array([f.valid is True for f in fixes], dtype=bool)
     t = _seconds(fixes)
     t_now = now.timestamp()
@@ -332,9 +336,9 @@ def plainly_current(
             & (t <= t_now + rules.max_future.total_seconds() - _TIME_MARGIN_S)
             & (t >= t_now - min(rules.max_age, rules.stale_after).total_seconds() + _TIME_MARGIN_S)
         )
-        a_lat, no_anchor = _values(anchors, 1)
-        a_lon, _ = _values(anchors, 2)
-        a_accuracy, a_no_accuracy = _values(anchors, 6)
+        a_lat, no_anchor = _values(anchors, "lat")
+        a_lon, _ = _values(anchors, "lon")
+        a_accuracy, a_no_accuracy = _values(anchors, "accuracy")
         a_t = _seconds(anchors)
         # After the anchor (neither a duplicate nor late), and a plausible move from it:
         gap = t - a_t
@@ -344,12 +348,7 @@ def plainly_current(
         else:
             assumed = rules.assumed_accuracy_m
             slack = np.where(a_no_accuracy, assumed, a_accuracy) + np.where(no_accuracy, assumed, accuracy)
-            p1, p2 = np.radians(a_lat), np.radians(lat)
-            h = (
-                np.sin((p2 - p1) / 2) ** 2
-                + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon - a_lon) / 2) ** 2
-            )
-            distance = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+            distance = haversine_deg_m_many(a_lat, a_lon, lat, lon)
             implied = np.maximum(0.0, distance - slack) / np.maximum(gap, rules.min_gap_s)
             plausible = (implied <= rules.max_speed_mps * _SPEED_MARGIN) & (
                 a_no_accuracy | np.isfinite(a_accuracy)
