@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from jingwu.bus import BusMessage
 from jingwu.domain.gps import Fix, Reason, Verdict
@@ -403,12 +404,17 @@ def test_a_deadlock_on_the_ingest_is_retried(
     def deadlocked_once(conn: Any, latest: Any) -> None:
         calls.append(1)
         if len(calls) == 1:
-            # What the driver raises when the database picks this transaction as the victim.
-            cursor = store._cursor(conn)
+            # What the database says when it picks this transaction as the victim, through the
+            # store's own statements (on SQLite, as SQLAlchemy wraps its busy lock).
             if conn.dialect.name == "postgresql":
-                cursor.execute("DO $$ BEGIN RAISE EXCEPTION 'deadlock' USING ERRCODE = '40P01'; END $$")
+                store._cursor(conn).execute(
+                    "DO $$ BEGIN RAISE EXCEPTION 'deadlock' USING ERRCODE = '40P01'; END $$"
+                )
             else:
-                raise conn.dialect.loaded_dbapi.OperationalError("database is locked")
+                dbapi = conn.dialect.loaded_dbapi
+                raise DBAPIError.instance(
+                    "UPDATE units", None, dbapi.OperationalError("database is locked"), dbapi.Error
+                )
         real(conn, latest)
 
     monkeypatch.setattr(service.store, "update_last_known", deadlocked_once)

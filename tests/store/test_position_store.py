@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 
@@ -200,4 +201,35 @@ def test_the_batched_statements_keep_odd_unit_ids_and_exact_values(migrated_data
             )
             unit = repo.get_unit(conn, unit_id)
             assert unit.position is not None and unit.position.ts == fix.ts and unit.position.lat == fix.lat
+    engine.dispose()
+
+
+def test_the_ingests_own_statements_fail_as_sqlalchemy_errors_with_the_drivers_inside(
+    migrated_database_url: str,
+) -> None:
+    # They go to the driver directly; their errors must still be what callers retry on.
+    from sqlalchemy.exc import DBAPIError, IntegrityError
+
+    engine = make_engine(migrated_database_url)
+    with pytest.raises(DBAPIError) as failed, write_transaction(engine) as conn:
+        store.update_last_known(conn, {"u1": Fix(NOON, 45.75, 126.64)})  # fine: no such unit
+        store._cursor(conn).execute("SELECT * FROM no_such_table")
+    assert isinstance(failed.value.orig, engine.dialect.loaded_dbapi.Error)
+    with write_transaction(engine) as conn:
+        if engine.dialect.name == "postgresql":
+            store.create_partition(conn, DAY)
+    # The same key twice: what the history's plain insert falls back on.
+    postgres = engine.dialect.name == "postgresql"
+    row = (
+        "('u1', %s, 45.7, 126.6, 'gateway', 'current', %s)"
+        if postgres
+        else "('u1', ?, 45.7, 126.6, 'gateway', 'current', ?)"
+    )
+    stamp = NOON if postgres else store._sqlite_time(NOON)
+    with pytest.raises(IntegrityError), write_transaction(engine) as conn:
+        store._cursor(conn).execute(
+            f"INSERT INTO positions (unit_id, ts, lat, lon, source, verdict, received_at) "
+            f"VALUES {row}, {row}",
+            [stamp] * 4,
+        )
     engine.dispose()

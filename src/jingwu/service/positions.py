@@ -104,20 +104,13 @@ class Track:
     truncated: bool  # more points lie in the range: read on from the last one's time
 
 
-def _driver_error(exc: Exception) -> Exception:
-    """The driver's own exception: the ingest's statements go to the driver directly
-    (store.positions), so its errors arrive unwrapped, the others wrapped by SQLAlchemy."""
-    return exc.orig if isinstance(exc, DBAPIError) and isinstance(exc.orig, Exception) else exc
+def _is_transient(exc: DBAPIError) -> bool:
+    state = getattr(exc.orig, "sqlstate", None)
+    return state in ("40P01", "40001") or "database is locked" in str(exc.orig)
 
 
-def _is_transient(exc: Exception) -> bool:
-    error = _driver_error(exc)
-    return getattr(error, "sqlstate", None) in ("40P01", "40001") or "database is locked" in str(error)
-
-
-def _is_missing_partition(exc: Exception) -> bool:
-    error = _driver_error(exc)
-    return getattr(error, "sqlstate", None) == "23514" and "no partition" in str(error)
+def _is_missing_partition(exc: DBAPIError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) == "23514" and "no partition" in str(exc.orig)
 
 
 def positions_message(moves: Sequence[tuple[str, Fix]]) -> BusMessage:
@@ -163,9 +156,6 @@ class PositionService:
         # The filter forgets what the history would delete at once.
         self.rules = replace(rules or GpsRules(), max_age=self.retention)
         self.postgres = engine.dialect.name == "postgresql"
-        #: What the driver raises (psycopg.Error, sqlite3.Error): the ingest's own statements
-        #: reach it directly, and a deadlock or a missing partition there is retried all the same.
-        self._driver_errors: type[Exception] = engine.dialect.loaded_dbapi.Error
         self._partitions: set[date] | None = None  # known partition days (PostgreSQL), lazily read
         self._partitions_lock = threading.Lock()
         self._sweep_from: str | None = None  # SQLite retention: the unit to resume from
@@ -204,7 +194,7 @@ class PositionService:
                 if claim is not None:
                     claim.recorded = True
                 break
-            except (DBAPIError, self._driver_errors) as exc:
+            except DBAPIError as exc:
                 if attempt < COMMIT_ATTEMPTS and _is_missing_partition(exc):
                     # Another process dropped or never made a day we thought was there.
                     log.info("a position partition was missing; making it and retrying")

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 import pydantic_core
 from sqlalchemy import Connection, delete, exists, func, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from jingwu.domain.gps import Fix, Reason, Verdict
 from jingwu.errors import NotFound
@@ -127,9 +128,36 @@ def _pg_times(values: Iterable[datetime]) -> str:
     return '{"' + '","'.join(texts) + '"}' if texts else "{}"
 
 
-def _cursor(conn: Connection) -> Any:
-    """A driver cursor inside the connection's current transaction."""
-    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+class _DriverCursor:
+    """The driver's cursor inside the connection's current transaction, raising the driver's
+    errors as SQLAlchemy raises every other statement's (a ``DBAPIError`` subclass, the driver's
+    own as ``orig``): callers retry a deadlock or a missing partition here as anywhere else."""
+
+    __slots__ = ("_cursor", "_error")
+
+    def __init__(self, conn: Connection) -> None:
+        self._cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        self._error: type[Exception] = conn.dialect.loaded_dbapi.Error
+
+    def execute(self, statement: str, parameters: Sequence[Any] = ()) -> None:
+        try:
+            self._cursor.execute(statement, parameters)
+        except self._error as exc:
+            # Not the parameters: a batch's are thousands of values.
+            raise DBAPIError.instance(statement, None, exc, self._error) from exc
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        try:
+            self._cursor.executemany(statement, rows)
+        except self._error as exc:
+            raise DBAPIError.instance(statement, None, exc, self._error) from exc
+
+    def fetchall(self) -> list[Any]:
+        return list(self._cursor.fetchall())
+
+
+def _cursor(conn: Connection) -> _DriverCursor:
+    return _DriverCursor(conn)
 
 
 def _postgres(conn: Connection) -> bool:
@@ -234,8 +262,8 @@ def insert_history(conn: Connection, rows: Sequence[HistoryRow]) -> set[tuple[st
         try:
             cursor.execute(f"INSERT INTO positions ({_HISTORY_COLUMNS}) SELECT * FROM {_PG_ROWS}", columns)
             return set()
-        except conn.dialect.loaded_dbapi.Error as exc:
-            if getattr(exc, "sqlstate", None) != "23505":  # unique_violation: a repeat
+        except IntegrityError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "23505":  # unique_violation: a repeat
                 raise
         cursor.execute("ROLLBACK TO SAVEPOINT position_rows")
         # Again, skipping the repeats; only the keys that were not inserted come back
@@ -261,7 +289,7 @@ def insert_history(conn: Connection, rows: Sequence[HistoryRow]) -> set[tuple[st
                 f"INSERT INTO positions ({_HISTORY_COLUMNS}) VALUES {_sqlite_rows(len(chunk))}",
                 _sqlite_values(chunk),
             )
-    except conn.dialect.loaded_dbapi.IntegrityError:
+    except IntegrityError:
         cursor.execute("ROLLBACK TO SAVEPOINT position_rows")
         cursor.execute("RELEASE SAVEPOINT position_rows")
     else:
