@@ -234,40 +234,42 @@ _SQLITE_ROWS_PER_INSERT = 2_000
 
 
 def insert_history(conn: Connection, rows: Sequence[HistoryRow]) -> set[tuple[str, datetime]]:
-    """Store fixes in one batched statement; returns the (unit, time) keys it skipped because
-    they were stored already (a retried upload): not an error, and usually none."""
+    """Store fixes in batched statements; returns the (unit, time) keys it skipped because they
+    were stored already (a retried upload): not an error, and usually none."""
     if not rows:
         return set()
     cursor = _cursor(conn)
-    if _postgres(conn):
-        # One statement for the whole batch: the rows travel as one array per column.
-        columns = (
-            _pg_texts(r.unit_id for r in rows),
-            _pg_times(r.fix.ts for r in rows),
-            _pg_floats(r.fix.lat for r in rows),
-            _pg_floats(r.fix.lon for r in rows),
-            _pg_floats(r.fix.speed for r in rows),
-            _pg_floats(r.fix.heading for r in rows),
-            _pg_floats(r.fix.altitude for r in rows),
-            _pg_floats(r.fix.accuracy for r in rows),
-            _pg_floats(r.fix.battery for r in rows),
-            _pg_texts(r.source for r in rows),
-            _pg_texts(str(r.verdict) for r in rows),
-            _pg_texts(None if r.reason is None else str(r.reason) for r in rows),
-            _pg_times(r.received_at for r in rows),
-        )
-        # A plain insert first, in a savepoint: a repeat of a stored fix is rare, and checking
-        # every row for one (ON CONFLICT) cost the database a third more than the insert.
-        cursor.execute("SAVEPOINT position_rows")
-        try:
-            cursor.execute(f"INSERT INTO positions ({_HISTORY_COLUMNS}) SELECT * FROM {_PG_ROWS}", columns)
-            return set()
-        except IntegrityError as exc:
-            if getattr(exc.orig, "sqlstate", None) != "23505":  # unique_violation: a repeat
-                raise
-        cursor.execute("ROLLBACK TO SAVEPOINT position_rows")
-        # Again, skipping the repeats; only the keys that were not inserted come back
-        # (decoding 500 returned rows cost more than inserting them).
+    postgres = _postgres(conn)
+    inserts: list[tuple[str, Sequence[object]]]
+    if postgres:  # one statement for the whole batch, the rows as one array per column
+        inserts = [
+            (f"INSERT INTO positions ({_HISTORY_COLUMNS}) SELECT * FROM {_PG_ROWS}", _pg_columns(rows))
+        ]
+    else:
+        inserts = [
+            (
+                f"INSERT INTO positions ({_HISTORY_COLUMNS}) VALUES {_sqlite_rows(len(chunk))}",
+                _sqlite_values(chunk),
+            )
+            for chunk in _chunks(rows)
+        ]
+    # A plain insert first, in a savepoint (released by the commit): a repeat of a stored fix is
+    # rare, and checking every row for one (ON CONFLICT) cost the database a third more.
+    cursor.execute("SAVEPOINT position_rows")
+    try:
+        for statement, parameters in inserts:
+            cursor.execute(statement, parameters)
+        return set()
+    except IntegrityError as exc:
+        repeat = getattr(exc.orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(exc.orig)
+        if not repeat:
+            raise
+    cursor.execute("ROLLBACK TO SAVEPOINT position_rows")
+    # Again, skipping the repeats.
+    if postgres:
+        # Only the keys that were not inserted come back (decoding 500 returned rows cost more
+        # than inserting them).
+        ((_, columns),) = inserts
         cursor.execute(
             f"WITH v AS (SELECT * FROM {_PG_ROWS}), "
             f"stored AS (INSERT INTO positions ({_HISTORY_COLUMNS}) SELECT * FROM v "
@@ -277,37 +279,40 @@ def insert_history(conn: Connection, rows: Sequence[HistoryRow]) -> set[tuple[st
             columns,
         )
         return {(unit_id, _read_time(ts)) for unit_id, ts in cursor.fetchall()}  # type: ignore[misc]
-    chunks = [
-        rows[first : first + _SQLITE_ROWS_PER_INSERT]
-        for first in range(0, len(rows), _SQLITE_ROWS_PER_INSERT)
-    ]
-    # As on PostgreSQL: a plain insert in a savepoint, the repeat-skipping one only when needed.
-    cursor.execute("SAVEPOINT position_rows")
-    try:
-        for chunk in chunks:
-            cursor.execute(
-                f"INSERT INTO positions ({_HISTORY_COLUMNS}) VALUES {_sqlite_rows(len(chunk))}",
-                _sqlite_values(chunk),
-            )
-    except IntegrityError:
-        cursor.execute("ROLLBACK TO SAVEPOINT position_rows")
-        cursor.execute("RELEASE SAVEPOINT position_rows")
-    else:
-        cursor.execute("RELEASE SAVEPOINT position_rows")
-        return set()
     skipped: set[tuple[str, datetime]] = set()
-    for chunk in chunks:
-        cursor.execute(
-            f"INSERT INTO positions ({_HISTORY_COLUMNS}) VALUES {_sqlite_rows(len(chunk))} "
-            "ON CONFLICT (unit_id, ts) DO NOTHING RETURNING unit_id, ts",
-            _sqlite_values(chunk),
-        )
+    for chunk, (statement, values) in zip(_chunks(rows), inserts, strict=True):
+        cursor.execute(statement + " ON CONFLICT (unit_id, ts) DO NOTHING RETURNING unit_id, ts", values)
         stored = set(cursor.fetchall())
         if len(stored) < len(chunk):
             # What RETURNING names (the time as text), to the instant sent.
             sent = {(r.unit_id, _sqlite_time(r.fix.ts)): r.fix.ts for r in chunk}
             skipped.update((key[0], sent[key]) for key in sent.keys() - stored)
     return skipped
+
+
+def _pg_columns(rows: Sequence[HistoryRow]) -> tuple[str, ...]:
+    return (
+        _pg_texts(r.unit_id for r in rows),
+        _pg_times(r.fix.ts for r in rows),
+        _pg_floats(r.fix.lat for r in rows),
+        _pg_floats(r.fix.lon for r in rows),
+        _pg_floats(r.fix.speed for r in rows),
+        _pg_floats(r.fix.heading for r in rows),
+        _pg_floats(r.fix.altitude for r in rows),
+        _pg_floats(r.fix.accuracy for r in rows),
+        _pg_floats(r.fix.battery for r in rows),
+        _pg_texts(r.source for r in rows),
+        _pg_texts(str(r.verdict) for r in rows),
+        _pg_texts(None if r.reason is None else str(r.reason) for r in rows),
+        _pg_times(r.received_at for r in rows),
+    )
+
+
+def _chunks(rows: Sequence[HistoryRow]) -> list[Sequence[HistoryRow]]:
+    return [
+        rows[first : first + _SQLITE_ROWS_PER_INSERT]
+        for first in range(0, len(rows), _SQLITE_ROWS_PER_INSERT)
+    ]
 
 
 @lru_cache(maxsize=8)
