@@ -24,13 +24,12 @@ from argon2 import PasswordHasher
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from jingwu.app import assemble
+from jingwu.composition import Services, assemble
 from jingwu.domain.model import Position, Station, Unit
 from jingwu.domain.status import UnitKind, UnitStatus
 from jingwu.routing import RoadNetwork, load_network
 from jingwu.service import auth as auth_service
 from jingwu.service.auth import Role
-from jingwu.services import Services
 from jingwu.settings import Settings, bundled_osm_file
 from jingwu.store import repository as repo
 from jingwu.store.db import make_engine, upgrade_schema, write_transaction

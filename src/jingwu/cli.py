@@ -265,7 +265,7 @@ def cmd_device_register(args: argparse.Namespace) -> int:
     """Register a community device that reports over MQTT; its secret is printed once."""
     import getpass
 
-    from jingwu.app import build_services
+    from jingwu.composition import build_services
     from jingwu.domain.devices import DeviceKind
     from jingwu.domain.gcj02 import gcj02_point_to_wgs84
     from jingwu.domain.geo import GeoPoint
@@ -295,7 +295,7 @@ def cmd_device_secret(args: argparse.Namespace) -> int:
     """A new secret for a community device (lost, leaked, a new controller); printed once."""
     import getpass
 
-    from jingwu.app import build_services
+    from jingwu.composition import build_services
 
     services = build_services(_settings(args))
     try:
@@ -521,7 +521,7 @@ def cmd_user_totp(args: argparse.Namespace) -> int:
     """Enrol a user in the TOTP second factor; the secret is printed this once."""
     import getpass
 
-    from jingwu.app import field_keys
+    from jingwu.composition import field_keys
     from jingwu.service.auth import AuthService
     from jingwu.store.db import make_engine, upgrade_schema
 
@@ -672,7 +672,7 @@ def cmd_keys_add(args: argparse.Namespace) -> int:
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
     import getpass
 
-    from jingwu.app import field_keys
+    from jingwu.composition import field_keys
     from jingwu.service.devices import reseal_device_fields
     from jingwu.service.personal_data import PersonalDataService
     from jingwu.store.db import make_engine, upgrade_schema
@@ -697,8 +697,8 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace, *, demo: bool) -> int:
     import uvicorn
 
-    from jingwu.api.app import WEBSOCKETS, create_app
-    from jingwu.app import build_services, settle_heap
+    from jingwu.api.factory import WEBSOCKETS, create_app
+    from jingwu.composition import build_services, settle_heap
 
     settings = _settings(args)
     print(f"Jingwu 警务 — loading the road network of {settings.osm_file.name} …", file=sys.stderr)

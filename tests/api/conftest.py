@@ -10,11 +10,11 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
-from jingwu.api.app import create_app
+from jingwu.api.factory import create_app
+from jingwu.composition import Services
 from jingwu.routing import RoadNetwork
 from jingwu.service import auth as auth_service
 from jingwu.service.auth import Role
-from jingwu.services import Services
 from tests.conftest import PASSWORD, ServicesFactory, add_user, make_unit
 
 CENTRE = {"lat": 45.7560, "lon": 126.6420}

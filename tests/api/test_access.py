@@ -31,8 +31,9 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from jingwu.api import routers
-from jingwu.api.app import create_app
 from jingwu.api.deps import route_permission
+from jingwu.api.factory import create_app
+from jingwu.composition import Services
 from jingwu.domain.access import Jurisdiction, Permission, Role, roles_with
 from jingwu.domain.devices import DeviceKind
 from jingwu.domain.geo import GeoPoint
@@ -41,7 +42,6 @@ from jingwu.domain.status import SourceChannel
 from jingwu.routing import RoadNetwork
 from jingwu.service.devices import NewDevice
 from jingwu.service.dispatching import NewIncident
-from jingwu.services import Services
 from jingwu.store import repository as repo
 from jingwu.store.db import make_engine, upgrade_schema, write_transaction
 from tests.conftest import NORTH, FakeClock, ServicesFactory, make_unit

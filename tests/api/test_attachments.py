@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from jingwu.api.app import create_app
+from jingwu.api.factory import create_app
+from jingwu.composition import Services
 from jingwu.service.auth import Role
-from jingwu.services import Services
 from tests.api.conftest import create, login
 from tests.conftest import add_user
 

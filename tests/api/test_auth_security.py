@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from jingwu.composition import Services
 from jingwu.domain import totp
 from jingwu.service.auth import Role
-from jingwu.services import Services
 from tests.api.conftest import login
 from tests.conftest import PASSWORD, FakeClock, add_user
 

@@ -11,11 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from jingwu.composition import Services
 from jingwu.devices.protocol import device_topic, signed_payload
 from jingwu.domain.access import Jurisdiction
 from jingwu.domain.devices import MessageKind
 from jingwu.service.auth import Role
-from jingwu.services import Services
 from jingwu.store import tables as t
 from jingwu.store.db import read_transaction
 from tests.api.conftest import CENTRE, login

@@ -8,9 +8,9 @@ import io
 
 from fastapi.testclient import TestClient
 
+from jingwu.composition import Services
 from jingwu.domain.access import Jurisdiction, Role
 from jingwu.domain.export import EXPORT_COLUMNS
-from jingwu.services import Services
 from tests.api.conftest import create, login
 from tests.conftest import PASSWORD, FakeClock, add_user
 

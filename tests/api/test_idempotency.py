@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from jingwu.api.app import create_app
+from jingwu.api.factory import create_app
+from jingwu.composition import Services
 from jingwu.service.idempotency import IdempotencyService
-from jingwu.services import Services
 from jingwu.store import repository as repo
 from jingwu.store import tables as t
 from jingwu.store.db import write_transaction

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from jingwu.composition import Services
 from jingwu.domain.gcj02 import wgs84_to_gcj02
 from jingwu.domain.geo import GeoPoint, haversine_m
-from jingwu.services import Services
 from tests.api.conftest import CENTRE, create, login
 
 RIVER = (45.7860, 126.5340)  # WGS-84, in the Songhua (see test_api's off_road case)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from jingwu.services import Services
+from jingwu.composition import Services
 from jingwu.store import tables as t
 from jingwu.store.db import write_transaction
 from tests.api.conftest import CENTRE, create, login

@@ -19,8 +19,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from jingwu.api.app import create_app
-from jingwu.services import Services
+from jingwu.api.factory import create_app
+from jingwu.composition import Services
 from jingwu.store import tables as t
 from jingwu.store.db import read_transaction
 from tests.api.conftest import login

@@ -9,9 +9,9 @@ import numpy as np
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from jingwu.composition import Services
 from jingwu.domain.access import Jurisdiction, Role
 from jingwu.routing import RoadNetwork
-from jingwu.services import Services
 from jingwu.store import tables as t
 from tests.api.conftest import create, login
 from tests.conftest import PASSWORD, add_user

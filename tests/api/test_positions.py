@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from jingwu.api.app import create_app
-from jingwu.services import Services
+from jingwu.api.factory import create_app
+from jingwu.composition import Services
 from tests.api.conftest import login
 from tests.conftest import FakeClock
 

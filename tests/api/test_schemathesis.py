@@ -27,9 +27,9 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
-from jingwu.api.app import create_app
+from jingwu.api.factory import create_app
+from jingwu.composition import Services
 from jingwu.service.auth import Role
-from jingwu.services import Services
 from tests.api.conftest import login
 from tests.conftest import add_user, copy_sqlite_template
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from jingwu.api import app as app_module
-from jingwu.services import Services
+from jingwu.composition import Services
 
 
 def test_a_failing_job_neither_stops_the_others_nor_floods_the_log(

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from jingwu.composition import Services
 from jingwu.service.auth import Role
-from jingwu.services import Services
 from tests.api.conftest import login
 from tests.conftest import PASSWORD, add_user
 

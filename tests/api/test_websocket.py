@@ -16,7 +16,7 @@ from uvicorn.config import Config
 from uvicorn.server import ServerState
 from websockets.sync.client import connect
 
-from jingwu.api.app import WEBSOCKETS
+from jingwu.api.factory import WEBSOCKETS
 from jingwu.api.websocket import DEFLATE_LEVEL, LiveWebSocketProtocol
 
 BATCH = {

@@ -33,14 +33,13 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright
 
-from jingwu.api.app import create_app
-from jingwu.app import assemble
+from jingwu.api.factory import create_app
+from jingwu.composition import Services, assemble
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.model import Unit, station_containing
 from jingwu.domain.status import UnitKind
 from jingwu.routing import RoadNetwork
 from jingwu.service.auth import Role
-from jingwu.services import Services
 from jingwu.settings import Settings
 from jingwu.store import repository as repo
 from jingwu.store.db import make_engine, read_transaction, upgrade_schema, write_transaction

@@ -12,13 +12,12 @@ import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
 
-from jingwu.app import assemble
+from jingwu.composition import Services, assemble
 from jingwu.domain import totp
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.model import Position
 from jingwu.domain.status import SourceChannel, UnitStatus
 from jingwu.service.dispatching import NewIncident
-from jingwu.services import Services
 from jingwu.settings import Settings
 from jingwu.store.db import make_engine
 from tests.browser.conftest import DISPATCHER, PASSWORD, LiveServer, PageErrors, units_on_roads

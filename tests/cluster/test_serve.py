@@ -30,7 +30,7 @@ import pytest
 from sqlalchemy import select
 from websockets.sync.client import ClientConnection, connect
 
-from jingwu.app import assemble
+from jingwu.composition import assemble
 from jingwu.routing import RoadNetwork
 from jingwu.service.auth import Role
 from jingwu.settings import Settings

@@ -15,15 +15,14 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from jingwu.app import assemble
 from jingwu.bus import BusMessage
 from jingwu.bus.nats import NatsBus
+from jingwu.composition import Services, assemble
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.model import Position
 from jingwu.domain.status import SourceChannel, UnitStatus
 from jingwu.routing import RoadNetwork
 from jingwu.service.dispatching import NewIncident
-from jingwu.services import Services
 from jingwu.settings import Settings
 from jingwu.store import repository as repo
 from jingwu.store import tables as t

@@ -29,7 +29,7 @@ def data_dir(tmp_path: Path, graph_cache_dir: Path, monkeypatch: pytest.MonkeyPa
 def test_device_register_prints_a_working_secret_once_and_device_secret_replaces_it(
     data_dir: Path, network: object, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from jingwu.app import build_services
+    from jingwu.composition import build_services
     from jingwu.settings import Settings
 
     base = ["--data-dir", str(data_dir)]

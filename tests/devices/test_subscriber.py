@@ -22,8 +22,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from jingwu.api.app import create_app
+from jingwu.api.factory import create_app
 from jingwu.bus import BusMessage
+from jingwu.composition import Services
 from jingwu.devices.broker import BrokerConfig
 from jingwu.devices.protocol import device_topic, signed_payload
 from jingwu.devices.subscriber import run_subscriber
@@ -33,7 +34,6 @@ from jingwu.domain.status import SourceChannel
 from jingwu.service import devices as device_service
 from jingwu.service.auth import Role
 from jingwu.service.devices import NewDevice
-from jingwu.services import Services
 from jingwu.store import tables as t
 from jingwu.store.db import read_transaction
 from tests.conftest import PASSWORD, FakeClock, ServicesFactory

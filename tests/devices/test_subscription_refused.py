@@ -23,8 +23,8 @@ import pytest
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
+from jingwu.composition import Services
 from jingwu.devices.subscriber import SubscriptionRefused, check_granted, run_subscriber, shared_subscription
-from jingwu.services import Services
 from tests.conftest import ServicesFactory
 from tests.devices.test_subscriber import until
 

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import event, select, text
 
 from jingwu.bus import BusMessage
+from jingwu.composition import Services
 from jingwu.devices.protocol import Drop, device_topic, signed_payload
 from jingwu.domain.devices import DeviceKind, MessageKind
 from jingwu.domain.geo import GeoPoint
@@ -24,7 +25,6 @@ from jingwu.domain.status import IncidentStatus, SourceChannel
 from jingwu.errors import Conflict, OffRoadError, ValidationFailed
 from jingwu.routing import RoadNetwork
 from jingwu.service.devices import NewDevice
-from jingwu.services import Services
 from jingwu.store import tables as t
 from jingwu.store.db import read_transaction, write_transaction
 from tests.conftest import FakeClock, ServicesFactory

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import func, select
 
 from jingwu.bus import BusMessage
+from jingwu.composition import Services
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.status import IncidentStatus, SourceChannel, UnitKind, UnitStatus
 from jingwu.errors import Conflict, JingwuError, NotFound, OffRoadError, ValidationFailed
 from jingwu.routing import RoadNetwork
 from jingwu.service.dispatching import NewIncident
-from jingwu.services import Services
 from jingwu.store import tables as t
 from tests.conftest import FakeClock, ServicesFactory, make_unit
 

@@ -8,10 +8,10 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import func, select
 
+from jingwu.composition import Services
 from jingwu.domain.rules import Decision
 from jingwu.errors import Conflict, NotFound
 from jingwu.service.idempotency import CURRENT_CLAIM, IdempotencyClaim
-from jingwu.services import Services
 from jingwu.store import tables as t
 from tests.conftest import ServicesFactory
 from tests.service.test_dispatching import CENTRE, robbery_at

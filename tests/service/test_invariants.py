@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from jingwu.composition import Services
 from jingwu.domain.status import ASSIGNED_STATUSES, UnitStatus
 from jingwu.errors import JingwuError
 from jingwu.routing import RoadNetwork
-from jingwu.services import Services
 from jingwu.store import tables as t
 from tests.conftest import FakeClock, ServicesFactory, copy_sqlite_template, make_unit
 from tests.service.test_dispatching import road_points, robbery_at

@@ -8,14 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from jingwu.app import field_keys
+from jingwu.composition import Services, field_keys
 from jingwu.domain.access import Role
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.model import Reporter
 from jingwu.domain.status import SourceChannel
 from jingwu.service.dispatching import NewIncident
 from jingwu.service.personal_data import PersonalDataService, phone_index, seal_reporter
-from jingwu.services import Services
 from jingwu.store import tables as t
 from jingwu.store.fieldcrypt import FieldCryptError, KeyRing, format_key_line, generate_key_file
 from tests.conftest import ServicesFactory

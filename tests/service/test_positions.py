@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from jingwu.bus import BusMessage
+from jingwu.composition import Services
 from jingwu.domain.gps import Fix, Reason, Verdict
 from jingwu.errors import NotFound, ValidationFailed
 from jingwu.service.positions import PositionService, Source
-from jingwu.services import Services
 from jingwu.store import positions as store
 from jingwu.store import tables as t
 from jingwu.store.db import read_transaction, write_transaction

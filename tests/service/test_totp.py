@@ -5,11 +5,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from argon2 import PasswordHasher
 
+from jingwu.composition import Services
 from jingwu.domain import totp
 from jingwu.errors import Conflict, Unauthenticated, ValidationFailed
 from jingwu.service import auth as auth_service
 from jingwu.service.auth import Role
-from jingwu.services import Services
 from tests.conftest import PASSWORD, FakeClock, ServicesFactory
 
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from jingwu.composition import Services
 from jingwu.domain.geo import GeoPoint, haversine_m
 from jingwu.domain.model import station_containing
 from jingwu.domain.status import IncidentStatus, SourceChannel, UnitStatus
 from jingwu.errors import Unauthenticated
 from jingwu.routing import RoadNetwork
 from jingwu.service.dispatching import NewIncident
-from jingwu.services import Services
 from jingwu.simulation.city import STATION_PLANS
 from jingwu.simulation.seed import seed_demo_city
 from jingwu.simulation.simulator import CitySimulator, SimConfig

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from jingwu.composition import Services
 from jingwu.domain.access import (
     Level,
     Permission,
@@ -22,7 +23,6 @@ from jingwu.domain.access import (
 )
 from jingwu.domain.model import Incident, Unit
 from jingwu.errors import Forbidden, NotFound, Unauthenticated
-from jingwu.services import Services
 
 _bearer = HTTPBearer(auto_error=False)
 

@@ -27,11 +27,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jingwu.api.limits import read_body, replaying
 from jingwu.api.refusals import error_response
+from jingwu.composition import Services
 from jingwu.domain.attachments import UploadTooLarge
 from jingwu.domain.rules import Decision
 from jingwu.errors import JingwuError, ValidationFailed
 from jingwu.service.idempotency import CURRENT_CLAIM, IdempotencyClaim, in_progress
-from jingwu.services import Services
 
 HEADER = "idempotency-key"
 REPLAYED_HEADER = "Idempotent-Replayed"

@@ -161,8 +161,8 @@ def _serve(config: IngestConfig, data_dir: str, graph_cache: str, port: int, fie
 
     import uvicorn
 
-    from jingwu.api.app import WEBSOCKETS, create_app
-    from jingwu.app import assemble, settle_heap
+    from jingwu.api.factory import WEBSOCKETS, create_app
+    from jingwu.composition import assemble, settle_heap
     from jingwu.routing import load_network
     from jingwu.store.db import make_engine
 

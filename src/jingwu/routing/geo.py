@@ -12,7 +12,8 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-EARTH_RADIUS_M = 6_371_008.8
+from jingwu.domain.geo import EARTH_RADIUS_M
+
 _DEG = math.pi / 180.0
 
 FloatArray = NDArray[np.float64]
@@ -49,13 +50,6 @@ def segment_lengths_m(lon: FloatArray, lat: FloatArray) -> FloatArray:
     dx = np.diff(lon) * (_DEG * EARTH_RADIUS_M) * np.cos(mid_lat)
     dy = np.diff(lat) * (_DEG * EARTH_RADIUS_M)
     return np.hypot(dx, dy)
-
-
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance; used only where points may be far apart (an off-road report)."""
-    p1, p2 = lat1 * _DEG, lat2 * _DEG
-    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin((lon2 - lon1) * _DEG / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 def bearing_deg(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from jingwu.domain.geo import haversine_deg_m
 from jingwu.errors import OffRoadError, ValidationFailed
-from jingwu.routing.geo import LocalProjection, haversine_m
+from jingwu.routing.geo import LocalProjection
 from jingwu.routing.model import Reach, RoadPoint, Route
 from jingwu.routing.osm_import import CompiledGraph, compile_graph
 from jingwu.routing.search import ReverseSearch
@@ -142,7 +143,7 @@ class RoadNetwork:
         if hit.distance_m > max_distance_m:
             # Far from the city the local projection overstates distance; report the true one.
             snapped_lon, snapped_lat = self._projection.point_to_lonlat(hit.x, hit.y)
-            true_m = haversine_m(lat, lon, snapped_lat, snapped_lon)
+            true_m = haversine_deg_m(lat, lon, snapped_lat, snapped_lon)
             raise OffRoadError(lat, lon, max(true_m, max_distance_m + 1e-6), max_distance_m)
         return self._road_point(hit)
 
@@ -257,7 +258,7 @@ class RoadNetwork:
 
     def route(self, source: RoadPoint, target: RoadPoint) -> Route | None:
         """Fastest route from ``source`` to ``target``; None when there is none."""
-        crow_m = haversine_m(source.lat, source.lon, target.lat, target.lon)
+        crow_m = haversine_deg_m(source.lat, source.lon, target.lat, target.lon)
         found = self._search.nearest(
             target,
             (source,),

@@ -37,7 +37,6 @@ from jingwu.domain.access import (
     default_jurisdiction,
     jurisdiction_problem,
 )
-from jingwu.domain.rules import Decision
 from jingwu.errors import Conflict, NotFound, SystemFault, Unauthenticated, ValidationFailed
 from jingwu.service import audit
 from jingwu.service.audit import Outcome
@@ -500,7 +499,7 @@ class AuthService:
                 target=username,
                 source=source,
             )
-            claim = record_claim(conn, self.clock(), Decision())
+            claim = record_claim(conn, self.clock())
         if claim is not None:
             claim.recorded = True
 
@@ -654,7 +653,7 @@ class AuthService:
                 source=source,
                 details={"sessions_ended": ended},
             )
-            claim = record_claim(conn, now, Decision())
+            claim = record_claim(conn, now)
         if claim is not None:
             claim.recorded = True
         return ended

@@ -37,8 +37,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import IntegrityError
 
 from jingwu.devices.protocol import (
     AccessReport,
@@ -87,6 +86,7 @@ from jingwu.service.ids import new_incident_id
 from jingwu.store import repository as repo
 from jingwu.store import tables as t
 from jingwu.store.db import read_transaction, write_transaction
+from jingwu.store.faults import is_transient
 from jingwu.store.fieldcrypt import FieldCryptError, KeyRing
 
 log = logging.getLogger(__name__)
@@ -113,13 +113,6 @@ DROP_LOG_LINES_PER_MINUTE = 10
 # failed: under two seconds in all, so the message is still fresh, and the subscriber (which
 # handles messages one at a time) is not held up for long when the database is really down.
 HANDLE_RETRY_DELAYS_S = (0.2, 0.5, 1.0)
-# SQLite's primary result codes worth another go: BUSY, LOCKED, IOERR, CANTOPEN.
-_SQLITE_TRANSIENT = frozenset({5, 6, 10, 14})
-# PostgreSQL SQLSTATE classes and codes worth another go: connection exceptions, transaction
-# rollbacks (serialisation failure, deadlock), insufficient resources, a lock not available, a
-# server shutting down or starting.
-_POSTGRES_TRANSIENT_CLASSES = frozenset({"08", "40", "53"})
-_POSTGRES_TRANSIENT = frozenset({"55P03", "57P01", "57P02", "57P03"})
 ACCESS_EVENTS_MAX = 500
 
 
@@ -278,32 +271,6 @@ class Counters:
             }
 
 
-def is_transient_fault(exc: BaseException) -> bool:
-    """A database fault that may pass by itself (a lock, a dropped or refused connection, a full
-    pool, a deadlock), found anywhere in ``exc``'s causes: DispatchService.commit raises a
-    SystemFault from the database's error. A bug or a schema mismatch is not: it would fail again,
-    and only hold the subscriber up."""
-    seen: BaseException | None = exc
-    for _ in range(8):  # causes chain; a cycle must not loop forever
-        if seen is None:
-            return False
-        if isinstance(seen, PoolTimeout):
-            return True
-        if isinstance(seen, DBAPIError):
-            if seen.connection_invalidated:
-                return True
-            sqlite_code = getattr(seen.orig, "sqlite_errorcode", None)
-            if sqlite_code is not None:
-                return sqlite_code & 0xFF in _SQLITE_TRANSIENT
-            state = getattr(seen.orig, "sqlstate", None)
-            if state:
-                return state[:2] in _POSTGRES_TRANSIENT_CLASSES or state in _POSTGRES_TRANSIENT
-            # No code at all: psycopg's "connection failed" (the server is not there).
-            return isinstance(seen, OperationalError)
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
 def _by_id(device_id: str) -> Any:
     return select(t.community_devices).where(t.community_devices.c.id == device_id)
 
@@ -447,7 +414,7 @@ class DeviceService:
                     source=source,
                     details={"kind": str(device.kind), "community": community, "station_id": station_id},
                 )
-                claim = record_claim(conn, now, Decision())
+                claim = record_claim(conn, now)
         except IntegrityError:
             raise Conflict(
                 f"a device {device_id!r} is already registered", code="device_exists", device_id=device_id
@@ -484,7 +451,7 @@ class DeviceService:
                 target=f"device:{device_id}",
                 source=source,
             )
-            claim = record_claim(conn, now, Decision())
+            claim = record_claim(conn, now)
         if claim is not None:
             claim.recorded = True
         self._forget(device_id)
@@ -636,7 +603,7 @@ class DeviceService:
                 self._log_drop(refusal, topic)
                 return refusal.reason
             except Exception as exc:
-                if delay is not None and is_transient_fault(exc):
+                if delay is not None and is_transient(exc):
                     # Every try's changes were rolled back: the message is handled afresh.
                     log.debug("device message on %r: try %d met %s; again", topic[:120], attempt, exc)
                     time.sleep(delay)

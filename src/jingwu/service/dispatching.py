@@ -43,17 +43,12 @@ from jingwu.service.views import (
 from jingwu.store import repository as repo
 from jingwu.store import tables as t
 from jingwu.store.db import read_transaction, write_transaction
+from jingwu.store.faults import rolled_back_by_conflict
 
 log = logging.getLogger(__name__)
 
 COMMIT_ATTEMPTS = 3
 _RECALLABLE = frozenset({UnitStatus.DISPATCHED, UnitStatus.ACKNOWLEDGED, UnitStatus.EN_ROUTE})
-
-
-def _is_transient(exc: DBAPIError) -> bool:
-    """Deadlock or serialisation failure (PostgreSQL), or a locked SQLite file: worth one more go."""
-    state = getattr(exc.orig, "sqlstate", None)
-    return state in ("40P01", "40001") or "database is locked" in str(exc.orig)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +223,7 @@ class DispatchService:
                 except DBAPIError as exc:
                     # Two server processes may lock the same incident and unit in opposite orders;
                     # the database breaks the tie by failing one, which simply runs again.
-                    if _is_transient(exc) and attempt < COMMIT_ATTEMPTS:
+                    if rolled_back_by_conflict(exc) and attempt < COMMIT_ATTEMPTS:
                         log.info("command retried after a transient database conflict (%s)", type(exc.orig))
                         continue
                     raise SystemFault(
@@ -593,7 +588,7 @@ class DispatchService:
             if unknown:
                 raise NotFound(f"no unit {unknown[0]!r}", code="unit_not_found", unit_id=unknown[0])
             repo.update_positions(conn, reports)
-            claim = record_claim(conn, self.clock(), Decision())
+            claim = record_claim(conn, self.clock())
         if claim is not None:
             claim.recorded = True
         self.board.move(reports)

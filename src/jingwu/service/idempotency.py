@@ -66,10 +66,14 @@ def in_progress(key: str) -> Conflict:
     )
 
 
-def record_claim(conn: Connection, now: datetime, decision: Decision) -> IdempotencyClaim | None:
+def record_claim(
+    conn: Connection, now: datetime, decision: Decision | None = None
+) -> IdempotencyClaim | None:
     """Store the current request's key inside the command's write transaction (no-op without a
     key, or when an earlier commit of the same request stored it). The caller marks the claim
-    ``recorded`` once its transaction has committed."""
+    ``recorded`` once its transaction has committed. ``decision`` is what the route's answer is
+    rendered from; a command that decides nothing of the kind (a log-in, a device's secret, a
+    batch of positions) leaves it out, and its route renders from what it knows itself."""
     claim = CURRENT_CLAIM.get()
     if claim is None or claim.recorded:
         return None
@@ -77,7 +81,7 @@ def record_claim(conn: Connection, now: datetime, decision: Decision) -> Idempot
     body: bytes | None = None
     if claim.render is not None:
         try:
-            status, body = claim.render(decision)
+            status, body = claim.render(decision or Decision())
         except Exception:
             # The command must not fail for want of a stored answer: the middleware stores the
             # answer it sends; only a crash in between would leave this key answering 409.

@@ -35,12 +35,12 @@ from sqlalchemy.exc import DBAPIError
 from jingwu.bus import Bus, BusMessage
 from jingwu.domain.events import EventType
 from jingwu.domain.gps import Fix, GpsRules, Judgement, Reason, TrackState, Verdict, judge, plainly_current
-from jingwu.domain.rules import Decision
 from jingwu.errors import SystemFault, ValidationFailed
 from jingwu.service.idempotency import record_claim
 from jingwu.service.unit_board import UnitBoard
 from jingwu.store import positions as store
 from jingwu.store.db import read_transaction, write_transaction
+from jingwu.store.faults import is_missing_partition, rolled_back_by_conflict
 
 log = logging.getLogger(__name__)
 
@@ -102,15 +102,6 @@ class Track:
     end: datetime
     points: tuple[store.TrackPoint, ...]
     truncated: bool  # more points lie in the range: read on from the last one's time
-
-
-def _is_transient(exc: DBAPIError) -> bool:
-    state = getattr(exc.orig, "sqlstate", None)
-    return state in ("40P01", "40001") or "database is locked" in str(exc.orig)
-
-
-def _is_missing_partition(exc: DBAPIError) -> bool:
-    return getattr(exc.orig, "sqlstate", None) == "23514" and "no partition" in str(exc.orig)
 
 
 def positions_message(moves: Sequence[tuple[str, Fix]]) -> BusMessage:
@@ -190,19 +181,19 @@ class PositionService:
                     result, moves = self._judge_and_store(conn, reports, source=source, now=now)
                     if on_judged is not None:
                         on_judged(result)
-                    claim = record_claim(conn, now, Decision())
+                    claim = record_claim(conn, now)
                 if claim is not None:
                     claim.recorded = True
                 break
             except DBAPIError as exc:
-                if attempt < COMMIT_ATTEMPTS and _is_missing_partition(exc):
+                if attempt < COMMIT_ATTEMPTS and is_missing_partition(exc):
                     # Another process dropped or never made a day we thought was there.
                     log.info("a position partition was missing; making it and retrying")
                     with self._partitions_lock:
                         self._partitions = None
                     self._ensure_partitions(times)
                     continue
-                if attempt < COMMIT_ATTEMPTS and _is_transient(exc):
+                if attempt < COMMIT_ATTEMPTS and rolled_back_by_conflict(exc):
                     log.info("position ingest retried after a transient database conflict")
                     continue
                 raise SystemFault(

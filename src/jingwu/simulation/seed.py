@@ -9,10 +9,10 @@ from datetime import datetime
 
 import numpy as np
 
+from jingwu.composition import Services
 from jingwu.domain.access import CITY, OWN, Jurisdiction, Level
 from jingwu.errors import Conflict, ValidationFailed
 from jingwu.service.auth import Role, password_problem
-from jingwu.services import Services
 from jingwu.simulation.city import STATION_PLANS, plan_units
 from jingwu.store import repository as repo
 from jingwu.store.db import read_transaction, write_transaction

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from jingwu.bus import BusMessage
+from jingwu.composition import Services
 from jingwu.domain.events import EventType
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.model import Incident, Position, Unit
@@ -25,7 +26,6 @@ from jingwu.domain.status import IncidentStatus, SourceChannel, UnitStatus
 from jingwu.errors import JingwuError
 from jingwu.routing import Route
 from jingwu.service.dispatching import NewIncident
-from jingwu.services import Services
 from jingwu.simulation.call_mix import SimulatedCall, generate_calls, load_call_mix
 from jingwu.simulation.city import random_point_in
 from jingwu.store import repository as repo

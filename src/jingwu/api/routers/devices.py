@@ -13,6 +13,7 @@ from jingwu.api.deps import ServicesDep, client_address, needs
 from jingwu.api.lookups import LookupReason, limit_lookups, reason_text
 from jingwu.api.schemas.requests import LocationIn, StrictInt
 from jingwu.api.schemas.responses import LocationOut
+from jingwu.composition import Services
 from jingwu.devices.protocol import TOPIC_ROOT
 from jingwu.domain.access import Permission, Principal, station_ids_within
 from jingwu.domain.devices import (
@@ -29,7 +30,6 @@ from jingwu.domain.geo import GeoPoint
 from jingwu.errors import Forbidden
 from jingwu.service.devices import ADDRESS_MAX_CHARS, AccessEvent, NewDevice, device_view
 from jingwu.service.idempotency import CURRENT_CLAIM
-from jingwu.services import Services
 
 router = APIRouter(prefix="/api/devices", tags=["devices"])
 

@@ -24,10 +24,10 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from jingwu.bus import BusMessage
+from jingwu.composition import Services
 from jingwu.domain.access import Level, Permission, Principal, Role
 from jingwu.domain.events import EventType
 from jingwu.errors import JingwuError
-from jingwu.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -27,10 +27,10 @@ from starlette.concurrency import run_in_threadpool
 
 from jingwu.api.deps import Needs, ServicesDep, guard
 from jingwu.avl.osmand import OsmAndReport, decode
+from jingwu.composition import Services
 from jingwu.domain.access import Permission, Principal, Role
 from jingwu.errors import Forbidden, Unauthenticated
 from jingwu.service.positions import IngestResult, Source
-from jingwu.services import Services
 
 router = APIRouter(tags=["avl"])
 _bearer = HTTPBearer(auto_error=False)

@@ -18,10 +18,10 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from jingwu.api.deps import ServicesDep, client_address, needs
 from jingwu.api.schemas.requests import ACCOUNT_NAME, PasswordReset, UserChange
 from jingwu.api.schemas.responses import SessionsEndedOut, UserOut
+from jingwu.composition import Services
 from jingwu.domain.access import Jurisdiction, Permission, Principal
 from jingwu.errors import NotFound, ValidationFailed
 from jingwu.service.auth import UserInfo
-from jingwu.services import Services
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 

@@ -48,10 +48,10 @@ from jingwu.api.routers import (
 from jingwu.api.schemas.responses import ErrorOut, HealthOut
 from jingwu.api.security_headers import SecurityHeadersMiddleware
 from jingwu.api.websocket import LiveWebSocketProtocol
+from jingwu.composition import Services
 from jingwu.domain.access import Principal, roles_with
 from jingwu.errors import Forbidden, JingwuError
 from jingwu.service.audit import Outcome
-from jingwu.services import Services
 
 log = logging.getLogger(__name__)
 

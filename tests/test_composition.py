@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from jingwu.app import SERVING_GC_THRESHOLD, settle_heap
+from jingwu.composition import SERVING_GC_THRESHOLD, settle_heap
 
 
 @pytest.fixture

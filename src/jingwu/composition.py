@@ -1,4 +1,5 @@
-"""Composition root: settings → store → bus → road network → services. Importing starts nothing."""
+"""Composition root: settings → store → bus → road network → the ``Services`` bundle that every edge
+(the API, the command line, the demo simulator) receives. Importing starts nothing."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import gc
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
@@ -28,7 +30,6 @@ from jingwu.service.personal_data import (
 )
 from jingwu.service.positions import PositionService
 from jingwu.service.stats import StatsService
-from jingwu.services import Services
 from jingwu.settings import Settings
 from jingwu.store.db import make_engine, upgrade_schema
 from jingwu.store.fieldcrypt import FieldCryptError, KeyRing, generate_key_file
@@ -42,6 +43,33 @@ log = logging.getLogger(__name__)
 #: generation, and so set off full collections of the whole heap: together about a seventh of
 #: the server's time under ``jingwu bench ingest``.
 SERVING_GC_THRESHOLD = 20_000
+
+
+@dataclass(slots=True)
+class Services:
+    """The long-lived services of one process, built once here and handed to every edge."""
+
+    settings: Settings
+    engine: Engine
+    bus: Bus
+    network: RoadNetwork
+    dispatch: DispatchService
+    auth: AuthService
+    audit: AuditService
+    stats: StatsService
+    maps: MapService
+    idempotency: IdempotencyService
+    personal: PersonalDataService
+    exports: ExportService
+    leader: Leadership  # whether this process runs the cluster's once-only jobs
+    devices: DeviceService  # community devices over MQTT: registry, messages, silence
+    positions: PositionService  # unit positions: GPS filter, last known, history, tracks
+    demo: bool = False
+
+    def close(self) -> None:
+        self.leader.close()
+        self.bus.close()
+        self.engine.dispose()
 
 
 def field_keys(settings: Settings, engine: Engine, *, check_indexes: bool = True) -> KeyRing:
@@ -171,4 +199,12 @@ def settle_heap() -> None:
     gc.set_threshold(SERVING_GC_THRESHOLD, middle, oldest)
 
 
-__all__ = ["SERVING_GC_THRESHOLD", "assemble", "build_services", "field_keys", "make_bus", "settle_heap"]
+__all__ = [
+    "SERVING_GC_THRESHOLD",
+    "Services",
+    "assemble",
+    "build_services",
+    "field_keys",
+    "make_bus",
+    "settle_heap",
+]
