@@ -1,21 +1,18 @@
-"""Dispatch use cases: load, decide (pure rules), commit in one transaction, then publish.
-
-Nothing is published before its transaction commits, so a live client never sees a change that
-a crash could take back; and every 2xx the API gives follows a commit.
-"""
+"""Dispatch use cases: incidents, attachments, recommendation and dispatch, units, the
+acknowledgment timers. Each command reads and locks what its rules need (domain.rules decides)
+and goes down the one write path (service.commands): committed in one transaction, then
+published."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert
-from sqlalchemy.exc import DBAPIError
 
 from jingwu.bus import Bus, BusMessage
 from jingwu.dispatch import Recommendation
@@ -30,24 +27,17 @@ from jingwu.domain.rules import Decision
 from jingwu.domain.status import OPEN_INCIDENT_STATUSES, SourceChannel, UnitStatus
 from jingwu.errors import Conflict, Forbidden, JingwuError, NotFound, SystemFault, ValidationFailed
 from jingwu.routing import RoadNetwork, RoadPoint, Route
+from jingwu.service.commands import CommandPath, Decide, stored_event_message
 from jingwu.service.idempotency import record_claim
 from jingwu.service.ids import new_id, new_incident_id
 from jingwu.service.unit_board import UnitBoard
-from jingwu.service.views import (
-    attachment_view,
-    incident_view,
-    position_from_view,
-    unit_from_view,
-    unit_view,
-)
+from jingwu.service.views import attachment_view, position_from_view, unit_from_view
 from jingwu.store import repository as repo
 from jingwu.store import tables as t
 from jingwu.store.db import read_transaction, write_transaction
-from jingwu.store.faults import rolled_back_by_conflict
 
 log = logging.getLogger(__name__)
 
-COMMIT_ATTEMPTS = 3
 _RECALLABLE = frozenset({UnitStatus.DISPATCHED, UnitStatus.ACKNOWLEDGED, UnitStatus.EN_ROUTE})
 
 
@@ -72,48 +62,6 @@ class NewIncident:
     reporter: Reporter | None = None
 
 
-def _message(
-    event_id: int | None,
-    event_type: str,
-    ts: datetime,
-    incident_id: str | None,
-    unit_id: str | None,
-    actor: str | None,
-    data: dict[str, Any],
-) -> BusMessage:
-    payload = {
-        "id": event_id,
-        "type": event_type,
-        "ts": ts.isoformat(),
-        "incident_id": incident_id,
-        "unit_id": unit_id,
-        "actor": actor,
-        "data": data,
-    }
-    return BusMessage(id=event_id, type=event_type, payload=payload)
-
-
-def event_message(event_id: int | None, event: DomainEvent) -> BusMessage:
-    """A just-committed event as the live stream shows it."""
-    return _message(
-        event_id, str(event.type), event.at, event.incident_id, event.unit_id, event.actor, dict(event.data)
-    )
-
-
-def stored_event_message(row: Any) -> BusMessage:
-    """An event read back from the log, in the same shape as when it went out live."""
-    return _message(row.id, row.type, row.ts, row.incident_id, row.unit_id, row.actor, row.data)
-
-
-def _as_stored(decision: Decision) -> Decision:
-    """The store holds each changed record one version up from what the rules saw."""
-    return replace(
-        decision,
-        incidents=tuple(replace(i, version=i.version + 1) for i in decision.incidents),
-        units=tuple(replace(u, version=u.version + 1) for u in decision.units),
-    )
-
-
 class DispatchService:
     def __init__(
         self,
@@ -136,24 +84,21 @@ class DispatchService:
         self.ack_timeout_s = ack_timeout_s
         self.max_snap_distance_m = max_snap_distance_m
         self.clock = clock
-        self._commit_lock = threading.Lock()
         self._stations: list[Station] = []
         self._district_of: dict[str, str] = {}
         self.reload_stations()
         self.board = UnitBoard(network)
+        self.commands = CommandPath(engine, bus, self.board, clock=clock)
         self.refresh_board()
         # Other server processes' commits (a cluster bus) reach this board here; our own
-        # reach it from _commit. The subscription lasts as long as the bus.
+        # reach it from the command path. The subscription lasts as long as the bus.
         self._stop_hearing = bus.subscribe(self._hear_remote)
 
     # ------------------------------------------------------------ plumbing
 
     def refresh_board(self) -> None:
-        """Reload the live unit board from the store (start-up, and now and then to self-heal).
-        Under the commit lock, so that no commit of this process lands between the read and the
-        load and is then undone on the board."""
-        with self._commit_lock, read_transaction(self.engine) as conn:
-            self.board.load(repo.list_units(conn))
+        """Reload the live unit board from the store (start-up, and now and then to self-heal)."""
+        self.commands.reload_board()
 
     def _hear_remote(self, message: BusMessage) -> None:
         """Bring the board up to another server process's commit, so that recommendations
@@ -162,7 +107,7 @@ class DispatchService:
         late, or read back from the log after this process applied its own commit, changes
         nothing. Called on the bus's delivery thread."""
         if message.origin is None:
-            return  # this process's own commit: _commit has applied it already
+            return  # this process's own commit: the command path has applied it already
         try:
             if message.type == EventType.UNIT_POSITIONS:
                 reports = [
@@ -196,82 +141,11 @@ class DispatchService:
         station = station_containing(point, self._stations)
         return station.id if station else None
 
-    def _commit(
-        self,
-        decide: Callable[[Connection, datetime], Decision],
-        *,
-        new_incident_ids: frozenset[str] = frozenset(),
-        sealed: Mapping[str, Mapping[str, Any]] | None = None,
-    ) -> Decision:
-        # Commit and publish under one lock, so this process publishes events in log-id order and a
-        # live client's "last id seen" is a safe place to resume from.
-        with self._commit_lock:
-            for attempt in range(1, COMMIT_ATTEMPTS + 1):
-                now = self.clock()
-                try:
-                    with write_transaction(self.engine) as conn:
-                        decision = decide(conn, now)
-                        decision = self._with_snapshots(conn, decision)
-                        stored = repo.apply_decision(
-                            conn, decision, new_incident_ids=new_incident_ids, sealed=sealed
-                        )
-                        # The idempotency key commits with the command, rendered from its result.
-                        claim = record_claim(conn, now, _as_stored(decision))
-                    if claim is not None:
-                        claim.recorded = True
-                    break
-                except DBAPIError as exc:
-                    # Two server processes may lock the same incident and unit in opposite orders;
-                    # the database breaks the tie by failing one, which simply runs again.
-                    if rolled_back_by_conflict(exc) and attempt < COMMIT_ATTEMPTS:
-                        log.info("command retried after a transient database conflict (%s)", type(exc.orig))
-                        continue
-                    raise SystemFault(
-                        "the database could not complete the command; try again", code="store_unavailable"
-                    ) from exc
-            decision = _as_stored(decision)
-            if decision.units:
-                self.board.update(decision.units)
-            for event_id, event in stored:
-                self.bus.publish(event_message(event_id, event))
-        return decision
-
-    def commit(
-        self,
-        decide: Callable[[Connection, datetime], Decision],
-        *,
-        new_incident_ids: frozenset[str] = frozenset(),
-    ) -> Decision:
-        """Run another service's command down the same path as this one's: one write
-        transaction (retried on a transient conflict), its events logged in it and published
-        after the commit, in log order with every other event of this process. ``decide`` may
-        write rows of its own through the connection; raising from it changes nothing.
-        (Community devices use it: service.devices.)"""
-        return self._commit(decide, new_incident_ids=new_incident_ids)
-
-    def _with_snapshots(self, conn: Connection, decision: Decision) -> Decision:
-        """Attach the after-state of the incident/unit to each event, so that a live client (or
-        a replay from the log) can show the change without asking again."""
-        # Stored versions are one ahead of the records the rules returned.
-        incidents = {i.id: replace(i, version=i.version + 1) for i in decision.incidents}
-        units = {u.id: replace(u, version=u.version + 1) for u in decision.units}
-        events = []
-        for event in decision.events:
-            data = dict(event.data)
-            if event.incident_id is not None:
-                incident = incidents.get(event.incident_id)
-                if incident is None:
-                    incident = repo.get_incident(conn, event.incident_id)
-                    incidents[incident.id] = incident
-                data["incident"] = incident_view(incident)
-            if event.unit_id is not None:
-                unit = units.get(event.unit_id)
-                if unit is None:
-                    unit = repo.get_unit(conn, event.unit_id)
-                    units[unit.id] = unit
-                data["unit"] = unit_view(unit, with_position=False)
-            events.append(replace(event, data=data))
-        return replace(decision, events=tuple(events))
+    def commit(self, decide: Decide, *, new_incident_ids: frozenset[str] = frozenset()) -> Decision:
+        """Run another service's command down the same path as this one's (service.commands):
+        one write transaction, its events published after the commit, in log order with every
+        other event of this process. (Community devices use it.)"""
+        return self.commands.commit(decide, new_incident_ids=new_incident_ids)
 
     # ------------------------------------------------------------ incidents
 
@@ -306,7 +180,7 @@ class DispatchService:
                 code="field_key_error",
             )
         sealed = {incident_id: self.seal_reporter(request.reporter)} if self.seal_reporter else None
-        decision = self._commit(decide, new_incident_ids=frozenset({incident_id}), sealed=sealed)
+        decision = self.commands.commit(decide, new_incident_ids=frozenset({incident_id}), sealed=sealed)
         self.board.remember_incident(incident_id, request.location, road_point)
         return decision.incidents[0]
 
@@ -352,7 +226,7 @@ class DispatchService:
                 incident, units, active, now=now, disposition=disposition, actor=actor
             )
 
-        return self._commit(decide).incidents[0]
+        return self.commands.commit(decide).incidents[0]
 
     def merge_incident(self, duplicate_id: str, into_id: str, *, actor: str | None) -> Incident:
         def decide(conn: Connection, now: datetime) -> Decision:
@@ -360,7 +234,7 @@ class DispatchService:
             into = repo.get_incident(conn, into_id, for_update=True)
             return rules.merge_incident(duplicate, into, now=now, actor=actor)
 
-        return self._commit(decide).incidents[1]
+        return self.commands.commit(decide).incidents[1]
 
     def add_note(self, incident_id: str, text: str, *, actor: str) -> None:
         text = text.strip()
@@ -375,7 +249,7 @@ class DispatchService:
             )
             return Decision(events=(event,))
 
-        self._commit(decide)
+        self.commands.commit(decide)
 
     # ------------------------------------------------------------ attachments
 
@@ -411,7 +285,7 @@ class DispatchService:
             )
             return Decision(events=(event,))
 
-        self._commit(decide)
+        self.commands.commit(decide)
         return added[0]
 
     def list_attachments(self, incident_id: str) -> list[AttachmentInfo]:
@@ -448,7 +322,7 @@ class DispatchService:
                 incident, units, now=now, ack_timeout_s=self.ack_timeout_s, actor=actor, etas=etas
             )
 
-        return self._commit(decide)
+        return self.commands.commit(decide)
 
     def road_etas(self, incident: Incident, units: Sequence[Unit]) -> dict[str, float | None]:
         """Road travel time of each unit to the incident, in seconds; None where a unit has no
@@ -517,7 +391,7 @@ class DispatchService:
             incident = repo.get_incident(conn, incident_id)
             return rules.request_backup(incident, now=now, actor=actor, reason=reason, unit_id=unit_id)
 
-        self._commit(decide)
+        self.commands.commit(decide)
 
     # ------------------------------------------------------------ units
 
@@ -576,7 +450,7 @@ class DispatchService:
                 actor=actor,
             )
 
-        return self._commit(decide).units[0]
+        return self.commands.commit(decide).units[0]
 
     def report_positions(self, reports: Sequence[tuple[str, Position]]) -> None:
         """Last known positions of units (a batch per call), then one live message for the batch."""
@@ -651,7 +525,7 @@ class DispatchService:
                 assignments.extend(escalation.assignments)
             return Decision(assignments=tuple(assignments), events=tuple(events))
 
-        return len(self._commit(decide).events)
+        return len(self.commands.commit(decide).events)
 
     # ------------------------------------------------------------ live stream
 
@@ -668,6 +542,4 @@ __all__ = [
     "DispatchService",
     "NewIncident",
     "UnitRoute",
-    "event_message",
-    "stored_event_message",
 ]

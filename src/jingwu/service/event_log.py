@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from jingwu.bus import BusMessage
-from jingwu.service.dispatching import stored_event_message
+from jingwu.service.commands import stored_event_message
 from jingwu.store import repository as repo
 from jingwu.store.db import read_transaction
 
