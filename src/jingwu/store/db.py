@@ -19,9 +19,12 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from jingwu.errors import SystemFault
 from jingwu.store.locks import migration_lock
 
 log = logging.getLogger(__name__)
@@ -101,9 +104,76 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade_schema(engine: Engine) -> None:
     """Bring the schema to the newest revision (idempotent). Under a cluster-wide lock, so that
-    server processes started together over one PostgreSQL database upgrade it once."""
+    server processes started together over one PostgreSQL database upgrade it once. A schema newer
+    than this code knows (an older release started after a newer one) is refused, not touched."""
     with migration_lock(engine):
+        current, heads = schema_revisions(engine)
+        _refuse_unknown(engine, current, heads)
         command.upgrade(alembic_config(engine), "head")
 
 
-__all__ = ["alembic_config", "make_engine", "read_transaction", "upgrade_schema", "write_transaction"]
+class SchemaNotCurrent(SystemFault):
+    """The database's schema is not the one this version of Jingwu was written for. Only
+    ``jingwu migrate`` (and the server commands, which migrate as they start) change a schema:
+    an admin command never does so in passing, on a production database, as a side effect."""
+
+    code = "schema_not_current"
+
+
+def schema_revisions(engine: Engine) -> tuple[frozenset[str], frozenset[str]]:
+    """(the revisions the database is at, the newest revisions this code knows)."""
+    heads = frozenset(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+    with engine.connect() as conn:
+        current = frozenset(MigrationContext.configure(conn).get_current_heads())
+    return current, heads
+
+
+def _shown(engine: Engine) -> str:
+    return make_url(str(engine.url)).render_as_string(hide_password=True)
+
+
+def _refuse_unknown(engine: Engine, current: frozenset[str], heads: frozenset[str]) -> None:
+    known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config(engine)).walk_revisions()}
+    if not current <= known:
+        shown = _shown(engine)
+        raise SchemaNotCurrent(
+            f"the database at {shown} is at schema {', '.join(sorted(current))}, newer than this "
+            f"version of Jingwu knows ({', '.join(sorted(heads))}): upgrade Jingwu",
+            database=shown,
+            current=sorted(current),
+            head=sorted(heads),
+        )
+
+
+def require_current_schema(engine: Engine) -> None:
+    """Refuse (SchemaNotCurrent, saying what to run) a database whose schema is missing, older or
+    newer than this code's; return quietly when it is at head."""
+    current, heads = schema_revisions(engine)
+    if current == heads:
+        return
+    shown = _shown(engine)
+    if not current:
+        raise SchemaNotCurrent(
+            f"the database at {shown} has no Jingwu schema yet: run `jingwu migrate` first",
+            database=shown,
+        )
+    _refuse_unknown(engine, current, heads)
+    raise SchemaNotCurrent(
+        f"the database at {shown} is at schema {', '.join(sorted(current))}; this version of Jingwu "
+        f"needs {', '.join(sorted(heads))}: run `jingwu migrate` (after a backup)",
+        database=shown,
+        current=sorted(current),
+        head=sorted(heads),
+    )
+
+
+__all__ = [
+    "SchemaNotCurrent",
+    "alembic_config",
+    "make_engine",
+    "read_transaction",
+    "require_current_schema",
+    "schema_revisions",
+    "upgrade_schema",
+    "write_transaction",
+]

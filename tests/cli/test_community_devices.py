@@ -23,6 +23,7 @@ def data_dir(tmp_path: Path, graph_cache_dir: Path, monkeypatch: pytest.MonkeyPa
     # The road graph compiled once for the session, not once per command.
     (tmp_path / "graph-cache").symlink_to(graph_cache_dir, target_is_directory=True)
     monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
+    assert main(["--data-dir", str(tmp_path), "migrate"]) == 0
     return tmp_path
 
 
@@ -43,13 +44,15 @@ def test_device_register_prints_a_working_secret_once_and_device_secret_replaces
     second = _printed_secret(out)
     assert second != first and "old secret no longer works" in out
 
-    services = build_services(Settings.from_environment())
+    services = build_services(Settings.from_environment(), migrate=False)
     try:
         topic = device_topic("col-cli-1", MessageKind.HEARTBEAT)
         fields = {"ts": int(time.time() * 1000), "seq": 1}
-        assert services.devices.handle(topic, signed_payload(first, topic, fields)) is not None  # refused
-        assert services.devices.handle(topic, signed_payload(second, topic, fields)) is None
-        device = services.devices.get("col-cli-1")
+        assert (
+            services.community_devices.handle(topic, signed_payload(first, topic, fields)) is not None
+        )  # refused
+        assert services.community_devices.handle(topic, signed_payload(second, topic, fields)) is None
+        device = services.community_devices.get("col-cli-1")
         assert device.address == "保健路12号" and device.state == "online"
     finally:
         services.close()

@@ -1,0 +1,120 @@
+"""``jingwu bench dispatch|ingest``: the benchmarks, measured on this machine and printed (or one
+JSON object with ``--json``). The bench modules are loaded only when one runs: they bring the
+whole server with them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from jingwu.cli.context import settings_for
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    bench = commands.add_parser("bench", help="benchmarks")
+    kinds = bench.add_subparsers(dest="bench", required=True)
+    p = kinds.add_parser("dispatch", help="recommendation latency vs a full-Dijkstra baseline")
+    p.add_argument("--osm", help="OSM PBF (default: the bundled Harbin extract)")
+    p.add_argument(
+        "--units", type=int, action="append", help="on-duty units (repeatable; default 1, 100 and 2000)"
+    )
+    p.add_argument("--queries", type=int, default=500)
+    p.add_argument("--k", type=int, default=5)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--json", action="store_true", help="one JSON object (the largest roster; all of them under 'runs')"
+    )
+    p.set_defaults(func=dispatch)
+    p = kinds.add_parser(
+        "ingest", help="unit positions per second accepted and stored, and their lag to the live stream"
+    )
+    p.add_argument("--units", type=int, default=5000)
+    p.add_argument("--seconds", type=float, default=10.0)
+    p.add_argument("--batch", type=int, default=500, help="fixes per request (a gateway's batch)")
+    p.add_argument("--connections", type=int, default=4)
+    p.add_argument(
+        "--database-url",
+        help="an empty database (the bench fills in its units); default: a fresh SQLite database in a "
+        "temporary directory",
+    )
+    p.add_argument(
+        "--bus-url", help="NATS with JetStream, e.g. nats://127.0.0.1:4222 (needed by --processes)"
+    )
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="serve processes sharing the load, as a cluster (PostgreSQL and NATS; docs/deploy.md)",
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(func=ingest)
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    from jingwu.bench.dispatch import run_dispatch_bench
+
+    results = run_dispatch_bench(
+        osm=Path(args.osm) if args.osm else None,
+        units=args.units,
+        queries=args.queries,
+        k=args.k,
+        seed=args.seed,
+        cache_dir=settings_for(args).graph_cache_dir,
+    )
+    if args.json:
+        # Always one object: the largest roster's figures at the top, every roster under "runs".
+        summary = dict(max(results, key=lambda r: int(r["units"])))
+        if len(results) > 1:
+            summary["runs"] = results
+        print(json.dumps(summary, ensure_ascii=False))
+        return 0 if all(r["agree"] for r in results) else 1
+    for r in results:
+        print(
+            f"{r['units']:>5} units, {r['queries']} queries, k={r['k']}: "
+            f"p50 {r['p50_ms']:.3f} ms, p99 {r['p99_ms']:.3f} ms | baseline (full Dijkstra) "
+            f"p50 {r['baseline_p50_ms']:.3f} ms, p99 {r['baseline_p99_ms']:.3f} ms | "
+            f"speed-up p50 ×{r['speedup_p50']:.1f}, p99 ×{r['speedup_p99']:.1f}; agree={r['agree']}\n"
+            f"{'':>6} road search alone: p50 {r['search_p50_ms']:.3f} ms vs "
+            f"{r['search_baseline_p50_ms']:.3f} ms "
+            f"(×{r['search_speedup_p50']:.1f}), p99 {r['search_p99_ms']:.3f} ms vs "
+            f"{r['search_baseline_p99_ms']:.3f} ms (×{r['search_speedup_p99']:.1f})"
+        )
+    return 0 if all(r["agree"] for r in results) else 1
+
+
+def ingest(args: argparse.Namespace) -> int:
+    from jingwu.bench.ingest import IngestConfig, check_config, run_ingest_bench
+
+    config = IngestConfig(
+        units=args.units,
+        seconds=args.seconds,
+        batch=args.batch,
+        connections=args.connections,
+        database_url=args.database_url,
+        bus_url=args.bus_url,
+        processes=args.processes,
+    )
+    try:
+        check_config(config)
+    except ValueError as exc:
+        print(f"jingwu bench ingest: {exc}", file=sys.stderr)
+        return 2
+    result = run_ingest_bench(config, settings_for(args).graph_cache_dir)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(
+            f"{result['units']} units, {result['seconds']} s, batches of {result['batch']} on "
+            f"{result['connections']} connections to {result['processes']} process(es) "
+            f"({result['database']}, {result['bus']} bus): "
+            f"{result['positions_per_s']:.0f} positions/s accepted and stored "
+            f"({result['positions']} in all, {result['refused']} refused); live-stream lag "
+            f"p50 {result['lag_p50_ms']} ms, p99 {result['lag_p99_ms']} ms; server CPU "
+            f"{result['server_cpu_us_per_position']} µs per position"
+        )
+    return 0 if result["positions"] and not result["refused"] else 1
+
+
+__all__ = ["register"]
