@@ -15,7 +15,8 @@ CJK_FONT     := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
 NATS_PORT    := 4222
 NATS_UP      = $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', $(NATS_PORT)), 1).close()"
 
-# The device tests (tests/devices) talk to a real MQTT broker: Mosquitto on 127.0.0.1:1883.
+# The MQTT loop's tests (tests/service/community_devices) talk to a real MQTT broker: Mosquitto on
+# 127.0.0.1:1883.
 MQTT_PORT    := 1883
 MQTT_UP      = $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', $(MQTT_PORT)), 1).close()"
 

@@ -17,7 +17,7 @@ from jingwu.routing import RoadNetwork, load_network
 from jingwu.service.audit import AuditService
 from jingwu.service.auth import AuthService
 from jingwu.service.basemap import MapService
-from jingwu.service.devices import DeviceService
+from jingwu.service.community_devices import CommunityDeviceService
 from jingwu.service.dispatching import DispatchService
 from jingwu.service.event_log import StoredEventLog
 from jingwu.service.exports import ExportService
@@ -62,7 +62,7 @@ class Services:
     personal: PersonalDataService
     exports: ExportService
     leader: Leadership  # whether this process runs the cluster's once-only jobs
-    devices: DeviceService  # community devices over MQTT: registry, messages, silence
+    community_devices: CommunityDeviceService  # over MQTT: registry, messages, silence
     positions: PositionService  # unit positions: GPS filter, last known, history, tracks
     demo: bool = False
 
@@ -178,7 +178,7 @@ def assemble(
         idempotency=IdempotencyService(engine, clock=clock),
         personal=PersonalDataService(engine, keys, clock=clock),
         exports=ExportService(engine, settings.zone, clock=clock),
-        devices=DeviceService(
+        community_devices=CommunityDeviceService(
             engine, dispatch, keys, max_snap_distance_m=settings.max_snap_distance_m, clock=clock
         ),
         positions=PositionService(

@@ -40,7 +40,7 @@ from jingwu.domain.geo import GeoPoint
 from jingwu.domain.model import Station, station_containing
 from jingwu.domain.status import SourceChannel
 from jingwu.routing import RoadNetwork
-from jingwu.service.devices import NewDevice
+from jingwu.service.community_devices import NewDevice
 from jingwu.service.dispatching import NewIncident
 from jingwu.store import repository as repo
 from jingwu.store.db import make_engine, upgrade_schema, write_transaction
@@ -186,7 +186,7 @@ def city(
         services.auth.create_user(username, PASSWORD, role, **extra)
     _, device_key = services.auth.create_device(DEVICE, unit_id="w2", station_id=WEST.id)
     column = NewDevice(WEST_COLUMN, DeviceKind.ALARM_COLUMN, "保健路社区", road_points[WEST.id][2])
-    services.devices.register(column, actor="admin", source="test")
+    services.community_devices.register(column, actor="admin", source="test")
     incidents = {}
     for n, (place, station_id) in enumerate(PLACES.items()):
         point = road_points[station_id][3 + n % 2]

@@ -60,7 +60,7 @@ def test_an_admin_registers_a_device_and_gets_its_secret_once(client: TestClient
     # The secret works: a press signed with it opens an incident.
     topic = device_topic("col-baojian-001", MessageKind.ALARM)
     fields = {"ts": int(time.time() * 1000), "seq": 1}
-    assert people.devices.handle(topic, signed_payload(body["secret"], topic, fields)) is None
+    assert people.community_devices.handle(topic, signed_payload(body["secret"], topic, fields)) is None
     assert people.dispatch.list_incidents(open_only=True)[0].priority == 1
 
 
@@ -91,7 +91,7 @@ def test_registration_refusals(client: TestClient, people: Services) -> None:
         "/api/devices", json=registration(id="col-3"), headers=login(client, "dispatcher")
     )
     assert dispatcher.status_code == 403 and dispatcher.json()["error"]["code"] == "role_forbidden"
-    assert [d.id for d in people.devices.list_devices()] == ["col-baojian-001"]
+    assert [d.id for d in people.community_devices.list_devices()] == ["col-baojian-001"]
 
 
 def test_registration_takes_gcj02_coordinates_and_stores_wgs84(client: TestClient, people: Services) -> None:
@@ -157,7 +157,7 @@ def test_access_events_need_a_reason_and_the_read_is_audited(client: TestClient,
         "ref": "04A1B2C3D4E5F6",
         "result": "granted",
     }
-    assert people.devices.handle(topic, signed_payload(door["secret"], topic, fields)) is None
+    assert people.community_devices.handle(topic, signed_payload(door["secret"], topic, fields)) is None
     south = login(client, "south-community")
     url = "/api/devices/door-east/access-events"
     no_reason = client.get(url, params={"reason": "  "}, headers=south)

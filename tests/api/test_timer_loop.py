@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from jingwu.api import app as app_module
+from jingwu.api import factory as app_module
 from jingwu.composition import Services
 
 
@@ -35,7 +35,8 @@ def test_a_failing_job_neither_stops_the_others_nor_floods_the_log(
         raise RuntimeError("the database went away")
 
     monkeypatch.setattr(services.dispatch, "escalate_overdue", escalate_broken)
-    monkeypatch.setattr(services.devices, "sweep_offline", counted("sweep", services.devices.sweep_offline))
+    sweep = counted("sweep", services.community_devices.sweep_offline)
+    monkeypatch.setattr(services.community_devices, "sweep_offline", sweep)
     monkeypatch.setattr(services.positions, "maintain", counted("upkeep", services.positions.maintain))
     monkeypatch.setattr(services.dispatch, "refresh_board", counted("board", services.dispatch.refresh_board))
 

@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from jingwu.devices.protocol import device_topic, signed_payload
 from jingwu.domain.devices import DeviceKind, MessageKind
-from jingwu.service.devices import NewDevice
+from jingwu.service.community_devices import NewDevice
 from jingwu.store import tables as t
 from jingwu.store.db import write_transaction
 from tests.browser.conftest import LiveServer, PageErrors
@@ -21,15 +21,15 @@ def test_an_alarm_column_going_silent_is_an_alert_on_the_console(
 ) -> None:
     services = live_server.services
     column = NewDevice("col-console-1", DeviceKind.ALARM_COLUMN, "保健路社区", SCENE)
-    _, secret = services.devices.register(column, actor="admin", source="test")
+    _, secret = services.community_devices.register(column, actor="admin", source="test")
     topic = device_topic(column.id, MessageKind.HEARTBEAT)
     beat = {"ts": int(datetime.now(UTC).timestamp() * 1000), "seq": 1}
-    assert services.devices.handle(topic, signed_payload(secret, topic, beat)) is None
+    assert services.community_devices.handle(topic, signed_payload(secret, topic, beat)) is None
     page = open_page("/")
     log_in(page)
     # Ten minutes of silence, as the store would hold them; the next sweep takes it offline.
     with write_transaction(services.engine) as conn:
         conn.execute(update(t.community_devices).values(last_seen=datetime.now(UTC) - timedelta(minutes=10)))
-    services.devices.sweep_offline()
+    services.community_devices.sweep_offline()
     expect(page.locator("#toast")).to_contain_text("一键报警柱 col-console-1（保健路社区）已离线，无法报警")
     assert page_errors == []

@@ -119,7 +119,7 @@ async def _timer_loop(services: Services) -> None:
         tick += 1
         await job("escalate_overdue", services.dispatch.escalate_overdue)
         if tick % DEVICE_SWEEP_EVERY == 0:
-            await job("device_offline_sweep", services.devices.sweep_offline)
+            await job("device_offline_sweep", services.community_devices.sweep_offline)
         if tick % POSITION_UPKEEP_EVERY == 0:
             # Partitions ahead and retention (safe in every process of a cluster: idempotent).
             await job("position_upkeep", services.positions.maintain)
@@ -135,10 +135,11 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
         tasks = [asyncio.create_task(_timer_loop(services))]
         settings = services.settings
         if settings.mqtt_url:
-            from jingwu.devices.subscriber import run_subscriber  # the MQTT client, only where used
+            # The MQTT client, imported only where it is used.
+            from jingwu.service.community_devices.mqtt import run_subscriber
 
             subscriber = run_subscriber(
-                services.devices,
+                services.community_devices,
                 settings.mqtt_url,
                 client_id=settings.mqtt_client_id,
                 group=settings.mqtt_share_group,

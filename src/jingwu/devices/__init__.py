@@ -1,5 +1,9 @@
-"""Community devices over MQTT: the wire protocol (pure, :mod:`.protocol`) and the broker
-subscriber (:mod:`.subscriber`, which imports the MQTT client only when it is used)."""
+"""Community devices over MQTT, on the wire: the protocol (:mod:`.protocol`: topics, frames,
+signatures, decoding) and where the broker is (:mod:`.broker`: ``JINGWU_MQTT_URL`` read into its
+parts). Pure: imports nothing from jingwu but :mod:`jingwu.domain` and :mod:`jingwu.errors`.
+
+What the messages do, and the MQTT client loop that receives them, are in
+:mod:`jingwu.service.community_devices`."""
 
 from jingwu.devices.protocol import (
     MAX_PAYLOAD_BYTES,

@@ -75,7 +75,7 @@ def holds_sealed_data(engine: Engine) -> bool:
         if any(_newest_sealed(conn, getattr(t.incidents.c, c)) for c, _, _, _ in SEALED_COLUMNS):
             return True
         if conn.execute(select(t.community_devices.c.id).limit(1)).first() is not None:
-            return True  # community devices' secrets are sealed too (service.devices)
+            return True  # community devices' secrets are sealed too (service.community_devices)
         return (
             conn.execute(
                 select(t.users.c.id).where(t.users.c.totp_secret.like(f"{SEALED_PREFIX}%")).limit(1)
@@ -129,7 +129,7 @@ def check_field_keys(engine: Engine, keys: KeyRing, *, indexes: bool = True) -> 
                 f"the field keys cannot open the second factor of {secret.username} ({exc}); set "
                 "JINGWU_FIELD_KEY_FILE / JINGWU_FIELD_KEYS to the keys it was sealed with"
             ) from None
-    from jingwu.service.devices import check_device_keys  # (it imports the dispatch service)
+    from jingwu.service.community_devices import check_device_keys  # (it imports the dispatch service)
 
     check_device_keys(engine, keys)
 

@@ -28,7 +28,7 @@ from jingwu.domain.devices import (
 from jingwu.domain.gcj02 import gcj02_point_to_wgs84
 from jingwu.domain.geo import GeoPoint
 from jingwu.errors import Forbidden
-from jingwu.service.devices import ADDRESS_MAX_CHARS, AccessEvent, NewDevice, device_view
+from jingwu.service.community_devices import ADDRESS_MAX_CHARS, AccessEvent, NewDevice, device_view
 from jingwu.service.idempotency import CURRENT_CLAIM
 
 router = APIRouter(prefix="/api/devices", tags=["devices"])
@@ -177,7 +177,7 @@ def register_device(
             jurisdiction=str(principal.jurisdiction),
         )
     _withhold_secret()
-    device, secret = services.devices.register(
+    device, secret = services.community_devices.register(
         NewDevice(
             id=body.id,
             kind=body.kind,
@@ -202,7 +202,7 @@ def list_devices(
     """Devices within the caller's jurisdiction, by community and id, each with its state
     (online, offline, never_seen) and when it was last heard from."""
     stations = station_ids_within(principal.jurisdiction, services.dispatch.district_of)
-    return [_out(d) for d in services.devices.list_devices(station_ids=stations, kind=kind)]
+    return [_out(d) for d in services.community_devices.list_devices(station_ids=stations, kind=kind)]
 
 
 @router.get("/health", response_model=DeviceHealthOut)
@@ -210,12 +210,12 @@ def subscriber_health(principal: DeviceReader, services: ServicesDep) -> DeviceH
     """This server process's MQTT subscriber: its connection and what it has received since it
     started, accepted by kind and dropped by reason (oversized, malformed, unknown_device,
     unauthenticated, wrong_kind, stale, replayed, failed). Each process counts its own share."""
-    return DeviceHealthOut.model_validate(services.devices.health())
+    return DeviceHealthOut.model_validate(services.community_devices.health())
 
 
 @router.get("/{device_id}", response_model=DeviceOut)
 def get_device(device_id: DeviceId, principal: DeviceReader, services: ServicesDep) -> DeviceOut:
-    return _out(_in_reach(principal, services, services.devices.get(device_id)))
+    return _out(_in_reach(principal, services, services.community_devices.get(device_id)))
 
 
 @router.post("/{device_id}/secret", response_model=DeviceSecretOut)
@@ -228,9 +228,9 @@ def issue_device_secret(
 ) -> DeviceSecretOut:
     """A new secret for the device (lost, leaked, a new controller); the old one stops working
     at once and the device's message counter starts again. Audited."""
-    _in_reach(principal, services, services.devices.get(device_id))
+    _in_reach(principal, services, services.community_devices.get(device_id))
     _withhold_secret()
-    secret = services.devices.issue_secret(
+    secret = services.community_devices.issue_secret(
         device_id, actor=principal.username, source=client_address(request)
     )
     response.headers["Cache-Control"] = _NO_STORE
@@ -269,9 +269,9 @@ def access_events(
     went is personal data: the look needs a reason (4+ characters, else 422 reason_required), is
     written to the audit log before the answer, and counts against the per-user look-up limit."""
     text = reason_text(reason)
-    _in_reach(principal, services, services.devices.get(device_id))
+    _in_reach(principal, services, services.community_devices.get(device_id))
     limit_lookups(request, principal)
-    found = services.devices.access_events(
+    found = services.community_devices.access_events(
         device_id,
         actor=principal.username,
         reason=text,

@@ -1,4 +1,4 @@
-"""The subscriber against the real broker: frames published to Mosquitto become incidents, access
+"""The MQTT loop against the real broker: frames published to Mosquitto become incidents, access
 events and device states; bad ones are counted and dropped while the subscriber carries on; a
 shared subscription hands each message to one server process; a lost connection is retried.
 
@@ -27,13 +27,13 @@ from jingwu.bus import BusMessage
 from jingwu.composition import Services
 from jingwu.devices.broker import BrokerConfig
 from jingwu.devices.protocol import device_topic, signed_payload
-from jingwu.devices.subscriber import run_subscriber
 from jingwu.domain.devices import DeviceKind, MessageKind
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.status import SourceChannel
-from jingwu.service import devices as device_service
 from jingwu.service.auth import Role
-from jingwu.service.devices import NewDevice
+from jingwu.service.community_devices import NewDevice
+from jingwu.service.community_devices import registry as device_registry
+from jingwu.service.community_devices.mqtt import run_subscriber
 from jingwu.store import tables as t
 from jingwu.store.db import read_transaction
 from tests.conftest import PASSWORD, FakeClock, ServicesFactory
@@ -57,9 +57,11 @@ def unique(prefix: str) -> str:
 async def subscribed(
     services: Services, url: str, share_group: str, *, client_id: str | None = None
 ) -> AsyncIterator[asyncio.Task[None]]:
-    task = asyncio.create_task(run_subscriber(services.devices, url, client_id=client_id, group=share_group))
+    task = asyncio.create_task(
+        run_subscriber(services.community_devices, url, client_id=client_id, group=share_group)
+    )
     try:
-        await until(lambda: services.devices.link.connected, "the subscriber to connect")
+        await until(lambda: services.community_devices.link.connected, "the subscriber to connect")
         yield task
     finally:
         task.cancel()
@@ -98,7 +100,7 @@ class Device:
 
 def register(services: Services, kind: DeviceKind, prefix: str = "col") -> Device:
     device_id = unique(prefix)
-    _, secret = services.devices.register(
+    _, secret = services.community_devices.register(
         NewDevice(device_id, kind, "保健路社区", ON_ROAD, address="保健路12号"), actor="admin", source="test"
     )
     return Device(device_id, secret)
@@ -119,8 +121,8 @@ def test_a_captured_alarm_frame_published_to_the_broker_becomes_a_p1_incident_at
     # clock stands five seconds after the captured press, so the frame is fresh.
     clock.now = datetime(2025, 11, 25, 8, 0, 5, tzinfo=UTC)
     services = make_services()
-    monkeypatch.setattr(device_service, "new_device_secret", lambda: SECRET)
-    services.devices.register(
+    monkeypatch.setattr(device_registry, "new_device_secret", lambda: SECRET)
+    services.community_devices.register(
         NewDevice("col-baojian-001", DeviceKind.ALARM_COLUMN, "保健路社区", ON_ROAD, address="保健路12号"),
         actor="admin",
         source="test",
@@ -172,17 +174,18 @@ def test_bad_messages_are_counted_and_dropped_and_the_subscriber_keeps_working(
         async with subscribed(services, mqtt_url, group()) as task:
             await publish(mqtt_url, *bad, (topic, good))
             await until(lambda: services.dispatch.list_incidents(open_only=True), "the good press's incident")
-            counts = lambda: services.devices.counters.snapshot()["dropped"]  # noqa: E731
+            counts = lambda: services.community_devices.counters.snapshot()["dropped"]  # noqa: E731
             await until(lambda: counts()["malformed"] >= 3, "the malformed ones to be counted")
             assert not task.done()
             # Still working: a heartbeat after all that is heard.
             await publish(mqtt_url, column.frame(MessageKind.HEARTBEAT))
             await until(
-                lambda: services.devices.counters.snapshot()["accepted"]["heartbeat"] == 1, "the heartbeat"
+                lambda: services.community_devices.counters.snapshot()["accepted"]["heartbeat"] == 1,
+                "the heartbeat",
             )
 
     asyncio.run(scenario())
-    counts = services.devices.counters.snapshot()
+    counts = services.community_devices.counters.snapshot()
     assert counts["accepted"]["alarm"] == 1
     dropped = counts["dropped"]
     # At least: other test runs on the same broker can only add to these.
@@ -220,9 +223,11 @@ def test_a_door_passage_published_to_the_broker_is_stored(services: Services, mq
             await until(lambda: stored() == 2, "two access events")
 
     asyncio.run(scenario())
-    [passage] = services.devices.access_events(door.id, actor="community", reason="核查门禁", source="test")
+    [passage] = services.community_devices.access_events(
+        door.id, actor="community", reason="核查门禁", source="test"
+    )
     assert (passage.kind, passage.direction, passage.credential_masked) == ("door", "in", "****B2C3")
-    assert services.devices.get(door.id).state == "online"
+    assert services.community_devices.get(door.id).state == "online"
 
 
 # ----------------------------------------------------------------------------- a cluster
@@ -252,12 +257,12 @@ def test_a_shared_subscription_hands_each_message_to_one_server_process(
             await asyncio.sleep(0.5)  # time for a second copy, were there one
 
     asyncio.run(scenario())
-    handled = [s.devices.counters.snapshot()["accepted"]["access"] for s in (first, second)]
+    handled = [s.community_devices.counters.snapshot()["accepted"]["access"] for s in (first, second)]
     assert stored() == n and sum(handled) == n
     assert all(h > 0 for h in handled), handled  # the broker shared them out
     # A message handled by one process cannot be handled again by the other: their counters
     # say who took which, and nothing was refused as a replay.
-    replayed = sum(s.devices.counters.snapshot()["dropped"]["replayed"] for s in (first, second))
+    replayed = sum(s.community_devices.counters.snapshot()["dropped"]["replayed"] for s in (first, second))
     assert replayed == 0
 
 
@@ -290,8 +295,8 @@ def test_a_member_that_went_away_leaves_every_message_to_the_one_still_online(
             await until(lambda: stored() >= n, f"all {n} access events, not only the online member's share")
 
     asyncio.run(scenario())
-    assert first.devices.counters.snapshot()["accepted"]["access"] == n
-    assert second.devices.counters.snapshot()["received"] == 0
+    assert first.community_devices.counters.snapshot()["accepted"]["access"] == n
+    assert second.community_devices.counters.snapshot()["received"] == 0
 
 
 # ----------------------------------------------------------------------------- the connection
@@ -343,10 +348,10 @@ def test_a_lost_connection_is_retried_and_intake_goes_on(services: Services, mqt
     async def scenario() -> None:
         async with relay as port, subscribed(services, f"mqtt://127.0.0.1:{port}", group()):
             relay.cut()  # the network drops the subscriber's connection
-            await until(lambda: services.devices.link.reconnects >= 1, "the subscriber to notice")
-            await until(lambda: services.devices.link.connected, "the subscriber to reconnect")
+            await until(lambda: services.community_devices.link.reconnects >= 1, "the subscriber to notice")
+            await until(lambda: services.community_devices.link.connected, "the subscriber to reconnect")
             await publish(mqtt_url, column.frame(MessageKind.HEARTBEAT))
-            await until(lambda: services.devices.get(column.id).state == "online", "the heartbeat")
+            await until(lambda: services.community_devices.get(column.id).state == "online", "the heartbeat")
 
     asyncio.run(scenario())
 
@@ -355,10 +360,10 @@ def test_an_unreachable_broker_is_retried_without_crashing(services: Services) -
     async def scenario() -> None:
         with socket_closed_port() as port:
             task = asyncio.create_task(
-                run_subscriber(services.devices, f"mqtt://127.0.0.1:{port}", group="g")
+                run_subscriber(services.community_devices, f"mqtt://127.0.0.1:{port}", group="g")
             )
-            await until(lambda: services.devices.link.reconnects >= 2, "two attempts", timeout=8)
-            assert not task.done() and not services.devices.link.connected
+            await until(lambda: services.community_devices.link.reconnects >= 2, "two attempts", timeout=8)
+            assert not task.done() and not services.community_devices.link.connected
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -1,5 +1,6 @@
 """The MQTT subscriber: a background task of the API process that hands every device message to
-:meth:`jingwu.service.devices.DeviceService.handle`.
+:meth:`CommunityDeviceService.handle`. Imported only where it runs (the API's start-up): it
+brings in the MQTT client.
 
 * **Once per cluster.** It subscribes with an MQTT v5 shared subscription
   (``$share/GROUP/jingwu/v1/devices/+/+``): the broker gives each message to one member of the
@@ -36,7 +37,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from jingwu.devices.broker import BrokerConfig
 from jingwu.devices.protocol import TOPIC_FILTER
-from jingwu.service.devices import DeviceService
+from jingwu.service.community_devices.service import CommunityDeviceService
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def _client(config: BrokerConfig, client_id: str | None) -> aiomqtt.Client:
 
 
 async def run_subscriber(
-    devices: DeviceService,
+    devices: CommunityDeviceService,
     url: str,
     *,
     client_id: str | None = None,
@@ -154,7 +155,7 @@ async def run_subscriber(
 
 @contextlib.asynccontextmanager
 async def _connected(
-    devices: DeviceService, config: BrokerConfig, client_id: str | None, subscription: str
+    devices: CommunityDeviceService, config: BrokerConfig, client_id: str | None, subscription: str
 ) -> AsyncIterator[aiomqtt.Client]:
     async with _client(config, client_id) as client:
         check_granted(subscription, await client.subscribe(subscription, qos=1))

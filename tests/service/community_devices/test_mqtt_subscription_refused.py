@@ -24,9 +24,14 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
 from jingwu.composition import Services
-from jingwu.devices.subscriber import SubscriptionRefused, check_granted, run_subscriber, shared_subscription
+from jingwu.service.community_devices.mqtt import (
+    SubscriptionRefused,
+    check_granted,
+    run_subscriber,
+    shared_subscription,
+)
 from tests.conftest import ServicesFactory
-from tests.devices.test_subscriber import until
+from tests.service.community_devices.test_mqtt import until
 
 SUBSCRIPTION = shared_subscription("jingwu")
 DYNSEC_PLUGIN_GLOBS = (
@@ -131,10 +136,12 @@ def test_a_refused_subscription_is_logged_as_an_error_and_retried_never_connecte
     make_services: ServicesFactory, refusing_broker: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     services: Services = make_services(use_clock=False)
-    link = services.devices.link
+    link = services.community_devices.link
 
     async def scenario() -> None:
-        task = asyncio.create_task(run_subscriber(services.devices, refusing_broker, group="jingwu"))
+        task = asyncio.create_task(
+            run_subscriber(services.community_devices, refusing_broker, group="jingwu")
+        )
         try:
             await until(lambda: link.reconnects >= 2, "two refused attempts")
             assert not link.connected and not task.done()
@@ -143,7 +150,7 @@ def test_a_refused_subscription_is_logged_as_an_error_and_retried_never_connecte
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    with caplog.at_level(logging.INFO, logger="jingwu.devices.subscriber"):
+    with caplog.at_level(logging.INFO, logger="jingwu.service.community_devices.mqtt"):
         asyncio.run(scenario())
     assert link.last_error is not None and "0x87" in link.last_error and SUBSCRIPTION in link.last_error
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
