@@ -15,9 +15,11 @@ from playwright.sync_api import Page, expect
 from jingwu.composition import Services, assemble
 from jingwu.domain import totp
 from jingwu.domain.geo import GeoPoint
+from jingwu.domain.gps import Fix
 from jingwu.domain.model import Position
 from jingwu.domain.status import SourceChannel, UnitStatus
 from jingwu.service.dispatching import NewIncident
+from jingwu.service.positions import Source
 from jingwu.settings import Settings
 from jingwu.store.db import make_engine
 from tests.browser.conftest import DISPATCHER, PASSWORD, LiveServer, PageErrors, units_on_roads
@@ -247,9 +249,9 @@ def test_console_stays_smooth_with_2000_units_and_500_open_incidents(
                 speed=8.0,
             )
             positions[unit.id] = moved
-            batch.append((unit.id, moved))
+            batch.append((unit.id, Fix(moved.ts, moved.lat, moved.lon, moved.speed, moved.heading)))
         started = time.monotonic()
-        live_server.services.dispatch.report_positions(batch)
+        live_server.services.positions.ingest(batch, source=Source.GATEWAY)
         for _ in range(5):
             incident_id = next(to_dispatch)
             best = live_server.services.dispatch.recommend(incident_id, limit=1)

@@ -16,8 +16,10 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from jingwu.domain.geo import GeoPoint
-from jingwu.domain.model import Position, Unit
+from jingwu.domain.gps import Fix
+from jingwu.domain.model import Unit
 from jingwu.domain.status import UNIT_TRANSITIONS
+from jingwu.service.positions import Source
 from tests.browser.conftest import PASSWORD, ContextFactory, LiveServer, PageErrors
 from tests.conftest import make_unit
 
@@ -480,10 +482,12 @@ def test_terminal_reports_its_position_at_most_every_five_seconds_and_follows_th
     assert 2 <= len(reports) < len(fixes) and all(gap >= 4.9 for gap in gaps), reports
     assert reports[-1][1]["lat"] == fixes[-1].lat
 
-    # In the demo the simulator moves the unit: the terminal follows the live stream.
-    elsewhere = live_server.network.snap(45.7520, 126.6300)
-    moved = Position(lat=elsewhere.lat, lon=elsewhere.lon, ts=datetime.now(UTC), heading=90.0, speed=8.0)
-    live_server.services.dispatch.report_positions([(unit.id, moved)])
+    # In the demo the simulator moves the unit, as an AVL box would: the terminal follows the
+    # live stream. (A move the GPS filter believes: the next street, 150 m on, seconds later.)
+    elsewhere = live_server.network.snap(fixes[-1].lat + 0.0010, 126.6500)
+    moved = Fix(ts=datetime.now(UTC), lat=elsewhere.lat, lon=elsewhere.lon, speed=8.0, heading=0.0)
+    result = live_server.services.positions.ingest([(unit.id, moved)], source=Source.GATEWAY)
+    assert result.accepted == 1, result.outcomes
     page.wait_for_function(
         "(lat) => Math.abs(window.jingwuTerminal.state.position.lat - lat) < 1e-6", arg=elsewhere.lat
     )

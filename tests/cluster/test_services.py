@@ -19,10 +19,12 @@ from jingwu.bus import BusMessage
 from jingwu.bus.nats import NatsBus
 from jingwu.composition import Services, assemble
 from jingwu.domain.geo import GeoPoint
+from jingwu.domain.gps import Fix
 from jingwu.domain.model import Position
 from jingwu.domain.status import SourceChannel, UnitStatus
 from jingwu.routing import RoadNetwork
 from jingwu.service.dispatching import NewIncident
+from jingwu.service.positions import Source
 from jingwu.settings import Settings
 from jingwu.store import repository as repo
 from jingwu.store import tables as t
@@ -137,9 +139,11 @@ def test_cluster_positions_reported_to_one_process_move_the_other_board(
 ) -> None:
     a, b = cluster(2)
     target = network.random_road_point(np.random.default_rng(99))
-    # Positions travel rounded to 7 decimals (about a centimetre).
-    fix = Position(round(target.lat, 7), round(target.lon, 7), ts=datetime(2026, 11, 25, 8, 1, tzinfo=UTC))
-    a.dispatch.report_positions([("u3", fix)])
+    # Positions travel rounded to 7 decimals (about a centimetre). Placed by hand: the target is
+    # anywhere in the city, which the GPS filter would take for a jump from u3's last position.
+    at = datetime(2026, 11, 25, 8, 0, 30, tzinfo=UTC)  # on the cluster's clock, after u3's last fix
+    fix = Position(round(target.lat, 7), round(target.lon, 7), ts=at)
+    a.positions.ingest([("u3", Fix(fix.ts, fix.lat, fix.lon))], source=Source.MANUAL)
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline:
         roster = b.dispatch.board.roster()

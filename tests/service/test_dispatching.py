@@ -263,14 +263,6 @@ def test_events_after_replays_in_order_from_a_given_id(make_services: ServicesFa
     assert services.dispatch.last_event_id() == all_events[-1].id
 
 
-def test_position_report_for_unknown_unit_is_refused(make_services: ServicesFactory) -> None:
-    from jingwu.domain.model import Position
-
-    services = make_services()
-    with pytest.raises(NotFound):
-        services.dispatch.report_positions([("ghost", Position(45.75, 126.63, FakeClock().now))])
-
-
 # Across the Songhua: the north-bank unit is nearer as the crow flies, the south-bank one by road.
 RIVER_INCIDENT = (45.77744, 126.62002)  # 友谊路, south bank by Stalin Park
 NORTH_BANK_UNIT = (45.80023, 126.61084)  # 船厂路, Songbei side

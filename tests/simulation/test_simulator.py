@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sqlalchemy import func, select
 
 from jingwu.composition import Services
 from jingwu.domain.geo import GeoPoint, haversine_m
@@ -13,6 +14,8 @@ from jingwu.service.dispatching import NewIncident
 from jingwu.simulation.city import STATION_PLANS
 from jingwu.simulation.seed import seed_demo_city
 from jingwu.simulation.simulator import CitySimulator, SimConfig
+from jingwu.store import tables as t
+from jingwu.store.db import read_transaction
 from tests.conftest import FakeClock, ServicesFactory
 
 # Seeding the demo city creates a dozen accounts and more (each officer's): at production argon2
@@ -115,6 +118,26 @@ def test_calls_arrive_and_the_stand_in_dispatcher_sends_units(
     assert len(incidents) >= 5
     assert any(i.status is not IncidentStatus.PENDING for i in incidents)
     assert {i.source for i in incidents} <= set(SourceChannel)
+
+
+def test_simulated_fixes_pass_the_gps_filter_and_are_kept_in_the_history(
+    make_services: ServicesFactory, clock: FakeClock
+) -> None:
+    services = demo_city(make_services, clock)
+    sim = CitySimulator(
+        services, np.random.default_rng(7), SimConfig(call_rate_scale=30, auto_dispatch_after_s=10)
+    )
+    run(sim, clock, 240)
+    p = t.positions.c
+    with read_transaction(services.engine) as conn:
+        rows = conn.execute(
+            select(p.source, p.verdict, p.reason, func.count()).group_by(p.source, p.verdict, p.reason)
+        )
+        kept = {(source, verdict, reason): n for source, verdict, reason, n in rows}
+    # Patrols and drives to incidents alike: every fix believed, none taken for a jump.
+    assert set(kept) == {("gateway", "current", None)}, kept
+    assert kept["gateway", "current", None] >= 12 * 60  # most of the 12 units move most of 120 ticks
+    assert not services.positions.rejections
 
 
 def test_officer_action_takes_the_unit_over_from_the_simulator(

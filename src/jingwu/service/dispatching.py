@@ -22,19 +22,18 @@ from jingwu.domain.duplicates import DUPLICATE_WINDOW, DuplicateCandidate, likel
 from jingwu.domain.events import DomainEvent, EventType
 from jingwu.domain.geo import GeoPoint, haversine_m
 from jingwu.domain.incident_types import get_incident_type
-from jingwu.domain.model import Assignment, Incident, Position, Reporter, Station, Unit, station_containing
+from jingwu.domain.model import Assignment, Incident, Reporter, Station, Unit, station_containing
 from jingwu.domain.rules import Decision
 from jingwu.domain.status import OPEN_INCIDENT_STATUSES, SourceChannel, UnitStatus
-from jingwu.errors import Conflict, Forbidden, JingwuError, NotFound, SystemFault, ValidationFailed
+from jingwu.errors import Conflict, Forbidden, JingwuError, SystemFault, ValidationFailed
 from jingwu.routing import RoadNetwork, RoadPoint, Route
 from jingwu.service.commands import CommandPath, Decide, stored_event_message
-from jingwu.service.idempotency import record_claim
 from jingwu.service.ids import new_id, new_incident_id
 from jingwu.service.unit_board import UnitBoard
 from jingwu.service.views import attachment_view, position_from_view, unit_from_view
 from jingwu.store import repository as repo
 from jingwu.store import tables as t
-from jingwu.store.db import read_transaction, write_transaction
+from jingwu.store.db import read_transaction
 
 log = logging.getLogger(__name__)
 
@@ -451,42 +450,6 @@ class DispatchService:
             )
 
         return self.commands.commit(decide).units[0]
-
-    def report_positions(self, reports: Sequence[tuple[str, Position]]) -> None:
-        """Last known positions of units (a batch per call), then one live message for the batch."""
-        for _unit_id, position in reports:
-            GeoPoint(position.lat, position.lon)  # refuses coordinates out of range
-        with write_transaction(self.engine) as conn:
-            known = repo.existing_unit_ids(conn, {unit_id for unit_id, _ in reports})
-            unknown = sorted({unit_id for unit_id, _ in reports} - known)
-            if unknown:
-                raise NotFound(f"no unit {unknown[0]!r}", code="unit_not_found", unit_id=unknown[0])
-            repo.update_positions(conn, reports)
-            claim = record_claim(conn, self.clock())
-        if claim is not None:
-            claim.recorded = True
-        self.board.move(reports)
-        self.bus.publish(
-            BusMessage(
-                id=None,
-                type=str(EventType.UNIT_POSITIONS),
-                payload={
-                    "id": None,
-                    "type": str(EventType.UNIT_POSITIONS),
-                    "positions": [
-                        {
-                            "unit_id": unit_id,
-                            "lat": round(p.lat, 7),
-                            "lon": round(p.lon, 7),
-                            "heading": None if p.heading is None else round(p.heading, 1),
-                            "speed": None if p.speed is None else round(p.speed, 2),
-                            "ts": p.ts.isoformat(),
-                        }
-                        for unit_id, p in reports
-                    ],
-                },
-            )
-        )
 
     # ------------------------------------------------------------ acknowledgment timers
 

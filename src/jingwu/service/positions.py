@@ -57,7 +57,9 @@ MAX_TRACK_POINTS = 20_000
 class Source(StrEnum):
     OSMAND = "osmand"  # a phone running Traccar Client (or any OsmAnd-protocol tracker)
     TERMINAL = "terminal"  # the officer's terminal (the browser's geolocation)
-    GATEWAY = "gateway"  # a device account posting JSON batches: an AVL box, a fleet gateway
+    # A device account posting JSON batches: an AVL box, a fleet gateway (and the demo's simulated
+    # fleet, simulation.simulator, which plays the part of the cars' AVL boxes).
+    GATEWAY = "gateway"
     MANUAL = "manual"  # a dispatcher placing a unit by hand from a radio report
 
 

@@ -3,8 +3,10 @@ the type, priority and timing mix of real police calls.
 
 The simulator acts through the same DispatchService as the REST API (as the users ``simulator``
 for crews and ``sim-dispatcher`` for a stand-in dispatcher who takes the first recommendation when
-nobody has dispatched an incident for a while). A unit whose own officer changes its status from
-the terminal is taken over by that human: the simulator stops deciding for it.
+nobody has dispatched an incident for a while). Its units' fixes go through the PositionService,
+as a fleet's AVL gateway's would: judged by the GPS filter and kept in the history. A unit whose
+own officer changes its status from the terminal is taken over by that human: the simulator stops
+deciding for it.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from jingwu.bus import BusMessage
 from jingwu.composition import Services
 from jingwu.domain.events import EventType
 from jingwu.domain.geo import GeoPoint
-from jingwu.domain.model import Incident, Position, Unit
+from jingwu.domain.gps import Fix
+from jingwu.domain.model import Incident, Unit
 from jingwu.domain.status import IncidentStatus, SourceChannel, UnitStatus
 from jingwu.errors import JingwuError
 from jingwu.routing import Route
 from jingwu.service.dispatching import NewIncident
+from jingwu.service.positions import Source
 from jingwu.simulation.call_mix import SimulatedCall, generate_calls, load_call_mix
 from jingwu.simulation.city import random_point_in
 from jingwu.store import repository as repo
@@ -129,20 +133,21 @@ class CitySimulator:
 
     def step(self, now: datetime) -> None:
         units = self.services.dispatch.list_units()
-        positions: list[tuple[str, Position]] = []
+        fixes: list[tuple[str, Fix]] = []
         for unit in units:
             crew = self._crews.setdefault(unit.id, _Crew())
             try:
                 if not self.is_human(unit.id):
                     self._advance_crew(unit, crew, now)
-                position = self._move(unit, crew, now)
+                fix = self._move(unit, crew, now)
             except JingwuError as exc:  # someone else changed the unit meanwhile: next tick
                 log.debug("unit %s: %s", unit.callsign, exc.message)
                 continue
-            if position is not None:
-                positions.append((unit.id, position))
-        if positions:
-            self.services.dispatch.report_positions(positions)
+            if fix is not None:
+                fixes.append((unit.id, fix))
+        if fixes:
+            # The simulated cars' AVL boxes: one batch for the fleet, as a gateway sends it.
+            self.services.positions.ingest(fixes, source=Source.GATEWAY)
         self._new_calls(now)
         self._stand_in_dispatcher(now)
 
@@ -195,7 +200,7 @@ class CitySimulator:
             np.clip(base * self.config.on_scene_scale, self.config.min_on_scene_s, self.config.max_on_scene_s)
         )
 
-    def _move(self, unit: Unit, crew: _Crew, now: datetime) -> Position | None:
+    def _move(self, unit: Unit, crew: _Crew, now: datetime) -> Fix | None:
         """Where the unit is now: along its route, which is re-planned when its purpose changes."""
         if unit.position is None:
             return None
@@ -222,7 +227,7 @@ class CitySimulator:
         elapsed = (now - crew.route_started).total_seconds()
         lat, lon, heading = crew.route.position_at(elapsed)
         speed = 0.0 if elapsed >= crew.route.eta_s else crew.route.distance_m / max(crew.route.eta_s, 1.0)
-        return Position(lat=lat, lon=lon, ts=now, heading=heading, speed=speed)
+        return Fix(ts=now, lat=lat, lon=lon, speed=speed, heading=heading)
 
     def _plan_route(self, unit: Unit, to_incident: bool) -> Route | None:
         network = self.services.network

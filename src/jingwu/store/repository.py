@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, delete, func, insert, or_, select, true, update
+from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select, true, update
 
 from jingwu.domain.attachments import AttachmentInfo
 from jingwu.domain.events import DomainEvent
@@ -135,40 +135,6 @@ def lock_units(conn: Connection, unit_ids: Sequence[str]) -> list[Unit]:
     if missing:
         raise NotFound(f"no unit {missing[0]!r}", code="unit_not_found", unit_id=missing[0])
     return [found[u] for u in unit_ids]
-
-
-def existing_unit_ids(conn: Connection, unit_ids: Iterable[str]) -> set[str]:
-    return set(conn.execute(select(t.units.c.id).where(t.units.c.id.in_(list(unit_ids)))).scalars())
-
-
-def update_positions(conn: Connection, units_positions: Sequence[tuple[str, Position]]) -> None:
-    """Last known positions. Not versioned: a position is a report, not a decision. A report older
-    than the stored one (delivered late, out of order) does not move the unit back."""
-    if not units_positions:
-        return
-    conn.execute(
-        update(t.units)
-        .where(
-            and_(
-                t.units.c.id == bindparam("_uid"),
-                or_(t.units.c.pos_ts.is_(None), t.units.c.pos_ts <= bindparam("ts")),
-            )
-        )
-        .values(
-            pos_lat=bindparam("lat"),
-            pos_lon=bindparam("lon"),
-            pos_heading=bindparam("heading"),
-            pos_speed=bindparam("speed"),
-            pos_ts=bindparam("ts"),
-            # A report of place alone: the filter's anchor has no accuracy or altitude for it.
-            pos_accuracy=None,
-            pos_altitude=None,
-        ),
-        [
-            {"_uid": uid, "lat": p.lat, "lon": p.lon, "heading": p.heading, "speed": p.speed, "ts": p.ts}
-            for uid, p in units_positions
-        ],
-    )
 
 
 # ---------------------------------------------------------------- incidents
@@ -650,7 +616,6 @@ __all__ = [
     "apply_decision",
     "attachment_from_row",
     "events_after",
-    "existing_unit_ids",
     "get_attachment",
     "get_idempotency_key",
     "get_incident",
@@ -675,5 +640,4 @@ __all__ = [
     "unit_counts_by_status",
     "unit_events",
     "unit_status_actors",
-    "update_positions",
 ]
