@@ -28,8 +28,7 @@ from jingwu.composition import Services, assemble
 from jingwu.domain.model import Position, Station, Unit
 from jingwu.domain.status import UnitKind, UnitStatus
 from jingwu.routing import RoadNetwork, load_network
-from jingwu.service import auth as auth_service
-from jingwu.service.auth import Role
+from jingwu.service.auth import Role, passwords
 from jingwu.settings import Settings, bundled_osm_file
 from jingwu.store import repository as repo
 from jingwu.store.db import make_engine, upgrade_schema, write_transaction
@@ -491,16 +490,16 @@ def make_services(
 def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2 at a test's cost (1 pass over 1 MiB) instead of production's (3 passes over 64 MiB,
     about 0.2 s a hash or check here), for tests about something else than hashing that create
-    many users, such as the demo's seeding. tests/service/test_auth.py keeps the production cost
-    (the API tests and test_totp.py patch it the same way, on their own). Not the browser tests,
+    many users, such as the demo's seeding. tests/service/auth/ keeps the production cost (the API
+    tests and auth/test_second_factor.py patch it the same way, on their own). Not the browser tests,
     whose log-ins take what a user's do: the terminal fetches the map and the incident types at
     log-in, and its service worker keeps them for offline use only once it controls the page, a
     race that a quicker log-in may lose (see test_offline_taps_wait_in_the_outbox_across_a_reload...)."""
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(auth_service, "_hasher", cheap)
+    monkeypatch.setattr(passwords, "_hasher", cheap)
     # The hash checked for unknown users carries its own (production) cost in its parameters.
-    monkeypatch.setattr(auth_service, "_DUMMY_HASH", cheap.hash("jingwu-no-such-user"))
+    monkeypatch.setattr(passwords, "_DUMMY_HASH", cheap.hash("jingwu-no-such-user"))
 
 
 def add_user(services: Services, username: str, role: Role, unit_id: str | None = None) -> None:
-    services.auth.create_user(username, PASSWORD, role, unit_id=unit_id)
+    services.auth.accounts.create_user(username, PASSWORD, role, unit_id=unit_id)

@@ -13,8 +13,7 @@ from fastapi.testclient import TestClient
 from jingwu.api.factory import create_app
 from jingwu.composition import Services
 from jingwu.routing import RoadNetwork
-from jingwu.service import auth as auth_service
-from jingwu.service.auth import Role
+from jingwu.service.auth import Role, passwords
 from tests.conftest import PASSWORD, ServicesFactory, add_user, make_unit
 
 CENTRE = {"lat": 45.7560, "lon": 126.6420}
@@ -24,13 +23,13 @@ CENTRE = {"lat": 45.7560, "lon": 126.6420}
 def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every API test creates two users and logs in a few times; at the production argon2 cost
     (64 MiB, 3 passes) that is most of the run. The API tests are about routes, not hashing
-    (tests/service/test_auth.py keeps the real cost)."""
+    (tests/service/auth/ keeps the real cost)."""
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(auth_service, "_hasher", cheap)
+    monkeypatch.setattr(passwords, "_hasher", cheap)
     # The hash checked for unknown users carries its own (production) cost in its parameters: a
     # flood of log-ins as unknown users would otherwise take seconds, and the log-in rate-limit
     # test would see its bucket refill meanwhile on a busy machine.
-    monkeypatch.setattr(auth_service, "_DUMMY_HASH", cheap.hash("jingwu-no-such-user"))
+    monkeypatch.setattr(passwords, "_DUMMY_HASH", cheap.hash("jingwu-no-such-user"))
 
 
 def _city(make_services: ServicesFactory, network: RoadNetwork, *, use_clock: bool) -> Services:

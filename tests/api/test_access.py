@@ -183,8 +183,8 @@ def city(
         units.append(make_unit(unit_id, p.lat, p.lon, station=station_id))
     services = make_services(units)  # on the test's FakeClock (``clock``)
     for username, (role, extra) in USERS.items():
-        services.auth.create_user(username, PASSWORD, role, **extra)
-    _, device_key = services.auth.create_device(DEVICE, unit_id="w2", station_id=WEST.id)
+        services.auth.accounts.create_user(username, PASSWORD, role, **extra)
+    _, device_key = services.auth.accounts.create_device_account(DEVICE, unit_id="w2", station_id=WEST.id)
     column = NewDevice(WEST_COLUMN, DeviceKind.ALARM_COLUMN, "保健路社区", road_points[WEST.id][2])
     services.community_devices.register(column, actor="admin", source="test")
     incidents = {}
@@ -676,7 +676,7 @@ def test_a_device_key_never_idles_out_and_rotation_ends_the_old_key(city: City, 
     assert refused(city.client.get("/api/auth/me", headers=person), 401, "session_idle")
     clock.advance(90 * 24 * 3600)  # a quiet quarter of a year
     assert city.client.post("/api/units/positions", json=position, headers=bearer(old_key)).status_code == 204
-    new_key = city.services.auth.issue_device_key(DEVICE, actor="admin")
+    new_key = city.services.auth.accounts.issue_device_key(DEVICE, actor="admin")
     assert new_key != old_key
     stale = city.client.post("/api/units/positions", json=position, headers=bearer(old_key))
     assert refused(stale, 401, "bad_token")

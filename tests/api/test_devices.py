@@ -26,13 +26,17 @@ RIVER = {"lat": 45.7860, "lon": 126.5340}
 
 @pytest.fixture
 def people(services: Services) -> Services:
-    services.auth.create_user("admin", PASSWORD, Role.ADMIN)
-    services.auth.create_user(
+    services.auth.accounts.create_user("admin", PASSWORD, Role.ADMIN)
+    services.auth.accounts.create_user(
         "north-commander", PASSWORD, Role.COMMANDER, jurisdiction=Jurisdiction.parse("district:松北区")
     )
-    services.auth.create_user("south-community", PASSWORD, Role.COMMUNITY_OFFICER, station_id="south")
-    services.auth.create_user("north-community", PASSWORD, Role.COMMUNITY_OFFICER, station_id="north")
-    services.auth.create_user("analyst", PASSWORD, Role.ANALYST)
+    services.auth.accounts.create_user(
+        "south-community", PASSWORD, Role.COMMUNITY_OFFICER, station_id="south"
+    )
+    services.auth.accounts.create_user(
+        "north-community", PASSWORD, Role.COMMUNITY_OFFICER, station_id="north"
+    )
+    services.auth.accounts.create_user("analyst", PASSWORD, Role.ANALYST)
     return services
 
 

@@ -58,7 +58,7 @@ def test_an_analyst_exports_a_periods_incidents_without_personal_data(
 def test_an_export_is_cut_to_the_jurisdiction_and_bounded(client: TestClient, services: Services) -> None:
     dispatcher = login(client, "dispatcher")
     create(client, dispatcher)
-    services.auth.create_user(
+    services.auth.accounts.create_user(
         "north-chief", PASSWORD, Role.COMMANDER, jurisdiction=Jurisdiction.parse("station:north")
     )
     chief = login(client, "north-chief")

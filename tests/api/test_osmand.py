@@ -44,7 +44,7 @@ def client(city: Services) -> Iterator[TestClient]:
 @pytest.fixture
 def key(city: Services) -> str:
     """The key of a device account bound to unit u1: the app's device identifier."""
-    _, device_key = city.auth.create_device("phone-u1", unit_id="u1", station_id="south")
+    _, device_key = city.auth.accounts.create_device_account("phone-u1", unit_id="u1", station_id="south")
     return device_key
 
 
@@ -216,7 +216,7 @@ def test_no_key_and_a_wrong_key_are_401(client: TestClient, city: Services, key:
 
 
 def test_a_rotated_key_stops_working(client: TestClient, city: Services, key: str) -> None:
-    city.auth.issue_device_key("phone-u1")
+    city.auth.accounts.issue_device_key("phone-u1")
     answer = send(client, f"GET /api/osmand?id={key}&lat=45.7562&lon=126.6419")
     assert answer.status_code == 401 and error_code(answer) == "bad_token"
 
@@ -234,7 +234,7 @@ def test_a_persons_token_is_refused_even_with_the_permission(client: TestClient,
 
 
 def test_a_device_bound_to_no_unit_is_refused(client: TestClient, city: Services) -> None:
-    _, loose = city.auth.create_device("alarm-box", station_id="south")
+    _, loose = city.auth.accounts.create_device_account("alarm-box", station_id="south")
     answer = send(client, f"GET /api/osmand?id={loose}&lat=45.7562&lon=126.6419")
     assert answer.status_code == 403 and error_code(answer) == "device_not_bound"
 

@@ -84,7 +84,7 @@ def test_a_look_without_a_reason_is_refused_and_not_audited(client: TestClient, 
 def test_roles_without_the_need_see_less(client: TestClient, services: Services) -> None:
     dispatcher = login(client, "dispatcher")
     incident_id = create(client, dispatcher, reporter=REPORTER).json()["id"]
-    services.auth.create_user(
+    services.auth.accounts.create_user(
         "community", PASSWORD, Role.COMMUNITY_OFFICER, jurisdiction=Jurisdiction.parse("station:south")
     )
     add_user(services, "analyst", Role.ANALYST)
@@ -126,7 +126,7 @@ def test_incidents_are_found_by_the_callers_number_in_any_usual_form_within_the_
     params = {"phone": "+86 138-1234-5678", "reason": "重复报警核查"}
     found = client.post(SEARCH, json=params, headers=dispatcher).json()
     assert sorted(i["id"] for i in found) == sorted([south, north])
-    services.auth.create_user(
+    services.auth.accounts.create_user(
         "south-desk", PASSWORD, Role.DISPATCHER, jurisdiction=Jurisdiction.parse("station:south")
     )
     scoped = client.post(SEARCH, json=params, headers=login(client, "south-desk")).json()

@@ -32,7 +32,7 @@ def client(city: Services) -> Iterator[TestClient]:
 
 @pytest.fixture
 def gateway(city: Services) -> dict[str, str]:
-    _, key = city.auth.create_device("avl-u1", unit_id="u1", station_id="south")
+    _, key = city.auth.accounts.create_device_account("avl-u1", unit_id="u1", station_id="south")
     return {"Authorization": f"Bearer {key}"}
 
 
@@ -163,7 +163,7 @@ def test_a_station_dispatcher_reports_only_for_the_stations_units(client: TestCl
     from jingwu.domain.access import Jurisdiction, Role
 
     for name, station in (("south-dispatcher", "south"), ("north-dispatcher", "north")):
-        city.auth.create_user(
+        city.auth.accounts.create_user(
             name,
             "correct-horse-battery",
             Role.DISPATCHER,
@@ -309,7 +309,7 @@ def test_a_track_range_over_a_day_reversed_or_without_a_zone_is_422(
 def test_a_track_outside_the_callers_jurisdiction_is_refused(client: TestClient, city: Services) -> None:
     from jingwu.domain.access import Jurisdiction, Role
 
-    city.auth.create_user(
+    city.auth.accounts.create_user(
         "north-dispatcher",
         "correct-horse-battery",
         Role.DISPATCHER,

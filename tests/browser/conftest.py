@@ -241,7 +241,9 @@ class LiveServer:
         station_id: str | None = None,
         password: str = PASSWORD,
     ) -> str:
-        self.services.auth.create_user(username, password, role, unit_id=unit_id, station_id=station_id)
+        self.services.auth.accounts.create_user(
+            username, password, role, unit_id=unit_id, station_id=station_id
+        )
         return username
 
     def add_officer(self, unit: Unit, username: str | None = None) -> str:

@@ -37,7 +37,7 @@ def test_a_station_dispatcher_sees_only_their_station_and_a_caller_only_with_a_r
     live_server: LiveServer, open_page, page_errors: PageErrors, screenshot_dir: Path
 ) -> None:
     live_server.seed_units(units_on_roads(live_server.network, 20))
-    live_server.services.auth.create_user(
+    live_server.services.auth.accounts.create_user(
         "south-desk", PASSWORD, Role.DISPATCHER, jurisdiction=Jurisdiction.parse("station:south")
     )
     south = _report(live_server, SCENE, phone="+8613812345678")

@@ -121,7 +121,7 @@ def cluster_db(migrated_postgres_url: str, network: RoadNetwork, tmp_path: Path)
     settings = Settings(data_dir=tmp_path / "admin", database_url=postgres_url)
     services = assemble(settings, engine, network, keys=KeyRing.parse(FIELD_KEYS))
     try:
-        services.auth.create_user("dispatcher", PASSWORD, Role.DISPATCHER)
+        services.auth.accounts.create_user("dispatcher", PASSWORD, Role.DISPATCHER)
     finally:
         services.close()
     return postgres_url

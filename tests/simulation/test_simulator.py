@@ -172,14 +172,14 @@ def test_restarting_the_demo_with_the_same_password_keeps_sessions_and_a_new_one
     make_services: ServicesFactory, clock: FakeClock
 ) -> None:
     services = demo_city(make_services, clock, units=4)
-    token = services.auth.login("dispatcher", "demo-password").access_token
+    token = services.auth.logins.login("dispatcher", "demo-password").access_token
     rng = np.random.default_rng(1)
     seed_demo_city(services, units=4, password="demo-password", rng=rng, now=clock.now)
-    assert services.auth.authenticate(token).username == "dispatcher"
+    assert services.auth.sessions.authenticate(token).username == "dispatcher"
     seed_demo_city(services, units=4, password="another-password", rng=rng, now=clock.now)
     with pytest.raises(Unauthenticated):
-        services.auth.authenticate(token)
-    assert services.auth.login("dispatcher", "another-password").principal.username == "dispatcher"
+        services.auth.sessions.authenticate(token)
+    assert services.auth.logins.login("dispatcher", "another-password").principal.username == "dispatcher"
 
 
 def test_the_demo_has_someone_to_log_in_as_in_every_role_but_device(
@@ -193,14 +193,16 @@ def test_the_demo_has_someone_to_log_in_as_in_every_role_but_device(
     districts = {p.station.district for p in STATION_PLANS}
     seen = {}
     for account in DEMO_ACCOUNTS:
-        principal = services.auth.login(account.username, "demo-password").principal
+        principal = services.auth.logins.login(account.username, "demo-password").principal
         assert (principal.role, principal.jurisdiction) == (account.role, account.jurisdiction)
         seen[principal.role] = principal.jurisdiction
         # Every station and district named is one of the demo city's.
         assert principal.station_id in {None, *station_ids}
         if principal.jurisdiction.name is not None:
             assert principal.jurisdiction.name in station_ids | districts
-    officer = services.auth.login(services.dispatch.list_units()[0].callsign, "demo-password").principal
+    officer = services.auth.logins.login(
+        services.dispatch.list_units()[0].callsign, "demo-password"
+    ).principal
     seen[officer.role] = officer.jurisdiction
     assert set(seen) == set(Role) - {Role.DEVICE}
     scopes = {str(a.jurisdiction) for a in DEMO_ACCOUNTS}

@@ -167,7 +167,7 @@ class IdempotencyMiddleware:
         if scheme.lower() != "bearer" or not token.strip():
             return None
         try:
-            principal = await run_in_threadpool(self.services.auth.authenticate, token.strip())
+            principal = await run_in_threadpool(self.services.auth.sessions.authenticate, token.strip())
         except JingwuError:
             return None
         return principal.username

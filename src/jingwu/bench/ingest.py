@@ -150,7 +150,7 @@ def _prepare(config: IngestConfig, data_dir: Path, graph_cache: Path) -> list[tu
     from jingwu.service.auth import AuthService
 
     # A city-wide dispatcher's account stands in for a gateway: it may place every unit.
-    AuthService(engine).create_user(GATEWAY, PASSWORD, Role.DISPATCHER)
+    AuthService(engine).accounts.create_user(GATEWAY, PASSWORD, Role.DISPATCHER)
     engine.dispose()
     return points
 

@@ -92,7 +92,7 @@ def seed_demo_city(
             )
     for account in (*DEMO_ACCOUNTS, *officers):
         try:
-            services.auth.create_user(
+            services.auth.accounts.create_user(
                 account.username,
                 password,
                 account.role,
@@ -102,8 +102,8 @@ def seed_demo_city(
             )
         except Conflict:
             # Re-setting an unchanged password would end every open session at each restart.
-            if not services.auth.password_matches(account.username, password):
-                services.auth.set_password(account.username, password)
+            if not services.auth.logins.password_matches(account.username, password):
+                services.auth.accounts.set_password(account.username, password)
     return DemoLogins(
         password=password,
         generated=generated,

@@ -389,7 +389,7 @@ def test_the_app_subscribes_when_mqtt_url_is_set_and_reports_its_health(
     built = make_services(use_clock=False)
     settings = built.settings.model_copy(update={"mqtt_url": mqtt_url, "mqtt_share_group": group()})
     services = dataclasses.replace(built, settings=settings)
-    services.auth.create_user("admin", PASSWORD, Role.ADMIN)
+    services.auth.accounts.create_user("admin", PASSWORD, Role.ADMIN)
     column = register(services, DeviceKind.ALARM_COLUMN)
     with TestClient(create_app(services)) as client:
         token = client.post("/api/auth/login", json={"username": "admin", "password": PASSWORD}).json()

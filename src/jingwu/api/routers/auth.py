@@ -23,7 +23,9 @@ router = APIRouter(tags=["auth"])
 
 @router.post("/api/auth/login", response_model=TokenOut)
 def login(body: LoginRequest, request: Request, response: Response, services: ServicesDep) -> TokenOut:
-    issued = services.auth.login(body.username, body.password, body.totp, source=client_address(request))
+    issued = services.auth.logins.login(
+        body.username, body.password, body.totp, source=client_address(request)
+    )
     response.headers["Cache-Control"] = "no-store"  # a bearer token: never in any cache
     p = issued.principal
     return TokenOut(
@@ -55,7 +57,9 @@ def logout(
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials, Depends(HTTPBearer())],
 ) -> None:
-    services.auth.revoke(credentials.credentials, actor=principal.username, source=client_address(request))
+    services.auth.sessions.revoke(
+        credentials.credentials, actor=principal.username, source=client_address(request)
+    )
 
 
 class TotpEnrolmentOut(BaseModel):
@@ -77,7 +81,7 @@ def enrol_totp(
     log-in until confirmed (``POST /api/auth/totp/confirm``, or a log-in with a code of it).
     An active one is not replaced here (409 ``totp_already_enrolled``): an administrator resets it
     with ``jingwu user-totp --reset``."""
-    enrolment = services.auth.enrol_totp(
+    enrolment = services.auth.totp.enrol(
         principal.username, actor=principal.username, source=client_address(request)
     )
     response.headers["Cache-Control"] = "no-store"
@@ -88,7 +92,7 @@ def enrol_totp(
 def confirm_totp(body: TotpConfirmRequest, principal: Self, request: Request, services: ServicesDep) -> None:
     """Make one's pending second factor active with a current code of it (422 ``bad_totp`` for a
     wrong code, 409 ``totp_not_pending`` when there is nothing to confirm)."""
-    services.auth.confirm_totp(principal.username, body.code, source=client_address(request))
+    services.auth.totp.confirm(principal.username, body.code, source=client_address(request))
 
 
 class AuditRecordOut(BaseModel):

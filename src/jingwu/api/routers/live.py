@@ -53,7 +53,7 @@ async def live_events(
     # a refusal at the handshake reaches a browser only as a bare, unexplained failure.
     await websocket.accept()
     try:
-        principal = await run_in_threadpool(services.auth.authenticate, access_token)
+        principal = await run_in_threadpool(services.auth.sessions.authenticate, access_token)
     except JingwuError as exc:
         await websocket.close(code=4401, reason=exc.message[:120])
         return
@@ -141,7 +141,7 @@ async def live_events(
             if time.monotonic() - checked_at >= TOKEN_RECHECK_S:
                 # A revoked or expired session stops receiving, not only a new connection.
                 try:
-                    await run_in_threadpool(services.auth.authenticate, access_token)
+                    await run_in_threadpool(services.auth.sessions.authenticate, access_token)
                 except JingwuError as exc:
                     await websocket.close(code=4401, reason=exc.message[:120])
                     return

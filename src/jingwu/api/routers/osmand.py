@@ -70,7 +70,7 @@ class DeviceKeyInRequest(Needs):
                 "name the device: its key as the id parameter (the app's device identifier)",
                 code="no_token",
             )
-        principal = await run_in_threadpool(services.auth.authenticate, key, touch=True)
+        principal = await run_in_threadpool(services.auth.sessions.authenticate, key, touch=True)
         request.state.principal = principal
         principal = Needs.__call__(self, principal)
         if principal.role is not Role.DEVICE:

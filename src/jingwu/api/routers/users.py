@@ -1,11 +1,11 @@
 """Account administration (admins only): list the accounts, change a role, jurisdiction, station,
 unit or whether an account is disabled, reset a password, end every session of a user (a lost or
 stolen phone). Each change is written to the audit log with the administrator and their address;
-see :meth:`jingwu.service.auth.AuthService.update_user` for what ends a user's sessions and what
-is refused. Accounts are created with ``jingwu user-add`` / ``device-add``, not here.
+see :meth:`jingwu.service.auth.accounts.AccountService.update_user` for what ends a user's
+sessions and what is refused. Accounts are created with ``jingwu user-add`` / ``device-add``, not here.
 
 The POSTs take an ``Idempotency-Key`` like every other command: the key is stored in the
-change's own transaction (``AuthService``), and the answer once it has been sent. These changes
+change's own transaction (``AccountService``), and the answer once it has been sent. These changes
 are not dispatch decisions, so no answer is rendered inside the transaction (``answer_with``).
 """
 
@@ -50,7 +50,7 @@ def _out(user: UserInfo) -> UserOut:
 def list_users(principal: UserAdmin, response: Response, services: ServicesDep) -> list[UserOut]:
     """Every account, by user name, with its role, jurisdiction, second factor and standing."""
     response.headers["Cache-Control"] = _NO_STORE
-    return [_out(u) for u in services.auth.list_users()]
+    return [_out(u) for u in services.auth.accounts.list_users()]
 
 
 def _station(services: Services, station_id: str) -> str:
@@ -89,7 +89,7 @@ def change_user(
         if "station_id" not in given:
             # An officer bound to a unit belongs to its station, as with `jingwu user-add --unit`.
             station_id, given = unit.station_id, given | {"station_id"}
-    services.auth.update_user(
+    services.auth.accounts.update_user(
         username,
         role=body.role,
         jurisdiction=jurisdiction,
@@ -100,7 +100,7 @@ def change_user(
         source=client_address(request),
     )
     response.headers["Cache-Control"] = _NO_STORE
-    return _out(services.auth.user_info(username))
+    return _out(services.auth.accounts.user_info(username))
 
 
 @router.post("/{username}/password", response_model=UserOut)
@@ -115,11 +115,11 @@ def reset_password(
     """Set a user's password (a forgotten one, or one that may be known to others); every session
     of theirs ends. The password rules apply (422 weak_password). A device has no password (422
     device_has_no_password)."""
-    services.auth.set_password(
+    services.auth.accounts.set_password(
         username, body.password, actor=principal.username, source=client_address(request)
     )
     response.headers["Cache-Control"] = _NO_STORE
-    return _out(services.auth.user_info(username))
+    return _out(services.auth.accounts.user_info(username))
 
 
 @router.post("/{username}/sessions/end", response_model=SessionsEndedOut)
@@ -128,7 +128,9 @@ def end_sessions(
 ) -> SessionsEndedOut:
     """End every live session of the user, and a device's key (a lost or stolen phone or device).
     The user may log in again; to stop that, disable the account (PATCH with disabled: true)."""
-    ended = services.auth.end_sessions(username, actor=principal.username, source=client_address(request))
+    ended = services.auth.accounts.end_sessions(
+        username, actor=principal.username, source=client_address(request)
+    )
     return SessionsEndedOut(ended=ended)
 
 

@@ -8,8 +8,7 @@ from argon2 import PasswordHasher
 from jingwu.composition import Services
 from jingwu.domain import totp
 from jingwu.errors import Conflict, Unauthenticated, ValidationFailed
-from jingwu.service import auth as auth_service
-from jingwu.service.auth import Role
+from jingwu.service.auth import Role, passwords
 from tests.conftest import PASSWORD, FakeClock, ServicesFactory
 
 
@@ -19,7 +18,7 @@ def _code(secret: str, clock: FakeClock, *, shift_s: float = 0) -> str:
 
 def _refusal(services: Services, username: str, code: str | None) -> Unauthenticated:
     with pytest.raises(Unauthenticated) as refused:
-        services.auth.login(username, PASSWORD, code)
+        services.auth.logins.login(username, PASSWORD, code)
     return refused.value
 
 
@@ -33,22 +32,23 @@ def _whys(services: Services) -> list[object]:
 
 @pytest.fixture(autouse=True)
 def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests log in dozens of times; test_auth.py keeps the production argon2 cost."""
-    monkeypatch.setattr(auth_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    """These tests log in dozens of times; the other tests of the auth service keep the
+    production argon2 cost."""
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture
 def services(make_services: ServicesFactory) -> Services:
     built = make_services()
-    built.auth.require_totp = True
-    built.auth.create_user("dispatcher", PASSWORD, Role.DISPATCHER)
-    built.auth.create_user("admin", PASSWORD, Role.ADMIN)
-    built.auth.create_user("bj01", PASSWORD, Role.OFFICER, station_id="south")
+    built.auth.totp.require_totp = True
+    built.auth.accounts.create_user("dispatcher", PASSWORD, Role.DISPATCHER)
+    built.auth.accounts.create_user("admin", PASSWORD, Role.ADMIN)
+    built.auth.accounts.create_user("bj01", PASSWORD, Role.OFFICER, station_id="south")
     return built
 
 
 def test_enrolment_gives_a_base32_secret_and_an_otpauth_uri(services: Services) -> None:
-    enrolment = services.auth.enrol_totp("dispatcher", actor="admin", source="cli")
+    enrolment = services.auth.totp.enrol("dispatcher", actor="admin", source="cli")
     assert len(totp.decode_secret(enrolment.secret)) == 20
     uri = urlsplit(enrolment.otpauth_uri)
     assert (uri.scheme, uri.netloc, uri.path) == ("otpauth", "totp", "/Jingwu:dispatcher")
@@ -59,8 +59,8 @@ def test_enrolment_gives_a_base32_secret_and_an_otpauth_uri(services: Services) 
         "digits": ["6"],
         "period": ["30"],
     }
-    assert services.auth.totp_state("dispatcher") == "pending"
-    assert services.auth.enrol_totp("dispatcher").secret != enrolment.secret  # a fresh draw each time
+    assert services.auth.totp.state("dispatcher") == "pending"
+    assert services.auth.totp.enrol("dispatcher").secret != enrolment.secret  # a fresh draw each time
     (record,) = [r for r in services.audit.page(limit=50) if r.action == "auth.totp_enrolled"][-1:]
     assert (record.actor, record.target, record.source) == ("admin", "dispatcher", "cli")
     assert enrolment.secret not in str(record.to_dict())
@@ -71,44 +71,44 @@ def test_a_role_that_needs_totp_cannot_log_in_before_enrolment(services: Service
     assert refused.code == "totp_not_enrolled" and "administrator must enrol" in refused.message
     assert _refusal(services, "admin", "123456").code == "totp_not_enrolled"
     # Officers are not asked; a code sent by a user without a second factor is ignored.
-    assert services.auth.login("bj01", PASSWORD).principal.username == "bj01"
-    assert services.auth.login("bj01", PASSWORD, "123456").principal.username == "bj01"
+    assert services.auth.logins.login("bj01", PASSWORD).principal.username == "bj01"
+    assert services.auth.logins.login("bj01", PASSWORD, "123456").principal.username == "bj01"
     # `jingwu serve` names them at start-up.
-    assert services.auth.users_without_totp() == ["admin", "dispatcher"]
-    services.auth.enrol_totp("admin")
-    assert services.auth.users_without_totp() == ["dispatcher"]
+    assert services.auth.totp.users_without() == ["admin", "dispatcher"]
+    services.auth.totp.enrol("admin")
+    assert services.auth.totp.users_without() == ["dispatcher"]
 
 
 def test_the_second_factor_is_looked_at_only_after_the_password(services: Services) -> None:
-    services.auth.enrol_totp("dispatcher")
+    services.auth.totp.enrol("dispatcher")
     with pytest.raises(Unauthenticated) as refused:
-        services.auth.login("dispatcher", "wrong-password-1")
+        services.auth.logins.login("dispatcher", "wrong-password-1")
     assert refused.value.code == "bad_credentials"
     with pytest.raises(Unauthenticated) as refused:
-        services.auth.login("dispatcher", "wrong-password-1", "000000")
+        services.auth.logins.login("dispatcher", "wrong-password-1", "000000")
     assert refused.value.code == "bad_credentials"
     with pytest.raises(Unauthenticated) as refused:
-        services.auth.login("nobody", "wrong-password-1")
+        services.auth.logins.login("nobody", "wrong-password-1")
     assert refused.value.code == "bad_credentials"
 
 
 def test_pending_enrolment_is_confirmed_by_the_first_log_in_with_a_code(
     services: Services, clock: FakeClock
 ) -> None:
-    secret = services.auth.enrol_totp("dispatcher").secret
+    secret = services.auth.totp.enrol("dispatcher").secret
     assert _refusal(services, "dispatcher", None).code == "totp_required"
-    issued = services.auth.login("dispatcher", PASSWORD, _code(secret, clock), source="10.0.0.7")
+    issued = services.auth.logins.login("dispatcher", PASSWORD, _code(secret, clock), source="10.0.0.7")
     assert issued.principal.role is Role.DISPATCHER
-    assert services.auth.totp_state("dispatcher") == "active"
+    assert services.auth.totp.state("dispatcher") == "active"
     login = next(r for r in services.audit.page(limit=50) if r.action == "auth.login")
     assert login.details == {"second_factor": "totp"}
     assert _whys(services) == ["totp_required"]
 
 
 def test_wrong_replayed_and_older_codes_are_refused(services: Services, clock: FakeClock) -> None:
-    secret = services.auth.enrol_totp("dispatcher").secret
+    secret = services.auth.totp.enrol("dispatcher").secret
     code = _code(secret, clock)
-    services.auth.login("dispatcher", PASSWORD, code)
+    services.auth.logins.login("dispatcher", PASSWORD, code)
     # The same code again, within its 30 seconds: refused.
     clock.advance(5)
     replay = _refusal(services, "dispatcher", code)
@@ -119,7 +119,7 @@ def test_wrong_replayed_and_older_codes_are_refused(services: Services, clock: F
     assert _refusal(services, "dispatcher", wrong).code == "bad_totp"
     # Once the clock moves on, the next code works.
     clock.advance(30)
-    services.auth.login("dispatcher", PASSWORD, _code(secret, clock))
+    services.auth.logins.login("dispatcher", PASSWORD, _code(secret, clock))
     failures = [r for r in services.audit.page(limit=50) if r.action == "auth.login_failed"]
     assert [(r.details["why"], r.details["replayed"]) for r in reversed(failures)] == [
         ("bad_totp", True),
@@ -129,10 +129,10 @@ def test_wrong_replayed_and_older_codes_are_refused(services: Services, clock: F
 
 
 def test_clock_drift_of_one_step_either_way_is_accepted(services: Services, clock: FakeClock) -> None:
-    secret = services.auth.enrol_totp("dispatcher").secret
-    services.auth.login("dispatcher", PASSWORD, _code(secret, clock, shift_s=-30))
+    secret = services.auth.totp.enrol("dispatcher").secret
+    services.auth.logins.login("dispatcher", PASSWORD, _code(secret, clock, shift_s=-30))
     clock.advance(30)
-    services.auth.login("dispatcher", PASSWORD, _code(secret, clock, shift_s=30))
+    services.auth.logins.login("dispatcher", PASSWORD, _code(secret, clock, shift_s=30))
     clock.advance(90)
     assert _refusal(services, "dispatcher", _code(secret, clock, shift_s=60)).code == "bad_totp"
 
@@ -140,7 +140,7 @@ def test_clock_drift_of_one_step_either_way_is_accepted(services: Services, cloc
 def test_wrong_codes_count_towards_the_lock_out_and_totp_required_does_not(
     services: Services, clock: FakeClock
 ) -> None:
-    secret = services.auth.enrol_totp("dispatcher").secret
+    secret = services.auth.totp.enrol("dispatcher").secret
     for _ in range(10):
         assert _refusal(services, "dispatcher", None).code == "totp_required"
     right = _code(secret, clock)
@@ -152,41 +152,41 @@ def test_wrong_codes_count_towards_the_lock_out_and_totp_required_does_not(
     # Locked: the right password and the right code are refused too.
     assert _refusal(services, "dispatcher", right).code == "account_locked"
     clock.advance(services.settings.lockout_s)
-    services.auth.login("dispatcher", PASSWORD, _code(secret, clock))
+    services.auth.logins.login("dispatcher", PASSWORD, _code(secret, clock))
     assert services.audit.verify().intact
 
 
 def test_an_active_second_factor_is_asked_for_even_where_policy_does_not(
     services: Services, clock: FakeClock
 ) -> None:
-    services.auth.require_totp = False
-    secret = services.auth.enrol_totp("bj01").secret
+    services.auth.totp.require_totp = False
+    secret = services.auth.totp.enrol("bj01").secret
     # Pending: not yet asked for.
-    services.auth.login("bj01", PASSWORD)
-    services.auth.confirm_totp("bj01", _code(secret, clock))
-    assert services.auth.totp_state("bj01") == "active"
+    services.auth.logins.login("bj01", PASSWORD)
+    services.auth.totp.confirm("bj01", _code(secret, clock))
+    assert services.auth.totp.state("bj01") == "active"
     assert _refusal(services, "bj01", None).code == "totp_required"
     clock.advance(30)
-    services.auth.login("bj01", PASSWORD, _code(secret, clock))
+    services.auth.logins.login("bj01", PASSWORD, _code(secret, clock))
     # Without the policy, a dispatcher who never enrolled logs in with the password alone.
-    services.auth.login("dispatcher", PASSWORD)
+    services.auth.logins.login("dispatcher", PASSWORD)
 
 
 def test_confirmation_needs_a_pending_enrolment_and_the_right_code(
     services: Services, clock: FakeClock
 ) -> None:
     with pytest.raises(Conflict) as refused:
-        services.auth.confirm_totp("bj01", "123456")
+        services.auth.totp.confirm("bj01", "123456")
     assert refused.value.code == "totp_not_pending"
-    secret = services.auth.enrol_totp("bj01").secret
+    secret = services.auth.totp.enrol("bj01").secret
     wrong = str((int(_code(secret, clock)) + 1) % 10**6).zfill(6)
     with pytest.raises(ValidationFailed) as bad:
-        services.auth.confirm_totp("bj01", wrong)
-    assert bad.value.code == "bad_totp" and services.auth.totp_state("bj01") == "pending"
+        services.auth.totp.confirm("bj01", wrong)
+    assert bad.value.code == "bad_totp" and services.auth.totp.state("bj01") == "pending"
     code = _code(secret, clock)
-    services.auth.confirm_totp("bj01", code)
+    services.auth.totp.confirm("bj01", code)
     with pytest.raises(Conflict):
-        services.auth.confirm_totp("bj01", code)
+        services.auth.totp.confirm("bj01", code)
     # The code that confirmed the enrolment does not open a session as well.
     assert _refusal(services, "bj01", code).code == "bad_totp"
     outcomes = [
@@ -198,13 +198,13 @@ def test_confirmation_needs_a_pending_enrolment_and_the_right_code(
 def test_an_active_second_factor_is_replaced_only_by_an_administrators_reset(
     services: Services, clock: FakeClock
 ) -> None:
-    secret = services.auth.enrol_totp("dispatcher").secret
-    services.auth.login("dispatcher", PASSWORD, _code(secret, clock))
+    secret = services.auth.totp.enrol("dispatcher").secret
+    services.auth.logins.login("dispatcher", PASSWORD, _code(secret, clock))
     with pytest.raises(Conflict) as refused:
-        services.auth.enrol_totp("dispatcher", actor="dispatcher")
+        services.auth.totp.enrol("dispatcher", actor="dispatcher")
     assert refused.value.code == "totp_already_enrolled"
-    fresh = services.auth.enrol_totp("dispatcher", replace_active=True, source="cli").secret
-    assert services.auth.totp_state("dispatcher") == "pending"
+    fresh = services.auth.totp.enrol("dispatcher", replace_active=True, source="cli").secret
+    assert services.auth.totp.state("dispatcher") == "pending"
     clock.advance(30)
     assert _refusal(services, "dispatcher", _code(secret, clock)).code == "bad_totp"
-    services.auth.login("dispatcher", PASSWORD, _code(fresh, clock))
+    services.auth.logins.login("dispatcher", PASSWORD, _code(fresh, clock))
