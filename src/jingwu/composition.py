@@ -31,7 +31,7 @@ from jingwu.service.personal_data import (
 from jingwu.service.positions import PositionService
 from jingwu.service.stats import StatsService
 from jingwu.settings import Settings
-from jingwu.store.db import make_engine, upgrade_schema
+from jingwu.store.db import make_engine, require_current_schema, upgrade_schema
 from jingwu.store.fieldcrypt import FieldCryptError, KeyRing, generate_key_file
 from jingwu.store.locks import Leadership
 
@@ -116,12 +116,18 @@ def make_bus(settings: Settings, engine: Engine) -> Bus:
 def build_services(
     settings: Settings,
     *,
+    migrate: bool,
     demo: bool = False,
     progress: Callable[[str, float], None] | None = None,
 ) -> Services:
+    """Everything one process needs. ``migrate``: bring the schema to this version's first (the
+    server commands); otherwise a schema that is not current is refused (SchemaNotCurrent)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
-    upgrade_schema(engine)
+    if migrate:
+        upgrade_schema(engine)
+    else:
+        require_current_schema(engine)
     started = time.perf_counter()
     network = load_network(settings.osm_file, settings.graph_cache_dir, progress)
     log.info(

@@ -254,7 +254,7 @@ def test_a_malformed_request_is_422_naming_the_field(client: TestClient, key: st
 
 
 def test_the_device_key_is_kept_out_of_the_access_log(key: str) -> None:
-    from jingwu.cli import _RedactTokens
+    from jingwu.api.log_redaction import RedactTokens
 
     record = logging.LogRecord(
         "uvicorn.access",
@@ -265,6 +265,6 @@ def test_the_device_key_is_kept_out_of_the_access_log(key: str) -> None:
         ("10.0.0.7:50000", "POST", f"/api/osmand?id={key}&timestamp=1795594190&lat=45.75", "1.1", 200),
         None,
     )
-    _RedactTokens().filter(record)
+    RedactTokens().filter(record)
     assert key not in record.getMessage()
     assert "/api/osmand?id=***&timestamp=1795594190" in record.getMessage()
