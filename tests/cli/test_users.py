@@ -12,6 +12,7 @@ import pytest
 
 from jingwu.cli import main
 from jingwu.cli.output import text_width
+from tests.cli.conftest import Cli
 from tests.cli.helpers import audit_records, database_with_a_unit, one_line_error, printed_key
 
 
@@ -64,34 +65,28 @@ def test_user_totp_enrols_once_and_resets_only_when_asked(
 
 
 def test_user_add_gives_a_role_a_jurisdiction_and_an_officer_the_station_of_the_unit(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cli: Cli, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from jingwu.domain.access import Jurisdiction, Level, Role
-    from jingwu.service.auth import AuthService
 
-    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("JINGWU_NEW_PASSWORD", "correct-horse-battery")
-    engine = database_with_a_unit(tmp_path)
-    base = ["--data-dir", str(tmp_path), "user-add"]
-    assert main([*base, "nangang", "commander", "--jurisdiction", "district:南岗区"]) == 0
+    assert cli("user-add", "nangang", "commander", "--jurisdiction", "district:南岗区") == 0
     assert capsys.readouterr().out == "user nangang created: role commander, jurisdiction district:南岗区\n"
-    assert main([*base, "U1", "officer", "--unit", "u1", "--display-name", "张伟"]) == 0
+    assert cli("user-add", "U1", "officer", "--unit", "u1", "--display-name", "张伟") == 0
     assert "role officer, jurisdiction station:south, unit u1, station south" in capsys.readouterr().out
-    assert main([*base, "neighbour", "resident"]) == 0
+    assert cli("user-add", "neighbour", "resident") == 0
     assert "jurisdiction own" in capsys.readouterr().out
 
-    auth = AuthService(engine)
+    auth = cli.auth
     nangang = auth.logins.login("nangang", "correct-horse-battery").principal
     assert (nangang.role, nangang.jurisdiction) == (Role.COMMANDER, Jurisdiction(Level.DISTRICT, "南岗区"))
     officer = auth.logins.login("u1", "correct-horse-battery").principal
     assert (officer.unit_id, officer.station_id) == ("u1", "south")
-    created = [r for r in audit_records(engine) if r.action == "auth.user_created"]
+    created = [r for r in audit_records(cli.engine) if r.action == "auth.user_created"]
     assert [(r.target, r.source) for r in created] == [
         ("nangang", "cli"),
         ("U1", "cli"),
         ("neighbour", "cli"),
     ]
-    engine.dispose()
 
 
 @pytest.mark.parametrize(
@@ -104,21 +99,15 @@ def test_user_add_gives_a_role_a_jurisdiction_and_an_officer_the_station_of_the_
     ],
 )
 def test_user_add_refuses_a_bad_jurisdiction_or_an_unknown_unit_in_one_line(
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    cli: Cli,
     capsys: pytest.CaptureFixture[str],
     args: list[str],
     message: str,
 ) -> None:
-    from jingwu.service.auth import AuthService
 
-    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("JINGWU_NEW_PASSWORD", "correct-horse-battery")
-    engine = database_with_a_unit(tmp_path)
-    assert main(["--data-dir", str(tmp_path), "user-add", "someone", "officer", *args]) == 2
+    assert cli("user-add", "someone", "officer", *args) == 2
     assert message in one_line_error(capsys.readouterr().err)
-    assert not AuthService(engine).logins.password_matches("someone", "correct-horse-battery")
-    engine.dispose()
+    assert not cli.auth.logins.password_matches("someone", "correct-horse-battery")
 
 
 def test_user_add_offers_every_role_but_device(capsys: pytest.CaptureFixture[str]) -> None:
@@ -132,23 +121,18 @@ def test_user_add_offers_every_role_but_device(capsys: pytest.CaptureFixture[str
 
 
 def test_user_set_changes_an_account_ends_its_sessions_and_names_the_os_user(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cli: Cli, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import getpass
 
     from jingwu.errors import Unauthenticated
-    from jingwu.service.auth import AuthService
 
-    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("JINGWU_NEW_PASSWORD", "correct-horse-battery")
-    engine = database_with_a_unit(tmp_path)
-    base = ["--data-dir", str(tmp_path)]
-    assert main([*base, "user-add", "li", "dispatcher"]) == 0
-    auth = AuthService(engine)
+    assert cli("user-add", "li", "dispatcher") == 0
+    auth = cli.auth
     token = auth.logins.login("li", "correct-horse-battery").access_token
     capsys.readouterr()
 
-    assert main([*base, "user-set", "li", "--role", "officer", "--unit", "u1"]) == 0
+    assert cli("user-set", "li", "--role", "officer", "--unit", "u1") == 0
     out = capsys.readouterr().out
     assert out == (
         "user li changed: role dispatcher → officer, jurisdiction city → station:south, "
@@ -156,20 +140,20 @@ def test_user_set_changes_an_account_ends_its_sessions_and_names_the_os_user(
     )
     with pytest.raises(Unauthenticated):
         auth.sessions.authenticate(token)
-    assert main([*base, "user-set", "li", "--role", "commander", "--jurisdiction", "district:南岗区"]) == 0
+    assert cli("user-set", "li", "--role", "commander", "--jurisdiction", "district:南岗区") == 0
     out = capsys.readouterr().out
     assert "role officer → commander, jurisdiction station:south → district:南岗区" in out
     assert "note: the role commander needs a second factor under `jingwu serve`: jingwu user-totp li" in out
-    assert main([*base, "user-set", "li", "--disable"]) == 0
+    assert cli("user-set", "li", "--disable") == 0
     assert "enabled → disabled; their sessions have ended" in capsys.readouterr().out
     with pytest.raises(Unauthenticated):
         auth.logins.login("li", "correct-horse-battery")
-    assert main([*base, "user-set", "li", "--disable"]) == 0
+    assert cli("user-set", "li", "--disable") == 0
     assert capsys.readouterr().out.startswith(
         "user li unchanged: role commander, jurisdiction district:南岗区"
     )
 
-    changed = [r for r in audit_records(engine) if r.action == "auth.user_changed"]
+    changed = [r for r in audit_records(cli.engine) if r.action == "auth.user_changed"]
     assert {(r.actor, r.target, r.source) for r in changed} == {(getpass.getuser(), "li", "cli")}
     assert changed[0].details["before"] == {
         "role": "dispatcher",
@@ -178,9 +162,8 @@ def test_user_set_changes_an_account_ends_its_sessions_and_names_the_os_user(
         "unit_id": None,
     }
     assert changed[0].details["sessions_ended"] == 1
-    (created,) = [r for r in audit_records(engine) if r.action == "auth.user_created"]
+    (created,) = [r for r in audit_records(cli.engine) if r.action == "auth.user_created"]
     assert created.actor == getpass.getuser()
-    engine.dispose()
 
 
 @pytest.mark.parametrize(
@@ -197,45 +180,34 @@ def test_user_set_changes_an_account_ends_its_sessions_and_names_the_os_user(
     ],
 )
 def test_user_set_refuses_in_one_line_and_changes_nothing(
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    cli: Cli,
     capsys: pytest.CaptureFixture[str],
     args: list[str],
     message: str,
 ) -> None:
-    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("JINGWU_NEW_PASSWORD", "correct-horse-battery")
-    engine = database_with_a_unit(tmp_path)
-    base = ["--data-dir", str(tmp_path)]
-    assert main([*base, "user-add", "li", "dispatcher"]) == 0
-    assert main([*base, "user-add", "root", "admin"]) == 0
+    assert cli("user-add", "li", "dispatcher") == 0
+    assert cli("user-add", "root", "admin") == 0
     capsys.readouterr()
-    assert main([*base, "user-set", *args]) == 2
+    assert cli("user-set", *args) == 2
     assert message in one_line_error(capsys.readouterr().err)
-    assert not [r for r in audit_records(engine) if r.action == "auth.user_changed"]
-    engine.dispose()
+    assert not [r for r in audit_records(cli.engine) if r.action == "auth.user_changed"]
 
 
 def test_user_password_sets_a_new_password_and_refuses_a_weak_one(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import getpass
 
     from jingwu.errors import Unauthenticated
-    from jingwu.service.auth import AuthService
 
-    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("JINGWU_NEW_PASSWORD", "correct-horse-battery")
-    engine = database_with_a_unit(tmp_path)
-    base = ["--data-dir", str(tmp_path)]
-    assert main([*base, "user-add", "li", "dispatcher"]) == 0
-    assert main([*base, "device-add", "gate"]) == 0
-    auth = AuthService(engine)
+    assert cli("user-add", "li", "dispatcher") == 0
+    assert cli("device-add", "gate") == 0
+    auth = cli.auth
     token = auth.logins.login("li", "correct-horse-battery").access_token
     capsys.readouterr()
 
     monkeypatch.setenv("JINGWU_NEW_PASSWORD", "staple-battery-horse-7")
-    assert main([*base, "user-password", "li"]) == 0
+    assert cli("user-password", "li") == 0
     assert capsys.readouterr().out == "password of li changed; their sessions have ended\n"
     with pytest.raises(Unauthenticated):
         auth.sessions.authenticate(token)
@@ -246,60 +218,47 @@ def test_user_password_sets_a_new_password_and_refuses_a_weak_one(
         ("gate", "it has a key, not a password"),
         ("nobody", "no user 'nobody'"),
     ]:
-        assert main([*base, "user-password", name]) == 2
+        assert cli("user-password", name) == 2
         assert message in one_line_error(capsys.readouterr().err)
-    (record,) = [r for r in audit_records(engine) if r.action == "auth.password_changed"]
+    (record,) = [r for r in audit_records(cli.engine) if r.action == "auth.password_changed"]
     assert (record.actor, record.target, record.source) == (getpass.getuser(), "li", "cli")
-    engine.dispose()
 
 
 def test_user_logout_ends_every_session_and_says_how_many(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cli: Cli, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import getpass
 
     from jingwu.errors import Unauthenticated
-    from jingwu.service.auth import AuthService
 
-    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("JINGWU_NEW_PASSWORD", "correct-horse-battery")
-    engine = database_with_a_unit(tmp_path)
-    base = ["--data-dir", str(tmp_path)]
-    assert main([*base, "user-add", "u1", "officer", "--unit", "u1"]) == 0
-    assert main([*base, "device-add", "car-box-u1", "--unit", "u1"]) == 0
+    assert cli("user-add", "u1", "officer", "--unit", "u1") == 0
+    assert cli("device-add", "car-box-u1", "--unit", "u1") == 0
     key = printed_key(capsys.readouterr().out)
-    auth = AuthService(engine)
+    auth = cli.auth
     phones = [auth.logins.login("u1", "correct-horse-battery").access_token for _ in range(2)]
 
-    assert main([*base, "user-logout", "u1"]) == 0
+    assert cli("user-logout", "u1") == 0
     assert capsys.readouterr().out.startswith("ended 2 sessions of u1; they can log in again")
-    assert main([*base, "user-logout", "car-box-u1"]) == 0
+    assert cli("user-logout", "car-box-u1") == 0
     assert "ended 1 session of car-box-u1; the device's key no longer works" in capsys.readouterr().out
     for token in (*phones, key):
         with pytest.raises(Unauthenticated):
             auth.sessions.authenticate(token)
-    assert main([*base, "user-logout", "nobody"]) == 2
+    assert cli("user-logout", "nobody") == 2
     assert "no user 'nobody'" in one_line_error(capsys.readouterr().err)
-    ended = [r for r in audit_records(engine) if r.action == "auth.sessions_ended"]
+    ended = [r for r in audit_records(cli.engine) if r.action == "auth.sessions_ended"]
     assert [(r.actor, r.target, r.details["sessions_ended"]) for r in ended] == [
         (getpass.getuser(), "u1", 2),
         (getpass.getuser(), "car-box-u1", 1),
     ]
-    engine.dispose()
 
 
-def test_user_list_prints_a_table_of_the_accounts(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("JINGWU_NEW_PASSWORD", "correct-horse-battery")
-    engine = database_with_a_unit(tmp_path)
-    base = ["--data-dir", str(tmp_path)]
-    assert main([*base, "user-add", "u1", "officer", "--unit", "u1", "--display-name", "张伟"]) == 0
-    assert main([*base, "user-add", "root", "admin"]) == 0
-    assert main([*base, "user-set", "u1", "--disable"]) == 0
+def test_user_list_prints_a_table_of_the_accounts(cli: Cli, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli("user-add", "u1", "officer", "--unit", "u1", "--display-name", "张伟") == 0
+    assert cli("user-add", "root", "admin") == 0
+    assert cli("user-set", "u1", "--disable") == 0
     capsys.readouterr()
-    assert main([*base, "user-list"]) == 0
+    assert cli("user-list") == 0
     header, *rows = capsys.readouterr().out.splitlines()
     assert header.split() == [
         "user",
@@ -319,7 +278,6 @@ def test_user_list_prints_a_table_of_the_accounts(
     # Columns line up on a terminal, Chinese names (two columns a character) included.
     assert text_width(rows[1][: rows[1].index("officer")]) == rows[0].index("admin")
     assert "argon2" not in "".join(rows)
-    engine.dispose()
 
 
 class _Terminal:
@@ -364,37 +322,29 @@ def _typed(monkeypatch: pytest.MonkeyPatch, *answers: str | None) -> list[str]:
     ],
 )
 def test_user_add_refuses_a_place_the_role_may_not_have_before_asking_for_a_password(
+    cli: Cli,
     monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     args: list[str],
     message: str,
 ) -> None:
-    from jingwu.service.auth import AuthService
 
-    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("JINGWU_NEW_PASSWORD", "correct-horse-battery")
-    engine = database_with_a_unit(tmp_path)
-    assert main(["--data-dir", str(tmp_path), "user-add", "li", "dispatcher"]) == 0
+    assert cli("user-add", "li", "dispatcher") == 0
     capsys.readouterr()
     monkeypatch.delenv("JINGWU_NEW_PASSWORD")
     prompts = _typed(monkeypatch)  # nothing to type: no prompt may be shown
-    assert main(["--data-dir", str(tmp_path), "user-add", *args]) == 2
+    assert cli("user-add", *args) == 2
     assert message in one_line_error(capsys.readouterr().err)
     assert prompts == []
-    assert [u.username for u in AuthService(engine).accounts.list_users()] == ["li"]
-    engine.dispose()
+    assert [u.username for u in cli.auth.accounts.list_users()] == ["li"]
 
 
 def test_user_add_refuses_a_password_containing_the_user_name(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
-    engine = database_with_a_unit(tmp_path)
     monkeypatch.setenv("JINGWU_NEW_PASSWORD", "sysadmin12345")
-    assert main(["--data-dir", str(tmp_path), "user-add", "sysadmin", "admin"]) == 2
+    assert cli("user-add", "sysadmin", "admin") == 2
     assert "a password must not contain the user name" in one_line_error(capsys.readouterr().err)
-    engine.dispose()
 
 
 def test_user_add_with_no_terminal_and_no_password_in_the_environment_is_one_line(tmp_path: Path) -> None:
@@ -419,36 +369,32 @@ def test_user_add_with_no_terminal_and_no_password_in_the_environment_is_one_lin
 
 
 def test_a_password_typed_at_a_terminal_is_asked_twice_and_a_mismatch_changes_nothing(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from jingwu.service.auth import AuthService
 
-    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
-    engine = database_with_a_unit(tmp_path)
-    auth = AuthService(engine)
-    base = ["--data-dir", str(tmp_path)]
+    monkeypatch.delenv("JINGWU_NEW_PASSWORD")
+    auth = cli.auth
     _typed(monkeypatch, "correct-horse-battery", "correct-horse-batterz")
-    assert main([*base, "user-add", "li", "dispatcher"]) == 2
+    assert cli("user-add", "li", "dispatcher") == 2
     assert "the two passwords differ; nothing was changed" in one_line_error(capsys.readouterr().err)
     assert auth.accounts.list_users() == []
     _typed(monkeypatch, "correct-horse-battery", None)  # Ctrl-D at the second prompt
-    assert main([*base, "user-add", "li", "dispatcher"]) == 2
+    assert cli("user-add", "li", "dispatcher") == 2
     assert "no password was given" in one_line_error(capsys.readouterr().err)
     prompts = _typed(monkeypatch, "correct-horse-battery", "correct-horse-battery")
-    assert main([*base, "user-add", "li", "dispatcher"]) == 0
+    assert cli("user-add", "li", "dispatcher") == 0
     assert prompts == ["new password: ", "the same again: "]
     assert auth.logins.password_matches("li", "correct-horse-battery")
     capsys.readouterr()
 
     # user-password asks the same way.
     _typed(monkeypatch, "staple-battery-horse-7", "staple-battery-horse-8")
-    assert main([*base, "user-password", "li"]) == 2
+    assert cli("user-password", "li") == 2
     assert "the two passwords differ" in one_line_error(capsys.readouterr().err)
     assert auth.logins.password_matches("li", "correct-horse-battery")
     _typed(monkeypatch, "staple-battery-horse-7", "staple-battery-horse-7")
-    assert main([*base, "user-password", "li"]) == 0
+    assert cli("user-password", "li") == 0
     assert auth.logins.password_matches("li", "staple-battery-horse-7")
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-    assert main([*base, "user-password", "li"]) == 2
+    assert cli("user-password", "li") == 2
     assert "set JINGWU_NEW_PASSWORD or run in a terminal" in one_line_error(capsys.readouterr().err)
-    engine.dispose()
