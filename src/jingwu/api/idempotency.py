@@ -55,6 +55,15 @@ def answer_with(status: int, render: Callable[[Decision], Any]) -> None:
     claim.render = rendered
 
 
+def withhold_from_replay(*keys: str) -> None:
+    """Keep these top-level keys of this route's JSON answer out of the stored copy a retry is
+    answered from (as null): a secret shown once must not lie in the key table for a week. A no-op
+    for a request without a key."""
+    claim = CURRENT_CLAIM.get()
+    if claim is not None:
+        claim.withhold = frozenset(keys)
+
+
 def _fingerprint(scope: Scope, body: bytes) -> str:
     digest = hashlib.sha256()
     for part in (scope["method"].encode(), scope["path"].encode(), scope.get("query_string", b"")):
@@ -195,4 +204,4 @@ def _replay(status: int, body: bytes) -> Response:
     return Response(body, status_code=status, media_type=media_type, headers={REPLAYED_HEADER: "true"})
 
 
-__all__ = ["HEADER", "REPLAYED_HEADER", "IdempotencyMiddleware", "answer_with"]
+__all__ = ["HEADER", "REPLAYED_HEADER", "IdempotencyMiddleware", "answer_with", "withhold_from_replay"]

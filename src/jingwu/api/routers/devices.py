@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from jingwu.api.deps import ServicesDep, client_address, needs
+from jingwu.api.idempotency import withhold_from_replay
 from jingwu.api.lookups import LookupReason, limit_lookups, reason_text
 from jingwu.api.schemas.requests import LocationIn, StrictInt
 from jingwu.api.schemas.responses import LocationOut
@@ -29,7 +30,6 @@ from jingwu.domain.gcj02 import gcj02_point_to_wgs84
 from jingwu.domain.geo import GeoPoint
 from jingwu.errors import Forbidden
 from jingwu.service.community_devices import ADDRESS_MAX_CHARS, AccessEvent, NewDevice, device_view
-from jingwu.service.idempotency import CURRENT_CLAIM
 
 router = APIRouter(prefix="/api/devices", tags=["devices"])
 
@@ -146,13 +146,6 @@ def _in_reach(principal: Principal, services: Services, device: CommunityDevice)
     return device
 
 
-def _withhold_secret() -> None:
-    # A retry with the same Idempotency-Key is answered without the secret (see RegisteredDeviceOut).
-    claim = CURRENT_CLAIM.get()
-    if claim is not None:
-        claim.withhold = frozenset({"secret"})
-
-
 @router.post("", status_code=201, response_model=RegisteredDeviceOut)
 def register_device(
     body: DeviceRegistration,
@@ -176,7 +169,7 @@ def register_device(
             code="out_of_jurisdiction",
             jurisdiction=str(principal.jurisdiction),
         )
-    _withhold_secret()
+    withhold_from_replay("secret")  # a retry is answered without it (see RegisteredDeviceOut)
     device, secret = services.community_devices.register(
         NewDevice(
             id=body.id,
@@ -229,7 +222,7 @@ def issue_device_secret(
     """A new secret for the device (lost, leaked, a new controller); the old one stops working
     at once and the device's message counter starts again. Audited."""
     _in_reach(principal, services, services.community_devices.get(device_id))
-    _withhold_secret()
+    withhold_from_replay("secret")  # a retry is answered without it (see RegisteredDeviceOut)
     secret = services.community_devices.issue_secret(
         device_id, actor=principal.username, source=client_address(request)
     )
