@@ -44,7 +44,7 @@ def current_principal(
         raise Unauthenticated("log in first: send 'Authorization: Bearer <token>'", code="no_token")
     # A REST call is use of the session: it keeps it from ending as idle.
     principal = services.auth.sessions.authenticate(credentials.credentials, touch=True)
-    # Kept for the refusal handler, which records who was refused (api.app._audit_refusal).
+    # Kept for the refusal handler, which records who was refused (api.factory._audit_refusal).
     request.state.principal = principal
     return principal
 
