@@ -54,7 +54,18 @@ def test_an_admin_command_on_a_database_without_a_schema_says_to_migrate_and_mak
     assert main(["--data-dir", str(data_dir), *args]) == 2
     error = one_line_error(capsys.readouterr().err)
     assert "has no Jingwu schema yet: run `jingwu migrate` first" in error
+    assert not (data_dir / "jingwu.db").exists()  # not even an empty file left behind
+
+
+def test_an_empty_database_that_exists_is_refused_the_same_and_stays_empty(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     engine = make_engine(f"sqlite:///{data_dir / 'jingwu.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("SELECT 1"))
+    assert (data_dir / "jingwu.db").exists()
+    assert main(["--data-dir", str(data_dir), "user-list"]) == 2
+    assert "has no Jingwu schema yet" in one_line_error(capsys.readouterr().err)
     assert inspect(engine).get_table_names() == []
     engine.dispose()
 
@@ -73,7 +84,7 @@ def test_an_admin_command_on_an_older_schema_names_both_revisions_and_leaves_it_
         assert conn.execute(text("SELECT count(*) FROM users")).scalar_one() == 0
 
     assert main(["--data-dir", str(data_dir), "migrate"]) == 0
-    assert capsys.readouterr().out == f"schema is up to date ({head})\n"
+    assert capsys.readouterr().out == f"schema upgraded from {previous} to {head}\n"
     assert main(["--data-dir", str(data_dir), "user-add", "li", "dispatcher"]) == 0
     engine.dispose()
 
@@ -97,7 +108,7 @@ def test_a_schema_newer_than_this_version_asks_for_a_newer_jingwu(
     engine.dispose()
 
 
-def test_migrate_makes_the_schema_once_and_again_is_a_no_op(
+def test_migrate_says_it_made_the_schema_and_then_that_it_is_up_to_date(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["--data-dir", str(data_dir), "migrate"]) == 0
@@ -105,5 +116,8 @@ def test_migrate_makes_the_schema_once_and_again_is_a_no_op(
     engine = make_engine(f"sqlite:///{data_dir / 'jingwu.db'}")
     head, _ = _head_and_previous(engine)
     engine.dispose()
-    assert capsys.readouterr().out.splitlines() == [f"schema is up to date ({head})"] * 2
+    assert capsys.readouterr().out.splitlines() == [
+        f"schema created ({head})",
+        f"schema is up to date ({head})",
+    ]
     assert main(["--data-dir", str(data_dir), "user-list"]) == 0

@@ -11,9 +11,6 @@ import os
 import sys
 from collections.abc import Sequence
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
-
 from jingwu.cli import audit, bench, community_devices, device_accounts, keys, roads, schema, serve, users
 from jingwu.errors import JingwuError
 from jingwu.settings import Settings
@@ -52,14 +49,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
     except FileNotFoundError as exc:
         print(f"error: no such file: {exc.filename} (check --osm / JINGWU_OSM_FILE)", file=sys.stderr)
-    except OperationalError as exc:
-        reason = str(exc.orig or exc).strip().splitlines()[0]
+    except Exception as exc:
+        reason = _database_fault(exc)
+        if reason is None:
+            raise
         print(f"error: cannot use the database at {_database_url_shown()}: {reason}", file=sys.stderr)
     return 2
 
 
+def _database_fault(exc: Exception) -> str | None:
+    """The reason a database could not be used (reached, logged in to, opened), in one line; None
+    when ``exc`` is something else. SQLAlchemy is loaded by then: the command opened a database."""
+    from sqlalchemy.exc import OperationalError
+
+    if not isinstance(exc, OperationalError):
+        return None
+    return str(exc.orig or exc).strip().splitlines()[0]
+
+
 def _database_url_shown() -> str:
     """The configured database, its password hidden, for an error message."""
+    from sqlalchemy.engine import make_url
+
     try:
         url = Settings.from_environment().resolved_database_url
     except Exception:

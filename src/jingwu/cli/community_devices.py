@@ -10,7 +10,6 @@ from jingwu.cli.context import SOURCE, open_services, os_user
 from jingwu.domain.devices import DeviceKind
 from jingwu.domain.gcj02 import gcj02_point_to_wgs84
 from jingwu.domain.geo import GeoPoint
-from jingwu.service.community_devices import NewDevice
 
 _OSM_HELP = "OSM PBF of the city (default: the bundled Harbin extract)"
 
@@ -59,6 +58,10 @@ def _print_secret(device_id: str, secret: str, *, new: str | None) -> None:
 
 def device_register(args: argparse.Namespace) -> int:
     """Register a community device; its secret is printed once."""
+    # Loaded here, not at the top: it brings the road network's code, which `jingwu --help` and
+    # the other commands do without.
+    from jingwu.service.community_devices import NewDevice
+
     point = gcj02_point_to_wgs84(args.lat, args.lon) if args.crs == "gcj02" else GeoPoint(args.lat, args.lon)
     with open_services(args) as services:
         new = NewDevice(

@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 
 from jingwu.cli.context import SOURCE, open_store, os_user
-from jingwu.service.community_devices import reseal_device_fields
-from jingwu.service.personal_data import PersonalDataService
 from jingwu.store.fieldcrypt import KeyRing, generate_key_file
 
 
@@ -73,6 +71,10 @@ def add(args: argparse.Namespace) -> int:
 
 
 def rotate(args: argparse.Namespace) -> int:
+    # Loaded here, as context.py says; the community devices' package brings the road network's code.
+    from jingwu.service.community_devices import reseal_device_fields
+    from jingwu.service.personal_data import PersonalDataService
+
     with open_store(args) as store:
         # The indexes are what rotation rebuilds: only that the keys open the data is checked.
         keys = store.field_keys(check_indexes=False)

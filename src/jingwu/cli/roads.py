@@ -10,7 +10,6 @@ from pathlib import Path
 
 from jingwu.cli.context import settings_for
 from jingwu.cli.output import progress
-from jingwu.routing import load_network
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,6 +19,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def import_osm(args: argparse.Namespace) -> int:
+    from jingwu.routing import load_network  # scipy and osmium: only for the command that needs them
+
     settings = settings_for(args)
     path = Path(args.file)
     if not path.is_file():

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 
 from jingwu.cli.context import settings_for
-from jingwu.store.db import make_engine, schema_revisions, upgrade_schema
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,13 +20,22 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def migrate(args: argparse.Namespace) -> int:
+    from jingwu.store.db import make_engine, schema_revisions, upgrade_schema  # as context.py says
+
     engine = make_engine(settings_for(args).resolved_database_url)
     try:
+        before, _ = schema_revisions(engine)
         upgrade_schema(engine)
-        current, _ = schema_revisions(engine)
+        after, _ = schema_revisions(engine)
     finally:
         engine.dispose()
-    print(f"schema is up to date ({', '.join(sorted(current))})")
+    now = ", ".join(sorted(after))
+    if before == after:
+        print(f"schema is up to date ({now})")
+    elif not before:
+        print(f"schema created ({now})")
+    else:
+        print(f"schema upgraded from {', '.join(sorted(before))} to {now}")
     return 0
 
 

@@ -148,9 +148,14 @@ def _refuse_unknown(engine: Engine, current: frozenset[str], heads: frozenset[st
 def require_current_schema(engine: Engine) -> None:
     """Refuse (SchemaNotCurrent, saying what to run) a database whose schema is missing, older or
     newer than this code's; return quietly when it is at head."""
-    current, heads = schema_revisions(engine)
-    if current == heads:
-        return
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if database and database != ":memory:" and not Path(database).exists():
+        # Looking would make an empty file; refused the same as an empty database, leaving none.
+        current, heads = frozenset(), frozenset()
+    else:
+        current, heads = schema_revisions(engine)
+        if current == heads:
+            return
     shown = _shown(engine)
     if not current:
         raise SchemaNotCurrent(

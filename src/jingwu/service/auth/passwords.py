@@ -77,7 +77,16 @@ def check_password(username: str, password: str) -> None:
 # Looked up at each call, not imported by name elsewhere: the tests swap in a cheaper hasher.
 _hasher = PasswordHasher()
 # Verified against when the user does not exist, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("jingwu-no-such-user")
+# Made at the first such check, not at import: a hash takes about 0.2 s, which every command and
+# process that imports the auth service would otherwise pay.
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = PasswordHasher().hash("jingwu-no-such-user")
+    return _DUMMY_HASH
 
 
 def hash_password(password: str) -> str:
@@ -89,7 +98,7 @@ def verify_password(stored: str | None, password: str) -> bool:
     dummy hash, so that the time taken tells nothing, and never matches. A stored value that is no
     hash (a device's) matches nothing."""
     try:
-        matches = bool(_hasher.verify(stored if stored is not None else _DUMMY_HASH, password))
+        matches = bool(_hasher.verify(stored if stored is not None else _dummy_hash(), password))
     except (VerificationError, InvalidHashError):
         return False
     return matches and stored is not None
