@@ -46,7 +46,7 @@ SIZE_CHECKED = ("service", "cli")
 
 
 def _part(module: str) -> str:
-    """``jingwu.service.auth.login`` → ``service``; ``jingwu.errors`` → ``errors``."""
+    """``jingwu.service.auth.logins`` → ``service``; ``jingwu.errors`` → ``errors``."""
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else "__init__"
 

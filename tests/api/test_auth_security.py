@@ -104,14 +104,14 @@ def _log_in(client: TestClient, username: str, code: str | None = None) -> Respo
 def test_a_required_second_factor_over_http(
     clocked_client: TestClient, clocked_services: Services, clock: FakeClock
 ) -> None:
-    clocked_services.auth.totp.require_totp = True
+    clocked_services.auth.second_factor.require_totp = True
     not_enrolled = _log_in(clocked_client, "dispatcher")
     assert not_enrolled.status_code == 401
     assert not_enrolled.json()["error"]["code"] == "totp_not_enrolled"
     assert "jingwu user-totp" in not_enrolled.json()["error"]["message"]
     # Officers are not asked.
     assert _log_in(clocked_client, "u0").status_code == 200
-    secret = clocked_services.auth.totp.enrol("dispatcher", source="cli").secret
+    secret = clocked_services.auth.second_factor.enrol("dispatcher", source="cli").secret
     required = _log_in(clocked_client, "dispatcher")
     assert required.status_code == 401 and required.json()["error"]["code"] == "totp_required"
     code = _code(secret, clock)

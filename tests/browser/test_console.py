@@ -371,8 +371,8 @@ def test_one_click_is_for_the_first_response_and_a_closed_incident_reads_closed(
 def test_a_dispatcher_with_a_second_factor_is_asked_for_the_code_in_the_log_in_form(
     live_server: LiveServer, open_page, page_errors: PageErrors
 ) -> None:
-    live_server.services.auth.totp.require_totp = True  # as `jingwu serve` runs
-    enrolment = live_server.services.auth.totp.enrol(DISPATCHER)
+    live_server.services.auth.second_factor.require_totp = True  # as `jingwu serve` runs
+    enrolment = live_server.services.auth.second_factor.enrol(DISPATCHER)
     key = totp.decode_secret(enrolment.secret)
     page = open_page("/")
     page.fill("#username", DISPATCHER)

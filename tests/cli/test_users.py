@@ -47,17 +47,17 @@ def test_user_totp_enrols_once_and_resets_only_when_asked(
     assert stored.startswith("v1:") and secret not in stored
     keys = KeyRing.from_file(tmp_path / "field-keys")
     auth = AuthService(engine, require_totp=True, keys=keys)
-    assert auth.totp.state("dispatcher") == "pending"
+    assert auth.second_factor.state("dispatcher") == "pending"
     # The first log-in with a code makes it active.
     code = totp.totp(totp.decode_secret(secret), auth.clock().timestamp())
     auth.logins.login("dispatcher", "correct-horse-battery", code)
-    assert auth.totp.state("dispatcher") == "active"
+    assert auth.second_factor.state("dispatcher") == "active"
     # An active factor is replaced only with --reset.
     assert main(["--data-dir", str(tmp_path), "user-totp", "dispatcher"]) == 2
     assert "already active" in capsys.readouterr().err
     assert main(["--data-dir", str(tmp_path), "user-totp", "--reset", "dispatcher"]) == 0
     assert secret not in capsys.readouterr().out
-    assert auth.totp.state("dispatcher") == "pending"
+    assert auth.second_factor.state("dispatcher") == "pending"
     assert main(["--data-dir", str(tmp_path), "user-totp", "nobody"]) == 2
     records = [r for r in audit_records(engine) if r.action == "auth.totp_enrolled"]
     assert [(r.source, r.details["replaced_active"]) for r in records] == [("cli", False), ("cli", True)]

@@ -121,7 +121,7 @@ def test_values_stored_before_encryption_are_read_and_then_sealed_by_rotation(
 def test_a_totp_secret_is_stored_sealed(make_services: ServicesFactory) -> None:
     services = make_services()
     services.auth.accounts.create_user("desk", "correct-horse-battery", Role.DISPATCHER)
-    enrolment = services.auth.totp.enrol("desk")
+    enrolment = services.auth.second_factor.enrol("desk")
     with services.engine.connect() as conn:
         stored = conn.execute(select(t.users.c.totp_secret)).scalar_one()
     assert stored.startswith("v1:") and enrolment.secret not in stored

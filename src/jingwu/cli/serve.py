@@ -90,7 +90,7 @@ def _serve(args: argparse.Namespace, *, demo: bool) -> int:
     if demo:
         banner = _start_demo_city(args, services, background)
     elif settings.require_totp:
-        missing = services.auth.totp.users_without()
+        missing = services.auth.second_factor.users_without()
         banner = (
             "  second factor: TOTP required for admin, commander and dispatcher (JINGWU_REQUIRE_TOTP)\n"
         ) + (

@@ -291,7 +291,7 @@ def user_list(args: argparse.Namespace) -> int:
 def user_totp(args: argparse.Namespace) -> int:
     """Enrol a user in the TOTP second factor; the secret is printed this once."""
     with open_store(args) as store:
-        enrolment = store.auth_with_keys().totp.enrol(
+        enrolment = store.auth_with_keys().second_factor.enrol(
             args.username,
             source=SOURCE,
             replace_active=args.reset,

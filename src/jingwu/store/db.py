@@ -150,12 +150,14 @@ def require_current_schema(engine: Engine) -> None:
     newer than this code's; return quietly when it is at head."""
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     if database and database != ":memory:" and not Path(database).exists():
-        # Looking would make an empty file; refused the same as an empty database, leaving none.
-        current, heads = frozenset(), frozenset()
-    else:
-        current, heads = schema_revisions(engine)
-        if current == heads:
-            return
+        # Looking would make an empty file: refused as an empty database is, and none is left.
+        raise SchemaNotCurrent(
+            f"the database at {_shown(engine)} has no Jingwu schema yet: run `jingwu migrate` first",
+            database=_shown(engine),
+        )
+    current, heads = schema_revisions(engine)
+    if current == heads:
+        return
     shown = _shown(engine)
     if not current:
         raise SchemaNotCurrent(

@@ -222,7 +222,7 @@ def test_list_users_shows_each_account_without_its_secrets(
     services.auth.accounts.create_user(
         "dispatcher", PASSWORD, Role.DISPATCHER, station_id="south", display_name="李娜"
     )
-    services.auth.totp.enrol("dispatcher")
+    services.auth.second_factor.enrol("dispatcher")
     services.auth.accounts.create_device_account("gate", unit_id=None)
     services.auth.accounts.create_user("admin", PASSWORD, Role.ADMIN)
     for _ in range(5):

@@ -40,7 +40,7 @@ def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def services(make_services: ServicesFactory) -> Services:
     built = make_services()
-    built.auth.totp.require_totp = True
+    built.auth.second_factor.require_totp = True
     built.auth.accounts.create_user("dispatcher", PASSWORD, Role.DISPATCHER)
     built.auth.accounts.create_user("admin", PASSWORD, Role.ADMIN)
     built.auth.accounts.create_user("bj01", PASSWORD, Role.OFFICER, station_id="south")
@@ -48,7 +48,7 @@ def services(make_services: ServicesFactory) -> Services:
 
 
 def test_enrolment_gives_a_base32_secret_and_an_otpauth_uri(services: Services) -> None:
-    enrolment = services.auth.totp.enrol("dispatcher", actor="admin", source="cli")
+    enrolment = services.auth.second_factor.enrol("dispatcher", actor="admin", source="cli")
     assert len(totp.decode_secret(enrolment.secret)) == 20
     uri = urlsplit(enrolment.otpauth_uri)
     assert (uri.scheme, uri.netloc, uri.path) == ("otpauth", "totp", "/Jingwu:dispatcher")
@@ -59,8 +59,10 @@ def test_enrolment_gives_a_base32_secret_and_an_otpauth_uri(services: Services) 
         "digits": ["6"],
         "period": ["30"],
     }
-    assert services.auth.totp.state("dispatcher") == "pending"
-    assert services.auth.totp.enrol("dispatcher").secret != enrolment.secret  # a fresh draw each time
+    assert services.auth.second_factor.state("dispatcher") == "pending"
+    assert (
+        services.auth.second_factor.enrol("dispatcher").secret != enrolment.secret
+    )  # a fresh draw each time
     (record,) = [r for r in services.audit.page(limit=50) if r.action == "auth.totp_enrolled"][-1:]
     assert (record.actor, record.target, record.source) == ("admin", "dispatcher", "cli")
     assert enrolment.secret not in str(record.to_dict())
@@ -74,13 +76,13 @@ def test_a_role_that_needs_totp_cannot_log_in_before_enrolment(services: Service
     assert services.auth.logins.login("bj01", PASSWORD).principal.username == "bj01"
     assert services.auth.logins.login("bj01", PASSWORD, "123456").principal.username == "bj01"
     # `jingwu serve` names them at start-up.
-    assert services.auth.totp.users_without() == ["admin", "dispatcher"]
-    services.auth.totp.enrol("admin")
-    assert services.auth.totp.users_without() == ["dispatcher"]
+    assert services.auth.second_factor.users_without() == ["admin", "dispatcher"]
+    services.auth.second_factor.enrol("admin")
+    assert services.auth.second_factor.users_without() == ["dispatcher"]
 
 
 def test_the_second_factor_is_looked_at_only_after_the_password(services: Services) -> None:
-    services.auth.totp.enrol("dispatcher")
+    services.auth.second_factor.enrol("dispatcher")
     with pytest.raises(Unauthenticated) as refused:
         services.auth.logins.login("dispatcher", "wrong-password-1")
     assert refused.value.code == "bad_credentials"
@@ -95,18 +97,18 @@ def test_the_second_factor_is_looked_at_only_after_the_password(services: Servic
 def test_pending_enrolment_is_confirmed_by_the_first_log_in_with_a_code(
     services: Services, clock: FakeClock
 ) -> None:
-    secret = services.auth.totp.enrol("dispatcher").secret
+    secret = services.auth.second_factor.enrol("dispatcher").secret
     assert _refusal(services, "dispatcher", None).code == "totp_required"
     issued = services.auth.logins.login("dispatcher", PASSWORD, _code(secret, clock), source="10.0.0.7")
     assert issued.principal.role is Role.DISPATCHER
-    assert services.auth.totp.state("dispatcher") == "active"
+    assert services.auth.second_factor.state("dispatcher") == "active"
     login = next(r for r in services.audit.page(limit=50) if r.action == "auth.login")
     assert login.details == {"second_factor": "totp"}
     assert _whys(services) == ["totp_required"]
 
 
 def test_wrong_replayed_and_older_codes_are_refused(services: Services, clock: FakeClock) -> None:
-    secret = services.auth.totp.enrol("dispatcher").secret
+    secret = services.auth.second_factor.enrol("dispatcher").secret
     code = _code(secret, clock)
     services.auth.logins.login("dispatcher", PASSWORD, code)
     # The same code again, within its 30 seconds: refused.
@@ -129,7 +131,7 @@ def test_wrong_replayed_and_older_codes_are_refused(services: Services, clock: F
 
 
 def test_clock_drift_of_one_step_either_way_is_accepted(services: Services, clock: FakeClock) -> None:
-    secret = services.auth.totp.enrol("dispatcher").secret
+    secret = services.auth.second_factor.enrol("dispatcher").secret
     services.auth.logins.login("dispatcher", PASSWORD, _code(secret, clock, shift_s=-30))
     clock.advance(30)
     services.auth.logins.login("dispatcher", PASSWORD, _code(secret, clock, shift_s=30))
@@ -140,7 +142,7 @@ def test_clock_drift_of_one_step_either_way_is_accepted(services: Services, cloc
 def test_wrong_codes_count_towards_the_lock_out_and_totp_required_does_not(
     services: Services, clock: FakeClock
 ) -> None:
-    secret = services.auth.totp.enrol("dispatcher").secret
+    secret = services.auth.second_factor.enrol("dispatcher").secret
     for _ in range(10):
         assert _refusal(services, "dispatcher", None).code == "totp_required"
     right = _code(secret, clock)
@@ -159,12 +161,12 @@ def test_wrong_codes_count_towards_the_lock_out_and_totp_required_does_not(
 def test_an_active_second_factor_is_asked_for_even_where_policy_does_not(
     services: Services, clock: FakeClock
 ) -> None:
-    services.auth.totp.require_totp = False
-    secret = services.auth.totp.enrol("bj01").secret
+    services.auth.second_factor.require_totp = False
+    secret = services.auth.second_factor.enrol("bj01").secret
     # Pending: not yet asked for.
     services.auth.logins.login("bj01", PASSWORD)
-    services.auth.totp.confirm("bj01", _code(secret, clock))
-    assert services.auth.totp.state("bj01") == "active"
+    services.auth.second_factor.confirm("bj01", _code(secret, clock))
+    assert services.auth.second_factor.state("bj01") == "active"
     assert _refusal(services, "bj01", None).code == "totp_required"
     clock.advance(30)
     services.auth.logins.login("bj01", PASSWORD, _code(secret, clock))
@@ -176,17 +178,17 @@ def test_confirmation_needs_a_pending_enrolment_and_the_right_code(
     services: Services, clock: FakeClock
 ) -> None:
     with pytest.raises(Conflict) as refused:
-        services.auth.totp.confirm("bj01", "123456")
+        services.auth.second_factor.confirm("bj01", "123456")
     assert refused.value.code == "totp_not_pending"
-    secret = services.auth.totp.enrol("bj01").secret
+    secret = services.auth.second_factor.enrol("bj01").secret
     wrong = str((int(_code(secret, clock)) + 1) % 10**6).zfill(6)
     with pytest.raises(ValidationFailed) as bad:
-        services.auth.totp.confirm("bj01", wrong)
-    assert bad.value.code == "bad_totp" and services.auth.totp.state("bj01") == "pending"
+        services.auth.second_factor.confirm("bj01", wrong)
+    assert bad.value.code == "bad_totp" and services.auth.second_factor.state("bj01") == "pending"
     code = _code(secret, clock)
-    services.auth.totp.confirm("bj01", code)
+    services.auth.second_factor.confirm("bj01", code)
     with pytest.raises(Conflict):
-        services.auth.totp.confirm("bj01", code)
+        services.auth.second_factor.confirm("bj01", code)
     # The code that confirmed the enrolment does not open a session as well.
     assert _refusal(services, "bj01", code).code == "bad_totp"
     outcomes = [
@@ -198,13 +200,13 @@ def test_confirmation_needs_a_pending_enrolment_and_the_right_code(
 def test_an_active_second_factor_is_replaced_only_by_an_administrators_reset(
     services: Services, clock: FakeClock
 ) -> None:
-    secret = services.auth.totp.enrol("dispatcher").secret
+    secret = services.auth.second_factor.enrol("dispatcher").secret
     services.auth.logins.login("dispatcher", PASSWORD, _code(secret, clock))
     with pytest.raises(Conflict) as refused:
-        services.auth.totp.enrol("dispatcher", actor="dispatcher")
+        services.auth.second_factor.enrol("dispatcher", actor="dispatcher")
     assert refused.value.code == "totp_already_enrolled"
-    fresh = services.auth.totp.enrol("dispatcher", replace_active=True, source="cli").secret
-    assert services.auth.totp.state("dispatcher") == "pending"
+    fresh = services.auth.second_factor.enrol("dispatcher", replace_active=True, source="cli").secret
+    assert services.auth.second_factor.state("dispatcher") == "pending"
     clock.advance(30)
     assert _refusal(services, "dispatcher", _code(secret, clock)).code == "bad_totp"
     services.auth.logins.login("dispatcher", PASSWORD, _code(fresh, clock))

@@ -81,7 +81,7 @@ def enrol_totp(
     log-in until confirmed (``POST /api/auth/totp/confirm``, or a log-in with a code of it).
     An active one is not replaced here (409 ``totp_already_enrolled``): an administrator resets it
     with ``jingwu user-totp --reset``."""
-    enrolment = services.auth.totp.enrol(
+    enrolment = services.auth.second_factor.enrol(
         principal.username, actor=principal.username, source=client_address(request)
     )
     response.headers["Cache-Control"] = "no-store"
@@ -92,7 +92,7 @@ def enrol_totp(
 def confirm_totp(body: TotpConfirmRequest, principal: Self, request: Request, services: ServicesDep) -> None:
     """Make one's pending second factor active with a current code of it (422 ``bad_totp`` for a
     wrong code, 409 ``totp_not_pending`` when there is nothing to confirm)."""
-    services.auth.totp.confirm(principal.username, body.code, source=client_address(request))
+    services.auth.second_factor.confirm(principal.username, body.code, source=client_address(request))
 
 
 class AuditRecordOut(BaseModel):

@@ -1,6 +1,6 @@
-"""Users, roles, password log-in and revocable bearer tokens, in four parts built together here:
-``accounts`` (creating and administering accounts), ``logins`` (password log-in and lock-out),
-``totp`` (the second factor) and ``sessions`` (bearer tokens).
+"""Users, roles, password log-in and revocable bearer tokens, in four parts built together here,
+each named as its module: ``accounts`` (creating and administering accounts), ``logins`` (password
+log-in and lock-out), ``second_factor`` (TOTP) and ``sessions`` (bearer tokens).
 
 Log-ins (and refusals), log-outs, password changes, changes of an account's role, jurisdiction,
 unit or standing (disabled or not), and sessions ended by an administrator go to the audit log, in
@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from jingwu.domain.access import TOTP_ROLES, Principal, Role
 from jingwu.service.auth.accounts import AccountService, UserInfo
-from jingwu.service.auth.login import LoginService
+from jingwu.service.auth.logins import LoginService
 from jingwu.service.auth.passwords import password_problem
 from jingwu.service.auth.second_factor import SecondFactorService, TotpEnrolment
 from jingwu.service.auth.sessions import IssuedToken, SessionService
@@ -29,7 +29,7 @@ class AuthService:
 
     # Fixed, so that setting a setting that now belongs to a part (``auth.require_totp``) fails
     # loudly instead of changing nothing.
-    __slots__ = ("accounts", "clock", "engine", "logins", "sessions", "totp")
+    __slots__ = ("accounts", "clock", "engine", "logins", "second_factor", "sessions")
 
     def __init__(
         self,
@@ -52,12 +52,12 @@ class AuthService:
             idle_timeout=timedelta(seconds=idle_timeout_s),
             clock=clock,
         )
-        self.totp = SecondFactorService(engine, require_totp=require_totp, keys=keys, clock=clock)
+        self.second_factor = SecondFactorService(engine, require_totp=require_totp, keys=keys, clock=clock)
         self.accounts = AccountService(engine, clock=clock)
         self.logins = LoginService(
             engine,
             sessions=self.sessions,
-            second_factor=self.totp,
+            second_factor=self.second_factor,
             lockout=timedelta(seconds=lockout_s),
             clock=clock,
         )

@@ -37,7 +37,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from jingwu.devices.broker import BrokerConfig
 from jingwu.devices.protocol import TOPIC_FILTER
-from jingwu.service.community_devices.service import CommunityDeviceService
+from jingwu.service.community_devices import CommunityDeviceService
 
 log = logging.getLogger(__name__)
 
