@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select
 
 from jingwu.devices.protocol import AccessReport
-from jingwu.errors import NotFound
 from jingwu.service import audit
+from jingwu.service.community_devices.registry import device_not_found
 from jingwu.service.community_devices.sealing import sealed_credentials
 from jingwu.store import tables as t
 from jingwu.store.db import write_transaction
@@ -93,7 +93,7 @@ def read_access_events(
             select(t.community_devices.c.id).where(t.community_devices.c.id == device_id)
         ).first()
         if exists is None:
-            raise NotFound(f"no device {device_id!r}", code="device_not_found", device_id=device_id)
+            raise device_not_found(device_id)
         found = [access_from_row(r) for r in conn.execute(query)]
         audit.append(
             conn,

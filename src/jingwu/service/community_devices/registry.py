@@ -108,7 +108,7 @@ def device_view(device: CommunityDevice) -> dict[str, Any]:
     }
 
 
-def _not_found(device_id: str) -> NotFound:
+def device_not_found(device_id: str) -> NotFound:
     return NotFound(f"no device {device_id!r}", code="device_not_found", device_id=device_id)
 
 
@@ -225,7 +225,7 @@ class DeviceRegistry:
                 .values(secret=seal_secret(self.keys, device_id, secret), last_seq=None, seq_window=0)
             )
             if done.rowcount == 0:
-                raise _not_found(device_id)
+                raise device_not_found(device_id)
             audit.append(
                 conn,
                 ts=now,
@@ -244,7 +244,7 @@ class DeviceRegistry:
         with read_transaction(self.engine) as conn:
             row = conn.execute(by_id(device_id)).first()
         if row is None:
-            raise _not_found(device_id)
+            raise device_not_found(device_id)
         return device_from_row(row)
 
     def list_devices(
@@ -336,5 +336,6 @@ __all__ = [
     "RegistryEntry",
     "by_id",
     "device_from_row",
+    "device_not_found",
     "device_view",
 ]
