@@ -21,7 +21,8 @@ import pytest
 from nats.js.api import DiscardPolicy
 
 from jingwu.bus import BusMessage
-from jingwu.bus.nats import SHUTDOWN_LIMIT_S, NatsBus, _covers
+from jingwu.bus.jetstream import covers
+from jingwu.bus.nats import SHUTDOWN_LIMIT_S, NatsBus
 from jingwu.errors import SystemFault
 
 NO_CATCH_UP = 3600.0  # so that what arrives must have come over NATS
@@ -610,4 +611,4 @@ def test_nats_bus_close_on_a_frozen_broker_finishes_its_shutdown_within_its_wait
 def test_nats_bus_subject_filter_covers_ours_only_when_it_matches_all_our_subjects(
     held: str, covered: bool
 ) -> None:
-    assert _covers(held, "s.events.>") is covered
+    assert covers(held, "s.events.>") is covered

@@ -47,7 +47,6 @@ import contextlib
 import logging
 import os
 import queue
-import re
 import socket
 import threading
 import time
@@ -55,24 +54,28 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import pydantic_core
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.errors import MaxPayloadError
 from nats.js import JetStreamContext
-from nats.js.api import DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import APIError, BadRequestError, NoStreamResponseError, NotFoundError
+from nats.js.api import DeliverPolicy
+from nats.js.errors import NoStreamResponseError, NotFoundError
 
 from jingwu.bus.base import BusMessage, Unsubscribe
+from jingwu.bus.jetstream import (
+    ORIGIN_HEADER,
+    STREAM_NAME,
+    described,
+    encode,
+    ensure_stream,
+    parse,
+    refused_for_good,
+    shown,
+)
 from jingwu.bus.ordering import EventLog, LogOrder
 from jingwu.errors import SystemFault
 
 log = logging.getLogger(__name__)
 
-ORIGIN_HEADER = "Jingwu-Origin"
-# The stream bridges a process's short absences; the database keeps the events for good.
-STREAM_MAX_AGE_S = 3600.0
-DUPLICATE_WINDOW_S = 120.0
 OUTBOX_LIMIT = 10_000  # events waiting for the broker; beyond it the oldest go (they are in the log)
 POSITIONS_LIMIT = 100  # position batches waiting to be sent; while disconnected none are kept
 PUBLISH_TIMEOUT_S = 2.0
@@ -86,7 +89,6 @@ RESUBSCRIBE_MAX_S = 10.0  # doubling up to this
 # beats the client makes the consumer again (which tells a deleted stream, see _on_error).
 IDLE_HEARTBEAT_S = 5.0
 WARN_EVERY_S = 60.0  # a repeated warning (malformed messages, a failing delivery step) at most this often
-STREAM_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 _STOP = object()
 
@@ -164,12 +166,12 @@ class NatsBus:
                 asyncio.run_coroutine_threadsafe(closing, self._loop).result(timeout=CLOSE_STEPS_S + 1)
             self._stop_loop()
             raise SystemFault(
-                f"cannot use the NATS server at {_shown(url)} (JINGWU_BUS_URL): {exc or type(exc).__name__}",
+                f"cannot use the NATS server at {shown(url)} (JINGWU_BUS_URL): {exc or type(exc).__name__}",
                 code="bus_unavailable",
             ) from exc
         self._delivery = threading.Thread(target=self._deliver, name="jingwu-bus", daemon=True)
         self._delivery.start()
-        log.info("bus: NATS %s, stream %s, this process %s", _shown(url), stream, self.origin)
+        log.info("bus: NATS %s, stream %s, this process %s", shown(url), stream, self.origin)
 
     # ------------------------------------------------------------ the Bus protocol
 
@@ -243,21 +245,11 @@ class NatsBus:
         ]
 
     async def _ensure_stream(self) -> None:
-        """Create the stream if it is missing; an existing one is used as the operator left it
-        (replicas, limits), as long as it holds our subjects."""
         assert self._js is not None
-        try:
-            info = await self._js.stream_info(self.stream)
-        except NotFoundError:
-            await self._add_stream()
-            return
-        subjects = info.config.subjects or []
-        if not any(_covers(held, f"{self.events_subject}.>") for held in subjects):
-            raise RuntimeError(
-                f"the stream {self.stream} exists but does not hold {self.events_subject}.> "
-                f"(its subjects: {', '.join(subjects)})"
-            )
-        if any(_covers(held, self.positions_subject) for held in subjects) and not self._warned_positions:
+        stores_positions = await ensure_stream(
+            self._js, self.stream, self.events_subject, self.positions_subject
+        )
+        if stores_positions and not self._warned_positions:
             self._warned_positions = True  # once, not after every reconnect
             log.warning(
                 "bus: the stream %s also stores %s, the unit positions (many a second, never read "
@@ -266,32 +258,6 @@ class NatsBus:
                 self.positions_subject,
                 self.events_subject,
             )
-
-    async def _add_stream(self) -> None:
-        assert self._js is not None
-        try:
-            await self._js.add_stream(
-                StreamConfig(
-                    name=self.stream,
-                    description="Jingwu: committed events of every server process (the database keeps them)",
-                    subjects=[f"{self.events_subject}.>"],
-                    retention=RetentionPolicy.LIMITS,
-                    storage=StorageType.FILE,
-                    discard=DiscardPolicy.OLD,
-                    max_age=STREAM_MAX_AGE_S,
-                    duplicate_window=DUPLICATE_WINDOW_S,
-                )
-            )
-        except BadRequestError as exc:
-            # Another process made it first, with a different configuration (an older release
-            # during an upgrade): use theirs. Any other refusal (subjects taken by another
-            # stream) stands.
-            try:
-                await self._js.stream_info(self.stream)
-            except NotFoundError:
-                raise exc from None
-            return
-        log.info("bus: created the JetStream stream %s", self.stream)
 
     async def _subscribe_events(self) -> None:
         """An ordered consumer from what is new: flow-controlled, heart-beaten, re-created by the
@@ -340,7 +306,7 @@ class NatsBus:
                 try:
                     await self._js.publish(
                         f"{self.events_subject}.{message.type}",
-                        self._encode(message),
+                        encode(message),
                         headers={"Nats-Msg-Id": str(message.id), ORIGIN_HEADER: self.origin},
                     )
                 except asyncio.CancelledError:
@@ -351,7 +317,7 @@ class NatsBus:
                     await asyncio.wait({self._resubscribe()}, timeout=RESUBSCRIBE_MAX_S)
                     continue
                 except Exception as exc:
-                    if _refused_for_good(exc):
+                    if refused_for_good(exc):
                         # Retrying would hold up every later event for ever. This one is in the
                         # log: the other processes read it from there when the next one arrives.
                         self._refused(message, exc)
@@ -375,18 +341,18 @@ class NatsBus:
                 message.id,
                 message.type,
                 self.refused_events,
-                _described(exc),
+                described(exc),
             )
 
     def _not_acknowledged(self, message: BusMessage, exc: Exception) -> None:
-        log.debug("bus: event %s not acknowledged yet (%s); retrying", message.id, _described(exc))
+        log.debug("bus: event %s not acknowledged yet (%s); retrying", message.id, described(exc))
         now = time.monotonic()
         # Quiet while disconnected (that is warned of once), but a broker that is up and keeps
         # refusing should be seen.
         if self._nc.is_connected and now - self._retry_warned_at >= WARN_EVERY_S:
             self._retry_warned_at = now
             log.warning(
-                "bus: NATS has not acknowledged event %s yet, retrying: %s", message.id, _described(exc)
+                "bus: NATS has not acknowledged event %s yet, retrying: %s", message.id, described(exc)
             )
 
     def _resubscribe(self, *, afresh: bool = False) -> asyncio.Task[None]:
@@ -440,7 +406,7 @@ class NatsBus:
                 try:
                     await self._nc.publish(
                         self.positions_subject,
-                        self._encode(message),
+                        encode(message),
                         headers={ORIGIN_HEADER: self.origin},
                     )
                 except asyncio.CancelledError:
@@ -459,7 +425,7 @@ class NatsBus:
         if origin == self.origin:
             return  # delivered here when it was published
         try:
-            message = _parse(msg.data, durable=msg.subject != self.positions_subject, origin=origin or "nats")
+            message = parse(msg.data, durable=msg.subject != self.positions_subject, origin=origin or "nats")
         except Exception as exc:  # whatever its content, one message must not stop the others
             self.dropped_malformed += 1
             now = time.monotonic()
@@ -546,10 +512,6 @@ class NatsBus:
         if not self._loop.is_running():
             self._loop.close()
 
-    @staticmethod
-    def _encode(message: BusMessage) -> bytes:
-        return pydantic_core.to_json(message.payload)  # compact UTF-8, as json.dumps but compiled
-
     # ------------------------------------------------------------ the delivery thread
 
     def _deliver(self) -> None:
@@ -592,73 +554,9 @@ class NatsBus:
                         log.exception("bus subscriber failed on %s", message.type)
 
 
-def _parse(data: bytes, *, durable: bool, origin: str) -> BusMessage:
-    """A message from the broker, checked for what the ordering and the subscribers rely on: a
-    JSON object with a string ``type``, and an integer log ``id`` on the events subjects (an
-    event without one, or with a string one, would break the log order) and none on the
-    positions subject. Raises ValueError on anything else."""
-    payload = pydantic_core.from_json(data)  # compiled: the positions subject carries the city's fleet
-    if not isinstance(payload, dict):
-        raise ValueError(f"not a JSON object but {type(payload).__name__}")
-    event_type = payload.get("type")
-    if not isinstance(event_type, str):
-        raise ValueError(f"type {event_type!r} is not a string")
-    event_id = payload.get("id")
-    if durable:
-        # bool is an int to Python, not to the log.
-        if not isinstance(event_id, int) or isinstance(event_id, bool):
-            raise ValueError(f"id {event_id!r} is not a log id")
-    elif event_id is not None:
-        raise ValueError(f"id {event_id!r} on the positions subject")
-    return BusMessage(event_id, event_type, payload, origin=origin)
-
-
-# JetStream's error for a message its stream's limits refuse (maximum messages or bytes with
-# discard-new: NATS_JS_STREAM_STORE_FAILED). It stays so until old messages age out (an hour).
-_JS_STREAM_STORE_FAILED = 10077
-
-
-def _refused_for_good(exc: Exception) -> bool:
-    """Whether publishing the same event again cannot succeed: larger than the server takes, a
-    request the stream rejects (400: larger than its largest message, ...), or the stream full
-    and refusing new messages. Timeouts, no responders and JetStream being briefly unavailable
-    (a leader election) are worth retrying."""
-    if isinstance(exc, MaxPayloadError | TypeError | ValueError):  # the last two: not encodable
-        return True
-    if isinstance(exc, APIError):
-        return exc.code == 400 or exc.err_code == _JS_STREAM_STORE_FAILED
-    return False
-
-
-def _described(exc: Exception) -> str:
-    """nats-py's API errors print as nothing much; their description says what happened."""
-    if isinstance(exc, APIError):
-        return f"{type(exc).__name__} {exc.code}/{exc.err_code}: {exc.description}"
-    return str(exc) or type(exc).__name__
-
-
-def _covers(held: str, wanted: str) -> bool:
-    """Whether the subject filter ``held`` matches every subject that ``wanted`` matches (an
-    operator's stream on ``<stream>.>`` holds our ``<stream>.events.>``)."""
-    held_tokens, wanted_tokens = held.split("."), wanted.split(".")
-    for i, token in enumerate(held_tokens):
-        if token == ">":
-            return len(wanted_tokens) > i  # ">" needs at least one token
-        if i >= len(wanted_tokens) or wanted_tokens[i] == ">":
-            return False  # wanted goes deeper than held matches
-        if token != "*" and token != wanted_tokens[i]:
-            return False  # a literal covers only itself ("*" in wanted included)
-    return len(held_tokens) == len(wanted_tokens)
-
-
 def _left(deadline: float) -> float:
     """The time left until ``deadline``, and a moment more: a step past it still gets its try."""
     return max(0.1, deadline - time.monotonic())
-
-
-def _shown(url: str) -> str:
-    """A NATS URL without its credentials, for logs and errors."""
-    return re.sub(r"//[^@/]*@", "//***@", url)
 
 
 __all__ = ["ORIGIN_HEADER", "NatsBus"]
