@@ -64,6 +64,7 @@ class Services:
     leader: Leadership  # whether this process runs the cluster's once-only jobs
     community_devices: CommunityDeviceService  # over MQTT: registry, messages, silence
     positions: PositionService  # unit positions: GPS filter, last known, history, tracks
+    event_log: StoredEventLog  # the committed events, read back: the live stream's replay
     demo: bool = False
 
     def close(self) -> None:
@@ -103,14 +104,14 @@ def field_keys(settings: Settings, engine: Engine, *, check_indexes: bool = True
     return keys
 
 
-def make_bus(settings: Settings, engine: Engine) -> Bus:
+def make_bus(settings: Settings, event_log: StoredEventLog) -> Bus:
     """The cluster's NATS JetStream bus when JINGWU_BUS_URL is set, else the in-process bus of a
     single server process. The NATS bus fills gaps from the shared event log (bus.ordering)."""
     if settings.bus_url is None:
         return InProcessBus()
     from jingwu.bus.nats import NatsBus  # the NATS client is loaded only where it is used
 
-    return NatsBus(settings.bus_url, stream=settings.bus_stream, event_log=StoredEventLog(engine))
+    return NatsBus(settings.bus_url, stream=settings.bus_stream, event_log=event_log)
 
 
 def build_services(
@@ -151,7 +152,8 @@ def assemble(
     """Wire the services over a migrated store and a loaded road network (tests reuse one network)."""
     clock = clock or (lambda: datetime.now(UTC))
     keys = keys or field_keys(settings, engine)
-    bus = make_bus(settings, engine)
+    event_log = StoredEventLog(engine)
+    bus = make_bus(settings, event_log)
     dispatch = DispatchService(
         engine,
         bus,
@@ -191,6 +193,7 @@ def assemble(
             engine, bus, dispatch.board, retention_days=settings.position_retention_days, clock=clock
         ),
         leader=Leadership(engine),
+        event_log=event_log,
         demo=demo,
     )
 

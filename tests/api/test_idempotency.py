@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from jingwu.api.factory import create_app
 from jingwu.composition import Services
 from jingwu.service.idempotency import IdempotencyService
-from jingwu.store import repository as repo
+from jingwu.store import idempotency_keys
 from jingwu.store import tables as t
 from jingwu.store.db import write_transaction
 from tests.api.conftest import CENTRE, create, login
@@ -184,7 +184,7 @@ def test_keys_older_than_a_week_are_purged(client: TestClient, services: Service
     headers = keyed(login(client, "dispatcher"), "fresh")
     client.post("/api/incidents", json=ROBBERY, headers=headers)
     with write_transaction(services.engine) as conn:
-        repo.insert_idempotency_key(
+        idempotency_keys.insert_idempotency_key(
             conn,
             username="dispatcher",
             key="stale",

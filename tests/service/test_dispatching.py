@@ -252,17 +252,6 @@ def test_merge_links_duplicate_report(make_services: ServicesFactory) -> None:
     assert [i.id for i in services.dispatch.list_incidents(open_only=True)] == [first.id]
 
 
-def test_events_after_replays_in_order_from_a_given_id(make_services: ServicesFactory) -> None:
-    services = make_services()
-    for _ in range(3):
-        services.dispatch.create_incident(robbery_at(*CENTRE), actor="d")
-    all_events = services.dispatch.events_after(0, 100)
-    assert [m.id for m in all_events] == sorted(m.id for m in all_events if m.id is not None)
-    tail = services.dispatch.events_after(all_events[0].id or 0, 100)
-    assert [m.id for m in tail] == [m.id for m in all_events[1:]]
-    assert services.dispatch.last_event_id() == all_events[-1].id
-
-
 # Across the Songhua: the north-bank unit is nearer as the crow flies, the south-bank one by road.
 RIVER_INCIDENT = (45.77744, 126.62002)  # 友谊路, south bank by Stalin Park
 NORTH_BANK_UNIT = (45.80023, 126.61084)  # 船厂路, Songbei side

@@ -8,7 +8,7 @@ shown after a larger one could be skipped by a resume.
 Two things make that possible:
 
 * **Ids are given in commit order.** On PostgreSQL an event's id is drawn under a cluster-wide
-  transaction lock held until its transaction ends (see ``store.repository.append_events``);
+  transaction lock held until its transaction ends (see ``store.events.append_events``);
   SQLite's writers are serialised anyway. So once event *N* is committed, every event with a
   smaller id is committed too (or was rolled back and never will be).
 * **The log fills gaps.** :class:`LogOrder` remembers the last id it delivered. An event that

@@ -31,6 +31,8 @@ from jingwu.service.commands import CommandPath, Decide, stored_event_message
 from jingwu.service.ids import new_id, new_incident_id
 from jingwu.service.unit_board import UnitBoard
 from jingwu.service.views import attachment_view, position_from_view, unit_from_view
+from jingwu.store import attachments
+from jingwu.store import events as stored_events
 from jingwu.store import repository as repo
 from jingwu.store import tables as t
 from jingwu.store.db import read_transaction
@@ -209,12 +211,12 @@ class DispatchService:
     def incident_timeline(self, incident_id: str) -> list[BusMessage]:
         with read_transaction(self.engine) as conn:
             repo.get_incident(conn, incident_id)
-            return [stored_event_message(r) for r in repo.incident_events(conn, incident_id)]
+            return [stored_event_message(r) for r in stored_events.incident_events(conn, incident_id)]
 
     def unit_timeline(self, unit_id: str, *, limit: int = 200) -> list[BusMessage]:
         with read_transaction(self.engine) as conn:
             repo.get_unit(conn, unit_id)
-            return [stored_event_message(r) for r in repo.unit_events(conn, unit_id, limit)]
+            return [stored_event_message(r) for r in stored_events.unit_events(conn, unit_id, limit)]
 
     def close_incident(self, incident_id: str, *, disposition: str | None, actor: str | None) -> Incident:
         def decide(conn: Connection, now: datetime) -> Decision:
@@ -273,7 +275,7 @@ class DispatchService:
                 created_at=now,
                 created_by=actor,
             )
-            repo.insert_attachment(conn, info, data)
+            attachments.insert_attachment(conn, info, data)
             added[:] = [info]
             event = DomainEvent(
                 EventType.INCIDENT_ATTACHMENT_ADDED,
@@ -290,11 +292,11 @@ class DispatchService:
     def list_attachments(self, incident_id: str) -> list[AttachmentInfo]:
         with read_transaction(self.engine) as conn:
             repo.get_incident(conn, incident_id)
-            return repo.list_attachments(conn, incident_id)
+            return attachments.list_attachments(conn, incident_id)
 
     def get_attachment(self, attachment_id: str) -> tuple[AttachmentInfo, bytes]:
         with read_transaction(self.engine) as conn:
-            return repo.get_attachment(conn, attachment_id)
+            return attachments.get_attachment(conn, attachment_id)
 
     # ------------------------------------------------------------ recommendation and dispatch
 
@@ -489,16 +491,6 @@ class DispatchService:
             return Decision(assignments=tuple(assignments), events=tuple(events))
 
         return len(self.commands.commit(decide).events)
-
-    # ------------------------------------------------------------ live stream
-
-    def events_after(self, after_id: int, limit: int) -> list[BusMessage]:
-        with read_transaction(self.engine) as conn:
-            return [stored_event_message(r) for r in repo.events_after(conn, after_id, limit)]
-
-    def last_event_id(self) -> int:
-        with read_transaction(self.engine) as conn:
-            return repo.last_event_id(conn)
 
 
 __all__ = [

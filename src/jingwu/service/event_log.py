@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 
 from jingwu.bus import BusMessage
 from jingwu.service.commands import stored_event_message
-from jingwu.store import repository as repo
+from jingwu.store import events as stored_events
 from jingwu.store.db import read_transaction
 
 
@@ -18,11 +18,11 @@ class StoredEventLog:
 
     def last_event_id(self) -> int:
         with read_transaction(self.engine) as conn:
-            return repo.last_event_id(conn)
+            return stored_events.last_event_id(conn)
 
     def events_after(self, after_id: int, limit: int) -> list[BusMessage]:
         with read_transaction(self.engine) as conn:
-            return [stored_event_message(r) for r in repo.events_after(conn, after_id, limit)]
+            return [stored_event_message(r) for r in stored_events.events_after(conn, after_id, limit)]
 
 
 __all__ = ["StoredEventLog"]

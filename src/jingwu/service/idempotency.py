@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from jingwu.domain.rules import Decision
 from jingwu.errors import Conflict
-from jingwu.store import repository as repo
+from jingwu.store import idempotency_keys
 from jingwu.store.db import read_transaction, write_transaction
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def record_claim(
             # answer it sends; only a crash in between would leave this key answering 409.
             log.exception("idempotency answer could not be rendered for key %r", claim.key)
     try:
-        repo.insert_idempotency_key(
+        idempotency_keys.insert_idempotency_key(
             conn,
             username=claim.username,
             key=claim.key,
@@ -123,7 +123,7 @@ class IdempotencyService:
     def lookup(self, username: str, key: str) -> Any:
         """The stored row (fingerprint, response_status, response_body), or None."""
         with read_transaction(self.engine) as conn:
-            return repo.get_idempotency_key(conn, username, key)
+            return idempotency_keys.get_idempotency_key(conn, username, key)
 
     def store_response(self, claim: IdempotencyClaim, status: int, body: bytes) -> None:
         """Keep the exact answer that was sent. A request whose route committed nothing through
@@ -131,11 +131,11 @@ class IdempotencyService:
         body = _withheld(body, claim.withhold)
         with write_transaction(self.engine) as conn:
             if claim.recorded:
-                repo.store_idempotency_response(conn, claim.username, claim.key, status, body)
+                idempotency_keys.store_idempotency_response(conn, claim.username, claim.key, status, body)
                 return
             try:
                 with conn.begin_nested():
-                    repo.insert_idempotency_key(
+                    idempotency_keys.insert_idempotency_key(
                         conn,
                         username=claim.username,
                         key=claim.key,
@@ -149,7 +149,7 @@ class IdempotencyService:
 
     def purge_expired(self) -> int:
         with write_transaction(self.engine) as conn:
-            return repo.purge_idempotency_keys(conn, self.clock() - KEY_TTL)
+            return idempotency_keys.purge_idempotency_keys(conn, self.clock() - KEY_TTL)
 
 
 __all__ = [

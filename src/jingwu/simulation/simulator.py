@@ -32,7 +32,7 @@ from jingwu.service.dispatching import NewIncident
 from jingwu.service.positions import Source
 from jingwu.simulation.call_mix import SimulatedCall, generate_calls, load_call_mix
 from jingwu.simulation.city import random_point_in
-from jingwu.store import repository as repo
+from jingwu.store import events as stored_events
 from jingwu.store.db import read_transaction
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ class CitySimulator:
         """Units whose officers took them over in an earlier run stay theirs after a restart."""
         callsigns = {u.id: u.callsign.upper() for u in self.services.dispatch.list_units()}
         with read_transaction(self.services.engine) as conn:
-            pairs = repo.unit_status_actors(conn)
+            pairs = stored_events.unit_status_actors(conn)
         return {unit_id for unit_id, actor in pairs if callsigns.get(unit_id) == actor.upper()}
 
     def is_human(self, unit_id: str) -> bool:

@@ -1,4 +1,6 @@
-"""Rows ↔ domain records, and the writes of a Decision with optimistic version checks.
+"""Rows ↔ domain records (stations, units, incidents, assignments), and the writes of a Decision
+with optimistic version checks; the event log is :mod:`.events`, incidents' photos
+:mod:`.attachments`, idempotency keys :mod:`.idempotency_keys`.
 
 Every write of an incident or unit names the version it was read at; a row that moved on in the
 meantime makes the whole command fail with Conflict and roll back, so two dispatchers racing for
@@ -11,9 +13,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select, true, update
+from sqlalchemy import Connection, Table, and_, func, insert, or_, select, true, update
 
-from jingwu.domain.attachments import AttachmentInfo
 from jingwu.domain.events import DomainEvent
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.model import Assignment, Incident, Position, Station, Unit
@@ -21,7 +22,7 @@ from jingwu.domain.rules import Decision
 from jingwu.domain.status import OPEN_INCIDENT_STATUSES, IncidentStatus, SourceChannel, UnitKind, UnitStatus
 from jingwu.errors import Conflict, NotFound
 from jingwu.store import tables as t
-from jingwu.store.locks import lock_event_log
+from jingwu.store.events import append_events
 
 # ---------------------------------------------------------------- stations
 
@@ -324,112 +325,6 @@ def unit_counts_by_status(
     return {UnitStatus(status): int(n) for status, n in conn.execute(query)}
 
 
-# ---------------------------------------------------------------- attachments
-
-_ATTACHMENT_INFO = (
-    t.attachments.c.id,
-    t.attachments.c.incident_id,
-    t.attachments.c.content_type,
-    t.attachments.c.size,
-    t.attachments.c.sha256,
-    t.attachments.c.created_at,
-    t.attachments.c.created_by,
-)
-
-
-def attachment_from_row(row: Any) -> AttachmentInfo:
-    return AttachmentInfo(
-        id=row.id,
-        incident_id=row.incident_id,
-        content_type=row.content_type,
-        size=int(row.size),
-        sha256=row.sha256,
-        created_at=row.created_at,
-        created_by=row.created_by,
-    )
-
-
-def insert_attachment(conn: Connection, info: AttachmentInfo, data: bytes) -> None:
-    conn.execute(
-        insert(t.attachments).values(
-            id=info.id,
-            incident_id=info.incident_id,
-            content_type=info.content_type,
-            size=info.size,
-            sha256=info.sha256,
-            created_at=info.created_at,
-            created_by=info.created_by,
-            data=data,
-        )
-    )
-
-
-def list_attachments(conn: Connection, incident_id: str) -> list[AttachmentInfo]:
-    """An incident's attachments, oldest first, without their bytes."""
-    query = (
-        select(*_ATTACHMENT_INFO)
-        .where(t.attachments.c.incident_id == incident_id)
-        .order_by(t.attachments.c.created_at, t.attachments.c.id)
-    )
-    return [attachment_from_row(r) for r in conn.execute(query)]
-
-
-def get_attachment(conn: Connection, attachment_id: str) -> tuple[AttachmentInfo, bytes]:
-    row = conn.execute(select(t.attachments).where(t.attachments.c.id == attachment_id)).first()
-    if row is None:
-        raise NotFound(
-            f"no attachment {attachment_id!r}", code="attachment_not_found", attachment_id=attachment_id
-        )
-    return attachment_from_row(row), bytes(row.data)
-
-
-# ---------------------------------------------------------------- idempotency keys
-
-
-def get_idempotency_key(conn: Connection, username: str, key: str) -> Any:
-    """The stored row of (username, key), or None."""
-    query = select(t.idempotency_keys).where(
-        and_(t.idempotency_keys.c.username == username, t.idempotency_keys.c.key == key)
-    )
-    return conn.execute(query).first()
-
-
-def insert_idempotency_key(
-    conn: Connection,
-    *,
-    username: str,
-    key: str,
-    fingerprint: str,
-    created_at: datetime,
-    response_status: int | None,
-    response_body: bytes | None,
-) -> None:
-    """Record a key; a key already recorded raises IntegrityError (the caller decides what it means)."""
-    conn.execute(
-        insert(t.idempotency_keys).values(
-            username=username,
-            key=key,
-            fingerprint=fingerprint,
-            created_at=created_at,
-            response_status=response_status,
-            response_body=response_body,
-        )
-    )
-
-
-def store_idempotency_response(conn: Connection, username: str, key: str, status: int, body: bytes) -> None:
-    conn.execute(
-        update(t.idempotency_keys)
-        .where(and_(t.idempotency_keys.c.username == username, t.idempotency_keys.c.key == key))
-        .values(response_status=status, response_body=body)
-    )
-
-
-def purge_idempotency_keys(conn: Connection, created_before: datetime) -> int:
-    result = conn.execute(delete(t.idempotency_keys).where(t.idempotency_keys.c.created_at < created_before))
-    return int(result.rowcount)
-
-
 # ---------------------------------------------------------------- assignments
 
 
@@ -554,90 +449,20 @@ def apply_decision(
     return append_events(conn, decision.events)
 
 
-def append_events(conn: Connection, events: Sequence[DomainEvent]) -> list[tuple[int, DomainEvent]]:
-    """Append to the log. On PostgreSQL the ids are drawn under the cluster-wide event-log lock,
-    held until this transaction ends, so that ids follow commit order across server processes:
-    a live client resuming after id N then misses no event committed later with a smaller id.
-    It is taken last in a command, after its row locks, and held only from the append to the
-    commit."""
-    stored: list[tuple[int, DomainEvent]] = []
-    if events:
-        lock_event_log(conn)
-    for ev in events:
-        event_id = conn.execute(
-            insert(t.events)
-            .values(
-                ts=ev.at,
-                type=str(ev.type),
-                incident_id=ev.incident_id,
-                unit_id=ev.unit_id,
-                actor=ev.actor,
-                data=dict(ev.data),
-            )
-            .returning(t.events.c.id)
-        ).scalar_one()
-        stored.append((event_id, ev))
-    return stored
-
-
-def events_after(conn: Connection, after_id: int, limit: int) -> list[Any]:
-    query = select(t.events).where(t.events.c.id > after_id).order_by(t.events.c.id).limit(limit)
-    return list(conn.execute(query))
-
-
-def unit_status_actors(conn: Connection) -> set[tuple[str, str]]:
-    """Every (unit, user) pair where that user changed that unit's status."""
-    query = (
-        select(t.events.c.unit_id, t.events.c.actor)
-        .where(and_(t.events.c.type == "unit.status_changed", t.events.c.actor.is_not(None)))
-        .distinct()
-    )
-    return {(row.unit_id, row.actor) for row in conn.execute(query)}
-
-
-def last_event_id(conn: Connection) -> int:
-    return int(conn.execute(select(func.coalesce(func.max(t.events.c.id), 0))).scalar_one())
-
-
-def incident_events(conn: Connection, incident_id: str) -> list[Any]:
-    query = select(t.events).where(t.events.c.incident_id == incident_id).order_by(t.events.c.id)
-    return list(conn.execute(query))
-
-
-def unit_events(conn: Connection, unit_id: str, limit: int) -> list[Any]:
-    """The unit's most recent ``limit`` events, oldest first."""
-    query = select(t.events).where(t.events.c.unit_id == unit_id).order_by(t.events.c.id.desc()).limit(limit)
-    return list(reversed(list(conn.execute(query))))
-
-
 __all__ = [
     "active_assignments",
-    "append_events",
     "apply_decision",
-    "attachment_from_row",
-    "events_after",
-    "get_attachment",
-    "get_idempotency_key",
     "get_incident",
     "get_unit",
     "incident_counts_by_status",
-    "incident_events",
     "incidents_created_between",
-    "insert_attachment",
-    "insert_idempotency_key",
     "insert_station",
     "insert_unit",
-    "last_event_id",
-    "list_attachments",
     "list_incidents",
     "list_stations",
     "list_units",
     "lock_units",
     "open_incidents_like",
     "overdue_assignments",
-    "purge_idempotency_keys",
-    "store_idempotency_response",
     "unit_counts_by_status",
-    "unit_events",
-    "unit_status_actors",
 ]

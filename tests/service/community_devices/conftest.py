@@ -59,7 +59,7 @@ class EventLog:
         self.services = services
 
     def all(self) -> list[BusMessage]:
-        return self.services.dispatch.events_after(0, 1000)
+        return self.services.event_log.events_after(0, 1000)
 
     def __iter__(self) -> Iterator[BusMessage]:
         return iter(self.all())

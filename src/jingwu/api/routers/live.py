@@ -102,7 +102,7 @@ async def live_events(
     unsubscribe = services.bus.subscribe(on_message)
     receiver = asyncio.create_task(_drain_client(websocket))
     try:
-        last_id = await run_in_threadpool(services.dispatch.last_event_id)
+        last_id = await run_in_threadpool(services.event_log.last_event_id)
         reset = after is not None and after > last_id  # e.g. an id from before a database reset
         await send({"type": "hello", "last_event_id": last_id, "user": principal.username, "reset": reset})
         replayed: set[int] = set()
@@ -112,7 +112,7 @@ async def live_events(
             cursor = after
             while True:
                 batch = await run_in_threadpool(
-                    services.dispatch.events_after, cursor, services.settings.event_replay_limit
+                    services.event_log.events_after, cursor, services.settings.event_replay_limit
                 )
                 for message in batch:
                     replayed.add(message.id or 0)
