@@ -5,6 +5,7 @@ that starts is the one a deployment upgrades with."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -12,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from jingwu.cli.context import settings_for
+from jingwu.cli.data_lock import hold_data_dir, uses_data_dir_database
 from jingwu.cli.output import progress
 from jingwu.settings import Settings
 
@@ -76,6 +78,17 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace, *, demo: bool) -> int:
+    settings = serving_settings(args, demo=demo)
+    # Refused before anything loads: a second server on this folder would share its database.
+    with (
+        hold_data_dir(settings.data_dir, "demo" if demo else "serve")
+        if uses_data_dir_database(settings)
+        else contextlib.nullcontext()
+    ):
+        return _serve_locked(args, settings, demo=demo)
+
+
+def _serve_locked(args: argparse.Namespace, settings: Settings, *, demo: bool) -> int:
     # The web stack and the services are loaded only by the commands that serve.
     import uvicorn
 
@@ -83,7 +96,6 @@ def _serve(args: argparse.Namespace, *, demo: bool) -> int:
     from jingwu.api.log_redaction import redact_server_logs
     from jingwu.composition import build_services, settle_heap
 
-    settings = serving_settings(args, demo=demo)
     print(f"Jingwu 警务 — loading the road network of {settings.osm_file.name} …", file=sys.stderr)
     services = build_services(settings, migrate=True, demo=demo, progress=progress)
     background: list[Any] = []
