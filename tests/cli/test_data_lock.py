@@ -51,10 +51,9 @@ def test_a_second_demo_on_a_held_folder_is_refused_naming_the_folder_and_the_way
     finally:
         holder.communicate(timeout=10)  # closes its stdin: it lets go and exits
     # The lock died with its process: the folder is free again.
-    with hold_data_dir(tmp_path, "demo"):
-        with pytest.raises(Conflict):  # and held by this process, it refuses a second holder too
-            with hold_data_dir(tmp_path, "serve"):
-                pass
+    # Held by this process, it refuses a second holder here too.
+    with hold_data_dir(tmp_path, "demo"), pytest.raises(Conflict), hold_data_dir(tmp_path, "serve"):
+        pass
 
 
 def test_a_postgres_server_takes_no_folder_lock(tmp_path: Path) -> None:
