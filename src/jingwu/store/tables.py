@@ -23,6 +23,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     false,
+    func,
+    text,
 )
 
 
@@ -218,6 +220,28 @@ users = Table(
     Column("totp_last_step", BigInteger, nullable=True),
     # Where the user may see and act: city, district:NAME, station:ID or own (domain.access).
     Column("jurisdiction", String(200), nullable=False),
+    # Names match case-insensitively (BJ01 is bj01): the database, not only the code, keeps them
+    # apart, so that two concurrent creations of one name cannot both succeed.
+    Index("ix_users_username_lower", func.lower(text("username")), unique=True),
+)
+
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    # Failed log-ins per account and source address: an attacker's guesses slow down only the
+    # attacker's own address, and the owner is told of them at the next log-in.
+    Column("user_id", String(64), ForeignKey("users.id"), primary_key=True),
+    # The client's address as the API sees it ("" when unknown, as from the command line).
+    Column("source", String(64), primary_key=True),
+    # Consecutive failures from this source since its last success: the back-off grows with it.
+    Column("failures", Integer, nullable=False, server_default="0"),
+    # Failures from this source the owner has not been told of yet (reset at any success).
+    Column("unseen", Integer, nullable=False, server_default="0"),
+    Column("last_failed_at", UtcDateTime, nullable=True),
+    # No try from this source is checked before this instant.
+    Column("blocked_until", UtcDateTime, nullable=True),
+    # The last successful log-in from this source: a known address is spared the account's ceiling.
+    Column("last_success_at", UtcDateTime, nullable=True),
 )
 
 tokens = Table(
@@ -370,6 +394,7 @@ __all__ = [
     "events",
     "idempotency_keys",
     "incidents",
+    "login_throttle",
     "metadata",
     "notes",
     "positions",
