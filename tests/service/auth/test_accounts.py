@@ -368,3 +368,49 @@ def test_an_account_from_before_the_rules_can_still_be_disabled(make_services: S
         "old-resident", jurisdiction=Jurisdiction.parse("own"), actor="root", source="cli"
     )
     assert str(fixed.jurisdiction) == "own"
+
+
+def test_two_concurrent_creations_of_one_name_in_two_cases_cannot_both_succeed(
+    make_services: ServicesFactory,
+) -> None:
+    """The race the code's own check cannot close on PostgreSQL: BJ01 is inserted but not yet
+    committed when the creation of bj01 looks for it. The database's index keeps them apart."""
+    import threading
+
+    from sqlalchemy import func, insert, select
+
+    from jingwu.store.db import write_transaction
+
+    services = make_services()
+    outcome: list[BaseException | str] = []
+
+    def create() -> None:
+        try:
+            services.auth.accounts.create_user("bj01", PASSWORD, Role.OFFICER, station_id="south")
+            outcome.append("created")
+        except BaseException as exc:
+            outcome.append(exc)
+
+    with write_transaction(services.engine) as conn:
+        conn.execute(
+            insert(t.users).values(
+                id="usr-first",
+                username="BJ01",
+                password_hash="x",
+                role="officer",
+                station_id="south",
+                jurisdiction="station:south",
+                disabled=False,
+                created_at=services.auth.clock(),
+            )
+        )
+        racer = threading.Thread(target=create)
+        racer.start()
+        racer.join(timeout=1.0)  # it waits on the uncommitted name, or (without the index) ends
+    racer.join(timeout=30)
+    assert not racer.is_alive()
+    (result,) = outcome
+    assert isinstance(result, Conflict) and result.code == "user_exists", result
+    with services.engine.connect() as conn:
+        names = conn.execute(select(t.users.c.username).where(func.lower(t.users.c.username) == "bj01"))
+        assert names.scalars().all() == ["BJ01"]

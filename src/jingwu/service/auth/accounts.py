@@ -14,6 +14,7 @@ from types import EllipsisType
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from jingwu.domain.access import Jurisdiction, Principal, Role
 from jingwu.errors import Conflict, ValidationFailed
@@ -139,6 +140,40 @@ class AccountService:
         source: str | None,
     ) -> Principal:
         user_id = new_id("usr")
+        try:
+            return self._write_user(
+                user_id,
+                username,
+                password_hash,
+                role,
+                station_id=station_id,
+                unit_id=unit_id,
+                display_name=display_name,
+                jurisdiction=jurisdiction,
+                actor=actor,
+                source=source,
+            )
+        except IntegrityError:
+            # The check above the insert saw no such name, yet one committed meanwhile (the
+            # database's index on the lowered name refused ours): the same refusal as the check's.
+            with read_transaction(self.engine) as conn:
+                _refuse_taken_name(conn, username)
+            raise
+
+    def _write_user(
+        self,
+        user_id: str,
+        username: str,
+        password_hash: str,
+        role: Role,
+        *,
+        station_id: str | None,
+        unit_id: str | None,
+        display_name: str | None,
+        jurisdiction: Jurisdiction | None,
+        actor: str | None,
+        source: str | None,
+    ) -> Principal:
         with write_transaction(self.engine) as conn:
             _refuse_taken_name(conn, username)
             station_id, scope = new_account_place(conn, role, jurisdiction, station_id, unit_id)
