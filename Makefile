@@ -20,13 +20,23 @@ NATS_UP      = $(BIN)/python -c "import socket; socket.create_connection(('127.0
 MQTT_PORT    := 1883
 MQTT_UP      = $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', $(MQTT_PORT)), 1).close()"
 
-.PHONY: demo serve test lint browser-deps nats-server mqtt-broker bench clean
+.PHONY: demo serve test lint browser-deps nats-server mqtt-broker bench bench-startup clean
 
+TEST_STAMP := $(VENV)/.installed-test
+# pip as the first run needs it: no version check, no byte-compiling every module of numpy and
+# scipy up front (Python compiles what is imported, once). bench/startup.py measures the cold start.
+PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check --no-input
+
+# What the demo and a server need, and nothing more: the test tools (ruff, mypy, schemathesis,
+# playwright) were most of a cold `make demo`'s time. `make test` and `make lint` add them.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(PIP) install --no-compile -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(PIP) install -e '.[test]'
+	touch $(TEST_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/jingwu demo $(ARGS)
@@ -34,7 +44,7 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/jingwu serve $(ARGS)
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy --strict src/jingwu/domain src/jingwu/dispatch src/jingwu/errors.py \
@@ -60,7 +70,7 @@ browser-deps:
 # A no-op when a broker answers on 127.0.0.1:1883. Otherwise Mosquitto is started when it is
 # installed (with the machine's configuration as root, else in its local-only mode); if it is not,
 # the device tests skip (under CI=true they fail, saying what is missing).
-mqtt-broker: $(STAMP)
+mqtt-broker: $(TEST_STAMP)
 	@if $(MQTT_UP) 2>/dev/null; then \
 	  :; \
 	elif command -v mosquitto >/dev/null 2>&1; then \
@@ -79,7 +89,7 @@ mqtt-broker: $(STAMP)
 # A no-op when a server answers on 127.0.0.1:4222. Otherwise Debian's nats-server is started with
 # JetStream (installed first with apt-get when we are root and it is missing); without it the
 # cluster tests skip (under CI=true they fail, saying what is missing).
-nats-server: $(STAMP)
+nats-server: $(TEST_STAMP)
 	@if $(NATS_UP) 2>/dev/null; then \
 	  :; \
 	else \
@@ -108,11 +118,15 @@ nats-server: $(STAMP)
 # PYTEST_WORKERS=0 runs it in the one process.
 PYTEST_WORKERS ?= 2
 
-test: $(STAMP) lint browser-deps nats-server mqtt-broker
+test: $(TEST_STAMP) lint browser-deps nats-server mqtt-broker
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/jingwu bench dispatch
+
+# The cold start of `make demo` (fresh venv, pip cache and data folder) until the console answers.
+bench-startup:
+	$(PYTHON) bench/startup.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
