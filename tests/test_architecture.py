@@ -25,14 +25,15 @@ ALLOWED: dict[str, frozenset[str]] = {
         "devices": "domain errors",
         "avl": "domain errors",
         "bus": "errors",
+        "geocode": "domain errors",
         "store": "domain errors",
         "settings": "devices errors",
-        "service": "domain dispatch routing devices avl bus store settings errors",
-        "composition": "service store bus routing settings errors",
-        "api": "composition service domain dispatch routing devices avl bus settings errors",
+        "service": "domain dispatch routing geocode devices avl bus store settings errors",
+        "composition": "service store bus routing geocode settings errors",
+        "api": "composition service domain dispatch routing geocode devices avl bus settings errors",
         "simulation": "composition service domain routing bus store settings errors",
-        "bench": "api composition service simulation domain routing store settings errors",
-        "cli": "api bench composition service simulation domain routing devices store settings errors",
+        "bench": "api composition service simulation domain routing geocode store settings errors",
+        "cli": "api bench composition service simulation domain routing geocode devices store settings errors",
         "web": "",  # the console's and the terminal's files, a package only to be found
         "__init__": "",  # the package's own __init__: the version, which every part may read
     }.items()
