@@ -1,9 +1,10 @@
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
 import pytest
 
-from jingwu.dispatch.eligibility import PRIMARY_CODE, eligible_mask, is_eligible
+from jingwu.dispatch.eligibility import PRIMARY_CODE, WhyNot, eligible_mask, is_eligible, why_not
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.incident_types import INCIDENT_TYPES, get_incident_type
 from jingwu.domain.model import Incident, Position, Unit
@@ -81,3 +82,69 @@ def test_capability_no_unit_has_makes_nobody_eligible() -> None:
         incident_type=incident_type,
     )
     assert not mask.any()
+
+
+def _unit(kind: UnitKind, status: UnitStatus, capabilities: frozenset[str] = frozenset()) -> Unit:
+    return Unit(
+        id="u",
+        callsign="U",
+        kind=kind,
+        station_id="s",
+        status=status,
+        capabilities=capabilities,
+        position=Position(45.75, 126.63, T0),
+    )
+
+
+def _incident(type_code: str, priority: int) -> Incident:
+    return Incident(
+        id="J1",
+        type_code=type_code,
+        priority=priority,
+        location=GeoPoint(45.75, 126.63),
+        source=SourceChannel.APP,
+        status=IncidentStatus.PENDING,
+        created_at=T0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("unit", "type_code", "priority", "reason"),
+    [
+        (_unit(UnitKind.FOOT, UnitStatus.AVAILABLE), "crim.theft.burglary", 2, WhyNot.KIND_NOT_ALLOWED),
+        (_unit(UnitKind.PATROL_CAR, UnitStatus.ON_SCENE), "crim.theft.burglary", 2, WhyNot.NOT_AVAILABLE),
+        (_unit(UnitKind.PATROL_CAR, UnitStatus.CLEARED), "crim.theft.vehicle", 3, WhyNot.ROUTINE_CALL),
+        (_unit(UnitKind.PATROL_CAR, UnitStatus.CLEARED), "crim.theft.burglary", 2, None),
+        (
+            _unit(UnitKind.PATROL_CAR, UnitStatus.AVAILABLE),
+            "crim.firearm.shots",
+            1,
+            WhyNot.MISSING_CAPABILITY,
+        ),
+        (
+            _unit(UnitKind.PATROL_CAR, UnitStatus.AVAILABLE, frozenset({"armed"})),
+            "crim.firearm.shots",
+            1,
+            None,
+        ),
+        (
+            replace(_unit(UnitKind.PATROL_CAR, UnitStatus.AVAILABLE), position=None),
+            "crim.fraud",
+            3,
+            WhyNot.NO_POSITION,
+        ),
+    ],
+)
+def test_why_not_gives_the_one_rule_that_keeps_a_unit_off_the_list(
+    unit: Unit, type_code: str, priority: int, reason: WhyNot | None
+) -> None:
+    incident = _incident(type_code, priority)
+    assert why_not(unit, incident, get_incident_type(type_code)) is reason
+    assert is_eligible(unit, incident, get_incident_type(type_code)) is (reason is None)
+
+
+def test_a_unit_already_on_the_incident_is_not_offered_for_it_again() -> None:
+    unit = replace(_unit(UnitKind.PATROL_CAR, UnitStatus.AVAILABLE), incident_id="J1")
+    assert (
+        why_not(unit, _incident("crim.fraud", 3), get_incident_type("crim.fraud")) is WhyNot.ON_THIS_INCIDENT
+    )

@@ -8,6 +8,7 @@ range. A test holds the two to the same answers.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,20 +29,45 @@ PRIMARY_CODE: dict[PrimaryUnitStatus, int] = {
 }
 
 
-def is_eligible(unit: Unit, incident: Incident, incident_type: IncidentType) -> bool:
-    if unit.position is None or unit.incident_id == incident.id:
-        return False
+class WhyNot(StrEnum):
+    """Why a unit is not recommended for an incident, as the dispatcher is told on demand. The
+    first six are the unit's own (``why_not``); the rest are found on the road board."""
+
+    NO_POSITION = "no_position"  # never placed: nowhere to route from
+    ON_THIS_INCIDENT = "on_this_incident"  # already working it
+    NOT_AVAILABLE = "not_available"  # its status: dispatched, on scene, out of service, off duty
+    ROUTINE_CALL = "routine_call"  # cleared or busy: pulled only for urgent work (priority 1-2)
+    KIND_NOT_ALLOWED = "kind_not_allowed"  # e.g. a foot patrol for a burglary (car or motorcycle)
+    MISSING_CAPABILITY = "missing_capability"  # e.g. not armed for shots fired
+    OFF_ROAD = "off_road"  # its position is off every road
+    UNREACHABLE = "unreachable"  # no road route from it to the scene
+    OUTRANKED = "outranked"  # eligible, but the list was full of units that come first
+
+
+def why_not(unit: Unit, incident: Incident, incident_type: IncidentType) -> WhyNot | None:
+    """The first rule that keeps ``unit`` off the incident's list, or None when it may be
+    recommended (the rules are checked in this order, so each unit gets one reason)."""
+    if unit.position is None:
+        return WhyNot.NO_POSITION
+    if unit.incident_id == incident.id:
+        return WhyNot.ON_THIS_INCIDENT
     primary = PRIMARY_OF[unit.status]
     if primary is PrimaryUnitStatus.NOT_AVAILABLE:
-        return False
+        return WhyNot.NOT_AVAILABLE
     if (
         primary is PrimaryUnitStatus.CONDITIONALLY_AVAILABLE
         and incident.priority > CONDITIONAL_UNITS_UP_TO_PRIORITY
     ):
-        return False
+        return WhyNot.ROUTINE_CALL
     if str(unit.kind) not in incident_type.allowed_unit_kinds:
-        return False
-    return incident_type.required_capabilities <= unit.capabilities
+        return WhyNot.KIND_NOT_ALLOWED
+    if not incident_type.required_capabilities <= unit.capabilities:
+        return WhyNot.MISSING_CAPABILITY
+    return None
+
+
+def is_eligible(unit: Unit, incident: Incident, incident_type: IncidentType) -> bool:
+    return why_not(unit, incident, incident_type) is None
 
 
 def eligible_mask(
@@ -76,4 +102,11 @@ def eligible_mask(
     return mask
 
 
-__all__ = ["CONDITIONAL_UNITS_UP_TO_PRIORITY", "PRIMARY_CODE", "eligible_mask", "is_eligible"]
+__all__ = [
+    "CONDITIONAL_UNITS_UP_TO_PRIORITY",
+    "PRIMARY_CODE",
+    "WhyNot",
+    "eligible_mask",
+    "is_eligible",
+    "why_not",
+]

@@ -1,4 +1,8 @@
-"""Rank candidate units by road travel time, handed in as an ETA table; never by straight line."""
+"""Rank candidate units by road travel time, handed in as an ETA table; never by straight line.
+
+One rule for "free": only an available unit is free. A conditionally available one (cleared from
+a call but not yet back to 空闲, or busy) may be offered for urgent work, but always after every
+free unit, and flagged ``conditional`` so that the list and the map show it apart."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 
 from jingwu.domain.geo import GeoPoint, haversine_m
 from jingwu.domain.model import Unit
+from jingwu.domain.status import PRIMARY_OF, PrimaryUnitStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +22,11 @@ class Recommendation:
     distance_m: float
     straight_line_m: float
     route: dict[str, Any] | None  # GeoJSON LineString geometry
+    conditional: bool = False  # not free: cleared or busy, offered only because the call is urgent
+
+
+def is_free(unit: Unit) -> bool:
+    return PRIMARY_OF[unit.status] is PrimaryUnitStatus.AVAILABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,15 +42,28 @@ class EtaEntry:
 def rank(
     candidates: Sequence[Unit], etas: Sequence[EtaEntry], target: GeoPoint, limit: int
 ) -> list[Recommendation]:
-    """Order by ETA (ties: shorter road distance, then call sign, so the order is stable)."""
-    ordered = sorted(etas, key=lambda e: (e.eta_s, e.distance_m, candidates[e.index].callsign))
+    """Free units first, then by ETA (ties: shorter road distance, then call sign, so the order
+    is stable)."""
+    ordered = sorted(
+        etas,
+        key=lambda e: (
+            not is_free(candidates[e.index]),
+            e.eta_s,
+            e.distance_m,
+            candidates[e.index].callsign,
+        ),
+    )
     result = []
     for entry in ordered[:limit]:
         unit = candidates[entry.index]
         assert unit.position is not None
         straight = haversine_m(GeoPoint(unit.position.lat, unit.position.lon), target)
-        result.append(Recommendation(unit, entry.eta_s, entry.distance_m, straight, entry.route))
+        result.append(
+            Recommendation(
+                unit, entry.eta_s, entry.distance_m, straight, entry.route, conditional=not is_free(unit)
+            )
+        )
     return result
 
 
-__all__ = ["EtaEntry", "Recommendation", "rank"]
+__all__ = ["EtaEntry", "Recommendation", "is_free", "rank"]

@@ -25,12 +25,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from jingwu.dispatch import EtaEntry, Recommendation, rank
-from jingwu.dispatch.eligibility import PRIMARY_CODE, eligible_mask
-from jingwu.domain.geo import GeoPoint
+from jingwu.dispatch.eligibility import PRIMARY_CODE, WhyNot, eligible_mask, why_not
+from jingwu.domain.geo import GeoPoint, haversine_m
 from jingwu.domain.gps import Fix
 from jingwu.domain.incident_types import get_incident_type
 from jingwu.domain.model import Incident, Position, Unit
-from jingwu.domain.status import PRIMARY_OF, UnitKind
+from jingwu.domain.status import PRIMARY_OF, PrimaryUnitStatus, UnitKind
 from jingwu.errors import OffRoadError
 from jingwu.routing import RoadNetwork, RoadPoint
 
@@ -82,6 +82,18 @@ class Roster:
             capability_bits=bits,
             index={u.id: i for i, (u, _) in enumerate(entries)},
         )
+
+
+@dataclass(frozen=True, slots=True)
+class UnitVerdict:
+    """A unit near an incident and why it is not recommended (``reason`` None: it is, at
+    ``rank``); ``eta_s`` by road when it is eligible and can reach the scene."""
+
+    unit: Unit
+    straight_line_m: float
+    reason: WhyNot | None
+    rank: int | None
+    eta_s: float | None
 
 
 class UnitBoard:
@@ -291,12 +303,73 @@ class UnitBoard:
             mask &= np.array([u.station_id in station_ids for u in roster.units], dtype=bool)
         target = self.incident_point(incident)
         search = self.network.baseline_nearest_by_time if baseline else self.network.nearest_by_time
-        reaches = search(target, roster.points, limit, with_routes=True, allowed=mask)
+        # Free units first: a cleared or busy unit (eligible only for urgent work) is searched
+        # for only when fewer than ``limit`` free ones can come, and ranks after all of them.
+        free = roster.primary == PRIMARY_CODE[PrimaryUnitStatus.AVAILABLE]
+        reaches = list(search(target, roster.points, limit, with_routes=True, allowed=mask & free))
+        if len(reaches) < limit and (mask & ~free).any():
+            more = limit - len(reaches)
+            reaches += search(target, roster.points, more, with_routes=True, allowed=mask & ~free)
         table = [
             EtaEntry(r.index, r.eta_s, r.distance_m, r.route.to_geojson() if r.route else None)
             for r in reaches
         ]
         return rank(roster.units, table, incident.location, limit)
+
+    def explain(
+        self,
+        incident: Incident,
+        *,
+        limit: int,
+        radius_m: float,
+        station_ids: Collection[str] | None = None,
+    ) -> list[UnitVerdict]:
+        """Every unit within ``radius_m`` (straight line) of the incident that the caller may
+        send, nearest first, each with why it is not on the list of ``limit`` (None: it is),
+        so that a unit left out is never left out silently."""
+        recommended = self.recommend(incident, limit=limit, station_ids=station_ids)
+        listed = {r.unit.id: i for i, r in enumerate(recommended)}
+        roster = self.roster()
+        with self._lock:
+            self._fold(list(self._moved))
+            units = list(self._units.values())
+        incident_type = get_incident_type(incident.type_code)
+        near: list[tuple[Unit, float, WhyNot | None]] = []
+        for unit in units:
+            if unit.position is None or (station_ids is not None and unit.station_id not in station_ids):
+                continue
+            metres = haversine_m(GeoPoint(unit.position.lat, unit.position.lon), incident.location)
+            if metres > radius_m:
+                continue
+            reason = why_not(unit, incident, incident_type)
+            if reason is None and unit.id not in listed:
+                reason = WhyNot.OFF_ROAD if unit.id not in roster.index else WhyNot.OUTRANKED
+            near.append((unit, metres, reason))
+        # An eligible unit not listed either cannot reach the scene by road or was outranked:
+        # one bounded search over just those units tells which, with its ETA.
+        outranked = [roster.index[u.id] for u, _, r in near if r is WhyNot.OUTRANKED]
+        etas: dict[str, float] = {}
+        if outranked:
+            allowed = np.zeros(len(roster.units), dtype=bool)
+            allowed[outranked] = True
+            target = self.incident_point(incident)
+            for reach in self.network.nearest_by_time(
+                target, roster.points, len(outranked), with_routes=False, allowed=allowed
+            ):
+                etas[roster.units[reach.index].id] = reach.eta_s
+        for r in recommended:
+            etas[r.unit.id] = r.eta_s
+        verdicts = [
+            UnitVerdict(
+                unit=unit,
+                straight_line_m=metres,
+                reason=WhyNot.UNREACHABLE if reason is WhyNot.OUTRANKED and unit.id not in etas else reason,
+                rank=listed.get(unit.id),
+                eta_s=etas.get(unit.id),
+            )
+            for unit, metres, reason in near
+        ]
+        return sorted(verdicts, key=lambda v: (v.straight_line_m, v.unit.callsign))
 
 
 def _as_position(report: Position | Fix) -> Position:
@@ -310,4 +383,11 @@ def _newer(a: Position | Fix | None, b: Position | Fix | None) -> bool:
     return a is not None and (b is None or a.ts > b.ts)
 
 
-__all__ = ["KIND_CODES", "POSITION_REFRESH_S", "UNIT_SNAP_DISTANCE_M", "Roster", "UnitBoard"]
+__all__ = [
+    "KIND_CODES",
+    "POSITION_REFRESH_S",
+    "UNIT_SNAP_DISTANCE_M",
+    "Roster",
+    "UnitBoard",
+    "UnitVerdict",
+]

@@ -31,6 +31,7 @@ from jingwu.api.schemas.responses import (
     DispatchOut,
     EventOut,
     IncidentOut,
+    NearbyUnitOut,
     RecommendationOut,
     ReporterOut,
     UnitOut,
@@ -40,6 +41,7 @@ from jingwu.domain.access import Permission, Role
 from jingwu.domain.gcj02 import gcj02_point_to_wgs84
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.identity import parse_id_number, parse_phone
+from jingwu.domain.incident_types import get_incident_type
 from jingwu.domain.model import Incident, Reporter
 from jingwu.domain.rules import Decision
 from jingwu.domain.status import SourceChannel
@@ -69,6 +71,7 @@ def _recommendations_out(recs: list[Recommendation]) -> list[RecommendationOut]:
             distance_m=round(r.distance_m, 1),
             straight_line_m=round(r.straight_line_m, 1),
             route=r.route,
+            conditional=r.conditional,
         )
         for r in recs
     ]
@@ -156,6 +159,41 @@ def recommendations(
     g.incident(incident_id)
     k = limit or services.settings.recommendation_limit
     return _recommendations_out(services.dispatch.recommend(incident_id, limit=k, station_ids=g.station_ids))
+
+
+@router.get("/{incident_id}/nearby-units", response_model=list[NearbyUnitOut])
+def nearby_units(
+    incident_id: str,
+    principal: IncidentCommander,
+    services: ServicesDep,
+    radius_m: float = Query(default=2000.0, gt=0, le=20_000, description="straight-line radius"),
+    limit: int | None = Query(default=None, ge=1, le=50, description="default: JINGWU_RECOMMENDATION_LIMIT"),
+) -> list[NearbyUnitOut]:
+    """Every unit within ``radius_m`` of the incident that the caller may send, nearest first, and
+    why each one is not recommended ("why not this unit?"): its status, its kind, a missing
+    capability, off every road, no road route, or outranked by the units listed."""
+    g = guard(principal, services)
+    incident = g.incident(incident_id)
+    k = limit or services.settings.recommendation_limit
+    board = services.dispatch.board
+    verdicts = board.explain(incident, limit=k, radius_m=radius_m, station_ids=g.station_ids)
+    incident_type = get_incident_type(incident.type_code)
+    return [
+        NearbyUnitOut(
+            unit_id=v.unit.id,
+            callsign=v.unit.callsign,
+            kind=str(v.unit.kind),
+            status=str(v.unit.status),
+            straight_line_m=round(v.straight_line_m, 1),
+            recommended=v.reason is None,
+            rank=v.rank,
+            eta_s=None if v.eta_s is None else round(v.eta_s, 1),
+            reason=None if v.reason is None else str(v.reason),
+            allowed_kinds=sorted(incident_type.allowed_unit_kinds),
+            missing_capabilities=sorted(incident_type.required_capabilities - v.unit.capabilities),
+        )
+        for v in verdicts
+    ]
 
 
 @router.post("/{incident_id}/dispatch", response_model=DispatchOut)

@@ -113,6 +113,30 @@ class RecommendationOut(BaseModel):
     distance_m: float
     straight_line_m: float
     route: dict[str, Any] | None
+    conditional: bool = Field(
+        default=False,
+        description="not free (cleared from a call, or busy): offered for urgent calls only, after "
+        "every free unit",
+    )
+
+
+class NearbyUnitOut(BaseModel):
+    """A unit near an incident and why it is, or is not, on the recommendation list."""
+
+    unit_id: str
+    callsign: str
+    kind: str
+    status: str
+    straight_line_m: float
+    recommended: bool
+    rank: int | None = Field(description="0-based place on the recommendation list, or null")
+    eta_s: float | None = Field(description="road travel time when it is eligible and can reach the scene")
+    reason: str | None = Field(
+        description="why not recommended: no_position, on_this_incident, not_available, routine_call, "
+        "kind_not_allowed, missing_capability, off_road, unreachable, outranked; null when recommended"
+    )
+    allowed_kinds: list[str] = Field(description="the unit kinds this incident type takes")
+    missing_capabilities: list[str] = Field(description="what this type needs that the unit lacks")
 
 
 class DispatchOut(BaseModel):

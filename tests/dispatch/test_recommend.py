@@ -1,0 +1,32 @@
+"""Ranking: free units first, by road time; a conditionally available one after all of them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from jingwu.dispatch import EtaEntry, rank
+from jingwu.domain.geo import GeoPoint
+from jingwu.domain.model import Position, Unit
+from jingwu.domain.status import UnitKind, UnitStatus
+
+T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+
+
+def unit(unit_id: str, status: UnitStatus) -> Unit:
+    return Unit(
+        id=unit_id,
+        callsign=unit_id.upper(),
+        kind=UnitKind.PATROL_CAR,
+        station_id="s",
+        status=status,
+        capabilities=frozenset(),
+        position=Position(45.75, 126.63, T0),
+    )
+
+
+def test_a_free_unit_ranks_before_a_nearer_cleared_or_busy_one_which_is_flagged() -> None:
+    units = [unit("c", UnitStatus.CLEARED), unit("b", UnitStatus.BUSY), unit("f", UnitStatus.AVAILABLE)]
+    table = [EtaEntry(0, 30.0, 200.0, None), EtaEntry(1, 60.0, 400.0, None), EtaEntry(2, 600.0, 5000.0, None)]
+    ranked = rank(units, table, GeoPoint(45.75, 126.63), 3)
+    assert [(r.unit.id, r.conditional) for r in ranked] == [("f", False), ("c", True), ("b", True)]
+    assert [r.unit.id for r in rank(units, table, GeoPoint(45.75, 126.63), 1)] == ["f"]
