@@ -10,6 +10,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from jingwu.routing import RoadNetwork, RoadPoint
+from jingwu.routing.search import WALK_SPEED_MS
+from jingwu.routing.turns import U_TURN_MIN_DEG, U_TURN_S, turn_cost_s
 
 R = 6_371_008.8
 
@@ -46,33 +48,59 @@ def brute_force_distance(segs: tuple[np.ndarray, ...], lat: float, lon: float) -
 
 
 class ForwardOracle:
-    """Travel time source → target by a *forward* full Dijkstra from the source's edge ends:
-    independent of the reverse search, its virtual node and its bounded limit."""
+    """Travel time source → target by a *forward* full Dijkstra over directed edges, from each of
+    the source's departures: independent of the reverse search, its virtual state, its bounded
+    limit and its matrix. It reads which turns are allowed from the compiled turn graph (those are
+    checked against hand-made OSM in test_turns.py) and prices them itself."""
 
     def __init__(self, network: RoadNetwork) -> None:
         g: Any = network._g  # white-box: the compiled arrays
         self.g = g
-        n = g.node_count
-        order = np.lexsort((g.edge_time, g.edge_v, g.edge_u))
-        u, v, w = g.edge_u[order], g.edge_v[order], g.edge_time[order]
-        first = np.ones(len(u), bool)
-        first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
-        self.matrix = csr_matrix((w[first], (u[first], v[first])), shape=(n, n))
+        n = len(g.state_edge)
+        a, b = g.state_edge[g.trans_from], g.state_edge[g.trans_to]
+        degree = np.bincount(g.piece_u, minlength=g.node_count) + np.bincount(
+            g.piece_v, minlength=g.node_count
+        )
+        turn_in, turn_out = g.edge_bearing_in[a], g.edge_bearing_out[b]
+        dev = (turn_out - turn_in + 180.0) % 360.0 - 180.0
+        dev = np.where(dev == -180.0, 180.0, dev)
+        u_turn = (g.edge_twin[a] == b) | (np.abs(dev) >= U_TURN_MIN_DEG)
+        self.turn = turn_cost_s(dev, u_turn, degree[g.edge_v[a]] > 2)
+        self.matrix = csr_matrix((self.turn + g.edge_time[b], (g.trans_from, g.trans_to)), shape=(n, n))
+        self.into: dict[int, list[tuple[int, float]]] = {}
+        for x, y, cost in zip(g.trans_from.tolist(), g.trans_to.tolist(), self.turn.tolist(), strict=True):
+            self.into.setdefault(int(g.state_edge[y]), []).append((x, cost))
+
+    def departures(self, point: RoadPoint) -> list[tuple[int, float, float]]:
+        g = self.g
+        out = []
+        for p in point.placements():
+            out.append((p.edge, p.fraction, 0.0))
+            twin = int(g.edge_twin[p.edge])
+            if twin >= 0:
+                out.append((twin, 1.0 - p.fraction, U_TURN_S if p.directed else 0.0))
+        return out
+
+    def arrivals(self, target: RoadPoint) -> list[tuple[int, float, float]]:
+        g = self.g
+        out = []
+        for p in target.placements():
+            walk = (p.offset_m - target.offset_m) / WALK_SPEED_MS
+            out.append((p.edge, p.fraction, walk))
+            twin = int(g.edge_twin[p.edge])
+            if twin >= 0:
+                out.append((twin, 1.0 - p.fraction, walk))
+        return out
 
     def eta(self, source: RoadPoint, target: RoadPoint) -> float:
         g = self.g
-        options = [(source.edge, source.fraction)]
-        if g.edge_twin[source.edge] >= 0:
-            options.append((int(g.edge_twin[source.edge]), 1.0 - source.fraction))
-        targets = [(target.edge, target.fraction)]
-        if g.edge_twin[target.edge] >= 0:
-            targets.append((int(g.edge_twin[target.edge]), 1.0 - target.fraction))
         best = math.inf
-        for se, sf in options:
-            dist = dijkstra(self.matrix, indices=int(g.edge_v[se]))
-            for te, tf in targets:
-                via_graph = (1 - sf) * g.edge_time[se] + dist[g.edge_u[te]] + tf * g.edge_time[te]
-                best = min(best, float(via_graph))
+        for se, sf, extra in self.departures(source):
+            dist = dijkstra(self.matrix, indices=se)
+            to_end = extra + (1 - sf) * g.edge_time[se]
+            for te, tf, walk in self.arrivals(target):
+                for state, turn in self.into.get(te, []):
+                    best = min(best, float(to_end + dist[state] + turn + tf * g.edge_time[te] + walk))
                 if se == te and tf >= sf:
-                    best = min(best, float((tf - sf) * g.edge_time[se]))
+                    best = min(best, float(extra + (tf - sf) * g.edge_time[se] + walk))
         return best

@@ -40,8 +40,19 @@ def test_nearest_by_time_matches_forward_dijkstra_oracle(network: RoadNetwork) -
     oracle = ForwardOracle(network)
     rng = np.random.default_rng(99)
     roster = [network.random_road_point(rng) for _ in range(40)]
-    for _ in range(8):
+    # Units off the road's centre line (several roads within reach), half of them moving.
+    fixes = [network.random_road_point(rng) for _ in range(40)]
+    jitter = rng.normal(0, 8e-5, (40, 2))
+    motions = [(float(rng.uniform(0, 360)), 10.0) if i % 2 else (None, None) for i in range(40)]
+    snapped = network.snap_many(
+        [(p.lat + dy, p.lon + dx) for p, (dy, dx) in zip(fixes, jitter, strict=True)], 250, motions
+    )
+    roster += [p for p in snapped if p is not None]
+    assert sum(bool(p.others) for p in roster) >= 5 and sum(p.directed for p in roster) >= 5
+    for q in range(8):
         target = network.random_road_point(rng)
+        if q % 2:
+            target = network.snap(target.lat + 5e-5, target.lon - 5e-5)
         expected = sorted((oracle.eta(s, target), i) for i, s in enumerate(roster))
         got = network.nearest_by_time(target, roster, 5, with_routes=False)
         assert [r.eta_s for r in got] == pytest.approx([eta for eta, _ in expected[:5]], abs=1e-6)

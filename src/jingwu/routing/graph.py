@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 import os
@@ -19,7 +20,9 @@ from jingwu.errors import OffRoadError, ValidationFailed
 from jingwu.routing.geo import LocalProjection
 from jingwu.routing.model import Reach, RoadPoint, Route
 from jingwu.routing.osm_import import CompiledGraph, compile_graph
-from jingwu.routing.search import ReverseSearch
+from jingwu.routing.placement import Placer
+from jingwu.routing.profiles import SpeedProfile
+from jingwu.routing.search import ReverseSearch, Speeds
 from jingwu.routing.snap import SegmentIndex, Snap
 from jingwu.routing.speeds import ROAD_CLASSES
 
@@ -30,7 +33,7 @@ ROUTE_SECONDS_PER_CROW_METRE = 0.15
 
 #: Bump whenever the import rules (classes, speeds, one-way, component filter) or the array layout
 #: change: the cache key includes it, so old caches are simply not found.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 Progress = Callable[[str, float], None]
 
@@ -124,35 +127,53 @@ class RoadNetwork:
             (self.bbox[0] + self.bbox[2]) / 2, (self.bbox[1] + self.bbox[3]) / 2
         )
         self._index = SegmentIndex(graph, self._projection)
+        self._placer = Placer(graph, self._projection, self._index)
         report("indexing", 0.5)
         self._search = ReverseSearch(graph)
-        self._point_piece = np.repeat(np.arange(graph.piece_u.shape[0]), np.diff(graph.piece_ptr))
         self._names: list[str] = graph.names.tolist()
+        self._profile: SpeedProfile | None = None
+        self._local_hour: Callable[[], int] | None = None
+        self.restrictions: tuple[int, ...] = tuple(graph.restrictions.tolist())
         report("indexing", 1.0)
 
     # ------------------------------------------------------------------ points
 
-    def snap(self, lat: float, lon: float, max_distance_m: float = 250.0) -> RoadPoint:
-        """The nearest point on any drivable road; OffRoadError beyond ``max_distance_m``."""
+    def snap(
+        self,
+        lat: float,
+        lon: float,
+        max_distance_m: float = 250.0,
+        heading: float | None = None,
+        speed: float | None = None,
+    ) -> RoadPoint:
+        """Where a point stands on the roads (``placement.py``): the nearest drivable road at
+        street level, with the others within a few metres as ``others``, and for a unit moving
+        with a ``heading`` (degrees from north; ``speed`` m/s) the roads running its way only.
+        OffRoadError beyond ``max_distance_m`` of every road."""
         valid = math.isfinite(lat) and math.isfinite(lon) and -90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0
         if not valid:
             raise ValidationFailed(
                 f"not a coordinate: ({lat}, {lon})", code="bad_coordinate", lat=lat, lon=lon
             )
-        hit = self._index.nearest(lon, lat, exact_within_m=max_distance_m)
-        if hit.distance_m > max_distance_m:
+        motions = None if heading is None else [(heading, speed)]
+        (point,), foot_lon, foot_lat = self._placer.place(
+            np.array([lon]), np.array([lat]), max_distance_m, motions
+        )
+        if point is None:
             # Far from the city the local projection overstates distance; report the true one.
-            snapped_lon, snapped_lat = self._projection.point_to_lonlat(hit.x, hit.y)
-            true_m = haversine_deg_m(lat, lon, snapped_lat, snapped_lon)
+            true_m = haversine_deg_m(lat, lon, float(foot_lat[0]), float(foot_lon[0]))
             raise OffRoadError(lat, lon, max(true_m, max_distance_m + 1e-6), max_distance_m)
-        return self._road_point(hit)
+        return point
 
     def snap_many(
-        self, points: Sequence[tuple[float, float]], max_distance_m: float = 250.0
+        self,
+        points: Sequence[tuple[float, float]],
+        max_distance_m: float = 250.0,
+        motions: Sequence[tuple[float | None, float | None]] | None = None,
     ) -> list[RoadPoint | None]:
-        """``snap`` for many (lat, lon) points at once, with the same answers; None where a point
-        is not a coordinate or lies beyond ``max_distance_m`` of every road (the batch never
-        fails for one of them)."""
+        """``snap`` for many (lat, lon) points at once, with the same answers; ``motions`` gives
+        each point's (heading, speed) when known. None where a point is not a coordinate or lies
+        beyond ``max_distance_m`` of every road (the batch never fails for one of them)."""
         lat = np.array([p[0] for p in points], np.float64).reshape(-1)
         lon = np.array([p[1] for p in points], np.float64).reshape(-1)
         valid = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0)
@@ -160,39 +181,10 @@ class RoadNetwork:
         found: list[RoadPoint | None] = [None] * len(points)
         if not len(where):
             return found
-        hits = self._index.nearest_many(lon[where], lat[where], exact_within_m=max_distance_m)
-        near = hits.distance_m <= max_distance_m
-        where, segment, t = where[near], hits.segment[near], hits.t[near]
-        g = self._g
-        piece = self._point_piece[segment]
-        length = g.pts_cum[g.piece_ptr[piece + 1] - 1]
-        along = g.pts_cum[segment] + (g.pts_cum[segment + 1] - g.pts_cum[segment]) * t
-        with np.errstate(invalid="ignore", divide="ignore"):
-            frac = np.where(length > 0, np.clip(along / length, 0.0, 1.0), 0.0)
-        edge = g.piece_fwd[piece]
-        backward = edge < 0  # see _road_point: name the forward edge when there is one
-        edge = np.where(backward, g.piece_bwd[piece], edge)
-        frac = np.where(backward, 1.0 - frac, frac)
-        snapped_lon, snapped_lat = self._projection.to_lonlat(hits.x[near], hits.y[near])
-        name_id = g.piece_name[piece]
-        for i, la, lo, e, f, off, name in zip(
-            where.tolist(),
-            snapped_lat.tolist(),
-            snapped_lon.tolist(),
-            edge.tolist(),
-            frac.tolist(),
-            hits.distance_m[near].tolist(),
-            name_id.tolist(),
-            strict=True,
-        ):
-            found[i] = RoadPoint(
-                lat=la,
-                lon=lo,
-                edge=e,
-                fraction=f,
-                offset_m=off,
-                road_name=self._names[name] if name >= 0 else None,
-            )
+        moving = None if motions is None else [motions[i] for i in where.tolist()]
+        placed, _, _ = self._placer.place(lon[where], lat[where], max_distance_m, moving)
+        for i, point in zip(where.tolist(), placed, strict=True):
+            found[i] = point
         return found
 
     def random_road_point(self, rng: np.random.Generator) -> RoadPoint:
@@ -205,7 +197,7 @@ class RoadNetwork:
 
     def _road_point(self, hit: Snap) -> RoadPoint:
         g = self._g
-        piece = int(self._point_piece[hit.segment])
+        piece = int(self._placer.point_piece[hit.segment])
         length = float(g.pts_cum[int(g.piece_ptr[piece + 1]) - 1])
         along = float(g.pts_cum[hit.segment] + (g.pts_cum[hit.segment + 1] - g.pts_cum[hit.segment]) * hit.t)
         frac = min(max(along / length, 0.0), 1.0) if length > 0 else 0.0
@@ -227,6 +219,27 @@ class RoadNetwork:
 
     # ------------------------------------------------------------------ search
 
+    def with_speed_profile(self, profile: SpeedProfile, local_hour: Callable[[], int]) -> RoadNetwork:
+        """This network driving at ``profile``'s speeds for the hour ``local_hour()`` says (the
+        caller's clock, in the city's time zone). A view: the graph, its index and its search are
+        shared, and this network itself is unchanged."""
+        view = copy.copy(self)
+        view._profile = profile
+        view._local_hour = local_hour
+        return view
+
+    @property
+    def speed_profile(self) -> SpeedProfile | None:
+        return self._profile
+
+    def _speeds(self, hour: int | None) -> Speeds:
+        if self._profile is None:
+            return None
+        if hour is None:
+            assert self._local_hour is not None
+            hour = self._local_hour()
+        return (self._profile, hour)
+
     def nearest_by_time(
         self,
         target: RoadPoint,
@@ -234,15 +247,20 @@ class RoadNetwork:
         k: int,
         with_routes: bool = True,
         allowed: NDArray[np.bool_] | None = None,
+        hour: int | None = None,
     ) -> list[Reach]:
-        """The k sources with the shortest road travel time *to* ``target``, best first (exact).
+        """The k sources with the shortest road travel time *to* ``target``, best first (exact),
+        turns, their costs and the turn restrictions included (``turns.py``).
 
         Ties are broken by the lower source index. Sources that cannot reach the target are left
-        out (none can, inside one strongly connected component). Pass the same roster object
-        between queries where possible: its per-source arrays are cached (see ``search.py``), and
-        filter it per query with ``allowed`` (one flag per source) rather than building a new one.
+        out. Pass the same roster object between queries where possible: its per-source arrays
+        are cached (see ``search.py``), and filter it per query with ``allowed`` (one flag per
+        source) rather than building a new one. With a speed profile, ``hour`` (0-23, local)
+        overrides the network's clock.
         """
-        return self._search.nearest(target, sources, k, with_routes, bounded=True, allowed=allowed)
+        return self._search.nearest(
+            target, sources, k, with_routes, bounded=True, allowed=allowed, speeds=self._speeds(hour)
+        )
 
     def baseline_nearest_by_time(
         self,
@@ -251,12 +269,15 @@ class RoadNetwork:
         k: int,
         with_routes: bool = True,
         allowed: NDArray[np.bool_] | None = None,
+        hour: int | None = None,
     ) -> list[Reach]:
         """Same answer as :meth:`nearest_by_time` from one unbounded one-to-all Dijkstra per query:
         the reference for tests and benchmarks."""
-        return self._search.nearest(target, sources, k, with_routes, bounded=False, allowed=allowed)
+        return self._search.nearest(
+            target, sources, k, with_routes, bounded=False, allowed=allowed, speeds=self._speeds(hour)
+        )
 
-    def route(self, source: RoadPoint, target: RoadPoint) -> Route | None:
+    def route(self, source: RoadPoint, target: RoadPoint, hour: int | None = None) -> Route | None:
         """Fastest route from ``source`` to ``target``; None when there is none."""
         crow_m = haversine_deg_m(source.lat, source.lon, target.lat, target.lon)
         found = self._search.nearest(
@@ -266,6 +287,7 @@ class RoadNetwork:
             with_routes=True,
             bounded=True,
             first_limit=crow_m * ROUTE_SECONDS_PER_CROW_METRE,
+            speeds=self._speeds(hour),
         )
         return found[0].route if found else None
 

@@ -8,6 +8,9 @@ from typing import Any
 
 from jingwu.routing.geo import bearing_deg
 
+#: The most roads one point may stand for (itself and ``others``): snapping keeps the nearest few.
+MAX_PLACEMENTS = 4
+
 
 @dataclass(frozen=True, slots=True)
 class RoadPoint:
@@ -15,7 +18,12 @@ class RoadPoint:
 
     ``edge`` and ``fraction`` locate it on one directed edge (by length, 0 = the edge's start). On a
     two-way street the network also knows the opposite edge, so a RoadPoint can be left or reached
-    in either direction; the point itself does not care which of the two edges it names.
+    in either direction; the point itself does not care which of the two edges it names, unless
+    ``directed``: a unit seen moving along ``edge`` leaves that way, and going back costs a U-turn.
+
+    ``others`` are the other roads within a few metres of the nearest one where the point may just
+    as well be (the far carriageway of a dual road, the cross street at a corner): a unit leaves by
+    whichever is fastest, and an incident is reached at whichever comes first (see ``snap``).
     """
 
     lat: float
@@ -24,6 +32,12 @@ class RoadPoint:
     fraction: float
     offset_m: float
     road_name: str | None
+    directed: bool = False
+    others: tuple[RoadPoint, ...] = ()
+
+    def placements(self) -> tuple[RoadPoint, ...]:
+        """This point and its alternatives, nearest first."""
+        return (self, *self.others)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ Terms used below:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +21,12 @@ import numpy as np
 import osmium
 from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import connected_components
 
 from jingwu.routing.geo import segment_lengths_m
-from jingwu.routing.speeds import ROAD_CLASSES, oneway_direction, road_class, speed_kmh
+from jingwu.routing.restrictions import EdgeLookup, Restriction, read_restrictions, resolve
+from jingwu.routing.speeds import ROAD_CLASSES, oneway_direction, road_class, road_level, speed_kmh
+from jingwu.routing.turns import build_turn_graph, edge_bearings
 
 Progress = Callable[[str, float], None]
 IntArray = NDArray[np.int64]
@@ -39,6 +41,7 @@ class CompiledGraph:
 
     node_lon: FloatArray  # [N]
     node_lat: FloatArray  # [N]
+    node_ref: IntArray  # [N] OSM node id
     piece_ptr: IntArray  # [G+1] piece g's polyline is points piece_ptr[g] : piece_ptr[g+1]
     pts_lon: FloatArray  # [P]
     pts_lat: FloatArray  # [P]
@@ -47,6 +50,8 @@ class CompiledGraph:
     piece_v: IntArray  # [G] graph node at the polyline's last point
     piece_class: IntArray  # [G] index into ROAD_CLASSES
     piece_name: IntArray  # [G] index into names, -1 when unnamed
+    piece_way: IntArray  # [G] OSM way id
+    piece_level: IntArray  # [G] 0 on the ground, > 0 bridges, < 0 tunnels (speeds.road_level)
     piece_fwd: IntArray  # [G] edge u→v, or -1 (one-way against the drawing direction)
     piece_bwd: IntArray  # [G] edge v→u, or -1
     edge_u: IntArray  # [E]
@@ -56,8 +61,13 @@ class CompiledGraph:
     edge_len: FloatArray  # [E] metres
     edge_time: FloatArray  # [E] seconds
     edge_twin: IntArray  # [E] the opposite edge of a two-way piece, or -1
+    edge_bearing_out: FloatArray  # [E] compass bearing leaving the start node
+    edge_bearing_in: FloatArray  # [E] compass bearing entering the end node
+    state_edge: IntArray  # [S] the turn graph (turns.py): states, each driving one edge
+    trans_from: IntArray  # [T] allowed transitions between states
+    trans_to: IntArray  # [T]
+    restrictions: IntArray  # OSM relation ids of the turn restrictions applied
     names: NDArray[np.str_]
-    eta_bound: float  # upper bound on any travel time between two road points (s)
 
     @property
     def node_count(self) -> int:
@@ -68,15 +78,11 @@ class CompiledGraph:
         return int(self.edge_u.shape[0])
 
     def to_arrays(self) -> dict[str, Any]:
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
-        out["eta_bound"] = np.float64(self.eta_bound)
-        return out
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, Any]) -> CompiledGraph:
-        values = {f.name: arrays[f.name] for f in fields(cls)}
-        values["eta_bound"] = float(values["eta_bound"])
-        return cls(**values)
+        return cls(**{f.name: arrays[f.name] for f in fields(cls)})
 
 
 @dataclass
@@ -90,10 +96,13 @@ class _Ways:
     name: list[int]
     speed: list[float]
     oneway: list[int]
+    way: list[int]
+    level: list[int]
+    ends: dict[int, tuple[int, int]]  # way id → its first and last OSM node (restrictions need them)
 
 
 def read_ways(pbf_path: Path) -> tuple[_Ways, list[str]]:
-    ways = _Ways([], [], [], [], [], [], [])
+    ways = _Ways([], [], [], [], [], [], [], [], [], {})
     names: dict[str, int] = {}
     processor = (
         osmium.FileProcessor(str(pbf_path), osmium.osm.NODE | osmium.osm.WAY)
@@ -112,6 +121,9 @@ def read_ways(pbf_path: Path) -> tuple[_Ways, list[str]]:
         name_id = -1 if name is None else names.setdefault(name, len(names))
         direction = oneway_direction(tags, highway)
         speed = speed_kmh(highway, tags.get("maxspeed"))
+        attrs = (_CLASS_ID[highway], name_id, speed, direction, way.id, road_level(tags))
+        if len(way.nodes) >= 2:
+            ways.ends[way.id] = (way.nodes[0].ref, way.nodes[len(way.nodes) - 1].ref)
         # A way crossing the extract's edge references nodes that are not in the file: cut it
         # into runs of located nodes rather than drop it (the boundary roads still connect).
         run: list[tuple[int, float, float]] = []
@@ -121,14 +133,21 @@ def read_ways(pbf_path: Path) -> tuple[_Ways, list[str]]:
                 if not run or run[-1][0] != node.ref:  # drop repeated consecutive nodes
                     run.append((node.ref, loc.lon, loc.lat))
                 continue
-            _add_run(ways, run, _CLASS_ID[highway], name_id, speed, direction)
+            _add_run(ways, run, *attrs)
             run = []
-        _add_run(ways, run, _CLASS_ID[highway], name_id, speed, direction)
+        _add_run(ways, run, *attrs)
     return ways, list(names)
 
 
 def _add_run(
-    ways: _Ways, run: list[tuple[int, float, float]], klass: int, name: int, speed: float, oneway: int
+    ways: _Ways,
+    run: list[tuple[int, float, float]],
+    klass: int,
+    name: int,
+    speed: float,
+    oneway: int,
+    way: int,
+    level: int,
 ) -> None:
     if len(run) < 2:
         return
@@ -140,22 +159,25 @@ def _add_run(
     ways.name.append(name)
     ways.speed.append(speed)
     ways.oneway.append(oneway)
+    ways.way.append(way)
+    ways.level.append(level)
 
 
 def compile_graph(pbf_path: Path, progress: Progress | None = None) -> CompiledGraph:
     report = progress or (lambda _stage, _fraction: None)
     report("reading OSM", 0.0)
     ways, names = read_ways(pbf_path)
+    restrictions, _ = read_restrictions(pbf_path)
     report("reading OSM", 1.0)
     if not ways.refs:
         raise ValueError(f"{pbf_path}: no drivable roads")
     report("building graph", 0.0)
-    graph = _build(ways, names, report)
+    graph = _build(ways, names, restrictions, report)
     report("building graph", 1.0)
     return graph
 
 
-def _build(ways: _Ways, names: list[str], report: Progress) -> CompiledGraph:
+def _build(ways: _Ways, names: list[str], restrictions: list[Restriction], report: Progress) -> CompiledGraph:
     refs = np.concatenate(ways.refs)
     lon = np.concatenate(ways.lons)
     lat = np.concatenate(ways.lats)
@@ -168,6 +190,12 @@ def _build(ways: _Ways, names: list[str], report: Progress) -> CompiledGraph:
     is_split = counts[inverse] >= 2
     is_split[run_start] = True
     is_split[run_start + run_len - 1] = True
+    # A restriction's via node must be a graph node even where no other road meets it (a no_u_turn
+    # part-way along a street), and so must the ends of its via ways.
+    must_split = [r.via_node for r in restrictions if r.via_node is not None]
+    must_split += [ref for r in restrictions for w in r.via_ways for ref in ways.ends.get(w, ())]
+    if must_split:
+        is_split |= np.isin(refs, np.array(must_split, dtype=np.int64))
 
     starts, ends = _pieces(is_split, run_of)
     # A closed way with no junction on it would be a self-loop u→u, which shortest paths cannot use
@@ -196,6 +224,8 @@ def _build(ways: _Ways, names: list[str], report: Progress) -> CompiledGraph:
     name = np.asarray(ways.name, dtype=np.int64)[run_id]
     speed_ms = np.asarray(ways.speed, dtype=np.float64)[run_id] / 3.6
     oneway = np.asarray(ways.oneway, dtype=np.int64)[run_id]
+    way_id = np.asarray(ways.way, dtype=np.int64)[run_id]
+    level = np.asarray(ways.level, dtype=np.int64)[run_id]
 
     # Directed edges: forward for oneway ∈ {0, +1}, backward for oneway ∈ {0, -1}.
     node_ref_u, node_ref_v = inverse[starts], inverse[ends]  # ids into `uniq`, compacted below
@@ -245,9 +275,11 @@ def _build(ways: _Ways, names: list[str], report: Progress) -> CompiledGraph:
     node_lon[node_ref_v], node_lat[node_ref_v] = lon[ends], lat[ends]
     report("building graph", 0.8)
 
+    no_turns = np.zeros(0, np.int64)
     graph = CompiledGraph(
         node_lon=node_lon[in_scc],
         node_lat=node_lat[in_scc],
+        node_ref=uniq[in_scc].astype(np.int64),
         piece_ptr=new_ptr.astype(np.int64),
         pts_lon=pts_lon[kept_pts],
         pts_lat=pts_lat[kept_pts],
@@ -256,6 +288,8 @@ def _build(ways: _Ways, names: list[str], report: Progress) -> CompiledGraph:
         piece_v=node_new[node_ref_v[kept]],
         piece_class=klass[kept],
         piece_name=name[kept],
+        piece_way=way_id[kept],
+        piece_level=level[kept],
         piece_fwd=piece_fwd,
         piece_bwd=piece_bwd,
         edge_u=edge_u,
@@ -265,11 +299,39 @@ def _build(ways: _Ways, names: list[str], report: Progress) -> CompiledGraph:
         edge_len=edge_len,
         edge_time=edge_time,
         edge_twin=edge_twin,
+        edge_bearing_out=np.zeros(n_edges),
+        edge_bearing_in=np.zeros(n_edges),
+        state_edge=no_turns,
+        trans_from=no_turns,
+        trans_to=no_turns,
+        restrictions=no_turns,
         names=np.array(names if names else [""], dtype=np.str_),
-        eta_bound=0.0,
     )
     assert n_edges == graph.edge_count
-    return _with_eta_bound(_spatial_order(graph))
+    return _with_turns(_spatial_order(graph), restrictions, ways.ends)
+
+
+def _with_turns(
+    graph: CompiledGraph, restrictions: list[Restriction], way_ends: dict[int, tuple[int, int]]
+) -> CompiledGraph:
+    """Add the bearings of the edges and the turn graph, with the restrictions applied."""
+    lookup = EdgeLookup(
+        graph.node_ref, graph.edge_u, graph.edge_v, graph.edge_piece, graph.piece_way, way_ends
+    )
+    resolved, report = resolve(restrictions, lookup)
+    turns = build_turn_graph(graph.edge_u, graph.edge_v, graph.edge_twin, graph.node_count, resolved)
+    bearing_out, bearing_in = edge_bearings(
+        graph.piece_ptr, graph.pts_cum, graph.pts_lon, graph.pts_lat, graph.edge_piece, graph.edge_reversed
+    )
+    return replace(
+        graph,
+        edge_bearing_out=bearing_out,
+        edge_bearing_in=bearing_in,
+        state_edge=turns.state_edge,
+        trans_from=turns.trans_from,
+        trans_to=turns.trans_to,
+        restrictions=np.array(sorted(set(report.applied)), dtype=np.int64),
+    )
 
 
 def _spatial_order(graph: CompiledGraph) -> CompiledGraph:
@@ -302,6 +364,7 @@ def _spatial_order(graph: CompiledGraph) -> CompiledGraph:
     return CompiledGraph(
         node_lon=graph.node_lon[node_order],
         node_lat=graph.node_lat[node_order],
+        node_ref=graph.node_ref[node_order],
         piece_ptr=new_ptr.astype(np.int64),
         pts_lon=graph.pts_lon[point],
         pts_lat=graph.pts_lat[point],
@@ -310,6 +373,8 @@ def _spatial_order(graph: CompiledGraph) -> CompiledGraph:
         piece_v=piece_v[piece_order],
         piece_class=graph.piece_class[piece_order],
         piece_name=graph.piece_name[piece_order],
+        piece_way=graph.piece_way[piece_order],
+        piece_level=graph.piece_level[piece_order],
         piece_fwd=remap_edges(graph.piece_fwd[piece_order]),
         piece_bwd=remap_edges(graph.piece_bwd[piece_order]),
         edge_u=edge_u[edge_order],
@@ -319,8 +384,13 @@ def _spatial_order(graph: CompiledGraph) -> CompiledGraph:
         edge_len=graph.edge_len[edge_order],
         edge_time=graph.edge_time[edge_order],
         edge_twin=remap_edges(graph.edge_twin[edge_order]),
+        edge_bearing_out=graph.edge_bearing_out[edge_order],
+        edge_bearing_in=graph.edge_bearing_in[edge_order],
+        state_edge=graph.state_edge,
+        trans_from=graph.trans_from,
+        trans_to=graph.trans_to,
+        restrictions=graph.restrictions,
         names=graph.names,
-        eta_bound=graph.eta_bound,
     )
 
 
@@ -350,24 +420,6 @@ def _pieces(is_split: NDArray[np.bool_], run_of: IntArray) -> tuple[IntArray, In
     split_at = np.flatnonzero(is_split)
     same_run = run_of[split_at[:-1]] == run_of[split_at[1:]]
     return split_at[:-1][same_run], split_at[1:][same_run]
-
-
-def _with_eta_bound(graph: CompiledGraph) -> CompiledGraph:
-    """Add an upper bound on any road travel time, so that the growing search limit of
-    ``nearest_by_time`` knows when it has become unbounded: for a hub h, t(x→y) ≤ t(x→h) + t(h→y),
-    plus one full edge at each end for points part-way along an edge."""
-    n = graph.node_count
-    forward, _ = min_weight_csr(graph.edge_u, graph.edge_v, graph.edge_time, n)
-    hub = int(
-        np.argmin(
-            (graph.node_lon - graph.node_lon.mean()) ** 2 + (graph.node_lat - graph.node_lat.mean()) ** 2
-        )
-    )
-    from_hub = dijkstra(forward, indices=hub)
-    backward, _ = min_weight_csr(graph.edge_v, graph.edge_u, graph.edge_time, n)
-    to_hub = dijkstra(backward, indices=hub)
-    bound = float(from_hub.max() + to_hub.max() + 2 * graph.edge_time.max())
-    return CompiledGraph(**{**{f.name: getattr(graph, f.name) for f in fields(graph)}, "eta_bound": bound})
 
 
 def min_weight_csr(

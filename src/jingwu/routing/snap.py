@@ -34,18 +34,20 @@ class Snap:
 
 
 @dataclass(frozen=True, slots=True)
-class Snaps:
-    """Many ``Snap``s as parallel arrays."""
+class Candidates:
+    """Points' candidate segments as parallel arrays, one row per (point, segment) met: ``query``
+    is the point's index (a segment may appear more than once for a point)."""
 
+    query: NDArray[np.int64]
     segment: NDArray[np.int64]
     t: NDArray[np.float64]
-    distance_m: NDArray[np.float64]
-    x: NDArray[np.float64]
-    y: NDArray[np.float64]
+    dist: NDArray[np.float64]
+    px: NDArray[np.float64]
+    py: NDArray[np.float64]
 
 
 #: Candidate samples asked for per point in a batch before falling back to a radius query.
-_FEW = 8
+_FEW = 16
 
 
 class SegmentIndex:
@@ -73,39 +75,30 @@ class SegmentIndex:
         self.sample_owner = owner
         self.tree = cKDTree(np.column_stack((sx, sy)), balanced_tree=False, compact_nodes=False)
 
-    def nearest(self, lon: float, lat: float, exact_within_m: float = math.inf) -> Snap:
-        """The nearest point on any segment. Beyond ``exact_within_m`` (a caller who will reject
-        the point anyway) the answer may come from the nearest sample only, which keeps a query
-        from the far side of the world from projecting onto every segment of the city."""
-        x, y = self.projection.point_to_xy(lon, lat)
-        d0, nearest_sample = self.tree.query((x, y))
-        if d0 - SAMPLE_SPACING_M / 2 > exact_within_m:
-            candidates = [int(nearest_sample)]
-        else:
-            candidates = self.tree.query_ball_point((x, y), d0 + SAMPLE_SPACING_M / 2 + 1e-6)
-        segs = np.unique(self.sample_owner[candidates])
-        start = self.seg_start[segs]
-        t, px, py, dist = self._project(x, y, start)
-        best = int(np.argmin(dist))  # ties → lowest segment id, so snapping is deterministic
-        return Snap(int(start[best]), float(t[best]), float(dist[best]), float(px[best]), float(py[best]))
-
-    def nearest_many(
-        self, lon: NDArray[np.float64], lat: NDArray[np.float64], exact_within_m: float = math.inf
-    ) -> Snaps:
-        """``nearest`` for many points at once, with the same answers (ties → lowest segment),
-        as arrays: the tree is asked once for all of them and the candidate segments are
+    def candidates(
+        self,
+        lon: NDArray[np.float64],
+        lat: NDArray[np.float64],
+        exact_within_m: float = math.inf,
+        margin_m: float = 0.0,
+    ) -> Candidates:
+        """For each point, every segment within ``margin_m`` of its nearest one (and that one), as
+        rows of arrays: the tree is asked once for all points and the candidate segments are
         projected in one vectorised pass, which is what lets a position batch of hundreds of
-        units be placed on the roads in a few milliseconds."""
+        units be placed on the roads in a few milliseconds. Rows may hold segments somewhat
+        beyond the margin; the caller cuts at the margin."""
         x, y = self.projection.to_xy(np.asarray(lon, np.float64), np.asarray(lat, np.float64))
         n = len(x)
         points = np.column_stack((x, y))
         # Most points have a handful of samples in reach: ask for the nearest few, and ask
-        # again by radius only for the points whose every one of those lies in reach.
+        # again by radius only for the points whose every one of those lies in reach. A segment
+        # within d of the point has a sample within d + spacing/2, and the nearest segment is no
+        # farther than the nearest sample.
         k = min(_FEW, self.tree.n)
         dd, ii = self.tree.query(points, k=k)
         dd, ii = dd.reshape(n, k), ii.reshape(n, k)
         d0 = dd[:, 0]
-        radius = d0 + SAMPLE_SPACING_M / 2 + 1e-6
+        radius = d0 + margin_m + SAMPLE_SPACING_M / 2 + 1e-6
         inside = dd <= radius[:, None]
         far = d0 - SAMPLE_SPACING_M / 2 > exact_within_m
         inside[far] = False
@@ -120,11 +113,7 @@ class SegmentIndex:
             samples = np.concatenate((samples[keep], np.fromiter((s for b in balls for s in b), np.int64)))
         start = self.seg_start[self.sample_owner[samples]]
         t, px, py, dist = self._project(x[query], y[query], start)
-        # Per query the nearest candidate, the lowest segment among equals: sort by query, then
-        # distance, then segment, and take each query's first row.
-        order = np.lexsort((start, dist, query))
-        best = order[np.searchsorted(query[order], np.arange(n))]
-        return Snaps(start[best], t[best], dist[best], px[best], py[best])
+        return Candidates(query, start, t, dist, px, py)
 
     def _project(
         self, x: float | NDArray[np.float64], y: float | NDArray[np.float64], start: NDArray[np.int64]

@@ -111,3 +111,23 @@ def oneway_direction(tags: Tags, highway: str) -> int:
     if tags.get("junction") in ("roundabout", "circular") or highway in _IMPLIED_ONEWAY:
         return 1
     return 0
+
+
+#: ``tunnel=*`` values that are no tunnel for a driver: a passage through a building is at street level.
+_GROUND_TUNNELS = frozenset({"no", "building_passage"})
+
+
+def road_level(tags: Tags) -> int:
+    """Which level a road is on: its ``layer`` when tagged, else 1 for a bridge, -1 for a tunnel,
+    0 (the ground) otherwise. Snapping keeps a point at street level off a viaduct above it."""
+    layer = tags.get("layer")
+    if layer is not None:
+        try:
+            return max(-5, min(5, int(float(layer.split(";")[0]))))
+        except (ValueError, OverflowError):  # "yes", "nan", "inf": as if untagged
+            pass
+    if tags.get("bridge") not in (None, "no"):
+        return 1
+    if tags.get("tunnel") not in (None, *_GROUND_TUNNELS):
+        return -1
+    return 0
