@@ -238,7 +238,9 @@ class UnitBoard:
         if position is None:
             return None
         try:
-            return self.network.snap(position.lat, position.lon, UNIT_SNAP_DISTANCE_M)
+            return self.network.snap(
+                position.lat, position.lon, UNIT_SNAP_DISTANCE_M, position.heading, position.speed
+            )
         except OffRoadError:
             return None  # off every road: not routable until it reports again
 
@@ -268,7 +270,9 @@ class UnitBoard:
             for unit_id in sorted(self._unsnapped)
             if (unit := self._units.get(unit_id)) is not None and unit.position is not None
         ]
-        points = self.network.snap_many([(p.lat, p.lon) for _, p in placed], UNIT_SNAP_DISTANCE_M)
+        # With heading and speed: a moving unit starts in its direction of travel.
+        motions = [(p.heading, p.speed) for _, p in placed]
+        points = self.network.snap_many([(p.lat, p.lon) for _, p in placed], UNIT_SNAP_DISTANCE_M, motions)
         for unit_id in self._unsnapped:
             self._points[unit_id] = None  # no position: not routable
         self._points.update((unit_id, point) for (unit_id, _), point in zip(placed, points, strict=True))
