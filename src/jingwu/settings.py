@@ -91,7 +91,8 @@ class Settings(BaseSettings):
     lockout_s: int = Field(
         default=900,
         ge=600,
-        description="Seconds an account stays locked after 5 consecutive failed log-ins (at least 600).",
+        description="Seconds an address stays locked out of an account after 5 consecutive failed "
+        "log-ins from it (at least 600); each further failure doubles it, up to a day.",
     )
     idle_timeout_s: int = Field(
         default=1800,

@@ -89,6 +89,32 @@ def test_lock_out_and_idle_sessions_answer_with_their_own_codes(
     assert answer.json()["error"]["params"]["locked_until"]
 
 
+def test_a_guesser_elsewhere_leaves_the_owner_able_to_log_in_told_and_an_admin_unlocks(
+    client: TestClient, services: Services
+) -> None:
+    wrong = {"username": "dispatcher", "password": "wrong-password"}
+    with TestClient(client.app, client=("203.0.113.9", 40000)) as guesser:
+        for _ in range(5):
+            answer = guesser.post("/api/auth/login", json=wrong)
+        assert answer.status_code == 401 and answer.json()["error"]["code"] == "account_locked"
+        owner = client.post("/api/auth/login", json={"username": "dispatcher", "password": PASSWORD})
+        assert owner.status_code == 200, owner.text
+        (told,) = owner.json()["failed_logins"]
+        assert (told["source"], told["count"]) == ("203.0.113.9", 5)
+        add_user(services, "admin", Role.ADMIN)
+        admin = login(client, "admin")
+        assert (
+            client.post("/api/users/dispatcher/unlock", headers=login(client, "dispatcher")).status_code
+            == 403
+        )
+        unlocked = client.post("/api/users/DISPATCHER/unlock", headers=admin)
+        assert unlocked.status_code == 200 and unlocked.json() == {"unlocked": 1}
+        right = guesser.post("/api/auth/login", json={"username": "dispatcher", "password": PASSWORD})
+        assert right.status_code == 200 and right.json()["failed_logins"] == []
+    (record,) = [r for r in _records(services) if r["action"] == "auth.unlocked"]
+    assert (record["actor"], record["target"], record["source"]) == ("admin", "dispatcher", "testclient")
+
+
 # ------------------------------------------------------------------------- TOTP second factor
 
 

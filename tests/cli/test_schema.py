@@ -20,6 +20,7 @@ ADMIN_COMMANDS = [
     ["user-set", "li", "--disable"],
     ["user-password", "li"],
     ["user-logout", "li"],
+    ["user-unlock", "li"],
     ["user-list"],
     ["user-totp", "li"],
     ["device-add", "gate"],

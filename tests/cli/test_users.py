@@ -253,6 +253,33 @@ def test_user_logout_ends_every_session_and_says_how_many(
     ]
 
 
+def test_user_unlock_lets_a_locked_out_user_log_in_at_once_and_is_audited(
+    cli: Cli, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import getpass
+
+    from jingwu.errors import Unauthenticated
+
+    assert cli("user-add", "u1", "officer", "--unit", "u1") == 0
+    auth = cli.auth
+    for _ in range(5):
+        with pytest.raises(Unauthenticated):
+            auth.logins.login("u1", "wrong-password-1", source="10.0.0.5")
+    capsys.readouterr()
+    assert cli("user-unlock", "U1") == 0
+    assert capsys.readouterr().out.startswith("u1 unlocked: 1 address may try again at once")
+    assert auth.logins.login("u1", "correct-horse-battery", source="10.0.0.5").principal.username == "u1"
+    assert cli("user-unlock", "u1") == 0
+    assert "was not locked out" in capsys.readouterr().out
+    assert cli("user-unlock", "nobody") == 2
+    assert "no user 'nobody'" in one_line_error(capsys.readouterr().err)
+    unlocked = [r for r in audit_records(cli.engine) if r.action == "auth.unlocked"]
+    assert [(r.actor, r.target, r.source, r.details) for r in unlocked] == [
+        (getpass.getuser(), "u1", "cli", {"addresses": 1}),
+        (getpass.getuser(), "u1", "cli", {"addresses": 0}),
+    ]
+
+
 def test_user_list_prints_a_table_of_the_accounts(cli: Cli, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli("user-add", "u1", "officer", "--unit", "u1", "--display-name", "张伟") == 0
     assert cli("user-add", "root", "admin") == 0

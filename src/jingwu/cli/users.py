@@ -82,6 +82,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.set_defaults(func=user_logout)
 
     p = commands.add_parser(
+        "user-unlock",
+        help="let a user log in again at once after failed log-ins locked them out",
+        description="Lift every lock-out of the account: each address that was locked out after "
+        "failed log-ins (or was counting them) may try again at once, and the account's pause "
+        "ends. The user is still told of the failed log-ins at their next log-in. Audited as "
+        "auth.unlocked with your OS user.",
+    )
+    p.add_argument("username")
+    p.set_defaults(func=user_unlock)
+
+    p = commands.add_parser(
         "user-list", help="list the accounts: role, jurisdiction, station, unit, second factor, state"
     )
     p.set_defaults(func=user_list)
@@ -257,6 +268,19 @@ def user_logout(args: argparse.Namespace) -> int:
             if user.role is Role.DEVICE
             else "; they can log in again (to stop that: jingwu user-set NAME --disable)"
         )
+    )
+    return 0
+
+
+def user_unlock(args: argparse.Namespace) -> int:
+    """Lift every lock-out of an account after failed log-ins."""
+    with open_store(args) as store:
+        lifted = store.auth.logins.unlock(args.username, actor=os_user(), source=SOURCE)
+        user = store.auth.accounts.user_info(args.username)
+    print(
+        f"{user.username} unlocked: {lifted} address{'' if lifted == 1 else 'es'} may try again at once"
+        if lifted
+        else f"{user.username} was not locked out; nothing changed but the audit record"
     )
     return 0
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from jingwu.api.deps import AuditReader, Self, ServicesDep, client_address
 from jingwu.api.schemas.requests import LoginRequest
-from jingwu.api.schemas.responses import MeOut, TokenOut
+from jingwu.api.schemas.responses import FailedTriesOut, MeOut, TokenOut
 from jingwu.domain.access import ROLE_PERMISSIONS
 
 router = APIRouter(tags=["auth"])
@@ -35,6 +35,10 @@ def login(body: LoginRequest, request: Request, response: Response, services: Se
         role=str(p.role),
         unit_id=p.unit_id,
         station_id=p.station_id,
+        failed_logins=[
+            FailedTriesOut(source=f.source, count=f.count, last_at=f.last_at.isoformat())
+            for f in issued.failed_tries
+        ],
     )
 
 

@@ -1,8 +1,9 @@
 """Account administration (admins only): list the accounts, change a role, jurisdiction, station,
 unit or whether an account is disabled, reset a password, end every session of a user (a lost or
-stolen phone). Each change is written to the audit log with the administrator and their address;
-see :meth:`jingwu.service.auth.accounts.AccountService.update_user` for what ends a user's
-sessions and what is refused. Accounts are created with ``jingwu user-add`` / ``device-add``, not here.
+stolen phone), lift a lock-out after failed log-ins. Each change is written to the audit log with
+the administrator and their address; see
+:meth:`jingwu.service.auth.accounts.AccountService.update_user` for what ends a user's sessions
+and what is refused. Accounts are created with ``jingwu user-add`` / ``device-add``, not here.
 
 The POSTs take an ``Idempotency-Key`` like every other command: the key is stored in the
 change's own transaction (``AccountService``), and the answer once it has been sent. These changes
@@ -17,7 +18,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 
 from jingwu.api.deps import ServicesDep, client_address, needs
 from jingwu.api.schemas.requests import ACCOUNT_NAME, PasswordReset, UserChange
-from jingwu.api.schemas.responses import SessionsEndedOut, UserOut
+from jingwu.api.schemas.responses import SessionsEndedOut, UnlockedOut, UserOut
 from jingwu.composition import Services
 from jingwu.domain.access import Jurisdiction, Permission, Principal
 from jingwu.errors import NotFound, ValidationFailed
@@ -132,6 +133,15 @@ def end_sessions(
         username, actor=principal.username, source=client_address(request)
     )
     return SessionsEndedOut(ended=ended)
+
+
+@router.post("/{username}/unlock", response_model=UnlockedOut)
+def unlock(username: Username, principal: UserAdmin, request: Request, services: ServicesDep) -> UnlockedOut:
+    """Lift every lock-out of the account after failed log-ins: each address that was locked out
+    (or counting failures) may try again at once. The owner is still told of the failures at the
+    next log-in. Audited as auth.unlocked."""
+    unlocked = services.auth.logins.unlock(username, actor=principal.username, source=client_address(request))
+    return UnlockedOut(unlocked=unlocked)
 
 
 __all__ = ["router"]

@@ -19,6 +19,12 @@ class ErrorOut(BaseModel):
     error: ErrorBody
 
 
+class FailedTriesOut(BaseModel):
+    source: str = Field(description='the client address the tries came from ("" when unknown)')
+    count: int
+    last_at: str
+
+
 class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"
@@ -27,6 +33,11 @@ class TokenOut(BaseModel):
     role: str
     unit_id: str | None
     station_id: str | None
+    failed_logins: list[FailedTriesOut] = Field(
+        default_factory=list,
+        description="failed log-ins on this account since its last successful one, by address, "
+        "newest first: shown to the owner once, at this log-in",
+    )
 
 
 class ReporterOut(BaseModel):
@@ -232,3 +243,7 @@ class UserOut(BaseModel):
 
 class SessionsEndedOut(BaseModel):
     ended: int = Field(description="how many live sessions (or device keys) were revoked")
+
+
+class UnlockedOut(BaseModel):
+    unlocked: int = Field(description="how many addresses were locked out or counting failures")

@@ -13,7 +13,7 @@ from datetime import datetime
 from types import EllipsisType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, insert, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from jingwu.domain.access import Jurisdiction, Principal, Role
@@ -48,7 +48,7 @@ class UserInfo:
     unit_id: str | None
     disabled: bool
     totp: str  # none, pending or active
-    locked_until: datetime | None  # only while the lock lasts
+    locked_until: datetime | None  # while a lock-out lasts: of an address, or the account's pause
     created_at: datetime
 
 
@@ -72,6 +72,11 @@ _USER_INFO = select(
     t.users.c.totp_secret.is_not(None).label("has_totp"),
     t.users.c.totp_last_step.is_not(None).label("totp_active"),
     t.users.c.locked_until,
+    # The latest lock-out of one of its addresses (service.auth.throttle), for "locked until".
+    select(func.max(t.login_throttle.c.blocked_until))
+    .where(t.login_throttle.c.user_id == t.users.c.id)
+    .scalar_subquery()
+    .label("source_locked_until"),
     t.users.c.created_at,
 )
 
@@ -482,6 +487,9 @@ class AccountService:
             unit_id=row.unit_id,
             disabled=bool(row.disabled),
             totp="none" if not row.has_totp else "active" if row.totp_active else "pending",
-            locked_until=row.locked_until if row.locked_until and row.locked_until > now else None,
+            locked_until=max(
+                (until for until in (row.locked_until, row.source_locked_until) if until and until > now),
+                default=None,
+            ),
             created_at=row.created_at,
         )

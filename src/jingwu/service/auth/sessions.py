@@ -18,6 +18,7 @@ from jingwu.domain.access import IDLE_ROLES, Principal, Role
 from jingwu.errors import Unauthenticated
 from jingwu.service import audit
 from jingwu.service.auth._rows import principal_of
+from jingwu.service.auth.throttle import FailedTries
 from jingwu.store import tables as t
 from jingwu.store.db import read_transaction, write_transaction
 
@@ -27,6 +28,8 @@ class IssuedToken:
     access_token: str
     expires_at: datetime
     principal: Principal
+    # Failed log-ins since the owner's last success, by address, newest first: the owner is told.
+    failed_tries: tuple[FailedTries, ...] = ()
 
 
 # A device key is not a session: it is replaced by rotation (yearly, or when a device is lost),
