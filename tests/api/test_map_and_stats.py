@@ -25,6 +25,8 @@ def test_map_config_frames_the_road_network(client: TestClient) -> None:
     assert south < config["center"]["lat"] < north and west < config["center"]["lon"] < east
     # The Harbin extract: both banks of the Songhua.
     assert 45.6 < south < 45.7 and 45.8 < north < 45.9 and 126.4 < west < 126.6 and 126.7 < east < 126.8
+    # An officer's terminal reads the bureau's zone here, to show the console's clock on any phone.
+    assert config["timezone"] == "Asia/Shanghai"
 
 
 @sqlite_only

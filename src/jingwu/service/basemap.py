@@ -48,6 +48,8 @@ class MapService:
             "attribution": OSM_ATTRIBUTION,
             "center": {"lat": round((south + north) / 2, 6), "lon": round((west + east) / 2, 6)},
             "bounds": [[round(south, 6), round(west, 6)], [round(north, 6), round(east, 6)]],
+            # Every screen shows the bureau's clock, not the device's (a phone set to another zone).
+            "timezone": self.settings.timezone,
         }
 
     def roads(self) -> RoadLayer:

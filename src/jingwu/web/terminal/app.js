@@ -668,7 +668,13 @@ async function enter() {
   await outbox.refresh();
   if (!map) {
     map = new TerminalMap($("#map"));
-    map.load(api).then(() => renderMap(true));
+    // The bureau's time zone comes with the map's configuration: times read as on the console.
+    map.load(api, (config) => {
+      if (config.timezone && config.timezone !== i18n.timeZone) {
+        i18n.setTimeZone(config.timezone);
+        render();
+      }
+    }).then(() => renderMap(true));
   }
   loadTypes();
   render();

@@ -53,14 +53,17 @@ export class TerminalMap {
     this.map.attributionControl.addAttribution(this.attribution);
   }
 
-  /** Read the map configuration and the base layer; every failure leaves a plain, usable map. */
-  async load(api) {
+  /** Read the map configuration and the base layer; every failure leaves a plain, usable map.
+   * `onConfig(config)` is called as soon as the configuration is read (it carries the bureau's
+   * time zone), before the roads. */
+  async load(api, onConfig = () => {}) {
     try {
       this.config = await api.get("/api/map/config");
     } catch {
       this.config = null;
     }
     const cfg = this.config;
+    if (cfg) onConfig(cfg);
     if (cfg && Array.isArray(cfg.bounds) && cfg.bounds.length === 2) {
       this.bounds = L.latLngBounds(cfg.bounds);
       this.map.setMaxBounds(this.bounds.pad(0.5));
