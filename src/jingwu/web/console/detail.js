@@ -5,6 +5,7 @@ import { newKey } from "/static/shared/api.js";
 import { distanceM } from "/static/shared/geo.js";
 import { arrivalRisk, OPEN } from "./state.js";
 import { STATUS_COLOURS } from "./map.js";
+import { WhyNot } from "./whynot.js";
 
 const DISPATCHABLE = new Set(["pending", "dispatched", "acknowledged", "en_route", "on_scene"]);
 const $ = (id) => document.getElementById(id);
@@ -39,6 +40,7 @@ export class IncidentDetail {
       const button = e.target.closest("button[data-action=merge]");
       if (button) this.merge(button.closest("li").dataset.id);
     });
+    this.whyNot = new WhyNot(app, $("why-not"));
     $("backup-btn").addEventListener("click", () => this.backup());
     $("reporter-form").addEventListener("submit", (e) => {
       e.preventDefault();
@@ -362,12 +364,14 @@ export class IncidentDetail {
         el("li", { "data-unit": rec.unit_id, class: index === 0 ? "top" : "" },
           el("i", { class: "status-dot", style: `--sc:${STATUS_COLOURS[rec.status]}` }),
           el("span", { class: "grow" }, el("b", {}, rec.callsign), " ",
-            el("small", {}, `${i18n.t(`kind.${rec.kind}`)} · ${i18n.t(`unit.${rec.status}`)}`), el("br"),
+            el("small", {}, `${i18n.t(`kind.${rec.kind}`)} · ${i18n.t(`unit.${rec.status}`)}`),
+            rec.conditional ? el("small", { class: "conditional" }, ` · ${i18n.t("rec.conditional")}`) : "", el("br"),
             el("small", {}, i18n.t("rec.eta", { eta: i18n.duration(rec.eta_s), dist: i18n.distance(rec.distance_m) }))),
           el("button", { "data-action": "dispatch", textContent: i18n.t("btn.dispatch") }),
         ),
       );
     });
+    this.whyNot.show(dispatchable ? incident : null);
     this.showRoutes();
   }
 

@@ -16,14 +16,19 @@ const ROAD_STYLE = {
   minor: { color: "#2e3e52", weight: 1 },
 };
 
+// Green means free, and only free: a unit cleared from a call (处置完毕, not yet back to 空闲) or
+// busy may be pulled for urgent work only, after every free unit, and is drawn amber, as the
+// recommendation list marks it (one rule: dispatch/recommend.py).
+const CONDITIONAL_COLOUR = "#e8a317";
+
 export const STATUS_COLOURS = {
   available: "#2ecc71",
   dispatched: "#ff9f1a",
   acknowledged: "#ffc04d",
   en_route: "#3d8bfd",
   on_scene: "#b26bff",
-  cleared: "#1abc9c",
-  busy: "#9aa5b1",
+  cleared: CONDITIONAL_COLOUR,
+  busy: CONDITIONAL_COLOUR,
   out_of_service: "#5d6d7e",
   off_duty: "#3d4b5c",
 };
