@@ -235,6 +235,21 @@ def test_the_original_route_still_answers_204_and_keeps_a_rejected_fix_off_the_m
     assert latest is not None and latest["lon"] == 126.6425 and latest["ts"] == T0.isoformat()
 
 
+@pytest.mark.parametrize("route", ["/api/units/positions/batch", "/api/units/positions"])
+def test_a_fix_time_without_a_zone_is_422_naive_time_and_stores_nothing(
+    client: TestClient, gateway: dict[str, str], route: str
+) -> None:
+    """The one rule for times in JSON (docs/api.md): a time must carry its zone. 08:05 without
+    one is 00:05 UTC to a person in Harbin and 08:05 UTC to a gateway on UTC: neither is guessed."""
+    before = unit_position(client)
+    good = fix(-5)
+    naive = fix(-3) | {"ts": (T0 - timedelta(seconds=3)).replace(tzinfo=None).isoformat()}
+    answer = client.post(route, json={"positions": [good, naive]}, headers=gateway)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["code"] == "naive_time"
+    assert unit_position(client) == before
+
+
 # ----------------------------------------------------------------------------- the track
 
 
@@ -290,20 +305,21 @@ def test_an_empty_track_has_no_geometry(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("start", "end"),
+    ("start", "end", "code"),
     [
-        ("2026-11-25T08:00:00Z", "2026-11-26T08:00:01Z"),
-        ("2026-11-25T09:00:00Z", "2026-11-25T08:00:00Z"),
-        ("2026-11-25T08:00:00", "2026-11-25T09:00:00"),
+        ("2026-11-25T08:00:00Z", "2026-11-26T08:00:01Z", "bad_track_range"),
+        ("2026-11-25T09:00:00Z", "2026-11-25T08:00:00Z", "bad_track_range"),
+        ("2026-11-25T08:00:00", "2026-11-25T09:00:00Z", "naive_time"),
+        ("2026-11-25T08:00:00Z", "2026-11-25T09:00:00", "naive_time"),
     ],
 )
 def test_a_track_range_over_a_day_reversed_or_without_a_zone_is_422(
-    client: TestClient, start: str, end: str
+    client: TestClient, start: str, end: str, code: str
 ) -> None:
     answer = client.get(
         "/api/units/u1/track", params={"from": start, "to": end}, headers=login(client, "dispatcher")
     )
-    assert answer.status_code == 422 and answer.json()["error"]["code"] == "bad_track_range"
+    assert answer.status_code == 422 and answer.json()["error"]["code"] == code
 
 
 def test_a_track_outside_the_callers_jurisdiction_is_refused(client: TestClient, city: Services) -> None:

@@ -194,8 +194,10 @@ def test_a_json_batch_of_buffered_locations_gives_every_fix() -> None:
         ("1732600000.5", datetime(2024, 11, 26, 5, 46, 40, 500000, tzinfo=UTC)),
         ("2024-11-26T05%3A46%3A40Z", datetime(2024, 11, 26, 5, 46, 40, tzinfo=UTC)),
         ("2024-11-26T13%3A46%3A40%2B08%3A00", datetime(2024, 11, 26, 5, 46, 40, tzinfo=UTC)),
-        # Without a zone: the bureau's (as Traccar reads it in the server's).
+        # Without a zone: the bureau's (as Traccar reads it in the server's), in either form.
         ("2024-11-26+13%3A46%3A40", datetime(2024, 11, 26, 5, 46, 40, tzinfo=UTC)),
+        ("2024-11-26T13%3A46%3A40", datetime(2024, 11, 26, 5, 46, 40, tzinfo=UTC)),
+        ("2024-11-26T13%3A46%3A40.500", datetime(2024, 11, 26, 5, 46, 40, 500000, tzinfo=UTC)),
         # ddMMyyHHmmss, UTC (tracker firmware).
         ("261124054640", datetime(2024, 11, 26, 5, 46, 40, tzinfo=UTC)),
     ],
@@ -203,6 +205,16 @@ def test_a_json_batch_of_buffered_locations_gives_every_fix() -> None:
 def test_timestamp_forms(stamp: str, expected: datetime) -> None:
     _, fix, _ = request_line(f"GET /api/osmand?id=k&lat=45.75&lon=126.64&timestamp={stamp} HTTP/1.1")
     assert fix is not None and fix.ts == expected
+
+
+def test_a_json_time_without_a_zone_is_the_bureaus_as_in_the_query_string() -> None:
+    _, fix, _ = request_line(
+        "POST /api/osmand HTTP/1.1",
+        body=b'{"device_id":"k","location":{"timestamp":"2024-11-26T13:46:40",'
+        b'"coords":{"latitude":45.75,"longitude":126.64}}}',
+        content_type="application/json",
+    )
+    assert fix is not None and fix.ts == datetime(2024, 11, 26, 5, 46, 40, tzinfo=UTC)
 
 
 def test_a_report_without_a_time_is_stamped_on_receipt_and_deviceid_names_the_device() -> None:

@@ -75,7 +75,7 @@ def decode(
     """Decode one OsmAnd request. ``query`` is the raw query string (without ``?``),
     ``received_at`` stands in for a missing fix time, ``local_zone`` reads a time without zone."""
     if content_type is not None and content_type.split(";")[0].strip().lower() == "application/json":
-        return _decode_json(body, received_at)
+        return _decode_json(body, received_at, local_zone)
     params = parse_qs(query, keep_blank_values=False)
     if not params and body:
         try:
@@ -163,8 +163,10 @@ def _timestamp(value: str, zone: tzinfo) -> datetime:
             return datetime.fromtimestamp(number, UTC)
         if "T" in value:
             parsed = datetime.fromisoformat(value)
-            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone).astimezone(UTC)
+        else:
+            parsed = datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
+        # One rule for a time without zone, whatever its form: the bureau's (docs/positions.md).
+        return (parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed).astimezone(UTC)
     except (ValueError, OverflowError, OSError):
         raise OsmAndRequestInvalid(f"timestamp is not a time: {value[:40]!r}", field="timestamp") from None
 
@@ -172,7 +174,7 @@ def _timestamp(value: str, zone: tzinfo) -> datetime:
 # ---------------------------------------------------------------- JSON
 
 
-def _decode_json(body: bytes, received_at: datetime) -> OsmAndReport:
+def _decode_json(body: bytes, received_at: datetime, zone: tzinfo) -> OsmAndReport:
     try:
         root = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -189,7 +191,7 @@ def _decode_json(body: bytes, received_at: datetime) -> OsmAndReport:
         raise OsmAndRequestInvalid(f"at most {MAX_FIXES} locations in one request", field="location")
     fixes = []
     for record in records:
-        fix = _json_fix(record, received_at)
+        fix = _json_fix(record, received_at, zone)
         if fix is not None:
             fixes.append(fix)
     return OsmAndReport(key, tuple(fixes))
@@ -205,7 +207,7 @@ def _json_number(mapping: Mapping[str, Any], field: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _json_fix(record: Any, received_at: datetime) -> Fix | None:
+def _json_fix(record: Any, received_at: datetime, zone: tzinfo) -> Fix | None:
     if not isinstance(record, dict):
         raise OsmAndRequestInvalid("each location must be an object", field="location")
     coords = record.get("coords")
@@ -220,7 +222,7 @@ def _json_fix(record: Any, received_at: datetime) -> Fix | None:
     if stamp is None:
         ts = received_at
     elif isinstance(stamp, str):
-        ts = _timestamp(stamp, UTC)
+        ts = _timestamp(stamp, zone)
     else:
         raise OsmAndRequestInvalid("timestamp must be an ISO 8601 string", field="timestamp")
     battery = record.get("battery")

@@ -66,10 +66,15 @@ async def fix_batch(request: Request) -> FixBatch:
 
 
 def utc(ts: datetime, *, field: str = "ts") -> datetime:
-    """A reported time as UTC (a time without zone is taken as UTC); a time that cannot be one
-    (a year-1 date with a positive offset) is refused."""
+    """A reported time as UTC. A time without zone is refused (422 ``naive_time``), as everywhere
+    in the JSON API (docs/api.md): whether a gateway meant UTC or Beijing time is not guessed. A
+    time that cannot be one (a year-1 date with a positive offset) is refused too."""
+    if ts.tzinfo is None:
+        raise ValidationFailed(
+            f"{field} needs a time zone (e.g. +08:00 or Z): {ts.isoformat()}", code="naive_time", field=field
+        )
     try:
-        return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+        return ts.astimezone(UTC)
     except OverflowError:
         raise ValidationFailed(f"{field} is out of range", code="invalid_time", field=field) from None
 
@@ -168,8 +173,8 @@ def track(
     guard(principal, services).unit(unit_id)
     found = services.positions.track(
         unit_id,
-        utc(start, field="from") if start.tzinfo else start,
-        utc(end, field="to") if end.tzinfo else end,
+        utc(start, field="from"),
+        utc(end, field="to"),
         include_rejected=include_rejected,
         limit=limit,
     )

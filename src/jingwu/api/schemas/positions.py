@@ -21,7 +21,7 @@ class FixIn(BaseModel):
     lat: StrictFloat = Field(description="WGS-84 degrees")
     lon: StrictFloat = Field(description="WGS-84 degrees")
     ts: datetime | None = Field(
-        default=None, description="fix time, ISO 8601 with zone (none: UTC); omitted: time of receipt"
+        default=None, description="fix time, ISO 8601 with a zone (without: 422 naive_time); omitted: receipt"
     )
     heading: StrictFloat | None = Field(default=None, description="degrees from north; negative: unknown")
     speed: StrictFloat | None = Field(default=None, description="metres per second; negative: unknown")

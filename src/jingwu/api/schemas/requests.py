@@ -108,7 +108,9 @@ class PositionIn(Body):
     lon: StrictFloat = Field(ge=-180, le=180)
     heading: StrictFloat | None = Field(default=None, ge=0, le=360)
     speed: StrictFloat | None = Field(default=None, ge=0, le=100, description="metres per second")
-    ts: datetime | None = Field(default=None, description="fix time; omitted: time of receipt")
+    ts: datetime | None = Field(
+        default=None, description="fix time, with a zone (without: 422 naive_time); omitted: time of receipt"
+    )
     accuracy: StrictFloat | None = Field(
         default=None, ge=0, description="metres: radius of the horizontal uncertainty"
     )
