@@ -185,9 +185,30 @@ export class SituationMap {
       if (inView(p)) units.push([unit, p]);
     }
     const labels = this.map.getZoom() >= LABEL_ZOOM && units.length <= LABEL_LIMIT;
+    // Call signs are read from across the room on the wall: larger there.
+    const wall = document.body.classList.contains("bigscreen");
+    const fontPx = wall ? 18 : 11;
     ctx.lineWidth = 1.2;
-    ctx.font = "11px 'WenQuanYi Zen Hei', system-ui, sans-serif";
+    ctx.font = `${fontPx}px 'WenQuanYi Zen Hei', system-ui, sans-serif`;
     ctx.textBaseline = "middle";
+    // Labels that would overlap one already drawn are left out (highlighted units are placed
+    // first): one readable call sign beats three on top of each other.
+    const placed = [];
+    const labelBoxes = [];
+    const fits = (box) => !placed.some((b) => box.x < b.x + b.w && b.x < box.x + box.w && box.y < b.y + b.h && b.y < box.y + box.h);
+    const ordered = [...units].sort((a, b) => this.highlightUnits.has(b[0].id) - this.highlightUnits.has(a[0].id));
+    const labelled = new Set();
+    if (labels || this.highlightUnits.size) {
+      for (const [unit, p] of ordered) {
+        if (!labels && !this.highlightUnits.has(unit.id)) continue;
+        const box = { x: p.x + 9, y: p.y - fontPx / 2 - 1, w: ctx.measureText(unit.callsign).width, h: fontPx + 2 };
+        if (!fits(box)) continue;
+        placed.push(box);
+        labelBoxes.push({ ...box, id: unit.id });
+        labelled.add(unit.id);
+      }
+    }
+    this.labelBoxes = labelBoxes;
     for (const [unit, p] of units) {
       const colour = STATUS_COLOURS[unit.status] || "#888";
       const highlighted = this.highlightUnits.has(unit.id);
@@ -215,7 +236,7 @@ export class SituationMap {
       }
       ctx.fill();
       ctx.stroke();
-      if (labels || highlighted) {
+      if (labelled.has(unit.id)) {
         ctx.fillStyle = highlighted ? "#ffffff" : "#c9d6e3";
         ctx.fillText(unit.callsign, p.x + 9, p.y);
       }
