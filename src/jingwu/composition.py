@@ -21,6 +21,7 @@ from jingwu.service.community_devices import CommunityDeviceService
 from jingwu.service.dispatching import DispatchService
 from jingwu.service.event_log import StoredEventLog
 from jingwu.service.exports import ExportService
+from jingwu.service.geocoding import GeocodingService
 from jingwu.service.idempotency import IdempotencyService
 from jingwu.service.personal_data import (
     PersonalDataService,
@@ -65,6 +66,7 @@ class Services:
     community_devices: CommunityDeviceService  # over MQTT: registry, messages, silence
     positions: PositionService  # unit positions: GPS filter, last known, history, tracks
     event_log: StoredEventLog  # the committed events, read back: the live stream's replay
+    geocoding: GeocodingService  # the city's addresses: search as typed, the address at a point
     demo: bool = False
 
     def close(self) -> None:
@@ -194,6 +196,7 @@ def assemble(
         ),
         leader=Leadership(engine),
         event_log=event_log,
+        geocoding=GeocodingService(settings.osm_file, settings.graph_cache_dir),
         demo=demo,
     )
 

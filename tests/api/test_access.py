@@ -245,7 +245,14 @@ BODIES: dict[tuple[str, str], Body] = {
 }
 
 # A valid value for every required query parameter, by name.
-QUERY = {"reason": "回拨报警人核实情况", "from": "2026-01-01", "to": "2026-12-31"}
+QUERY = {
+    "reason": "回拨报警人核实情况",
+    "from": "2026-01-01",
+    "to": "2026-12-31",
+    "q": "红军街",  # the address search's text, and the point of a reverse look-up
+    "lat": 45.75,
+    "lon": 126.64,
+}
 
 
 @dataclass(frozen=True)

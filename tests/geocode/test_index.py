@@ -3,11 +3,13 @@ the search and the reverse look-up read it."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
 
 from jingwu.geocode import Geocoder, boundaries, load_geocoder
+from jingwu.geocode.boundaries import contains
 from jingwu.geocode.index import FORMAT_VERSION, _read_cache
 from tests.geocode.osm_fixture import lonlat, write_city
 
@@ -93,19 +95,16 @@ def test_boundaries_close_a_district_cut_by_the_file_along_its_box(city_osm: Pat
     areas = {(name, level): rings for name, level, rings in boundaries(city_osm)}
     assert set(areas) == {("西区", 6), ("东区", 6), ("西山街道", 8)}
     east = areas[("东区", 6)]
-    from jingwu.geocode.boundaries import contains
-
     inside = contains(east, *map(np.array, zip(lonlat(15, 5), lonlat(5, 5), strict=True)))
     assert inside.tolist() == [True, False]
 
 
 def test_the_index_is_cached_by_the_file_content_and_read_back_whole(tmp_path: Path) -> None:
     osm = write_city(tmp_path / "town.osm")
+    osm.write_text(osm.read_text(encoding="utf-8") + "<!-- another file -->\n", encoding="utf-8")
     cache = tmp_path / "cache"
     built = load_geocoder(osm, cache)
     (cached,) = cache.glob(f"town.*.geocode.v{FORMAT_VERSION}.npz")
-    import hashlib
-
     data = _read_cache(cached, hashlib.sha256(osm.read_bytes()).hexdigest())
     assert data is not None
     assert data.name.tolist() == built.data.name.tolist()

@@ -34,6 +34,7 @@ from jingwu.api.routers import (
     auth,
     devices,
     exports,
+    geocode,
     incidents,
     live,
     maps,
@@ -262,8 +263,8 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
             _WEB / "terminal" / "manifest.webmanifest", media_type="application/manifest+json"
         )
 
-    routers = (auth, reference, maps, stats, units, positions, osmand, incidents, attachments, people)
-    for module in (*routers, exports, users, devices, live):
+    routers = (auth, reference, maps, geocode, stats, units, positions, osmand, incidents, attachments)
+    for module in (*routers, people, exports, users, devices, live):
         _document_permissions(module.router.routes)
         app.include_router(module.router, responses=ERROR_RESPONSES)
     return app

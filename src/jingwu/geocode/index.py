@@ -20,7 +20,7 @@ from jingwu.geocode.search import Searcher
 #: Bump whenever the build rules or the columns change: old caches are then simply not found.
 FORMAT_VERSION = 1
 
-_loaded: dict[tuple[str, str], Geocoder] = {}
+_loaded: dict[str, Geocoder] = {}  # by the file's SHA-256: the index depends on nothing else
 _lock = threading.Lock()
 
 
@@ -49,10 +49,9 @@ def load_geocoder(osm_file: Path, cache_dir: Path | None = None) -> Geocoder:
     seconds for a city) and cached there. Without ``cache_dir`` nothing is written."""
     osm_file = Path(osm_file)
     digest = hashlib.sha256(osm_file.read_bytes()).hexdigest()
-    key = (digest, str(cache_dir))
     with _lock:
-        if key in _loaded:
-            return _loaded[key]
+        if digest in _loaded:
+            return _loaded[digest]
         data = None
         cache_file = None
         if cache_dir is not None:
@@ -66,7 +65,7 @@ def load_geocoder(osm_file: Path, cache_dir: Path | None = None) -> Geocoder:
             if cache_file is not None:
                 _write_cache(cache_file, data, digest)
         geocoder = Geocoder(data)
-        _loaded[key] = geocoder
+        _loaded[digest] = geocoder
         return geocoder
 
 
