@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
 
 from jingwu.domain.access import Jurisdiction, Role
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.model import Reporter
 from jingwu.domain.status import SourceChannel
+from jingwu.errors import Unauthenticated
 from jingwu.service.dispatching import NewIncident
 from tests.browser.conftest import PASSWORD, LiveServer, PageErrors, units_on_roads
 from tests.browser.test_console import SCENE, log_in
@@ -111,4 +113,19 @@ def test_a_resident_is_told_the_console_is_not_for_their_role(
     expect(page.locator("#login-error")).to_have_text("该账号的角色不使用指挥台")
     expect(page.locator("body")).to_have_class("logged-out")
     assert page.evaluate("() => localStorage.getItem('jingwu.console.session')") is None
+    assert page_errors == []
+
+
+def test_the_owner_is_told_of_failed_log_ins_since_the_last_one(
+    live_server: LiveServer, open_page, page_errors: PageErrors
+) -> None:
+    live_server.add_user("analyst", Role.ANALYST)
+    for _ in range(3):
+        with pytest.raises(Unauthenticated):
+            live_server.services.auth.logins.login("analyst", "wrong-password-1", source="203.0.113.9")
+    page = open_page("/")
+    page.fill("#username", "analyst")
+    page.fill("#password", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#toast")).to_contain_text("上次登录以来有 3 次失败的登录尝试（来自 203.0.113.9）")
     assert page_errors == []

@@ -83,7 +83,7 @@ class Console {
     error.hidden = true;
     try {
       const code = $("totp-row").hidden ? null : $("totp").value.trim() || null;
-      await this.api.login($("username").value.trim(), $("password").value, code);
+      const session = await this.api.login($("username").value.trim(), $("password").value, code);
       const me = await this.api.get("/api/auth/me");
       const refusal = this.consoleRefusal(me);
       if (refusal) {
@@ -94,6 +94,8 @@ class Console {
       $("totp").value = "";
       $("totp-row").hidden = true;
       await this.start(me);
+      const told = this.i18n.failedLogins(session);
+      if (told) this.toast(told, true);
     } catch (exc) {
       error.hidden = false;
       error.textContent = exc.code ? this.i18n.error(exc) : exc.message;

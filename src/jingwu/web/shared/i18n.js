@@ -60,7 +60,8 @@ export const COMMON = {
     "error.not_own_incident": "只能处理本组被派的警情",
     "error.not_own_unit": "只能操作本组警力",
     "error.reason_required": "请说明查询事由（至少 4 个字）",
-    "error.account_locked": "账号因多次登录失败已锁定，请稍后再试",
+    "error.account_locked": "多次登录失败，此终端暂时无法登录该账号，请稍后再试或联系管理员",
+    "login.failed_since": "上次登录以来有 {n} 次失败的登录尝试（来自 {sources}）；如非本人操作，请告知管理员",
     "error.session_idle": "长时间未操作，请重新登录",
     "error.future_time": "设备时间超前，请校准时间",
     "error.upload_too_large": "文件过大",
@@ -128,7 +129,8 @@ export const COMMON = {
     "error.not_own_incident": "Only the incident your unit was sent to",
     "error.not_own_unit": "Only your own unit",
     "error.reason_required": "State why you look (at least 4 characters)",
-    "error.account_locked": "This account is locked after repeated failed log-ins; try again later",
+    "error.account_locked": "Too many failed log-ins: this account is locked from here for now; try later or ask an administrator",
+    "login.failed_since": "{n} failed log-in attempts since your last log-in (from {sources}); if that was not you, tell an administrator",
     "error.session_idle": "Logged out after a period without activity; please log in again",
     "error.future_time": "This device's clock is ahead; please correct it",
     "error.upload_too_large": "The file is too large",
@@ -183,6 +185,14 @@ export class I18n extends EventTarget {
     const key = `error.${exc.code}`;
     const known = this.t(key, exc.params || {});
     return known === key ? exc.message || String(exc) : known;
+  }
+
+  /** What the owner is told at log-in of the failed tries since the last one (null: none). */
+  failedLogins(session) {
+    const tries = (session && session.failed_logins) || [];
+    if (!tries.length) return null;
+    const n = tries.reduce((sum, f) => sum + f.count, 0);
+    return this.t("login.failed_since", { n, sources: tries.map((f) => f.source || "?").join(", ") });
   }
 
   /** A duration in seconds, e.g. "4:05" (clock style, for timers). */

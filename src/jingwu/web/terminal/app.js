@@ -644,6 +644,8 @@ async function login(event) {
     $("#totp").value = "";
     $("#totp-row").hidden = true;
     await enter();
+    const told = i18n.failedLogins(session);
+    if (told) toast(told, "warn");
   } catch (exc) {
     error.textContent = i18n.error(exc);
     error.hidden = false;
