@@ -1,4 +1,4 @@
-"""``jingwu bench dispatch|ingest``: the benchmarks, measured on this machine and printed (or one
+"""``jingwu bench dispatch|ingest|geocode``: the benchmarks, measured on this machine and printed (or one
 JSON object with ``--json``). The bench modules are loaded only when one runs: they bring the
 whole server with them."""
 
@@ -50,6 +50,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.set_defaults(func=ingest)
+    p = kinds.add_parser(
+        "geocode",
+        help="address search: top-1 accuracy on clean and noisy queries drawn from the OSM data, latency",
+    )
+    p.add_argument("--osm", help="OSM PBF (default: the bundled Harbin extract)")
+    p.add_argument("--queries", type=int, default=1000, help="addresses drawn from the index (default 1000)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(func=geocode)
 
 
 def dispatch(args: argparse.Namespace) -> int:
@@ -115,6 +124,31 @@ def ingest(args: argparse.Namespace) -> int:
             f"{result['server_cpu_us_per_position']} µs per position"
         )
     return 0 if result["positions"] and not result["refused"] else 1
+
+
+def geocode(args: argparse.Namespace) -> int:
+    from jingwu.bench.geocode import run_geocode_bench
+
+    if args.queries < 1:
+        print("jingwu bench geocode: --queries must be at least 1", file=sys.stderr)
+        return 2
+    result = run_geocode_bench(
+        osm=Path(args.osm) if args.osm else None,
+        queries=args.queries,
+        seed=args.seed,
+        cache_dir=settings_for(args).graph_cache_dir,
+    )
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    noises = ", ".join(f"{k} {v['top1']:.1%}" for k, v in result["by_noise"].items())
+    print(
+        f"{result['queries']} addresses of {result['index_entries']} (seed {result['seed']}): top-1 within "
+        f"50 m {result['top1_clean']:.1%} clean, {result['top1_noisy']:.1%} noisy ({noises}); "
+        f"p50 {result['p50_ms']:.2f} ms, p99 {result['p99_ms']:.2f} ms; index loaded in "
+        f"{result['index_load_s']:.2f} s"
+    )
+    return 0
 
 
 __all__ = ["register"]
