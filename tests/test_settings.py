@@ -27,3 +27,15 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp
     settings = Settings.from_environment()
     assert settings.ack_timeout_s == 12.5
     assert settings.resolved_database_url == f"sqlite:///{tmp_path / 'jingwu.db'}"
+
+
+def test_speed_profile_read_as_json_and_bad_shape_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    rush = [1.0] * 7 + [0.6, 0.6] + [1.0] * 15
+    monkeypatch.setenv("JINGWU_SPEED_PROFILE", '{"primary": ' + str(rush) + "}")
+    assert Settings.from_environment().speed_profile == {"primary": rush}
+    monkeypatch.setenv("JINGWU_SPEED_PROFILE", '{"primary": [0.6, 0.6]}')
+    with pytest.raises(ValidationFailed) as err:
+        Settings.from_environment()
+    assert err.value.code == "invalid_setting" and "JINGWU_SPEED_PROFILE" in err.value.message
+    monkeypatch.delenv("JINGWU_SPEED_PROFILE")
+    assert Settings.from_environment().speed_profile == {}

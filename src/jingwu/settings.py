@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     timezone: str = Field(
         default="Asia/Shanghai", description="IANA time zone of the bureau: where 'today' starts and ends."
     )
+    speed_profile: dict[str, list[float]] = Field(
+        default_factory=dict,
+        description="Rush hours: per road class (an OSM highway=* value, or '*' for every class), 24 "
+        "factors on its usual speed, one per local hour from 00:00 (0.6: 60 % of the usual speed, "
+        "so 1/0.6 of the time), as JSON. Unset: the same speeds all day (docs/configuration.md).",
+    )
     max_upload_bytes: int = Field(
         default=10 * 1024 * 1024, gt=0, description="Largest photo (request body) an upload may carry."
     )
@@ -147,6 +153,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"unknown time zone {value!r} (use an IANA name such as Asia/Shanghai)"
             ) from None
+        return value
+
+    @field_validator("speed_profile")
+    @classmethod
+    def _speed_profile_shape(cls, value: dict[str, list[float]]) -> dict[str, list[float]]:
+        # The road classes themselves are checked by jingwu.routing.profiles when the server starts.
+        for key, factors in value.items():
+            if len(factors) != 24 or not all(0.05 <= f <= 2.0 for f in factors):
+                raise ValueError(f"{key!r} needs 24 factors (one per hour from 00:00), each 0.05..2")
         return value
 
     @field_validator("mqtt_url")
