@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from jingwu.bus import Bus, InProcessBus
 from jingwu.routing import RoadNetwork, load_network
+from jingwu.routing.profiles import SpeedProfile
 from jingwu.service.audit import AuditService
 from jingwu.service.auth import AuthService
 from jingwu.service.basemap import MapService
@@ -153,6 +154,11 @@ def assemble(
 ) -> Services:
     """Wire the services over a migrated store and a loaded road network (tests reuse one network)."""
     clock = clock or (lambda: datetime.now(UTC))
+    if settings.speed_profile:  # rush hours: the router drives at the bureau's local hour
+        zone, now = settings.zone, clock
+        network = network.with_speed_profile(
+            SpeedProfile.parse(settings.speed_profile), lambda: now().astimezone(zone).hour
+        )
     keys = keys or field_keys(settings, engine)
     event_log = StoredEventLog(engine)
     bus = make_bus(settings, event_log)
