@@ -170,6 +170,7 @@ def assemble(
         max_snap_distance_m=settings.max_snap_distance_m,
         clock=clock,
         seal_reporter=lambda reporter: seal_reporter(keys, reporter),
+        zone=settings.zone,
     )
     audit = AuditService(engine, clock=clock)
     auth = AuthService(

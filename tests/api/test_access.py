@@ -221,6 +221,8 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/incidents/{incident_id}/close"): lambda c: {"disposition": "已处置"},
     ("POST", "/api/incidents/{incident_id}/merge"): lambda c: {"into": c.incidents["west2"]},
     ("POST", "/api/incidents/{incident_id}/notes"): lambda c: {"text": "现场已控制"},
+    ("PATCH", "/api/incidents/{incident_id}"): lambda c: {"version": 1, "priority": 2},
+    ("POST", "/api/incidents/{incident_id}/reopen"): lambda c: {"reason": "当事人再次报警"},
     ("POST", "/api/incidents/{incident_id}/attachments"): lambda c: PNG,
     ("POST", "/api/units/{unit_id}/status"): lambda c: {"status": "busy"},
     ("POST", "/api/units/positions"): lambda c: {"positions": [{"unit_id": "w1"} | c.location(WEST.id, 0)]},

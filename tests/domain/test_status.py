@@ -18,8 +18,8 @@ def test_every_incident_status_has_a_transition_row_and_a_stage_rank() -> None:
     assert set(INCIDENT_STAGE_RANK) == set(IncidentStatus)
 
 
-def test_terminal_incident_statuses_have_no_way_out() -> None:
-    assert INCIDENT_TRANSITIONS[IncidentStatus.CLOSED] == frozenset()
+def test_terminal_incident_statuses_have_no_way_out_but_reopening() -> None:
+    assert INCIDENT_TRANSITIONS[IncidentStatus.CLOSED] == frozenset({IncidentStatus.PENDING})
     assert INCIDENT_TRANSITIONS[IncidentStatus.MERGED] == frozenset()
 
 

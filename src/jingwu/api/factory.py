@@ -35,6 +35,7 @@ from jingwu.api.routers import (
     devices,
     exports,
     geocode,
+    incident_records,
     incidents,
     live,
     maps,
@@ -264,7 +265,7 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
         )
 
     routers = (auth, reference, maps, geocode, stats, units, positions, osmand, incidents, attachments)
-    for module in (*routers, people, exports, users, devices, live):
+    for module in (*routers, incident_records, people, exports, users, devices, live):
         _document_permissions(module.router.routes)
         app.include_router(module.router, responses=ERROR_RESPONSES)
     return app

@@ -17,6 +17,10 @@ class EventType(StrEnum):
     INCIDENT_CREATED = "incident.created"
     INCIDENT_STATUS_CHANGED = "incident.status_changed"
     INCIDENT_MERGED = "incident.merged"
+    # A correction of the record (type, priority, place, address, description): ``data.changes``
+    # holds each changed field's before and after. Reopening a closed incident has its own event.
+    INCIDENT_UPDATED = "incident.updated"
+    INCIDENT_REOPENED = "incident.reopened"
     INCIDENT_NOTE_ADDED = "incident.note_added"
     BACKUP_REQUESTED = "incident.backup_requested"
     INCIDENT_ATTACHMENT_ADDED = "incident.attachment_added"

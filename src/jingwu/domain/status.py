@@ -107,7 +107,8 @@ INCIDENT_TRANSITIONS: dict[IncidentStatus, frozenset[IncidentStatus]] = {
     ),
     IncidentStatus.ON_SCENE: frozenset({IncidentStatus.CLEARED, IncidentStatus.CLOSED}),
     IncidentStatus.CLEARED: frozenset({IncidentStatus.CLOSED, IncidentStatus.DISPATCHED}),
-    IncidentStatus.CLOSED: frozenset(),
+    # A closed incident may be reopened, with a reason, into the queue again (rules.reopen_incident).
+    IncidentStatus.CLOSED: frozenset({IncidentStatus.PENDING}),
     IncidentStatus.MERGED: frozenset(),
 }
 

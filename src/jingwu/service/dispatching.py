@@ -9,10 +9,11 @@ import hashlib
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert
+from sqlalchemy.exc import IntegrityError
 
 from jingwu.bus import Bus, BusMessage
 from jingwu.dispatch import Recommendation
@@ -28,10 +29,11 @@ from jingwu.domain.status import OPEN_INCIDENT_STATUSES, SourceChannel, UnitStat
 from jingwu.errors import Conflict, Forbidden, JingwuError, SystemFault, ValidationFailed
 from jingwu.routing import RoadNetwork, RoadPoint, Route
 from jingwu.service.commands import CommandPath, Decide, stored_event_message
-from jingwu.service.ids import new_id, new_incident_id
+from jingwu.service.ids import INCIDENT_ID_ATTEMPTS, IncidentIdTaken, new_id, new_incident_id
+from jingwu.service.incident_records import IncidentRecords
 from jingwu.service.unit_board import UnitBoard
 from jingwu.service.views import attachment_view, position_from_view, unit_from_view
-from jingwu.store import attachments
+from jingwu.store import attachments, incident_search
 from jingwu.store import events as stored_events
 from jingwu.store import repository as repo
 from jingwu.store import tables as t
@@ -74,10 +76,13 @@ class DispatchService:
         max_snap_distance_m: float = 250.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         seal_reporter: Callable[[Reporter | None], Mapping[str, Any]] | None = None,
+        zone: tzinfo = UTC,
+        incident_ids: Callable[[datetime], str] | None = None,
     ) -> None:
         """``seal_reporter`` encrypts a reporter into its incident columns (see
         service.personal_data); without it, an intake that names a reporter is refused rather
-        than stored in the clear."""
+        than stored in the clear. ``zone``: the bureau's, whose day dates incident ids;
+        ``incident_ids`` draws them (a test's own, to force a collision)."""
         self.engine = engine
         self.seal_reporter = seal_reporter
         self.bus = bus
@@ -90,6 +95,15 @@ class DispatchService:
         self.reload_stations()
         self.board = UnitBoard(network)
         self.commands = CommandPath(engine, bus, self.board, clock=clock)
+        self._draw_incident_id = incident_ids or (lambda now: new_incident_id(now, zone))
+        # Corrections, reopening and search of the record, down the same write path.
+        self.records = IncidentRecords(
+            engine,
+            self.commands,
+            network,
+            station_for=self.station_for,
+            max_snap_distance_m=max_snap_distance_m,
+        )
         self.refresh_board()
         # Other server processes' commits (a cluster bus) reach this board here; our own
         # reach it from the command path. The subscription lasts as long as the bus.
@@ -150,6 +164,10 @@ class DispatchService:
 
     # ------------------------------------------------------------ incidents
 
+    def new_incident_id(self) -> str:
+        """A fresh incident id, dated in the bureau's local day (see service.ids)."""
+        return self._draw_incident_id(self.clock())
+
     def create_incident(self, request: NewIncident, *, actor: str | None) -> Incident:
         incident_type = get_incident_type(request.type_code)
         priority = incident_type.default_priority if request.priority is None else request.priority
@@ -157,33 +175,57 @@ class DispatchService:
         # Refuse places no unit can drive to before anything is stored.
         road_point = self.network.snap(request.location.lat, request.location.lon, self.max_snap_distance_m)
         station_id = self.station_for(request.location)
-        now = self.clock()
-        incident_id = new_incident_id(now)
-
-        def decide(_conn: Connection, now: datetime) -> Decision:
-            return rules.open_incident(
-                incident_id=incident_id,
-                now=now,
-                type_code=incident_type.code,
-                priority=priority,
-                location=request.location,
-                source=request.source,
-                address=request.address,
-                description=request.description,
-                reporter=request.reporter,
-                station_id=station_id,
-                actor=actor,
-            )
-
         if request.reporter is not None and self.seal_reporter is None:
             raise SystemFault(
                 "no field-encryption key is configured: a reporter cannot be stored",
                 code="field_key_error",
             )
-        sealed = {incident_id: self.seal_reporter(request.reporter)} if self.seal_reporter else None
-        decision = self.commands.commit(decide, new_incident_ids=frozenset({incident_id}), sealed=sealed)
+        personal = self.seal_reporter(request.reporter) if self.seal_reporter else None
+
+        def decide_for(incident_id: str) -> Decide:
+            def decide(conn: Connection, now: datetime) -> Decision:
+                # Inside the write transaction: on SQLite no other can take the id meanwhile; on
+                # PostgreSQL one racing ours makes our insert fail instead (handled below).
+                if incident_search.incident_exists(conn, incident_id):
+                    raise IncidentIdTaken(incident_id)
+                return rules.open_incident(
+                    incident_id=incident_id,
+                    now=now,
+                    type_code=incident_type.code,
+                    priority=priority,
+                    location=request.location,
+                    source=request.source,
+                    address=request.address,
+                    description=request.description,
+                    reporter=request.reporter,
+                    station_id=station_id,
+                    actor=actor,
+                )
+
+            return decide
+
+        for _attempt in range(INCIDENT_ID_ATTEMPTS):
+            incident_id = self.new_incident_id()
+            sealed = {incident_id: personal} if personal is not None else None
+            try:
+                decision = self.commands.commit(
+                    decide_for(incident_id), new_incident_ids=frozenset({incident_id}), sealed=sealed
+                )
+                break
+            except IncidentIdTaken:
+                log.info("incident id %s is taken; drawing another", incident_id)
+            except SystemFault as exc:
+                if not (isinstance(exc.__cause__, IntegrityError) and self._incident_exists(incident_id)):
+                    raise
+                log.info("incident id %s was taken meanwhile; drawing another", incident_id)
+        else:
+            raise SystemFault("no free incident id could be drawn; try again", code="incident_id_exhausted")
         self.board.remember_incident(incident_id, request.location, road_point)
         return decision.incidents[0]
+
+    def _incident_exists(self, incident_id: str) -> bool:
+        with read_transaction(self.engine) as conn:
+            return incident_search.incident_exists(conn, incident_id)
 
     def get_incident(self, incident_id: str) -> Incident:
         with read_transaction(self.engine) as conn:

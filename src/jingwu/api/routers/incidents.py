@@ -1,4 +1,5 @@
-"""Incidents: intake, the queue, recommendations, dispatch, backup, close, merge, notes, timeline."""
+"""Incidents: intake, recommendations, dispatch, backup, close, merge, notes, timeline (the queue,
+search, corrections and reopening: routers.incident_records)."""
 
 from __future__ import annotations
 
@@ -121,24 +122,6 @@ def create_incident(body: IncidentCreate, principal: IncidentCreator, services: 
         actor=principal.username,
     )
     return _out(incident)
-
-
-@router.get("", response_model=list[IncidentOut])
-def list_incidents(
-    principal: IncidentReader,
-    services: ServicesDep,
-    open_only: bool = Query(default=True, alias="open", description="only incidents not closed or merged"),
-    limit: int = Query(default=500, ge=1, le=5000),
-) -> list[IncidentOut]:
-    """The queue within the caller's jurisdiction (a resident: their own reports)."""
-    g = guard(principal, services)
-    found = services.dispatch.list_incidents(
-        open_only=open_only,
-        limit=limit,
-        station_ids=None if g.own_only else g.station_ids,
-        created_by=principal.username if g.own_only else None,
-    )
-    return [_out(i) for i in found]
 
 
 @router.get("/{incident_id}", response_model=IncidentOut)

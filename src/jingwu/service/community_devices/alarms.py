@@ -29,7 +29,6 @@ from jingwu.routing import RoadPoint
 from jingwu.service.community_devices.claim import claim, online_event
 from jingwu.service.community_devices.registry import DeviceRegistry
 from jingwu.service.dispatching import DispatchService
-from jingwu.service.ids import new_incident_id
 from jingwu.store import repository as repo
 from jingwu.store import tables as t
 
@@ -71,7 +70,7 @@ class AlarmPresses:
             )
             road_point = None
         station_id = self.dispatch.station_for(location)
-        incident_id = new_incident_id(self.clock())
+        incident_id = self.dispatch.new_incident_id()
         actor = device_actor(device.id)
         c = t.community_devices.c
         outcome: list[tuple[CommunityDevice, bool]] = []

@@ -9,6 +9,8 @@ import { IncidentDetail } from "./detail.js";
 import { IncidentForm } from "./form.js";
 import { SituationMap, STATUS_COLOURS, PRIORITY_COLOURS } from "./map.js";
 import { IncidentQueue } from "./queue.js";
+import { RecordEditor } from "./record.js";
+import { SearchPage } from "./search.js";
 import { ConsoleState } from "./state.js";
 import { STRINGS } from "./strings.js";
 
@@ -133,7 +135,9 @@ class Console {
     });
     this.perf = this.map.perf;
     this.queue = new IncidentQueue(this);
+    this.record = new RecordEditor(this);
     this.detail = new IncidentDetail(this);
+    this.search = new SearchPage(this);
     this.form = new IncidentForm(this);
     this._wireControls();
     const [types, stations, config] = await Promise.all([
@@ -232,6 +236,7 @@ class Console {
     if (language) {
       this.onConnection(this.live ? this.live.status : "connecting");
       this._legend();
+      this.search.relabel();
       if (this.selectedId) {
         this.detail.invalidate();
         this.detail.renderTimeline();
@@ -316,6 +321,7 @@ class Console {
   _wireControls() {
     $("new-incident-btn").addEventListener("click", () => this.form.open());
     $("bigscreen-toggle").addEventListener("click", () => this.toggleBigScreen());
+    $("search-btn").addEventListener("click", () => this.search.open());
     $("help-btn").addEventListener("click", () => $("help-dialog").showModal());
     $("logout-btn").addEventListener("click", () => this.logout());
     document.addEventListener("keydown", (e) => this.onKey(e));
@@ -325,18 +331,19 @@ class Console {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const typing = e.target.closest("input, textarea, select");
     if (e.key === "Escape") {
-      if ($("help-dialog").open) return; // the dialog closes itself; the incident stays open
+      if ($("help-dialog").open || this.search.isOpen) return; // the dialog closes itself; the incident stays open
       if (this.form.isOpen) this.form.close();
       else if (document.body.classList.contains("bigscreen")) this.toggleBigScreen();
       else this.select(null);
       return;
     }
-    if (typing || this.form.isOpen || $("help-dialog").open) return;
+    if (typing || this.form.isOpen || $("help-dialog").open || this.search.isOpen) return;
     const actions = {
       n: () => this.can("incident.create") && this.form.open(),
       d: () => this.can("incident.command") && this.detail.dispatchTop(),
       b: () => this.can("incident.backup") && this.detail.backup(),
       f: () => this.toggleBigScreen(),
+      s: () => this.can("incident.read") && this.search.open(),
       l: () => this.toggleLanguage(),
       j: () => this.select(this.queue.neighbour(1)),
       k: () => this.select(this.queue.neighbour(-1)),

@@ -270,6 +270,7 @@ export class IncidentDetail {
   render() {
     const incident = this.shown;
     const { i18n } = this.app;
+    this.app.record.show(incident);
     if (!incident) {
       $("detail-title").textContent = `${this.incidentId} · ${i18n.t("incident.closed")}`;
       for (const id of ["dispatch-top", "backup-btn", "close-btn"]) $(id).disabled = true;
@@ -416,6 +417,7 @@ export class IncidentDetail {
     const unit = event.data.unit ? event.data.unit.callsign : event.unit_id || "";
     const params = { unit, merged: event.data.merged || "", text: event.data.text || "",
       reason: event.data.reason ? `：${event.data.reason}` : "" };
+    if (event.type === "incident.updated") return this.app.record.describeChanges(event);
     if (event.type === "incident.status_changed") params.to = i18n.t(`incident.${event.data.to}`);
     if (event.type === "unit.status_changed") params.to = i18n.t(`unit.${event.data.to}`);
     return i18n.t(`ev.${event.type}`, params);
