@@ -25,6 +25,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from jingwu.composition import Services, assemble
+from jingwu.domain.areas import Area
 from jingwu.domain.model import Position, Station, Unit
 from jingwu.domain.status import UnitKind, UnitStatus
 from jingwu.routing import RoadNetwork, load_network
@@ -421,13 +422,13 @@ SOUTH = Station(
     "south",
     "南岗分局保健路派出所",
     "南岗区",
-    ((126.50, 45.65), (126.80, 45.65), (126.80, 45.785), (126.50, 45.765)),
+    Area.ring((126.50, 45.65), (126.80, 45.65), (126.80, 45.785), (126.50, 45.765)),
 )
 NORTH = Station(
     "north",
     "松北分局太阳岛派出所",
     "松北区",
-    ((126.50, 45.765), (126.80, 45.785), (126.80, 45.84), (126.50, 45.84)),
+    Area.ring((126.50, 45.765), (126.80, 45.785), (126.80, 45.84), (126.50, 45.84)),
 )
 
 

@@ -242,10 +242,12 @@ def test_default_jurisdiction(role: Role, station_id: str | None, expected: str)
 def test_every_role_has_a_permission_set_and_admin_holds_them_all() -> None:
     assert set(ROLE_PERMISSIONS) == set(Role)
     assert ROLE_PERMISSIONS[Role.ADMIN] == frozenset(Permission)
-    # Every permission is held by someone besides the admin, except reading the audit log.
+    # Every permission is held by someone besides the admin, except reading the audit log,
+    # accounts, and the map of stations (a commander runs stations, does not draw them).
     assert {p for p in Permission if roles_with(p) == {Role.ADMIN}} == {
         Permission.AUDIT_READ,
         Permission.USER_ADMIN,
+        Permission.STATION_ADMIN,
     }
 
 

@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect, text
+from sqlalchemy import insert, inspect, text
 
 from jingwu.domain.gps import Fix, Verdict
 from jingwu.store import positions as store
+from jingwu.store import tables
 from jingwu.store.db import alembic_config, make_engine, upgrade_schema, write_transaction
 
 DAY = date(2026, 11, 25)
@@ -56,9 +57,20 @@ def test_revision_0012_moves_the_anchors_accuracy_into_the_unit_row_and_downgrad
     with write_transaction(engine) as conn:
         if postgres:
             store.create_partition(conn, DAY)
-        repo.insert_station(conn, SOUTH)
-        repo.insert_unit(conn, make_unit("u1", 45.75, 126.64, at=NOON))  # its fix is in the history
-        repo.insert_unit(conn, make_unit("u2", 45.70, 126.60, at=NOON))  # placed without one
+        # Rows as revision 0011 held them: a bare ring, no columns of later revisions.
+        ring = [list(p) for p in SOUTH.jurisdiction.polygons[0][0]]
+        conn.execute(
+            insert(tables.stations).values(
+                id=SOUTH.id, name=SOUTH.name, district=SOUTH.district, jurisdiction=ring
+            )
+        )
+        later = {"radio_id", "terminal_id", "retired_at"}
+        for unit in (
+            make_unit("u1", 45.75, 126.64, at=NOON),  # its fix is in the history
+            make_unit("u2", 45.70, 126.60, at=NOON),  # placed without one
+        ):
+            values = {k: v for k, v in repo._unit_values(unit).items() if k not in later}
+            conn.execute(insert(tables.units).values(id=unit.id, version=unit.version, **values))
         store.insert_history(
             conn,
             [

@@ -97,6 +97,10 @@ PersonalDataReader = Annotated[Principal, Depends(needs(P.PERSONAL_DATA_READ))]
 PersonSearcher = Annotated[Principal, Depends(needs(P.PERSON_SEARCH))]
 AuditReader = Annotated[Principal, Depends(needs(P.AUDIT_READ))]
 Exporter = Annotated[Principal, Depends(needs(P.EXPORT))]
+StationAdmin = Annotated[Principal, Depends(needs(P.STATION_ADMIN))]
+FleetAdmin = Annotated[Principal, Depends(needs(P.FLEET_ADMIN))]
+PersonnelAdmin = Annotated[Principal, Depends(needs(P.PERSONNEL_ADMIN))]
+RosterAdmin = Annotated[Principal, Depends(needs(P.ROSTER_ADMIN))]
 
 
 def route_permission(dependant: object) -> Permission | None:
@@ -149,6 +153,17 @@ class Guard:
                 jurisdiction=str(self.principal.jurisdiction),
             )
         return incident
+
+    def station(self, station_id: str | None) -> None:
+        """Refuse (403 ``out_of_jurisdiction``) a station the caller does not hold: a commander
+        runs the units, people and shifts of their own stations only."""
+        if station_id is None or not self.principal.jurisdiction.covers_station(station_id, self.district_of):
+            raise Forbidden(
+                "this station lies outside your jurisdiction",
+                code="out_of_jurisdiction",
+                station_id=station_id,
+                jurisdiction=str(self.principal.jurisdiction),
+            )
 
     def sees_unit(self, unit: Unit) -> bool:
         return may_see_unit(

@@ -34,6 +34,7 @@ from jingwu.api.routers import (
     auth,
     devices,
     exports,
+    fleet,
     geocode,
     incident_records,
     incidents,
@@ -41,8 +42,11 @@ from jingwu.api.routers import (
     maps,
     osmand,
     people,
+    personnel,
     positions,
     reference,
+    roster,
+    stations,
     stats,
     units,
     users,
@@ -74,6 +78,7 @@ TIMER_PERIOD_S = 1.0
 BOARD_REFRESH_EVERY = 30  # timer ticks between reloads of the live unit board from the store
 TIMER_LOG_EVERY_S = 60.0  # a failing timer job is logged at most this often
 DEVICE_SWEEP_EVERY = 5  # timer ticks between looks for community devices gone silent
+ROSTER_SYNC_EVERY = 5  # timer ticks between syncs of the fleet with the roster (shift starts and ends)
 POSITION_UPKEEP_EVERY = 60  # ticks between position-history upkeep (partitions, retention)
 # Responses smaller than this are sent as they are: compressing them saves less than it costs.
 GZIP_MINIMUM_BYTES = 1024
@@ -112,6 +117,10 @@ async def _timer_loop(services: Services) -> None:
         else:
             failures.pop(name, None)
 
+    def roster_if_leader() -> None:
+        if services.leader.is_leader():
+            services.admin.roster.sync()
+
     def purge_if_leader() -> None:
         if services.leader.is_leader():
             services.idempotency.purge_expired()
@@ -125,8 +134,15 @@ async def _timer_loop(services: Services) -> None:
         if tick % POSITION_UPKEEP_EVERY == 0:
             # Partitions ahead and retention (safe in every process of a cluster: idempotent).
             await job("position_upkeep", services.positions.maintain)
+        if tick % ROSTER_SYNC_EVERY == 0:
+            # Units on and off duty with their shifts: once per cluster, so no two processes
+            # move the same unit at once.
+            await job("roster_sync", roster_if_leader)
         if tick % BOARD_REFRESH_EVERY == 0:
             await job("board_refresh", services.dispatch.refresh_board)
+            # Stations changed by a process that could not tell this one (an import run from the
+            # command line next to a single server) are in force within this period.
+            await job("stations_reload", services.dispatch.reload_stations)
             await job("idempotency_purge", purge_if_leader)
         await asyncio.sleep(TIMER_PERIOD_S)
 
@@ -265,7 +281,8 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
         )
 
     routers = (auth, reference, maps, geocode, stats, units, positions, osmand, incidents, attachments)
-    for module in (*routers, incident_records, people, exports, users, devices, live):
+    administration = (stations, fleet, personnel, roster)
+    for module in (*routers, incident_records, people, exports, users, devices, *administration, live):
         _document_permissions(module.router.routes)
         app.include_router(module.router, responses=ERROR_RESPONSES)
     return app

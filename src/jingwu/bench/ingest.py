@@ -105,6 +105,7 @@ def _prepare(config: IngestConfig, data_dir: Path, graph_cache: Path) -> list[tu
     """Migrate, seed one station and ``units`` patrol cars on real roads, and the gateway user.
     Returns the units' starting points."""
     from jingwu.domain.access import Role
+    from jingwu.domain.areas import Area
     from jingwu.domain.model import Position, Station, Unit
     from jingwu.domain.status import UnitKind, UnitStatus
     from jingwu.routing import load_network
@@ -129,7 +130,7 @@ def _prepare(config: IngestConfig, data_dir: Path, graph_cache: Path) -> list[tu
                 STATION_ID,
                 "基准测试站",
                 "基准区",
-                ((126.4, 45.6), (126.9, 45.6), (126.9, 45.9), (126.4, 45.9)),
+                Area.ring((126.4, 45.6), (126.9, 45.6), (126.9, 45.9), (126.4, 45.9)),
             ),
         )
         for i in range(config.units):

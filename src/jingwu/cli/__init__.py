@@ -11,13 +11,24 @@ import os
 import sys
 from collections.abc import Sequence
 
-from jingwu.cli import audit, bench, community_devices, device_accounts, keys, roads, schema, serve, users
+from jingwu.cli import (
+    audit,
+    bench,
+    community_devices,
+    device_accounts,
+    imports,
+    keys,
+    roads,
+    schema,
+    serve,
+    users,
+)
 from jingwu.errors import JingwuError
 from jingwu.settings import Settings
 from jingwu.store.fieldcrypt import FieldCryptError
 
 #: The command groups, in the order of ``jingwu --help``.
-GROUPS = (serve, schema, roads, users, device_accounts, community_devices, audit, keys, bench)
+GROUPS = (serve, schema, roads, imports, users, device_accounts, community_devices, audit, keys, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

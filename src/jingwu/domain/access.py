@@ -52,6 +52,10 @@ class Permission(StrEnum):
     DEVICE_READ = "device.read"  # community devices: where, online or not, the subscriber's health
     DEVICE_ADMIN = "device.admin"  # register a community device, issue its secret
     ACCESS_EVENT_READ = "access_event.read"  # who passed a community's doors and gates (audited)
+    STATION_ADMIN = "station.admin"  # create, edit, retire stations and their jurisdictions
+    FLEET_ADMIN = "fleet.admin"  # create, edit, retire units (of the stations in reach)
+    PERSONNEL_ADMIN = "personnel.admin"  # the force's people and their accounts
+    ROSTER_ADMIN = "roster.admin"  # shifts and crews
 
 
 P = Permission
@@ -78,7 +82,9 @@ _DISPATCH = _HUMAN | {
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.COMMANDER: _DISPATCH | {P.EXPORT, P.DEVICE_ADMIN, P.ACCESS_EVENT_READ},
+    # A commander runs their stations: the fleet, the people and the roster, not the map of stations.
+    Role.COMMANDER: _DISPATCH
+    | {P.EXPORT, P.DEVICE_ADMIN, P.ACCESS_EVENT_READ, P.FLEET_ADMIN, P.PERSONNEL_ADMIN, P.ROSTER_ADMIN},
     Role.DISPATCHER: _DISPATCH,
     # Officers act on their own unit and incident; the routes narrow it further (see deps).
     Role.OFFICER: _HUMAN

@@ -26,6 +26,12 @@ class EventType(StrEnum):
     INCIDENT_ATTACHMENT_ADDED = "incident.attachment_added"
     UNIT_DISPATCHED = "unit.dispatched"
     UNIT_STATUS_CHANGED = "unit.status_changed"
+    # Administration: ``data.unit`` / ``data.station`` is the record after the change (and
+    # ``data.changes`` what changed, before → after); every process reloads what it keeps of it.
+    UNIT_CREATED = "unit.created"
+    UNIT_UPDATED = "unit.updated"
+    UNIT_RETIRED = "unit.retired"
+    STATION_CHANGED = "station.changed"
     ACK_OVERDUE = "dispatch.ack_overdue"
     # A community device (domain.devices) heard again, or silent for three heartbeat intervals;
     # ``data.device`` is its record, ``data.alert`` is true where the command room must act.

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from jingwu.domain.geo import GeoPoint, point_in_polygon
+from jingwu.domain.areas import Area
+from jingwu.domain.geo import GeoPoint
 from jingwu.domain.status import IncidentStatus, SourceChannel, UnitKind, UnitStatus
 
 
@@ -64,6 +65,11 @@ class Unit:
     position: Position | None = None
     status_changed_at: datetime | None = None
     version: int = 0
+    # The radio and the terminal (phone, car box) it carries: what the command room calls and
+    # which device's reports are this unit's.
+    radio_id: str | None = None
+    terminal_id: str | None = None
+    retired_at: datetime | None = None  # taken out of the fleet: kept for the records, never sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +77,17 @@ class Station:
     id: str
     name: str
     district: str
-    # Jurisdiction as one outer (lon, lat) ring.
-    jurisdiction: tuple[tuple[float, float], ...]
+    jurisdiction: Area
+    address: str | None = None
+    retired_at: datetime | None = None  # closed or merged: its records stay, it covers nothing
+    version: int = 0
 
 
 def station_containing(point: GeoPoint, stations: Sequence[Station]) -> Station | None:
-    """The station whose jurisdiction holds the point (the first, where jurisdictions overlap)."""
+    """The station whose jurisdiction holds the point (the first, where jurisdictions overlap;
+    retired stations cover nothing)."""
     for station in stations:
-        if point_in_polygon(point, station.jurisdiction):
+        if station.retired_at is None and station.jurisdiction.contains(point):
             return station
     return None
 

@@ -132,16 +132,23 @@ class DispatchService:
                 ]
                 self.board.move(reports)
                 return
+            if message.type == EventType.STATION_CHANGED:
+                self.reload_stations()
+                return
             unit = (message.payload.get("data") or {}).get("unit")
             if isinstance(unit, dict) and "version" in unit:
-                self.board.update([unit_from_view(unit)], remote=True)
+                created = message.type == EventType.UNIT_CREATED
+                self.board.update([unit_from_view(unit)], remote=True, new=created)
         except (KeyError, TypeError, ValueError) as exc:
             log.warning("ignored a malformed %s from %s: %s", message.type, message.origin, exc)
 
     def reload_stations(self) -> None:
+        """Read the stations again: at start-up, and after any process changed one (station.changed)."""
         with read_transaction(self.engine) as conn:
-            self._stations = repo.list_stations(conn)
-        self._district_of = {s.id: s.district for s in self._stations}
+            stations = repo.list_stations(conn)
+        self._stations = [s for s in stations if s.retired_at is None]
+        # Retired stations keep their district: their old incidents are still judged by it.
+        self._district_of = {s.id: s.district for s in stations}
 
     @property
     def stations(self) -> list[Station]:

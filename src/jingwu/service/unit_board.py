@@ -146,12 +146,15 @@ class UnitBoard:
             self._unsnapped = unsnapped
             self._statuses_changed = True
 
-    def update(self, units: Iterable[Unit], *, remote: bool = False) -> None:
+    def update(self, units: Iterable[Unit], *, remote: bool = False, new: bool = False) -> None:
         """Units as a committed decision left them; a newer position already here is kept, and
-        so is a newer version (two server processes' updates may arrive in either order).
+        so is a newer version (two server processes' updates may arrive in either order). A
+        retired unit leaves the board.
 
         ``remote``: the units come from another process's event (unit snapshots carry no
-        position): only a strictly newer version is taken, and the position here is kept."""
+        position): only a strictly newer version is taken, and the position here is kept.
+        ``new``: units just created (another process's ``unit.created``): taken even though
+        this board has not seen them."""
         with self._lock:
             changed = False
             for unit in units:
@@ -161,10 +164,16 @@ class UnitBoard:
                     current.version > unit.version or (remote and current.version == unit.version)
                 ):
                     continue
-                if remote and current is None:
+                if unit.retired_at is not None:
+                    # Out of the fleet: off the board, so never recommended or drawn again.
+                    self._units.pop(unit.id, None)
+                    self._points.pop(unit.id, None)
+                    self._unsnapped.discard(unit.id)
+                    changed = True
+                    continue
+                if remote and current is None and not new:
                     continue  # a unit not on this board yet: the periodic reload brings it
-                if remote or (current is not None and _newer(current.position, unit.position)):
-                    assert current is not None
+                if current is not None and (remote or _newer(current.position, unit.position)):
                     unit = replace(unit, position=current.position)
                 elif current is None or current.position != unit.position:
                     self._unsnapped.add(unit.id)

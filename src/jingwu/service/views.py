@@ -39,6 +39,9 @@ def unit_view(unit: Unit, *, with_position: bool = True) -> dict[str, Any]:
         "status_changed_at": unit.status_changed_at.isoformat() if unit.status_changed_at else None,
         # Which change this is: another server process keeps the newest it has heard of.
         "version": unit.version,
+        "radio_id": unit.radio_id,
+        "terminal_id": unit.terminal_id,
+        "retired_at": unit.retired_at.isoformat() if unit.retired_at else None,
     }
     if with_position:
         view["position"] = position_view(unit.position)
@@ -60,6 +63,9 @@ def unit_from_view(view: dict[str, Any]) -> Unit:
         position=position_from_view(view.get("position")),
         status_changed_at=datetime.fromisoformat(changed_at) if changed_at else None,
         version=int(view["version"]),
+        radio_id=view.get("radio_id"),
+        terminal_id=view.get("terminal_id"),
+        retired_at=datetime.fromisoformat(view["retired_at"]) if view.get("retired_at") else None,
     )
 
 

@@ -12,7 +12,8 @@ from datetime import datetime
 
 import numpy as np
 
-from jingwu.domain.geo import GeoPoint, point_in_polygon
+from jingwu.domain.areas import Area
+from jingwu.domain.geo import GeoPoint
 from jingwu.domain.model import Position, Station, Unit
 from jingwu.domain.status import UnitKind, UnitStatus
 from jingwu.routing import RoadNetwork
@@ -45,7 +46,7 @@ STATION_PLANS: tuple[StationPlan, ...] = (
             id="nangang-baojianlu",
             name="南岗分局保健路派出所",
             district="南岗区",
-            jurisdiction=(
+            jurisdiction=Area.ring(
                 (126.50, 45.65),
                 (126.70, 45.65),
                 (126.70, 45.765),
@@ -62,7 +63,7 @@ STATION_PLANS: tuple[StationPlan, ...] = (
             id="daoli-xinfa",
             name="道里分局新发派出所",
             district="道里区",
-            jurisdiction=((126.50, 45.70), (126.628, 45.70), *reversed(_RIVER_WEST_OF_628)),
+            jurisdiction=Area.ring((126.50, 45.70), (126.628, 45.70), *reversed(_RIVER_WEST_OF_628)),
         ),
         "XF",
         (45.7625, 126.6010),
@@ -72,7 +73,7 @@ STATION_PLANS: tuple[StationPlan, ...] = (
             id="daowai-donglaijie",
             name="道外分局东莱街派出所",
             district="道外区",
-            jurisdiction=(
+            jurisdiction=Area.ring(
                 (126.628, 45.765),
                 (126.70, 45.765),
                 (126.70, 45.65),
@@ -88,7 +89,7 @@ STATION_PLANS: tuple[StationPlan, ...] = (
             id="songbei-taiyangdao",
             name="松北分局太阳岛派出所",
             district="松北区",
-            jurisdiction=(*SONGHUA_COURSE, (126.78, 45.835), (126.50, 45.835)),
+            jurisdiction=Area.ring(*SONGHUA_COURSE, (126.78, 45.835), (126.50, 45.835)),
         ),
         "TY",
         (45.7925, 126.5850),
@@ -121,7 +122,7 @@ def random_point_in(
     """A random road point inside a jurisdiction (rejection sampling over the whole road network)."""
     for _ in range(tries):
         p = network.random_road_point(rng)
-        if point_in_polygon(GeoPoint(p.lat, p.lon), station.jurisdiction):
+        if station.jurisdiction.contains(GeoPoint(p.lat, p.lon)):
             return p.lat, p.lon
     raise RuntimeError(f"no road found inside the jurisdiction of {station.name}")
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, and_, func, insert, or_, select, true, update
 
+from jingwu.domain.areas import area_from_stored
 from jingwu.domain.events import DomainEvent
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.model import Assignment, Incident, Position, Station, Unit
@@ -32,22 +33,51 @@ def station_from_row(row: Any) -> Station:
         id=row.id,
         name=row.name,
         district=row.district,
-        jurisdiction=tuple((float(x), float(y)) for x, y in row.jurisdiction),
+        jurisdiction=area_from_stored(row.jurisdiction),
+        address=row.address,
+        retired_at=row.retired_at,
+        version=row.version,
     )
 
 
-def list_stations(conn: Connection) -> list[Station]:
-    return [station_from_row(r) for r in conn.execute(select(t.stations).order_by(t.stations.c.id))]
+def list_stations(conn: Connection, *, include_retired: bool = True) -> list[Station]:
+    query = select(t.stations).order_by(t.stations.c.id)
+    if not include_retired:
+        query = query.where(t.stations.c.retired_at.is_(None))
+    return [station_from_row(r) for r in conn.execute(query)]
+
+
+def get_station(conn: Connection, station_id: str) -> Station:
+    row = conn.execute(select(t.stations).where(t.stations.c.id == station_id)).first()
+    if row is None:
+        raise NotFound(f"no station {station_id!r}", code="station_not_found", station_id=station_id)
+    return station_from_row(row)
+
+
+def _station_values(station: Station) -> dict[str, Any]:
+    return {
+        "name": station.name,
+        "district": station.district,
+        "jurisdiction": station.jurisdiction.to_geojson(),
+        "address": station.address,
+        "retired_at": station.retired_at,
+    }
 
 
 def insert_station(conn: Connection, station: Station) -> None:
-    conn.execute(
-        insert(t.stations).values(
-            id=station.id,
-            name=station.name,
-            district=station.district,
-            jurisdiction=[list(p) for p in station.jurisdiction],
-        )
+    conn.execute(insert(t.stations).values(id=station.id, version=1, **_station_values(station)))
+
+
+def update_station(conn: Connection, station: Station) -> None:
+    """Write a station read at ``station.version`` (Conflict if someone changed it meanwhile)."""
+    _update_versioned(
+        conn,
+        t.stations,
+        station.id,
+        station.version,
+        _station_values(station),
+        what=f"station {station.name}",
+        code="stale_station",
     )
 
 
@@ -71,6 +101,9 @@ def unit_from_row(row: Any) -> Unit:
         position=position,
         status_changed_at=row.status_changed_at,
         version=row.version,
+        radio_id=row.radio_id,
+        terminal_id=row.terminal_id,
+        retired_at=row.retired_at,
     )
 
 
@@ -89,6 +122,9 @@ def _unit_values(unit: Unit) -> dict[str, Any]:
         "pos_heading": pos.heading if pos else None,
         "pos_speed": pos.speed if pos else None,
         "pos_ts": pos.ts if pos else None,
+        "radio_id": unit.radio_id,
+        "terminal_id": unit.terminal_id,
+        "retired_at": unit.retired_at,
     }
 
 
@@ -103,9 +139,16 @@ def _within(column: Any, station_ids: Collection[str] | None) -> Any:
 
 
 def list_units(
-    conn: Connection, *, ids: Iterable[str] | None = None, station_ids: Collection[str] | None = None
+    conn: Connection,
+    *,
+    ids: Iterable[str] | None = None,
+    station_ids: Collection[str] | None = None,
+    include_retired: bool = False,
 ) -> list[Unit]:
+    """The fleet (retired units only when asked: the board and every list leave them out)."""
     query = select(t.units).where(_within(t.units.c.station_id, station_ids)).order_by(t.units.c.callsign)
+    if not include_retired:
+        query = query.where(t.units.c.retired_at.is_(None))
     if ids is not None:
         query = query.where(t.units.c.id.in_(list(ids)))
     return [unit_from_row(r) for r in conn.execute(query)]
@@ -453,6 +496,7 @@ __all__ = [
     "active_assignments",
     "apply_decision",
     "get_incident",
+    "get_station",
     "get_unit",
     "incident_counts_by_status",
     "incidents_created_between",
@@ -465,4 +509,5 @@ __all__ = [
     "open_incidents_like",
     "overdue_assignments",
     "unit_counts_by_status",
+    "update_station",
 ]

@@ -69,7 +69,11 @@ stations = Table(
     Column("id", String(64), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("district", String(200), nullable=False),
+    # A GeoJSON MultiPolygon, checked before it is written (domain.areas).
     Column("jurisdiction", JSON, nullable=False),
+    Column("address", Text, nullable=True),
+    Column("retired_at", UtcDateTime, nullable=True),
+    Column("version", Integer, nullable=False, server_default="1"),
 )
 
 units = Table(
@@ -94,6 +98,48 @@ units = Table(
     Column("pos_accuracy", Float, nullable=True),
     Column("pos_altitude", Float, nullable=True),
     Column("version", Integer, nullable=False),
+    Column("radio_id", String(64), nullable=True),
+    Column("terminal_id", String(64), nullable=True),
+    Column("retired_at", UtcDateTime, nullable=True),
+)
+
+# The people of the bureau (domain.roster.Person): each logs in as themselves, the user name being
+# their police number (警号). The account (users) holds the role and the password; this holds
+# who they are in the force.
+personnel = Table(
+    "personnel",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("police_number", String(32), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("rank", String(32), nullable=False),
+    Column("station_id", String(64), ForeignKey("stations.id"), nullable=False),
+    Column("user_id", String(64), ForeignKey("users.id"), nullable=False, unique=True),
+    Column("retired_at", UtcDateTime, nullable=True),
+    Column("version", Integer, nullable=False),
+)
+
+# The roster: shifts of a station (domain.roster.Shift) with their crews, who rides which unit.
+shifts = Table(
+    "shifts",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("station_id", String(64), ForeignKey("stations.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Index(None, "ends_at"),
+    Index(None, "station_id", "starts_at"),
+)
+
+crews = Table(
+    "crews",
+    metadata,
+    Column("shift_id", String(64), ForeignKey("shifts.id", ondelete="CASCADE"), primary_key=True),
+    Column("person_id", String(64), ForeignKey("personnel.id"), primary_key=True),
+    Column("unit_id", String(64), ForeignKey("units.id"), nullable=False),
+    Index(None, "unit_id"),
 )
 
 # Where every unit has been: each fix reported for it, judged by the GPS filter (domain.gps), with
@@ -391,13 +437,16 @@ __all__ = [
     "audit_head",
     "audit_log",
     "community_devices",
+    "crews",
     "events",
     "idempotency_keys",
     "incidents",
     "login_throttle",
     "metadata",
     "notes",
+    "personnel",
     "positions",
+    "shifts",
     "stations",
     "tokens",
     "units",

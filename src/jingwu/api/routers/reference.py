@@ -42,7 +42,9 @@ def stations(_user: ReferenceReader, services: ServicesDep) -> list[StationOut]:
             id=s.id,
             name=s.name,
             district=s.district,
-            jurisdiction={"type": "Polygon", "coordinates": [[list(p) for p in s.jurisdiction]]},
+            jurisdiction=s.jurisdiction.to_geojson(),
+            address=s.address,
+            version=s.version,
         )
         for s in services.dispatch.stations
     ]

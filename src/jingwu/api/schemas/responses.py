@@ -94,6 +94,10 @@ class UnitOut(BaseModel):
     incident_id: str | None
     status_changed_at: str | None
     position: PositionOut | None
+    version: int = Field(default=0, description="send it back with an edit (PATCH) to refuse a stale one")
+    radio_id: str | None = None
+    terminal_id: str | None = None
+    retired_at: str | None = None
 
 
 class IncidentOut(BaseModel):
@@ -160,7 +164,10 @@ class StationOut(BaseModel):
     id: str
     name: str
     district: str
-    jurisdiction: dict[str, Any]
+    jurisdiction: dict[str, Any] = Field(description="GeoJSON MultiPolygon, (lon, lat)")
+    address: str | None = None
+    retired_at: str | None = None
+    version: int = 0
 
 
 class EventOut(BaseModel):
