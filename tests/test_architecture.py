@@ -33,7 +33,9 @@ ALLOWED: dict[str, frozenset[str]] = {
         "api": "composition service domain dispatch routing geocode devices avl bus settings errors",
         "simulation": "composition service domain routing bus store settings errors",
         "bench": "api composition service simulation domain routing geocode store settings errors",
-        "cli": "api bench composition service simulation domain routing geocode devices store settings errors",
+        "cli": (
+            "api bench composition service simulation domain routing geocode devices store settings errors"
+        ),
         "web": "",  # the console's and the terminal's files, a package only to be found
         "__init__": "",  # the package's own __init__: the version, which every part may read
     }.items()

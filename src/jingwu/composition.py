@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 
 from jingwu.bus import Bus, InProcessBus
 from jingwu.routing import RoadNetwork, load_network
-from jingwu.service.administration import Administration
 from jingwu.routing.profiles import SpeedProfile
+from jingwu.service.administration import Administration
 from jingwu.service.audit import AuditService
 from jingwu.service.auth import AuthService
 from jingwu.service.basemap import MapService
@@ -68,8 +68,8 @@ class Services:
     community_devices: CommunityDeviceService  # over MQTT: registry, messages, silence
     positions: PositionService  # unit positions: GPS filter, last known, history, tracks
     event_log: StoredEventLog  # the committed events, read back: the live stream's replay
-    admin: Administration  # stations, units, personnel and the roster
     geocoding: GeocodingService  # the city's addresses: search as typed, the address at a point
+    admin: Administration  # stations, units, personnel and the roster
     demo: bool = False
 
     def close(self) -> None:
@@ -205,8 +205,8 @@ def assemble(
         ),
         leader=Leadership(engine),
         event_log=event_log,
-        admin=Administration(engine, dispatch, zone=settings.zone, clock=clock),
         geocoding=GeocodingService(settings.osm_file, settings.graph_cache_dir),
+        admin=Administration(engine, dispatch, zone=settings.zone, clock=clock),
         demo=demo,
     )
 

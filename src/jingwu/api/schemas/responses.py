@@ -197,7 +197,9 @@ class MapConfigOut(BaseModel):
     attribution: str = Field(description="the road data's attribution; always shown")
     center: MapCenterOut
     bounds: list[list[float]] = Field(description="[[south, west], [north, east]] of the road network")
-    timezone: str = Field(description="the bureau's IANA time zone (JINGWU_TIMEZONE), for every screen's clock")
+    timezone: str = Field(
+        description="the bureau's IANA time zone (JINGWU_TIMEZONE), for every screen's clock"
+    )
 
 
 class StatsTodayOut(BaseModel):
