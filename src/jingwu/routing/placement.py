@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,7 +26,7 @@ from numpy.typing import NDArray
 from jingwu.routing.geo import LocalProjection
 from jingwu.routing.model import MAX_PLACEMENTS, RoadPoint
 from jingwu.routing.osm_import import CompiledGraph
-from jingwu.routing.snap import SegmentIndex
+from jingwu.routing.snap import Candidates, SegmentIndex
 
 #: Roads this much farther than the nearest one are still where the point may be: a GPS fix is
 #: good to a few metres, and a dual road's carriageways are drawn 10-30 m apart.
@@ -67,6 +66,10 @@ class Placer:
             return found, foot_lon, foot_lat
         c = self._index.candidates(lon, lat, exact_within_m=max_distance_m, margin_m=CANDIDATE_MARGIN_M)
         g = self._g
+        # Only rows within the margin of their point's nearest can matter: drop the rest first.
+        np.minimum.at(nearest, c.query, c.dist)
+        near = c.dist <= nearest[c.query] + CANDIDATE_MARGIN_M
+        c = Candidates(c.query[near], c.segment[near], c.t[near], c.dist[near], c.px[near], c.py[near])
         piece = self.point_piece[c.segment]
         # One row per (point, road piece): the piece's nearest segment (ties → lowest segment).
         order = np.lexsort((c.segment, c.dist, piece, c.query))
@@ -126,26 +129,38 @@ class Placer:
         edge = np.where(backward, g.piece_bwd[piece], g.piece_fwd[piece])
         frac = np.where(backward, 1.0 - frac, frac)
         snapped_lon, snapped_lat = self._projection.to_lonlat(c.px[rows], c.py[rows])
-        name_id = g.piece_name[piece]
-        names = self._names
-        points: list[list[RoadPoint]] = [[] for _ in range(n)]
-        for i, la, lo, e, f, off, name, way in zip(
-            query.tolist(),
+        names = [*self._names, None]  # index -1: unnamed
+        name = [names[i] for i in g.piece_name[piece].tolist()]
+        columns = (
             snapped_lat.tolist(),
             snapped_lon.tolist(),
             edge.tolist(),
             frac.tolist(),
             c.dist[rows].tolist(),
-            name_id.tolist(),
+            name,
             directed.tolist(),
-            strict=True,
-        ):
-            points[i].append(RoadPoint(la, lo, e, f, off, names[name] if name >= 0 else None, way))
-        for i, placed in enumerate(points):
-            if len(placed) == 1:
-                found[i] = placed[0]
-            elif placed:
-                found[i] = replace(placed[0], others=tuple(placed[1:]))
+        )
+        placed = list(map(RoadPoint, *columns))
+        # Rows are grouped by point, nearest first: the first is the point, the rest its others.
+        if not placed:
+            return found, foot_lon, foot_lat
+        starts = np.flatnonzero(np.r_[True, query[1:] != query[:-1]]).tolist()
+        owner = query.tolist()
+        for a, b in zip(starts, [*starts[1:], len(placed)], strict=True):
+            if b - a == 1:
+                found[owner[a]] = placed[a]
+            else:
+                head = placed[a]
+                found[owner[a]] = RoadPoint(
+                    head.lat,
+                    head.lon,
+                    head.edge,
+                    head.fraction,
+                    head.offset_m,
+                    head.road_name,
+                    head.directed,
+                    tuple(placed[a + 1 : b]),
+                )
         return found, foot_lon, foot_lat
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from itertools import accumulate, pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -96,9 +95,16 @@ class RouteDrawer:
         at = np.array(idx, dtype=np.int64)
         lon = self._pts_lon.take(at).tolist()
         lat = self._pts_lat.take(at).tolist()
-        times = (
-            self._pts_time.take(at) * np.repeat(run_scale, run_count) + np.repeat(run_shift, run_count)
-        ).tolist()
+        clock = self._pts_time.take(at) * np.repeat(run_scale, run_count) + np.repeat(run_shift, run_count)
+        # Times never step back (sums of the same edges taken in another order can differ in the
+        # last bit): where one does inside a route, that route's times are made non-decreasing.
+        np.maximum(clock, 0.0, out=clock)
+        starts = np.array([a for a, _ in spans], dtype=np.int64)
+        drops = np.flatnonzero(clock[1:] < clock[:-1]) + 1
+        for r in np.unique(np.searchsorted(starts, drops, side="right") - 1).tolist():
+            a, b = spans[r]
+            clock[a:b] = np.maximum.accumulate(clock[a:b])
+        times = clock.tolist()
         end_points = np.interp(ends, self._pos, self._pos_lonlat)
         end_lon, end_lat = end_points.real.tolist(), end_points.imag.tolist()
         out = []
@@ -113,13 +119,8 @@ class RouteDrawer:
 def _route(
     eta: float, distance: float, coords: tuple[tuple[float, float], ...], times: tuple[float, ...]
 ) -> Route:
-    """Times never step back (sums of the same edges taken in another order can differ in the last
-    bit), and the final point is reached exactly at eta, the search's own sum."""
-    steady = (
-        tuple(min(t, eta) for t in accumulate(times, max))
-        if any(b < a for a, b in pairwise(times))
-        else times
-    )
-    if steady[-2] > eta:
-        steady = tuple(min(x, eta) for x in steady)
-    return Route(eta, distance, coords, steady)
+    """The final point is reached exactly at eta (the search's sum, not the legs re-summed); the
+    re-summing can leave earlier points a hair past it."""
+    if times[-2] > eta:
+        times = tuple([min(x, eta) for x in times])
+    return Route(eta, distance, coords, times)

@@ -61,23 +61,35 @@ Speeds = tuple[SpeedProfile, int] | None
 class SourceArrays:
     """Per-source constants, computed once per roster (see ``sources``).
 
-    Every source has one or more *departures*, contiguous from ``start[i]``: an edge it may drive
-    first (``dep_state``), the share of that edge still ahead of it (``dep_left``), the fraction it
-    stands at (``dep_frac``), and seconds spent before it moves off (``dep_extra``: turning round).
-    ``by_piece`` finds the departures on the target's own street.
+    Every source has one or more *departures*: an edge it may drive first (``dep_state``), the
+    share of that edge still ahead of it (``dep_left``), the fraction it stands at (``dep_frac``),
+    and seconds spent before it moves off (``dep_extra``: turning round). The grid holds them as
+    ``[W, n]`` arrays, source i's in column i and padded with departures that never win
+    (``grid_dep`` -1, infinite time): the best of each column is one ``min(axis=0)``, three times
+    faster than ``np.minimum.reduceat`` over the flat list. ``by_piece`` finds the departures on
+    the target's own street.
     """
 
     dep_state: IntArray
     dep_left: FloatArray
     dep_extra: FloatArray
     dep_frac: list[float]
-    start: IntArray
+    grid_state: IntArray
+    grid_dep: IntArray
     by_piece: dict[int, list[tuple[int, int]]]
     times: dict[object, FloatArray] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
-        return int(self.start.shape[0])
+        return int(self.grid_state.shape[1])
+
+    def grid_time(self, edge_time: FloatArray) -> FloatArray:
+        """Seconds from each departure's point to the end of its first edge, on the grid."""
+        real = self.grid_dep >= 0
+        dep = np.where(real, self.grid_dep, 0)
+        time: FloatArray = self.dep_left[dep] * edge_time.take(self.dep_state[dep]) + self.dep_extra[dep]
+        time[~real] = np.inf
+        return time
 
 
 @dataclass(frozen=True, eq=False)
@@ -238,12 +250,22 @@ class ReverseSearch:
                     dep_state.append(t)
                     dep_frac.append(1.0 - f)
                     dep_extra.append(U_TURN_S if place.directed else 0.0)
+        n = len(start)
+        bounds = np.array([*start, len(dep_state)], dtype=np.int64)
+        counts: IntArray = bounds[1:] - bounds[:-1]
+        width = int(counts.max()) if n else 1
+        grid_dep = np.full((width, n), -1, np.int64)
+        column = np.repeat(np.arange(n), counts)
+        row = np.arange(len(dep_state)) - np.repeat(np.array(start, dtype=np.int64), counts)
+        grid_dep[row, column] = np.arange(len(dep_state))
+        states = np.array(dep_state, dtype=np.int64)
         return SourceArrays(
-            dep_state=np.array(dep_state, dtype=np.int64),
+            dep_state=states,
             dep_left=1.0 - np.array(dep_frac, dtype=np.float64),
             dep_extra=np.array(dep_extra, dtype=np.float64),
             dep_frac=dep_frac,
-            start=np.array(start, dtype=np.int64),
+            grid_state=np.where(grid_dep >= 0, states[np.maximum(grid_dep, 0)], 0),
+            grid_dep=grid_dep,
             by_piece=by_piece,
         )
 
@@ -305,8 +327,7 @@ class ReverseSearch:
         hour = self._at(speeds)
         dep_time = src.times.get(speeds)
         if dep_time is None:
-            dep_time = src.dep_left * hour.edge_time.take(src.dep_state) + src.dep_extra
-            src.times[speeds] = dep_time
+            dep_time = src.times[speeds] = src.grid_time(hour.edge_time)
         direct = self._same_street(arrivals, src, hour)
         if not bounded:
             limit = math.inf
@@ -316,8 +337,8 @@ class ReverseSearch:
             limit = self._initial_limit(candidates, want)  # the allowed ones set the density
         while True:
             dist, pred, slots = self._search(arrivals, limit, hour)
-            dep_eta = dep_time + dist.take(src.dep_state)
-            eta = np.minimum.reduceat(dep_eta, src.start)
+            dep_eta = dep_time + dist.take(src.grid_state)
+            eta = dep_eta.min(axis=0)
             for i, (time, _, _) in direct.items():
                 if time < eta[i]:
                     eta[i] = time
@@ -332,7 +353,8 @@ class ReverseSearch:
                 limit = math.inf
         best = _top_k(eta, found, want)
         trips = [
-            self._trip(i, eta.item(i), src, dep_eta, direct, arrivals, dist, pred, slots, hour) for i in best
+            self._trip(i, eta.item(i), src, dep_eta, direct, arrivals, dist, pred, slots, hour, with_routes)
+            for i in best
         ]
         if not with_routes:
             return [Reach(i, trip.eta, trip.distance, None) for i, trip in zip(best, trips, strict=True)]
@@ -390,6 +412,7 @@ class ReverseSearch:
         pred: NDArray[np.int32],
         slots: list[tuple[int, float, int]],
         hour: _Hour,
+        with_routes: bool,
     ) -> Trip:
         """The winner's drive: from its point along its departure edge, the edges of the search's
         predecessor chain, then from the start of the target's edge to the target; or straight
@@ -402,32 +425,34 @@ class ReverseSearch:
             d0, d1 = src.dep_frac[j] * lengths[e], arrivals[a][1] * lengths[e]
             start = src.dep_extra.item(j) - min(d0 * self._rate[e], self._edge_time[e]) * scale[e]
             return Trip([e], d0, d1, [start], [scale[e]], eta, d1 - d0)
-        lo = src.start.item(i)
-        hi = src.start.item(i + 1) if i + 1 < src.n else src.dep_state.shape[0]
-        j = lo + int(np.argmin(dep_eta[lo:hi]))
-        state = int(src.dep_state[j])
+        j = src.grid_dep.item(int(dep_eta[:, i].argmin()), i)
+        state = src.dep_state.item(j)
         chain = [state]
-        node = pred.item(state)
-        while node != self.virtual:
+        step, item, virtual = chain.append, pred.item, self.virtual
+        node = item(state)
+        while node != virtual:
             if node < 0:  # impossible for a found source; fail loudly if it happens
                 raise RuntimeError("broken predecessor chain")
-            chain.append(node)
-            node = pred.item(node)
+            step(node)
+            node = item(node)
         last = chain[-1]
         a = min((w, arr) for s, w, arr in slots if s == last)[1]
         te, tf, walk = arrivals[a]
-        edges = [self._state_edge[s] for s in chain]
+        edges = list(map(self._state_edge.__getitem__, chain))
         first = edges[0]
         d0 = src.dep_frac[j] * lengths[first]
-        end_first = src.dep_extra.item(j) + src.dep_left.item(j) * times[first]
-        total = end_first + dist.item(state)
-        enter = [src.dep_extra.item(j) - min(d0 * self._rate[first], self._edge_time[first]) * scale[first]]
-        enter.extend(total - dist.item(s) - times[e] for s, e in zip(chain[1:], edges[1:], strict=True))
-        enter.append(eta - tf * times[te] - walk)
-        edges.append(te)
         d1 = tf * lengths[te]
-        distance = lengths[first] - d0 + sum(lengths[e] for e in edges[1:-1]) + d1
-        return Trip(edges, d0, d1, enter, [scale[e] for e in edges], eta, distance)
+        distance = lengths[first] - d0 + sum(map(lengths.__getitem__, edges[1:])) + d1
+        edges.append(te)
+        if not with_routes:
+            return Trip(edges, d0, d1, [], [], eta, distance)
+        # When the car enters each edge: the search's own times to the target, read backwards.
+        total = src.dep_extra.item(j) + src.dep_left.item(j) * times[first] + dist.item(state)
+        enter = [src.dep_extra.item(j) - min(d0 * self._rate[first], self._edge_time[first]) * scale[first]]
+        remaining = dist.take(chain[1:]).tolist()
+        enter.extend([total - r - times[e] for r, e in zip(remaining, edges[1:-1], strict=True)])
+        enter.append(eta - tf * times[te] - walk)
+        return Trip(edges, d0, d1, enter, list(map(scale.__getitem__, edges)), eta, distance)
 
     def _initial_limit(self, n: int, k: int) -> float:
         """The time within which, for a typical target, enough road length to hold about
