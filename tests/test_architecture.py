@@ -31,7 +31,7 @@ ALLOWED: dict[str, frozenset[str]] = {
         "service": "domain dispatch routing geocode devices avl bus store settings errors",
         "composition": "service store bus routing geocode settings errors",
         "api": "composition service domain dispatch routing geocode devices avl bus settings errors",
-        "simulation": "composition service domain routing bus store settings errors",
+        "simulation": "composition service domain routing geocode bus store settings errors",
         "bench": "api composition service simulation domain routing geocode store settings errors",
         "cli": (
             "api bench composition service simulation domain routing geocode devices store settings errors"

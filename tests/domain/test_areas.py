@@ -60,3 +60,16 @@ def test_a_ring_given_open_is_closed() -> None:
     area = Area.ring((0, 0), (1, 0), (1, 1))
     assert area.polygons[0][0][0] == area.polygons[0][0][-1]
     assert area.bounds() == (0.0, 0.0, 1.0, 1.0)
+
+
+def test_even_odd_rings_make_holes_and_islands() -> None:
+    from jingwu.domain.areas import area_from_even_odd_rings
+
+    outer = [(0.0, 0.0), (4.0, 0.0), (4.0, 4.0), (0.0, 4.0), (0.0, 0.0)]
+    hole = [(1.0, 1.0), (3.0, 1.0), (3.0, 3.0), (1.0, 3.0), (1.0, 1.0)]
+    island = [(1.5, 1.5), (2.5, 1.5), (2.5, 2.5), (1.5, 2.5), (1.5, 1.5)]
+    area = area_from_even_odd_rings([outer, hole, island])
+    assert area.contains(GeoPoint(0.5, 0.5))
+    assert not area.contains(GeoPoint(1.2, 1.2))
+    assert area.contains(GeoPoint(2.0, 2.0))
+    assert len(area.polygons) == 2

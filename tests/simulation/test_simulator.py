@@ -44,11 +44,12 @@ def test_seeded_units_stand_on_roads_inside_their_own_jurisdiction(
     make_services: ServicesFactory, clock: FakeClock, network: RoadNetwork
 ) -> None:
     services = demo_city(make_services, clock, units=20)
-    stations = [p.station for p in STATION_PLANS]
-    assert {p.station.name for p in STATION_PLANS} >= {
+    stations = services.dispatch.stations
+    assert {s.name for s in stations} >= {
         "南岗分局保健路派出所",
         "道里分局新发派出所",
         "道外分局东莱街派出所",
+        "香坊分局香坊大街派出所",
     }
     for unit in services.dispatch.list_units():
         assert unit.position is not None
@@ -188,7 +189,12 @@ def test_the_demo_has_someone_to_log_in_as_in_every_role_but_device(
     from jingwu.domain.access import Jurisdiction, Role
     from jingwu.simulation.seed import DEMO_ACCOUNTS
 
-    services = demo_city(make_services, clock, units=4)
+    services = make_services()
+    with services.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM stations")
+    logins = seed_demo_city(
+        services, units=5, password="demo-password", rng=np.random.default_rng(1), now=clock.now
+    )
     station_ids = {p.station.id for p in STATION_PLANS}
     districts = {p.station.district for p in STATION_PLANS}
     seen = {}
@@ -200,9 +206,8 @@ def test_the_demo_has_someone_to_log_in_as_in_every_role_but_device(
         assert principal.station_id in {None, *station_ids}
         if principal.jurisdiction.name is not None:
             assert principal.jurisdiction.name in station_ids | districts
-    officer = services.auth.logins.login(
-        services.dispatch.list_units()[0].callsign, "demo-password"
-    ).principal
+    officer = services.auth.logins.login(logins.officer_usernames[0], "demo-password").principal
+    assert officer.unit_id is not None  # bound to the unit of their shift
     seen[officer.role] = officer.jurisdiction
     assert set(seen) == set(Role) - {Role.DEVICE}
     scopes = {str(a.jurisdiction) for a in DEMO_ACCOUNTS}

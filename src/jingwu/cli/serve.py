@@ -164,10 +164,10 @@ def _start_demo_city(args: argparse.Namespace, services: Services, background: l
     officers = ", ".join(logins.officer_usernames[:4])
     return (
         "  DEMO: log-in is password-only (no second factor)\n"
-        f"  Demo city: {len(logins.officer_usernames)} units on duty at "
+        f"  Demo city: {len(services.dispatch.list_units())} units on duty at "
         f"{len(services.dispatch.stations)} stations; simulated calls arriving\n"
-        f"  console: log in as 'dispatcher' (or 'admin'); terminal: as an officer by call sign "
-        f"({officers}, …)\n"
+        f"  console: log in as 'dispatcher' (or 'admin'); terminal: as an officer on duty, by "
+        f"police number ({officers}, …)\n"
         f"{other_demo_accounts(logins.accounts)}\n"
         f"  password: {shown}\n"
     )

@@ -5,7 +5,7 @@ multipolygons with islands and enclaves, so a single ring is the special case, n
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,6 +137,28 @@ def overlapping(area: Area, others: Mapping[str, Area]) -> list[str]:
     ]
 
 
+def area_from_even_odd_rings(rings: Sequence[Sequence[tuple[float, float]]]) -> Area:
+    """Rings under the even-odd rule (a ring inside another is a hole, one inside that an island),
+    as OSM's boundary relations give them once their ways are joined."""
+    geometry = None
+    for ring in rings:
+        polygon = Polygon(ring)
+        geometry = polygon if geometry is None else geometry.symmetric_difference(polygon)
+    if geometry is None or geometry.is_empty:
+        raise _bad("no rings")
+    parts = geometry.geoms if hasattr(geometry, "geoms") else [geometry]
+    return Area(
+        tuple(
+            (
+                tuple((float(x), float(y)) for x, y, *_ in p.exterior.coords),
+                *(tuple((float(x), float(y)) for x, y, *_ in h.coords) for h in p.interiors),
+            )
+            for p in parts
+            if isinstance(p, Polygon) and p.area > 0
+        )
+    )
+
+
 def area_from_stored(value: Any) -> Area:
     """What the store holds: a GeoJSON MultiPolygon, checked when it was written."""
     return Area(
@@ -153,6 +175,7 @@ __all__ = [
     "Area",
     "PolygonRings",
     "Ring",
+    "area_from_even_odd_rings",
     "area_from_geojson",
     "area_from_stored",
     "check_area",

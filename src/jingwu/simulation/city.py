@@ -1,21 +1,24 @@
-"""The demo city: Harbin's stations with plausible jurisdictions, their units and demo users.
+"""The demo city: Harbin's stations with their jurisdictions, their units and demo users.
 
 The three south-bank stations are those named in the Harbin bureau's report; the fourth serves
-Songbei, north of the Songhua. Jurisdictions are drawn along district lines and the river's
-course (approximate; a deployment loads its real boundaries).
+Songbei, north of the Songhua, and the fifth Xiangfang. Each covers its district, whose real
+boundary (OSM's admin_level 6, geocode.boundaries) is its jurisdiction; the rough polygons here
+stand in only for an extract without those boundaries (and Xiangfang is then left out).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 
-from jingwu.domain.areas import Area
+from jingwu.domain.areas import Area, area_from_even_odd_rings
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.model import Position, Station, Unit
 from jingwu.domain.status import UnitKind, UnitStatus
+from jingwu.geocode import boundaries
 from jingwu.routing import RoadNetwork
 
 # The Songhua's course through the extract, west to east (lon, lat): the border of Songbei.
@@ -38,6 +41,7 @@ class StationPlan:
     station: Station
     callsign_prefix: str
     home: tuple[float, float]  # (lat, lon) of the station building
+    needs_boundary: bool = False  # no rough stand-in: left out where the district's boundary is
 
 
 STATION_PLANS: tuple[StationPlan, ...] = (
@@ -94,7 +98,33 @@ STATION_PLANS: tuple[StationPlan, ...] = (
         "TY",
         (45.7925, 126.5850),
     ),
+    StationPlan(
+        Station(
+            id="xiangfang-xiangfangdajie",
+            name="香坊分局香坊大街派出所",
+            district="香坊区",
+            jurisdiction=Area.ring((126.64, 45.70), (126.70, 45.70), (126.70, 45.72), (126.64, 45.72)),
+        ),
+        "XD",
+        (45.7088, 126.6790),
+        needs_boundary=True,
+    ),
 )
+
+
+def demo_station_plans(osm_file: Path, cache_dir: Path | None) -> tuple[StationPlan, ...]:
+    """The demo's stations, each with its district's real boundary where the extract holds it."""
+    districts = {name: rings for name, level, rings in boundaries(osm_file, cache_dir) if level == 6}
+    plans = []
+    for plan in STATION_PLANS:
+        rings = districts.get(plan.station.district)
+        if rings:
+            area = area_from_even_odd_rings(rings)
+            plans.append(replace(plan, station=replace(plan.station, jurisdiction=area)))
+        elif not plan.needs_boundary:
+            plans.append(plan)
+    return tuple(plans)
+
 
 # Per station, the share of each kind of unit; the rest are patrol cars.
 _KIND_PLAN: tuple[tuple[UnitKind, frozenset[str]], ...] = (
@@ -127,12 +157,18 @@ def random_point_in(
     raise RuntimeError(f"no road found inside the jurisdiction of {station.name}")
 
 
-def plan_units(network: RoadNetwork, count: int, rng: np.random.Generator, now: datetime) -> list[Unit]:
+def plan_units(
+    network: RoadNetwork,
+    count: int,
+    rng: np.random.Generator,
+    now: datetime,
+    plans: tuple[StationPlan, ...] = STATION_PLANS,
+) -> list[Unit]:
     """``count`` units spread over the stations, each on a road inside its own jurisdiction."""
     units: list[Unit] = []
     for i in range(count):
-        plan = STATION_PLANS[i % len(STATION_PLANS)]
-        number = i // len(STATION_PLANS) + 1
+        plan = plans[i % len(plans)]
+        number = i // len(plans) + 1
         kind, capabilities = _KIND_PLAN[(number - 1) % len(_KIND_PLAN)]
         lat, lon = random_point_in(network, plan.station, rng)
         callsign = f"{plan.callsign_prefix}{number:02d}"
@@ -151,4 +187,11 @@ def plan_units(network: RoadNetwork, count: int, rng: np.random.Generator, now: 
     return units
 
 
-__all__ = ["SONGHUA_COURSE", "STATION_PLANS", "StationPlan", "plan_units", "random_point_in"]
+__all__ = [
+    "SONGHUA_COURSE",
+    "STATION_PLANS",
+    "StationPlan",
+    "demo_station_plans",
+    "plan_units",
+    "random_point_in",
+]

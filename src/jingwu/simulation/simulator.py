@@ -28,6 +28,7 @@ from jingwu.domain.model import Incident, Unit
 from jingwu.domain.status import IncidentStatus, SourceChannel, UnitStatus
 from jingwu.errors import JingwuError
 from jingwu.routing import Route
+from jingwu.service.administration.roster import ROSTER_ACTOR
 from jingwu.service.dispatching import NewIncident
 from jingwu.service.positions import Source
 from jingwu.simulation.call_mix import SimulatedCall, generate_calls, load_call_mix
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 
 CREW_ACTOR = "simulator"
 DISPATCHER_ACTOR = "sim-dispatcher"
+# Status changes that no person made: the simulated crews, the stand-in dispatcher, the roster.
+_MACHINE_ACTORS = frozenset({CREW_ACTOR, DISPATCHER_ACTOR, ROSTER_ACTOR})
 TICK_S = 1.0
 
 # Where simulated calls come from (share of each intake channel).
@@ -100,19 +103,28 @@ class CitySimulator:
             return
         actor = message.payload.get("actor") or ""
         unit = message.payload.get("data", {}).get("unit", {})
-        # An officer's user name is their unit's call sign: their own action means a human drives.
-        if unit and actor.upper() == str(unit.get("callsign", "")).upper():
+        if unit and actor not in _MACHINE_ACTORS and actor.upper() in self._riders(str(unit["id"])):
             with self._lock:
                 if unit["id"] not in self._human:
-                    log.info("unit %s taken over by its officer", unit["callsign"])
+                    log.info("unit %s taken over by its officer %s", unit["callsign"], actor)
                 self._human.add(unit["id"])
+
+    def _riders(self, unit_id: str) -> set[str]:
+        """Who may drive a unit by hand: an officer of its crew on any shift (by police number),
+        or an account named by its call sign (the demo's officers before the roster)."""
+        with read_transaction(self.services.engine) as conn:
+            riders = stored_events.unit_riders(conn, unit_id)
+        return {r.upper() for r in riders}
 
     def _taken_over_before(self) -> set[str]:
         """Units whose officers took them over in an earlier run stay theirs after a restart."""
-        callsigns = {u.id: u.callsign.upper() for u in self.services.dispatch.list_units()}
         with read_transaction(self.services.engine) as conn:
             pairs = stored_events.unit_status_actors(conn)
-        return {unit_id for unit_id, actor in pairs if callsigns.get(unit_id) == actor.upper()}
+        return {
+            unit_id
+            for unit_id, actor in pairs
+            if actor not in _MACHINE_ACTORS and actor.upper() in self._riders(unit_id)
+        }
 
     def is_human(self, unit_id: str) -> bool:
         with self._lock:

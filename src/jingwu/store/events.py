@@ -54,6 +54,18 @@ def unit_status_actors(conn: Connection) -> set[tuple[str, str]]:
     return {(row.unit_id, row.actor) for row in conn.execute(query)}
 
 
+def unit_riders(conn: Connection, unit_id: str) -> set[str]:
+    """The user names that ride a unit: its crews' police numbers on any shift, its call sign."""
+    numbers = (
+        select(t.personnel.c.police_number)
+        .join(t.crews, t.crews.c.person_id == t.personnel.c.id)
+        .where(t.crews.c.unit_id == unit_id)
+        .distinct()
+    )
+    callsign = select(t.units.c.callsign).where(t.units.c.id == unit_id)
+    return {*conn.execute(numbers).scalars(), *conn.execute(callsign).scalars()}
+
+
 def last_event_id(conn: Connection) -> int:
     return int(conn.execute(select(func.coalesce(func.max(t.events.c.id), 0))).scalar_one())
 
@@ -75,5 +87,6 @@ __all__ = [
     "incident_events",
     "last_event_id",
     "unit_events",
+    "unit_riders",
     "unit_status_actors",
 ]

@@ -125,12 +125,23 @@ class PersonnelAdmin:
         return person, role
 
     def write_new(
-        self, conn: Connection, person: Person, role: Role, password: str | None, *, actor: str | None
+        self,
+        conn: Connection,
+        person: Person,
+        role: Role,
+        password: str | None,
+        *,
+        actor: str | None,
+        password_hash: str | None = None,
     ) -> str | None:
-        """Insert the person and their account; returns the password made for them, if any."""
+        """Insert the person and their account; returns the password made for them, if any.
+        ``password_hash``: a hash made already (the demo gives all its people one password)."""
         made = None
-        if password is None:
+        if password_hash is None and password is None:
             password = made = _new_password(person.police_number)
+        if password_hash is None:
+            assert password is not None
+            password_hash = hash_password(password)
         now = self.clock()
         station_id, scope = new_account_place(conn, role, None, person.station_id, None)
         conn.execute(
@@ -138,7 +149,7 @@ class PersonnelAdmin:
                 id=person.user_id,
                 username=person.police_number,
                 display_name=person.name,
-                password_hash=hash_password(password),
+                password_hash=password_hash,
                 role=str(role),
                 station_id=station_id,
                 unit_id=None,
