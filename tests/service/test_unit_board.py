@@ -28,10 +28,13 @@ class CountingNetwork:
         self.snapped = 0
 
     def snap_many(
-        self, points: Sequence[tuple[float, float]], max_distance_m: float = 250.0
+        self,
+        points: Sequence[tuple[float, float]],
+        max_distance_m: float = 250.0,
+        motions: Sequence[tuple[float | None, float | None]] | None = None,
     ) -> list[RoadPoint | None]:
         self.snapped += len(points)
-        return self._network.snap_many(points, max_distance_m)
+        return self._network.snap_many(points, max_distance_m, motions)
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._network, name)
@@ -78,7 +81,26 @@ def test_a_gps_fix_is_kept_as_it_came_and_read_as_a_position(network: RoadNetwor
     board.move([("u2", Fix(T0 + timedelta(seconds=1), *FAR))])  # older: ignored
     roster = board.roster()
     assert roster.units[roster.index["u2"]].position == expected
-    assert roster.points[roster.index["u2"]] == network.snap(there.lat, there.lon, UNIT_SNAP_DISTANCE_M)
+    assert roster.points[roster.index["u2"]] == network.snap(
+        there.lat, there.lon, UNIT_SNAP_DISTANCE_M, heading=270.0, speed=8.5
+    )
+
+
+def test_a_moving_unit_is_placed_in_its_direction_of_travel(network: RoadNetwork) -> None:
+    board, _ = _board(network)
+    g = network._g  # white-box: a two-way street's direction at a random point on it
+    rng = np.random.default_rng(21)
+    while True:
+        there = network.random_road_point(rng)
+        if g.edge_twin[there.edge] >= 0 and network.snap(there.lat, there.lon).others == ():
+            break
+    heading = float(g.edge_bearing_out[there.edge])
+    fix = Position(there.lat, there.lon, T0 + timedelta(seconds=5), heading=heading, speed=9.0)
+    board.move([("u1", fix)])
+    point = board.roster().points[board.roster().index["u1"]]
+    assert point.directed and point == board.snap_position(fix)
+    standing = board.snap_position(replace(fix, speed=0.5))
+    assert standing is not None and not standing.directed
 
 
 def test_reports_between_two_rosters_are_snapped_once_per_unit(network: RoadNetwork) -> None:

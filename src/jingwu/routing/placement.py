@@ -5,9 +5,10 @@ road is as likely on the far one; a fix under a viaduct is on the street below, 
 that passes a metre closer. So a point is placed on *every* road within ``CANDIDATE_MARGIN_M`` of
 its nearest one (``RoadPoint.others``), the search takes whichever gives the best time, and:
 
-* **levels**: when a road at ground level (``speeds.road_level`` 0) is among them, bridges and
-  tunnels are left out: a point on a bridge is taken for one only where no street lies within the
-  margin of it (on a river bridge, say);
+* **levels**: a bridge or tunnel (``speeds.road_level`` other than 0) is among them only when it
+  is ``LAYER_MARGIN_M`` closer than every road at street level: a point under a viaduct is on the
+  street below, a point on a river bridge on the bridge, and one on a bridge that crosses a street
+  a little way off may be on either;
 * **heading**: a unit seen moving (heading known, speed unknown or at least ``MOVING_SPEED_MS``)
   is placed only on roads running its way, within ``HEADING_TOLERANCE_DEG``, and leaves in that
   direction (``directed``): turning round on a two-way street costs a U-turn, and a one-way
@@ -31,6 +32,9 @@ from jingwu.routing.snap import Candidates, SegmentIndex
 #: Roads this much farther than the nearest one are still where the point may be: a GPS fix is
 #: good to a few metres, and a dual road's carriageways are drawn 10-30 m apart.
 CANDIDATE_MARGIN_M = 10.0
+#: A bridge or tunnel is where a point may be only if it is this much closer than any road at
+#: street level: a viaduct passes right over the street below it.
+LAYER_MARGIN_M = 5.0
 #: Below this speed (m/s, ≈ 7 km/h) a heading is noise: the unit is taken as standing.
 MOVING_SPEED_MS = 2.0
 #: How far a road's direction may differ from a moving unit's heading for it to be on that road.
@@ -86,9 +90,9 @@ class Placer:
         foot_lon[query[closest]], foot_lat[query[closest]] = foot
         keep = (dist <= nearest[query] + CANDIDATE_MARGIN_M) & (nearest[query] <= max_distance_m)
         ground = g.piece_level[piece] == 0
-        has_ground = np.zeros(n, bool)
-        has_ground[query[keep & ground]] = True
-        keep &= ground | ~has_ground[query]
+        nearest_ground = np.full(n, math.inf)
+        np.minimum.at(nearest_ground, query[keep & ground], dist[keep & ground])
+        keep &= ground | (dist + LAYER_MARGIN_M <= nearest_ground[query])
         rows, query, piece = rows[keep], query[keep], piece[keep]
 
         # Which way each candidate road runs at the foot, against the unit's heading.
