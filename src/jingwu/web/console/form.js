@@ -1,7 +1,9 @@
 // The call taker's new-incident form: a searchable type list (Chinese, English, code), priority
-// defaulting to the type's, the place by a click on the map or typed coordinates.
+// defaulting to the type's, the place by a chosen address suggestion, a click on the map (which
+// names its address) or typed coordinates.
 
 import { newKey } from "/static/shared/api.js";
+import { AddressField } from "./address.js";
 
 const $ = (id) => document.getElementById(id);
 const TYPE_RESULTS = 12;
@@ -37,6 +39,13 @@ export class IncidentForm {
     this.form = $("incident-form");
     this.options = $("type-options");
     this.active = -1;
+    this.address = new AddressField({
+      api: app.api,
+      i18n: app.i18n,
+      input: $("address"),
+      list: $("address-options"),
+      onChoose: (match) => this.place(match.lat, match.lon),
+    });
     $("type-search").addEventListener("input", () => this.search());
     $("type-search").addEventListener("keydown", (e) => this.typeKeys(e));
     this.options.addEventListener("mousedown", (e) => {
@@ -69,6 +78,7 @@ export class IncidentForm {
     this.form.reset();
     $("type-code").value = "";
     this.options.replaceChildren();
+    this.address.reset();
     this._error(null);
     this.dialog.show();
     this.app.map.setPicking(true);
@@ -81,10 +91,19 @@ export class IncidentForm {
     $("map-hint").hidden = true;
   }
 
-  /** A click on the map while the form is open places the incident there. */
+  /** A click on the map while the form is open places the incident there and names the address
+   * (of exactly the coordinates that will be stored). */
   pick(lat, lon) {
     $("lat").value = lat.toFixed(6);
     $("lon").value = lon.toFixed(6);
+    this.address.reverse(Number(lat.toFixed(6)), Number(lon.toFixed(6)));
+  }
+
+  /** A chosen address suggestion places the incident at its point, marked on the map. */
+  place(lat, lon) {
+    $("lat").value = lat.toFixed(6);
+    $("lon").value = lon.toFixed(6);
+    this.app.map.place(lat, lon);
   }
 
   search() {

@@ -143,6 +143,13 @@ export class SituationMap {
     this.map.setView([lat, lon], Math.max(this.map.getZoom(), zoom || 14));
   }
 
+  /** Mark the new incident's place chosen another way (an address suggestion) and bring it into view. */
+  place(lat, lon) {
+    this.picked = { lat, lon };
+    this.focus(lat, lon, 16);
+    this.invalidate();
+  }
+
   setPicking(on) {
     this.picking = on;
     if (!on) this.picked = null;
