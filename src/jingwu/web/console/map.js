@@ -7,6 +7,14 @@
 
 import * as L from "/static/vendor/leaflet/leaflet-src.esm.js";
 
+/** A station's jurisdiction (GeoJSON Polygon or MultiPolygon, holes included) as Leaflet's nested
+ * [lat, lon] rings. */
+export function jurisdictionLatLngs(geometry) {
+  const flip = (ring) => ring.map(([lon, lat]) => [lat, lon]);
+  if (geometry.type === "Polygon") return geometry.coordinates.map(flip);
+  return geometry.coordinates.map((polygon) => polygon.map(flip));
+}
+
 const ROAD_STYLE = {
   motorway: { color: "#6b7f99", weight: 3.5 },
   trunk: { color: "#62768f", weight: 3 },
@@ -95,8 +103,7 @@ export class SituationMap {
       }).addTo(this.map);
     }
     for (const station of stations) {
-      const ring = station.jurisdiction.coordinates[0].map(([lon, lat]) => [lat, lon]);
-      const polygon = L.polygon(ring, {
+      const polygon = L.polygon(jurisdictionLatLngs(station.jurisdiction), {
         color: "#3d8bfd",
         weight: 1.2,
         dashArray: "6 6",
