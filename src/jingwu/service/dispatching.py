@@ -26,11 +26,19 @@ from jingwu.domain.incident_types import get_incident_type
 from jingwu.domain.model import Assignment, Incident, Reporter, Station, Unit, station_containing
 from jingwu.domain.rules import Decision
 from jingwu.domain.status import OPEN_INCIDENT_STATUSES, SourceChannel, UnitStatus
-from jingwu.errors import Conflict, Forbidden, JingwuError, SystemFault, ValidationFailed
-from jingwu.routing import RoadNetwork, RoadPoint, Route
+from jingwu.errors import Conflict, Forbidden, SystemFault, ValidationFailed
+from jingwu.routing import RoadNetwork, Route
 from jingwu.service.commands import CommandPath, Decide, stored_event_message
 from jingwu.service.ids import INCIDENT_ID_ATTEMPTS, IncidentIdTaken, new_id, new_incident_id
 from jingwu.service.incident_records import IncidentRecords
+from jingwu.service.road_searches import (
+    DispatchEtas,
+    Offer,
+    commit_searched,
+    offer_for,
+    search_etas,
+    search_offers,
+)
 from jingwu.service.unit_board import UnitBoard
 from jingwu.service.views import attachment_view, position_from_view, unit_from_view
 from jingwu.store import attachments, incident_search
@@ -363,40 +371,24 @@ class DispatchService:
         return self.board.recommend(incident, limit=limit, exclude=exclude, station_ids=station_ids)
 
     def dispatch(self, incident_id: str, unit_ids: Sequence[str], *, actor: str | None) -> Decision:
-        def decide(conn: Connection, now: datetime) -> Decision:
-            incident = repo.get_incident(conn, incident_id, for_update=True)
-            units = repo.lock_units(conn, list(unit_ids))
-            # From the positions just locked: the ETA is that of the units actually sent.
-            etas = self.road_etas(incident, units)
-            return rules.dispatch(
-                incident, units, now=now, ack_timeout_s=self.ack_timeout_s, actor=actor, etas=etas
-            )
+        """The ETAs are searched before the transaction, not under the commit lock, and checked
+        in it against the places just locked (service.road_searches)."""
 
-        return self.commands.commit(decide)
+        def decide_with(found: DispatchEtas, last: bool) -> Decide:
+            def decide(conn: Connection, now: datetime) -> Decision:
+                incident = repo.get_incident(conn, incident_id, for_update=True)
+                units = repo.lock_units(conn, list(unit_ids))
+                etas = found.checked(incident, units, last=last)  # those of the units actually sent
+                return rules.dispatch(
+                    incident, units, now=now, ack_timeout_s=self.ack_timeout_s, actor=actor, etas=etas
+                )
 
-    def road_etas(self, incident: Incident, units: Sequence[Unit]) -> dict[str, float | None]:
-        """Road travel time of each unit to the incident, in seconds; None where a unit has no
-        routable position. One bounded search for all of them. Never refuses: a dispatch
-        goes out even when its ETA cannot be worked out."""
-        etas: dict[str, float | None] = {u.id: None for u in units}
-        sources: list[RoadPoint] = []
-        ids: list[str] = []
-        for unit in units:
-            point = self.board.snap_position(unit.position)
-            if point is not None:
-                sources.append(point)
-                ids.append(unit.id)
-        if not sources:
-            return etas
-        try:
-            target = self.board.incident_point(incident)
-            reaches = self.network.nearest_by_time(target, sources, len(sources), with_routes=False)
-        except JingwuError as exc:
-            log.warning("no ETA for dispatch to %s: %s", incident.id, exc.message)
-            return etas
-        for reach in reaches:
-            etas[ids[reach.index]] = reach.eta_s
-        return etas
+            return decide
+
+        def search() -> DispatchEtas:
+            return search_etas(self.engine, self.network, self.board, incident_id, unit_ids)
+
+        return commit_searched(self.commands, search, decide_with)
 
     def unit_route(self, unit_id: str) -> UnitRoute:
         """The road route from a unit's last position to the incident it is working."""
@@ -509,37 +501,33 @@ class DispatchService:
 
         Called every second by the timer loop. The deadline lives in the database, so a restart
         loses no timer, and the overdue rows are claimed in the write transaction, so each
-        escalation is raised once.
+        escalation is raised once. The offers are searched before it (service.road_searches).
         """
 
-        def decide(conn: Connection, now: datetime) -> Decision:
-            overdue = repo.overdue_assignments(conn, now)
-            if not overdue:
-                return Decision()
-            assignments: list[Assignment] = []
-            events: list[DomainEvent] = []
-            for assignment in overdue:
-                escalation = rules.escalate_unacknowledged(assignment, now=now)
-                incident = repo.get_incident(conn, assignment.incident_id)
-                taken = [a.unit_id for a in repo.active_assignments(conn, incident_id=incident.id)]
-                try:
-                    offer = self.board.recommend(incident, limit=1, exclude=taken)
-                except JingwuError as exc:  # the escalation matters more than the offer
-                    log.warning("no offer for overdue dispatch on %s: %s", incident.id, exc.message)
-                    offer = []
-                for event in escalation.events:
-                    data = dict(event.data)
-                    if offer:
-                        data["offer"] = {
-                            "unit_id": offer[0].unit.id,
-                            "callsign": offer[0].unit.callsign,
-                            "eta_s": round(offer[0].eta_s, 1),
-                        }
-                    events.append(replace(event, data=data))
-                assignments.extend(escalation.assignments)
-            return Decision(assignments=tuple(assignments), events=tuple(events))
+        def decide_with(offers: dict[str, Offer], last: bool) -> Decide:
+            def decide(conn: Connection, now: datetime) -> Decision:
+                overdue = repo.overdue_assignments(conn, now)
+                if not overdue:
+                    return Decision()
+                assignments: list[Assignment] = []
+                events: list[DomainEvent] = []
+                for assignment in overdue:
+                    escalation = rules.escalate_unacknowledged(assignment, now=now)
+                    incident = repo.get_incident(conn, assignment.incident_id)
+                    active = repo.active_assignments(conn, incident_id=incident.id)
+                    offer = offer_for(conn, offers, incident, frozenset(a.unit_id for a in active), last=last)
+                    for event in escalation.events:
+                        data = dict(event.data) | ({"offer": offer} if offer else {})
+                        events.append(replace(event, data=data))
+                    assignments.extend(escalation.assignments)
+                return Decision(assignments=tuple(assignments), events=tuple(events))
 
-        return len(self.commands.commit(decide).events)
+            return decide
+
+        def search() -> dict[str, Offer]:
+            return search_offers(self.engine, self.board, self.clock())
+
+        return len(commit_searched(self.commands, search, decide_with).events)
 
 
 __all__ = [

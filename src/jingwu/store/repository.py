@@ -395,7 +395,8 @@ def active_assignments(
     return [assignment_from_row(r) for r in conn.execute(query)]
 
 
-def overdue_assignments(conn: Connection, now: datetime) -> list[Assignment]:
+def overdue_assignments(conn: Connection, now: datetime, *, claim: bool = True) -> list[Assignment]:
+    """Unacknowledged dispatches past their deadline; ``claim=False``: a plain read, locking none."""
     query = select(t.assignments).where(
         and_(
             t.assignments.c.released_at.is_(None),
@@ -406,7 +407,8 @@ def overdue_assignments(conn: Connection, now: datetime) -> list[Assignment]:
     )
     # Several server processes may sweep at once: each claims the rows it locks, skipping the
     # others' (PostgreSQL); SQLite's IMMEDIATE transactions already serialise the sweeps.
-    query = query.with_for_update(skip_locked=True)
+    if claim:
+        query = query.with_for_update(skip_locked=True)
     return [assignment_from_row(r) for r in conn.execute(query)]
 
 
