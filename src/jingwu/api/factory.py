@@ -260,6 +260,15 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
         """The command-room console (log-in, map, queue, big screen)."""
         return FileResponse(_WEB / "console" / "index.html", headers=_NO_CACHE)
 
+    @app.get("/admin", include_in_schema=False)
+    def admin_redirect() -> RedirectResponse:
+        return RedirectResponse("/admin/", status_code=308)
+
+    @app.get("/admin/", include_in_schema=False)
+    def admin_page() -> FileResponse:
+        """Administration: stations and their jurisdictions, units, personnel, the roster."""
+        return FileResponse(_WEB / "admin" / "index.html", headers=_NO_CACHE)
+
     @app.get("/terminal", include_in_schema=False)
     def terminal_redirect() -> RedirectResponse:
         # The service worker's scope is /terminal/: the page must live under it to work offline.

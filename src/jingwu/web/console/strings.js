@@ -1,6 +1,7 @@
 // The console's own words (the shared ones are in /static/shared/i18n.js).
 export const STRINGS = {
   "zh-CN": {
+    "btn.admin": "管理",
     "lang.other": "English",
     "demo.badge": "演示",
     "demo.login": "演示环境：模拟数据，仅供试用",
@@ -187,6 +188,7 @@ export const STRINGS = {
     "help.esc": "关闭",
   },
   en: {
+    "btn.admin": "Administration",
     "lang.other": "中文",
     "demo.badge": "DEMO",
     "demo.login": "Demo: simulated data, for trying it out",
