@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz, process
 from scipy.spatial import cKDTree
 
@@ -59,8 +58,17 @@ class _Reading:
     subdistrict: str
 
 
+def lazy_pinyin(text: str) -> list[str]:
+    """pypinyin's, imported on first use: loading its dictionaries takes most of a second, which a
+    server start need not wait for (the index is loaded, and this warmed, in the background)."""
+    from pypinyin import lazy_pinyin as convert
+
+    return list(convert(text))
+
+
 class Searcher:
     def __init__(self, data: IndexData) -> None:
+        lazy_pinyin("哈")  # the dictionaries, loaded here with the index rather than at the first query
         self._d = data
         self._kind: list[str] = data.kind.tolist()
         self._name: list[str] = data.name.tolist()

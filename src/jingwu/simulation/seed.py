@@ -120,11 +120,11 @@ def seed_demo_city(
         crews = _ensure_personnel(services, conn, password_hash, rng)
         _set_shared_hash(conn, password_hash, now)
     _ensure_roster(services, crews, now)
-    plan = services.admin.roster.sync()
+    duty = services.admin.roster.sync()
     on_duty = sorted(
         person.police_number
         for person, _, unit_id in services.admin.personnel.list()
-        if unit_id in plan.on_duty
+        if unit_id in duty.on_duty
     )
     return DemoLogins(
         password=password, generated=generated, officer_usernames=tuple(on_duty), accounts=DEMO_ACCOUNTS

@@ -26,7 +26,7 @@ def list_personnel(
     within = station_ids_within(principal.jurisdiction, services.dispatch.district_of)
     if station is not None:
         guard(principal, services).station(station)
-        within = {station}
+        within = frozenset({station})
     found = services.admin.personnel.list(station_ids=within, include_retired=include_retired)
     return [PersonOut.model_validate(person_view(p, role=r, unit_id=u)) for p, r, u in found]
 

@@ -33,7 +33,7 @@ def list_shifts(
     within = station_ids_within(principal.jurisdiction, services.dispatch.district_of)
     if station is not None:
         guard(principal, services).station(station)
-        within = {station}
+        within = frozenset({station})
     found = services.admin.roster.list_shifts(station_ids=within, starts_from=start, starts_to=end)
     return [ShiftOut.model_validate(shift_view(s, seats)) for s, seats in found]
 

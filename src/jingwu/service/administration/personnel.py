@@ -230,7 +230,10 @@ class PersonnelAdmin:
                         diff["role"] = {"before": str(role), "after": str(value)}
                         role = value
                     continue
-                value = {"name": check_name, "rank": check_rank}.get(name, lambda v: v)(value)
+                if name == "name":
+                    value = check_name(value)
+                elif name == "rank":
+                    value = check_rank(value)
                 if getattr(before, name) != value:
                     diff[name] = {"before": getattr(before, name), "after": value}
                     after = replace(after, **{name: value})
