@@ -108,6 +108,8 @@ def upgrade_schema(engine: Engine) -> None:
     than this code knows (an older release started after a newer one) is refused, not touched."""
     with migration_lock(engine):
         current, heads = schema_revisions(engine)
+        if current == heads:
+            return  # every server start: reading the revision files once is enough (a warm start)
         _refuse_unknown(engine, current, heads)
         command.upgrade(alembic_config(engine), "head")
 
