@@ -221,3 +221,31 @@ def test_cluster_every_process_delivers_the_whole_log_in_order_once(cluster: Clu
     time.sleep(0.3)
     for h in heard:
         assert h.event_ids() == logged  # every event, once, in log order, in every process
+
+
+def _eventually(check: Callable[[], bool], timeout: float = 3.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.02)
+    return check()
+
+
+def test_cluster_administration_in_one_process_is_in_force_in_the_other_at_once(cluster: Cluster) -> None:
+    from jingwu.domain.areas import Area
+    from jingwu.service.administration.stations import StationDraft
+    from jingwu.service.administration.units import UnitDraft
+
+    a, b = cluster(2)
+    # A new station far east of the test city's two: b places incidents in it without a restart.
+    far = GeoPoint(45.93, 126.93)
+    assert b.dispatch.station_for(far) is None
+    area = Area.ring((126.90, 45.90), (126.95, 45.90), (126.95, 45.95), (126.90, 45.95))
+    a.admin.stations.create(StationDraft("远东派出所", "测试区", area, id="far-east"), actor="admin")
+    assert _eventually(lambda: b.dispatch.station_for(far) == "far-east")
+    # A new unit made in a is on b's board; retired in a, it leaves b's board.
+    unit = a.admin.units.create(UnitDraft("FE01", "patrol_car", SOUTH.id), actor="admin")
+    assert _eventually(lambda: b.dispatch.board.station_of(unit.id) == SOUTH.id)
+    a.admin.units.retire(unit.id, actor="admin")
+    assert _eventually(lambda: b.dispatch.board.station_of(unit.id) is None)
