@@ -142,3 +142,36 @@ def test_a_commander_gets_the_fleet_people_and_roster_but_not_the_stations(
     _log_in(page, "dispatcher")
     expect(page.locator("#login-error")).to_contain_text("无管理权限")
     assert page_errors == []
+
+
+def test_the_console_names_who_rides_a_unit(
+    live_server: LiveServer, open_page, page_errors: PageErrors
+) -> None:
+    from datetime import timedelta
+
+    from jingwu.service.administration.personnel import PersonDraft
+    from jingwu.service.administration.roster import ShiftDraft
+    from jingwu.service.administration.units import UnitDraft
+
+    services = live_server.services
+    unit = services.admin.units.create(UnitDraft("NC01", "patrol_car", "south"), actor="test")
+    made = services.admin.personnel.create(
+        PersonDraft("230888", "吴测", "一级警员", "south", password="a-long-test-password-8"), actor="test"
+    )
+    now = services.dispatch.clock()
+    services.admin.roster.add_shift(
+        ShiftDraft(
+            "south",
+            "custom",
+            starts_at=now - timedelta(minutes=5),
+            ends_at=now + timedelta(hours=2),
+            crews=[(unit.id, [made.person.id])],
+        ),
+        actor="test",
+    )
+    page = open_page("/")
+    _log_in(page, "dispatcher")
+    page.wait_for_function("() => window.jingwuConsole && window.jingwuConsole.state.units.size > 0")
+    page.evaluate(f"() => window.jingwuConsole.showUnit({unit.id!r})")
+    expect(page.locator("#toast")).to_contain_text("吴测（230888）")
+    assert page_errors == []

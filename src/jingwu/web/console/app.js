@@ -270,7 +270,18 @@ class Console {
       this.select(unit.incident_id);
       return;
     }
-    this.toast(`${unit.callsign} · ${this.i18n.t(`kind.${unit.kind}`)} · ${this.i18n.t(`unit.${unit.status}`)}`);
+    const said = `${unit.callsign} · ${this.i18n.t(`kind.${unit.kind}`)} · ${this.i18n.t(`unit.${unit.status}`)}`;
+    this.toast(said);
+    // Who rides it on this shift (the roster): asked when a unit is shown, not kept live.
+    this.api
+      .get("/api/crews")
+      .then((crews) => {
+        const crew = crews.find((c) => c.unit_id === unitId);
+        if (crew && crew.officers.length) {
+          this.toast(`${said} · ${crew.officers.map((p) => `${p.name}（${p.police_number}）`).join("、")}`);
+        }
+      })
+      .catch(() => {});
   }
 
   // ------------------------------------------------------------ figures (big screen too)
