@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from jingwu.composition import Services
 from jingwu.domain.devices import MessageKind
 from jingwu.domain.status import IncidentStatus, SourceChannel
@@ -72,3 +74,18 @@ def test_a_test_press_opens_nothing_but_counts_as_heard(
     assert services.dispatch.list_incidents() == []
     assert services.community_devices.get(column.id).state == "online"
     assert services.community_devices.counters.snapshot()["accepted"]["alarm_test"] == 1
+
+
+def test_a_press_whose_drawn_incident_id_is_taken_draws_another(
+    services: Services, register: Callable[..., Device], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    column = register()
+    assert column.send(MessageKind.ALARM) is None
+    [first] = services.dispatch.list_incidents(open_only=True)
+    services.dispatch.close_incident(first.id, disposition="已处理", actor="dispatcher")
+    draws = iter([first.id, first.id, "J20261125-FRESH2"])
+    monkeypatch.setattr(services.dispatch, "new_incident_id", lambda: next(draws))
+    assert column.send(MessageKind.ALARM) is None
+    [second] = services.dispatch.list_incidents(open_only=True)
+    assert second.id == "J20261125-FRESH2"
+    assert services.dispatch.get_incident(first.id).status is IncidentStatus.CLOSED  # untouched
