@@ -173,6 +173,7 @@ def assemble(
         clock=clock,
         seal_reporter=lambda reporter: seal_reporter(keys, reporter),
         zone=settings.zone,
+        arrival_radius_m=settings.arrival_radius_m,
     )
     audit = AuditService(engine, clock=clock)
     auth = AuthService(

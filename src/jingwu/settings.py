@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     max_snap_distance_m: float = Field(
         default=250.0, gt=0, description="An incident farther than this from any road is refused."
     )
+    arrival_radius_m: float = Field(
+        default=200.0,
+        gt=0,
+        description="A unit reported on scene farther than this from it (by its last position) must "
+        "confirm the arrival, and the arrival is kept flagged and out of the response-time figures.",
+    )
     recommendation_limit: int = Field(default=5, ge=1, le=50, description="Default k of recommendations.")
     event_replay_limit: int = Field(
         default=10_000, ge=100, description="Most events replayed to a reconnecting live client in one go."

@@ -367,11 +367,16 @@ def test_a_status_tapped_offline_counts_when_it_was_tapped(
     officer = login(client, "u0")
     tapped = clock.now + timedelta(seconds=20)
     clock.advance(300)  # the terminal comes back into coverage five minutes later
-    body = {"status": "on_scene", "occurred_at": tapped.isoformat()}
+    # Its last fix, from before the dead zone, is far from the scene: the officer confirmed.
+    body = {"status": "on_scene", "occurred_at": tapped.isoformat(), "confirm_far": True}
     assert client.post("/api/units/u0/status", json=body, headers=officer).status_code == 200
     stages = client.get(f"/api/incidents/{incident['id']}", headers=dispatcher).json()["stage_times"]
     assert datetime.fromisoformat(stages["on_scene"]) == tapped
-    future = {"status": "cleared", "occurred_at": (clock.now + timedelta(minutes=10)).isoformat()}
+    future = {
+        "status": "cleared",
+        "disposition": "已处理",
+        "occurred_at": (clock.now + timedelta(minutes=10)).isoformat(),
+    }
     refused = client.post("/api/units/u0/status", json=future, headers=officer)
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "future_time"
     assert client.get("/api/units/u0", headers=dispatcher).json()["status"] == "on_scene"

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from jingwu.composition import Services
 from jingwu.domain.access import Jurisdiction, Role
 from jingwu.domain.export import EXPORT_COLUMNS
-from tests.api.conftest import create, login
+from tests.api.conftest import CENTRE, create, login
 from tests.conftest import PASSWORD, FakeClock, add_user
 
 
@@ -35,6 +35,8 @@ def test_an_analyst_exports_a_periods_incidents_without_personal_data(
     clock.advance(40)
     client.post(f"/api/incidents/{first['id']}/dispatch", json={"unit_ids": ["u1"]}, headers=dispatcher)
     clock.advance(200)
+    at_scene = {"positions": [{"unit_id": "u1", **CENTRE}]}  # placed by hand from the radio
+    client.post("/api/units/positions", json=at_scene, headers=dispatcher)
     client.post("/api/units/u1/status", json={"status": "on_scene"}, headers=dispatcher)
     clock.advance(24 * 3600)  # the next local day: outside a one-day export
     create(client, dispatcher)

@@ -93,13 +93,16 @@ def test_todays_figures_follow_one_incident_from_call_to_arrival(
         "arrival_target_s": 300,
         "arrivals_today": 0,
         "arrivals_within_target": 0,
+        "arrivals_flagged": 0,
     }
     first = create(client, headers).json()
     create(client, headers)
     clock.advance(45)
     client.post(f"/api/incidents/{first['id']}/dispatch", json={"unit_ids": ["u1"]}, headers=headers)
     clock.advance(200)
-    client.post("/api/units/u1/status", json={"status": "on_scene"}, headers=headers)
+    place(client, headers, "u1", CENTRE)  # the car is at the scene
+    arrived = client.post("/api/units/u1/status", json={"status": "on_scene"}, headers=headers)
+    assert arrived.status_code == 200, arrived.text
     stats = client.get("/api/stats/today", headers=headers).json()
     assert stats["open_incidents"] == 2 and stats["pending_incidents"] == 1
     assert stats["units_available"] == 5 and stats["incidents_today"] == 2
@@ -113,6 +116,39 @@ def test_todays_figures_follow_one_incident_from_call_to_arrival(
     assert tomorrow["date"] == "2026-11-26"
     assert tomorrow["incidents_today"] == 0 and tomorrow["median_call_to_dispatch_s"] is None
     assert tomorrow["open_incidents"] == 2
+
+
+def place(client: TestClient, headers: dict[str, str], unit_id: str, at: dict[str, float]) -> None:
+    """A dispatcher places the unit by hand (a radio report), as of now."""
+    fix = {"unit_id": unit_id, "lat": at["lat"], "lon": at["lon"]}
+    assert client.post("/api/units/positions", json={"positions": [fix]}, headers=headers).status_code == 204
+
+
+def test_an_arrival_far_from_the_scene_is_confirmed_and_counted_apart(
+    clocked_client: TestClient, clock: FakeClock
+) -> None:
+    client = clocked_client
+    headers = login(client, "dispatcher")
+    incident = create(client, headers).json()
+    client.post(f"/api/incidents/{incident['id']}/dispatch", json={"unit_ids": ["u1"]}, headers=headers)
+    clock.advance(60)
+    far = {"lat": CENTRE["lat"] + 0.0055, "lon": CENTRE["lon"]}  # about 611 m north of the scene
+    place(client, headers, "u1", far)
+    refused = client.post("/api/units/u1/status", json={"status": "on_scene"}, headers=headers)
+    assert refused.status_code == 409
+    error = refused.json()["error"]
+    assert error["code"] == "far_from_scene" and 560 <= error["params"]["distance_m"] <= 660
+    assert client.get("/api/units/u1", headers=headers).json()["status"] == "dispatched"
+
+    body = {"status": "on_scene", "confirm_far": True}
+    assert client.post("/api/units/u1/status", json=body, headers=headers).status_code == 200
+    arrival = client.get("/api/units/u1/timeline", headers=headers).json()[-1]["data"]["arrival"]
+    assert "far" in arrival["flags"] and arrival["confirmed"] is True
+    stats = client.get("/api/stats/today", headers=headers).json()
+    # On scene one minute after the dispatch, said a tap 600 m away: not a response within target.
+    assert stats["arrivals_flagged"] == 1
+    assert stats["arrivals_today"] == stats["arrivals_within_target"] == 0
+    assert stats["median_dispatch_to_arrival_s"] is None
 
 
 def test_duplicates_are_open_same_type_reports_nearby_and_recent_nearest_first(

@@ -8,9 +8,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from jingwu.domain.status import UnitStatus
 from tests.browser.conftest import LiveServer, PageErrors
-from tests.browser.test_console import SCENE, log_in, new_incident
+from tests.browser.test_console import SCENE, arrive, log_in, new_incident
 from tests.conftest import make_unit
 
 CLIPPED = """() => [...document.querySelectorAll('#figures > div, #figures b, #figures span')]
@@ -46,7 +45,7 @@ def test_the_wall_in_english_clips_no_figure_keeps_the_legend_off_the_map_and_la
         incident_id = new_incident(services)
         unit_id = services.dispatch.recommend(incident_id, limit=1)[0].unit.id
         services.dispatch.dispatch(incident_id, [unit_id], actor="dispatcher")
-        services.dispatch.set_unit_status(unit_id, UnitStatus.ON_SCENE, actor="dispatcher")
+        arrive(services, unit_id, incident_id)
     page = open_page("/", viewport=(1920, 1080))
     log_in(page)
     page.keyboard.press("l")

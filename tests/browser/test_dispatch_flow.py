@@ -12,6 +12,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from jingwu.domain.gps import Fix
+from jingwu.service.positions import Source
 from tests.browser.conftest import PASSWORD, LiveServer, PageErrors, units_on_roads
 from tests.browser.test_console import SCENE, log_in
 from tests.conftest import make_unit
@@ -74,18 +76,24 @@ def test_console_dispatch_reaches_the_terminal_and_each_status_comes_back_live(
         ("on_scene", "on_scene"),
     ]
     for action, status in steps:
+        if action == "on_scene":  # the car's tracker puts it at the scene
+            fix = Fix(ts=datetime.now(UTC), lat=SCENE.lat, lon=SCENE.lon, speed=0.0)
+            live_server.services.positions.ingest([(unit.id, fix)], source=Source.MANUAL)
         terminal.click(f"button[data-action={action}]")
         expect(terminal.locator("#unit-status")).to_have_attribute("data-status", status)
         expect(assigned).to_have_attribute("data-status", status)
         expect(row).to_have_attribute("data-status", status)
         if action == "en_route":
             terminal.screenshot(path=str(screenshot_dir / "terminal-en-route.png"))
-    terminal.fill("#disposition", "双方已调解，无人受伤")
     terminal.click("button[data-action=cleared]")
+    terminal.fill("#disposition", "双方已调解，无人受伤")
+    terminal.click("#disposition-sheet [data-sheet=ok]")
     expect(terminal.locator("#unit-status")).to_have_attribute("data-status", "cleared")
     expect(assigned).to_have_attribute("data-status", "cleared")
     expect(row).to_have_attribute("data-status", "cleared")
-    expect(console.locator("#timeline li[data-type='incident.note_added']")).to_contain_text("调解")
+    # The crew's disposition, live on the console: in the timeline and in the incident's summary.
+    expect(console.locator("#timeline li[data-type='unit.status_changed']").last).to_contain_text("调解")
+    expect(console.locator("#detail-summary")).to_contain_text("双方已调解，无人受伤")
 
     timeline = [
         e["data"]["to"]

@@ -112,6 +112,22 @@ def tap(page: Page, action: str, expect_status: str) -> None:
     expect(page.locator("#outbox-count")).to_have_attribute("data-count", "0")
 
 
+def drive_to_scene(live_server: LiveServer, unit: Unit) -> None:
+    """The car reaches the scene: its tracker's fix there, as of now."""
+    spot = live_server.network.snap(SCENE.lat, SCENE.lon)
+    fix = Fix(ts=datetime.now(UTC), lat=spot.lat, lon=spot.lon, speed=0.0)
+    live_server.services.positions.ingest([(unit.id, fix)], source=Source.MANUAL)
+
+
+def in_view(page: Page, selector: str) -> None:
+    """The element is wholly inside the window, with no scrolling."""
+    box = page.locator(selector).bounding_box()
+    width, height = page.viewport_size["width"], page.viewport_size["height"]  # type: ignore[index]
+    assert box is not None
+    assert box["x"] >= 0 and box["y"] >= 0, box
+    assert box["x"] + box["width"] <= width and box["y"] + box["height"] <= height, (box, width, height)
+
+
 def enabled_actions(page: Page) -> set[str]:
     return set(
         page.eval_on_selector_all(
@@ -158,10 +174,14 @@ def test_dispatch_shows_within_two_seconds_and_each_status_reaches_the_server_in
     assert enabled_actions(page) == {"en_route", "on_scene"}
     tap(page, "en_route", "en_route")
     assert enabled_actions(page) == {"on_scene"}
+    drive_to_scene(live_server, unit)
     tap(page, "on_scene", "on_scene")
     assert enabled_actions(page) == {"cleared"}
+    page.locator("#actions button[data-action='cleared']").click()
     page.fill("#disposition", "双方已被劝离，伤者送医")
-    tap(page, "cleared", "cleared")
+    page.locator("#disposition-sheet [data-sheet=ok]").click()
+    expect(page.locator("#unit-status")).to_have_attribute("data-status", "cleared")
+    expect(page.locator("#outbox-count")).to_have_attribute("data-count", "0")
     assert enabled_actions(page) == {"available"}
     expect(card).to_be_visible()  # the wrap-up still shows the incident
     tap(page, "available", "available")
@@ -175,7 +195,7 @@ def test_dispatch_shows_within_two_seconds_and_each_status_reaches_the_server_in
         "cleared",
         "available",
     ]
-    assert incident_notes(live_server, incident_id) == ["处置结果：双方已被劝离，伤者送医"]
+    assert live_server.services.dispatch.get_incident(incident_id).disposition == "双方已被劝离，伤者送医"
     events = live_server.client().get(f"/api/units/{unit.id}/timeline").json()
     actors = [e["actor"] for e in events if e["type"] == "unit.status_changed"]
     assert actors == ["dispatcher"] + [unit.callsign] * 5

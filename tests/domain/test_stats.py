@@ -5,7 +5,7 @@ import pytest
 
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.model import Incident
-from jingwu.domain.stats import ARRIVAL_TARGET_S, local_day, response_times, today_stats
+from jingwu.domain.stats import ARRIVAL_TARGET_S, ArrivalReport, local_day, response_times, today_stats
 from jingwu.domain.status import IncidentStatus, SourceChannel, UnitStatus
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -74,6 +74,34 @@ def test_arrival_exactly_on_target_counts_as_within_it() -> None:
     assert times.arrivals_within_target == 1
     late = response_times([incident("a", NOW, dispatched_after_s=10, on_scene_after_s=ARRIVAL_TARGET_S + 1)])
     assert late.arrivals_within_target == 0
+
+
+def test_flagged_arrivals_are_left_out_and_counted_apart() -> None:
+    t = NOW - timedelta(hours=1)
+    dispatched = t + timedelta(seconds=30)
+
+    def at(s: float, flagged: bool) -> ArrivalReport:
+        return ArrivalReport(dispatched + timedelta(seconds=s), flagged)
+
+    times = response_times(
+        [
+            # A tap 611 m away two seconds in; the backup really arrived at 400 s: that is the arrival.
+            incident("a", t, dispatched_after_s=30, on_scene_after_s=2),
+            # Only a flagged report: no honest arrival time at all.
+            incident("b", t, dispatched_after_s=30, on_scene_after_s=5),
+            incident("c", t, dispatched_after_s=30, on_scene_after_s=200),
+            incident("d", t, dispatched_after_s=30, on_scene_after_s=250),  # from before the checks
+        ],
+        arrivals={
+            "a": [at(2, True), at(400, False)],
+            "b": [at(5, True)],
+            "c": [at(200, False)],
+        },
+    )
+    assert times.arrivals_flagged == 1
+    assert times.arrivals == 3
+    assert times.median_dispatch_to_arrival_s == 250.0  # of 400, 200 and 250: not 2, not 5
+    assert times.arrivals_within_target == 2
 
 
 def test_no_dispatch_yet_gives_no_medians_rather_than_zero() -> None:

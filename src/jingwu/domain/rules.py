@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from jingwu.domain.arrivals import ArrivalCheck, refuse_unconfirmed
 from jingwu.domain.events import DomainEvent, EventType
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.model import Assignment, Incident, Reporter, Unit
@@ -271,21 +272,43 @@ def change_unit_status(
     assignment: Assignment | None,
     other_active_units: Sequence[Unit] = (),
     actor: str | None = None,
+    arrival: ArrivalCheck | None = None,
+    confirm_far: bool = False,
+    disposition: str | None = None,
 ) -> Decision:
     """A crew or dispatcher moves a unit; the unit's incident follows its most advanced unit.
 
     ``other_active_units`` are the other units still assigned to the same incident: they decide
     whether recalling or clearing this unit sends the incident back to pending or on to cleared.
+    ``arrival``: how an arrival (on scene) was judged; kept with the event, and a far one is
+    refused unless ``confirm_far``. ``disposition``: how the crew ended it, only when clearing;
+    it becomes the incident's disposition (the dispatcher's closing may still word it anew).
     """
     if to is UnitStatus.DISPATCHED:
         raise ValidationFailed(
             "a unit becomes dispatched only through a dispatch", code="dispatch_required", unit_id=unit.id
+        )
+    disposition = disposition.strip() if disposition else None
+    if disposition and to is not UnitStatus.CLEARED:
+        raise ValidationFailed(
+            "a disposition goes only with clearing a unit",
+            code="disposition_not_expected",
+            unit_id=unit.id,
+            status=str(to),
         )
     leaving_incident = to in (UnitStatus.AVAILABLE, UnitStatus.CLEARED) and unit.incident_id is not None
     keep_incident = None if leaving_incident else unit.incident_id
     if to in (UnitStatus.BUSY, UnitStatus.OUT_OF_SERVICE, UnitStatus.OFF_DUTY):
         keep_incident = None
     moved_unit, unit_event = _move_unit(unit, to, now, actor, keep_incident)
+    extra: dict[str, object] = {}
+    if arrival is not None and to is UnitStatus.ON_SCENE:
+        refuse_unconfirmed(arrival, unit_id=unit.id, confirmed=confirm_far)
+        extra["arrival"] = arrival.as_data(confirmed=confirm_far)
+    if disposition:
+        extra["disposition"] = disposition
+    if extra:
+        unit_event = replace(unit_event, data={**unit_event.data, **extra})
     events: list[DomainEvent] = [unit_event]
     assignments: list[Assignment] = []
     incidents: list[Incident] = []
@@ -303,9 +326,11 @@ def change_unit_status(
             assignments.append(updated)
 
     if incident is not None and incident.is_open:
+        # The crew's account of how it ended is the incident's, the latest crew's if several.
+        told = replace(incident, disposition=disposition) if disposition else incident
         stage = _STAGE_OF_UNIT_STATUS.get(to)
         if stage is not None and INCIDENT_STAGE_RANK[stage] > INCIDENT_STAGE_RANK[incident.status]:
-            moved_incident, event = _move_incident(incident, stage, now, actor)
+            moved_incident, event = _move_incident(told, stage, now, actor)
             incidents.append(moved_incident)
             events.append(event)
         elif leaving_incident and not other_active_units:
@@ -314,9 +339,11 @@ def change_unit_status(
             handled = to is UnitStatus.CLEARED or IncidentStatus.ON_SCENE in incident.stage_times
             target = IncidentStatus.CLEARED if handled else IncidentStatus.PENDING
             if incident.status is not target:
-                moved_incident, event = _move_incident(incident, target, now, actor)
+                moved_incident, event = _move_incident(told, target, now, actor)
                 incidents.append(moved_incident)
                 events.append(event)
+        if told is not incident and not incidents:
+            incidents.append(told)
     return Decision(
         incidents=tuple(incidents), units=(moved_unit,), assignments=tuple(assignments), events=tuple(events)
     )
@@ -333,7 +360,8 @@ def close_incident(
 ) -> Decision:
     """Close an incident; units still on it are freed (on scene → cleared, otherwise recalled)."""
     closed, event = _move_incident(incident, IncidentStatus.CLOSED, now, actor)
-    closed = replace(closed, disposition=disposition)
+    # Without a word of the dispatcher's, the crew's disposition (given on clearing) stands.
+    closed = replace(closed, disposition=disposition or incident.disposition)
     events = [event]
     units: list[Unit] = []
     for unit in active_units:

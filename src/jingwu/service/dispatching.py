@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from jingwu.bus import Bus, BusMessage
 from jingwu.dispatch import Recommendation
 from jingwu.domain import rules
+from jingwu.domain.arrivals import check_arrival
 from jingwu.domain.attachments import AttachmentInfo, check_image
 from jingwu.domain.duplicates import DUPLICATE_WINDOW, DuplicateCandidate, likely_duplicates
 from jingwu.domain.events import DomainEvent, EventType
@@ -28,6 +29,7 @@ from jingwu.domain.rules import Decision
 from jingwu.domain.status import OPEN_INCIDENT_STATUSES, SourceChannel, UnitStatus
 from jingwu.errors import Conflict, Forbidden, SystemFault, ValidationFailed
 from jingwu.routing import RoadNetwork, Route
+from jingwu.service.arrivals import arrival_evidence
 from jingwu.service.commands import CommandPath, Decide, stored_event_message
 from jingwu.service.ids import INCIDENT_ID_ATTEMPTS, IncidentIdTaken, new_id, new_incident_id
 from jingwu.service.incident_records import IncidentRecords
@@ -86,12 +88,15 @@ class DispatchService:
         seal_reporter: Callable[[Reporter | None], Mapping[str, Any]] | None = None,
         zone: tzinfo = UTC,
         incident_ids: Callable[[datetime], str] | None = None,
+        arrival_radius_m: float = 200.0,
     ) -> None:
         """``seal_reporter`` encrypts a reporter into its incident columns (see
         service.personal_data); without it, an intake that names a reporter is refused rather
         than stored in the clear. ``zone``: the bureau's, whose day dates incident ids;
-        ``incident_ids`` draws them (a test's own, to force a collision)."""
+        ``incident_ids`` draws them (a test's own, to force a collision). ``arrival_radius_m``:
+        an arrival reported farther from the scene is flagged (domain.arrivals)."""
         self.engine = engine
+        self.arrival_radius_m = arrival_radius_m
         self.seal_reporter = seal_reporter
         self.bus = bus
         self.network = network
@@ -458,11 +463,16 @@ class DispatchService:
         actor: str | None,
         may_recall: bool = True,
         occurred_at: datetime | None = None,
+        confirm_far: bool = True,
+        disposition: str | None = None,
     ) -> Unit:
         """Move a unit. ``may_recall=False`` (an officer's terminal) refuses taking a unit off an
         incident it has not reached: recalling a dispatch is the dispatcher's decision.
         ``occurred_at``: when the officer tapped, if the terminal sent it later (see
-        rules.reported_time)."""
+        rules.reported_time). An arrival is judged against the unit's position (see
+        domain.arrivals) and kept flagged where it is doubtful; ``confirm_far=False`` (a report
+        not yet confirmed) refuses one far from the scene instead. ``disposition``: the crew's,
+        when clearing."""
 
         def decide(conn: Connection, received: datetime) -> Decision:
             unit = repo.get_unit(conn, unit_id, for_update=True)
@@ -482,6 +492,10 @@ class DispatchService:
                 assignment = next((a for a in active if a.unit_id == unit_id), None)
                 other_ids = [a.unit_id for a in active if a.unit_id != unit_id]
                 others = repo.list_units(conn, ids=other_ids) if other_ids else []
+            arrival = None
+            if status is UnitStatus.ON_SCENE and incident is not None:
+                evidence = arrival_evidence(conn, self.board, unit, incident, assignment)
+                arrival = check_arrival(evidence, at=now, radius_m=self.arrival_radius_m)
             return rules.change_unit_status(
                 unit,
                 status,
@@ -490,6 +504,9 @@ class DispatchService:
                 assignment=assignment,
                 other_active_units=others,
                 actor=actor,
+                arrival=arrival,
+                confirm_far=confirm_far,
+                disposition=disposition,
             )
 
         return self.commands.commit(decide).units[0]

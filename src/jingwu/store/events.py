@@ -3,10 +3,11 @@ incident or by unit (the live stream's replay, timelines, the cluster bus's catc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select
+from sqlalchemy import Connection, and_, func, insert, select, true
 
 from jingwu.domain.events import DomainEvent
 from jingwu.store import tables as t
@@ -81,8 +82,56 @@ def unit_events(conn: Connection, unit_id: str, limit: int) -> list[Any]:
     return list(reversed(list(conn.execute(query))))
 
 
+def dispatch_eta_s(conn: Connection, incident_id: str, unit_id: str) -> float | None:
+    """The road ETA (seconds) of the unit's latest dispatch to the incident, as worked out when
+    it was sent; None where it had no routable position then."""
+    query = (
+        select(t.events.c.data)
+        .where(
+            and_(
+                t.events.c.incident_id == incident_id,
+                t.events.c.unit_id == unit_id,
+                t.events.c.type == "unit.dispatched",
+            )
+        )
+        .order_by(t.events.c.id.desc())
+        .limit(1)
+    )
+    data = conn.execute(query).scalar_one_or_none()
+    eta = data.get("eta_s") if isinstance(data, dict) else None
+    return float(eta) if isinstance(eta, int | float) else None
+
+
+def arrivals_of_incidents_created_between(
+    conn: Connection, start: datetime, end: datetime, *, station_ids: Collection[str] | None = None
+) -> list[Any]:
+    """Every unit's arrival (``unit.status_changed`` to on_scene: ``incident_id``, ``ts``,
+    ``data``) at the incidents opened in [start, end) of ``station_ids`` (None: all)."""
+    opened = select(t.incidents.c.id).where(
+        and_(
+            t.incidents.c.created_at >= start,
+            t.incidents.c.created_at < end,
+            true() if station_ids is None else t.incidents.c.station_id.in_(sorted(station_ids)),
+        )
+    )
+    query = (
+        select(t.events.c.incident_id, t.events.c.ts, t.events.c.data)
+        .where(
+            and_(
+                t.events.c.incident_id.in_(opened),
+                t.events.c.type == "unit.status_changed",
+                t.events.c.data["to"].as_string() == "on_scene",
+            )
+        )
+        .order_by(t.events.c.id)
+    )
+    return list(conn.execute(query))
+
+
 __all__ = [
     "append_events",
+    "arrivals_of_incidents_created_between",
+    "dispatch_eta_s",
     "events_after",
     "incident_events",
     "last_event_id",

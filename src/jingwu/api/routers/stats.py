@@ -30,4 +30,5 @@ def today(principal: StatsReader, services: ServicesDep) -> StatsTodayOut:
         arrival_target_s=ARRIVAL_TARGET_S,
         arrivals_today=stats.times.arrivals,
         arrivals_within_target=stats.times.arrivals_within_target,
+        arrivals_flagged=stats.times.arrivals_flagged,
     )

@@ -13,6 +13,7 @@ from jingwu.api.schemas.requests import PositionBatch, UnitStatusRequest
 from jingwu.api.schemas.responses import EventOut, UnitOut, UnitRouteOut
 from jingwu.domain.access import Role
 from jingwu.domain.gps import Fix
+from jingwu.domain.status import UnitStatus
 from jingwu.errors import ValidationFailed
 from jingwu.service.views import unit_view
 
@@ -70,7 +71,13 @@ def route(unit_id: str, principal: UnitReader, services: ServicesDep) -> UnitRou
 def set_status(
     unit_id: str, body: UnitStatusRequest, principal: UnitStatusSetter, services: ServicesDep
 ) -> UnitOut:
+    """An arrival (on_scene) that the unit's last position puts farther from the scene than
+    JINGWU_ARRIVAL_RADIUS_M is refused (409 ``far_from_scene``, with ``distance_m``) until the
+    request confirms it; an officer clearing (cleared) must say how it ended (``disposition``)."""
     guard(principal, services).own_unit(unit_id)
+    disposition = (body.disposition or "").strip() or None
+    if principal.role is Role.OFFICER and body.status is UnitStatus.CLEARED and disposition is None:
+        raise ValidationFailed("say how the incident ended (disposition)", code="disposition_required")
     answer_with(200, lambda d: UnitOut.model_validate(unit_view(d.units[0])))
     unit = services.dispatch.set_unit_status(
         unit_id,
@@ -78,6 +85,8 @@ def set_status(
         actor=principal.username,
         may_recall=principal.role is not Role.OFFICER,
         occurred_at=body.occurred_at,
+        confirm_far=body.confirm_far,
+        disposition=disposition,
     )
     return UnitOut.model_validate(unit_view(unit))
 

@@ -84,6 +84,18 @@ class UnitStatusRequest(Body):
         "terminal that was offline; omitted: now. At most 60 s ahead of the server's clock and 12 h "
         "behind it; never before the unit's previous change.",
     )
+    confirm_far: bool = Field(
+        default=False,
+        description="on_scene only: the crew confirms an arrival that the unit's last position puts "
+        "farther from the scene than JINGWU_ARRIVAL_RADIUS_M (without it: 409 far_from_scene). The "
+        "arrival is kept, flagged, and left out of the response-time figures.",
+    )
+    disposition: str | None = Field(
+        default=None,
+        max_length=500,
+        description="cleared only: how the crew ended the incident (an officer must give it); it "
+        "becomes the incident's disposition.",
+    )
 
 
 class CloseIncidentRequest(Body):

@@ -215,6 +215,10 @@ class StatsTodayOut(BaseModel):
     arrival_target_s: int
     arrivals_today: int
     arrivals_within_target: int
+    arrivals_flagged: int = Field(
+        description="incidents whose every arrival was flagged (reported far from the scene, without "
+        "a current position, or sooner than the road allows): in neither the median nor the share"
+    )
 
 
 class UnitRouteOut(BaseModel):

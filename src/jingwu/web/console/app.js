@@ -325,6 +325,19 @@ class Console {
     set("median_dispatch_to_arrival_s", seconds(stats.median_dispatch_to_arrival_s));
     const share = stats.arrivals_today ? Math.round((100 * stats.arrivals_within_target) / stats.arrivals_today) : null;
     set("arrivals_within_target", share === null ? "–" : `${share}%`, share !== null && share < 80);
+    // Arrivals reported far from the scene (or without a position) are in neither figure: say so.
+    const box = document.querySelector('#figures [data-figure="arrivals_within_target"]');
+    const flagged = stats.arrivals_flagged || 0;
+    let note = box.querySelector("small[data-flagged]");
+    if (flagged && !note) {
+      note = document.createElement("small");
+      note.dataset.flagged = "";
+      box.append(note);
+    }
+    if (note) {
+      note.hidden = !flagged;
+      note.textContent = flagged ? this.i18n.t("fig.flagged", { n: flagged }) : "";
+    }
   }
 
   // ------------------------------------------------------------ controls

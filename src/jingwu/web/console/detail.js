@@ -290,6 +290,8 @@ export class IncidentDetail {
       ["detail.created", i18n.time(incident.created_at)],
       ["detail.station", station ? station.name : "—"],
     ];
+    // The crew's account when they cleared (kept when the dispatcher closes without one).
+    if (incident.disposition) rows.push(["detail.disposition", incident.disposition]);
     const summary = el("dl", { class: "summary" });
     for (const [key, value] of rows) summary.append(el("dt", {}, i18n.t(key)), el("dd", {}, value));
     $("detail-summary").replaceChildren(summary);
@@ -419,8 +421,18 @@ export class IncidentDetail {
       reason: event.data.reason ? `：${event.data.reason}` : "" };
     if (event.type === "incident.updated") return this.app.record.describeChanges(event);
     if (event.type === "incident.status_changed") params.to = i18n.t(`incident.${event.data.to}`);
-    if (event.type === "unit.status_changed") params.to = i18n.t(`unit.${event.data.to}`);
+    if (event.type === "unit.status_changed") params.to = i18n.t(`unit.${event.data.to}`) + this.arrivalAndDisposition(event.data);
     return i18n.t(`ev.${event.type}`, params);
+  }
+
+  /** What a crew's status change adds: a doubtful arrival's flags, the disposition of clearing. */
+  arrivalAndDisposition(data) {
+    const { i18n } = this.app;
+    const parts = [];
+    const flags = (data.arrival && data.arrival.flags) || [];
+    for (const flag of flags) parts.push(i18n.t(`ev.arrival.${flag}`, { d: Math.round(data.arrival.distance_m || 0) }));
+    if (data.disposition) parts.push(i18n.t("ev.disposition", { text: data.disposition }));
+    return parts.map((p) => ` · ${p}`).join("");
   }
 
   /** The clocks of the selected incident (once a second). */

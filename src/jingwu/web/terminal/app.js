@@ -14,6 +14,7 @@ import { TerminalMap } from "/static/terminal/map.js";
 import { Outbox } from "/static/terminal/outbox.js";
 import { PositionReporter } from "/static/terminal/position.js";
 import { Ringer } from "/static/terminal/ring.js";
+import { askDisposition, askFarArrival, bindSheets } from "/static/terminal/sheets.js";
 import { STRINGS } from "/static/terminal/strings.js";
 import { ASSIGNED, NEXT_STEP, officerMayMove } from "/static/terminal/transitions.js";
 
@@ -483,6 +484,10 @@ outbox.addEventListener("sent", (e) => {
 
 outbox.addEventListener("dropped", (e) => {
   const { entry, error } = e.detail;
+  if (entry.kind === "status" && error && error.code === "far_from_scene") {
+    confirmFarArrival(entry, error);
+    return;
+  }
   const text = i18n.t("outbox.dropped", { what: describe(entry), why: i18n.error(error) });
   state.dropped.push({ id: `${entry.seq}`, text });
   if (entry.kind === "status") refreshAll();
@@ -500,6 +505,29 @@ async function reconnectFlush() {
   outbox.flush();
 }
 
+/** The server places the unit far from the scene: ask the officer, and send the arrival again,
+ * confirmed, with the time of the first tap (it is kept flagged), or leave it unsent. */
+async function confirmFarArrival(entry, error) {
+  refreshAll();
+  render();
+  const stillThere = !state.unit || !state.unit.incident_id || state.unit.incident_id === entry.incident_id;
+  if (!stillThere) return;
+  const confirmed = await askFarArrival(i18n, error.params ? error.params.distance_m : 0);
+  if (!confirmed) {
+    toast(i18n.t("toast.arrival_withdrawn"), "warn");
+    return;
+  }
+  await queue({
+    kind: "status",
+    path: entry.path,
+    body: { ...entry.body, confirm_far: true },
+    unit_id: entry.unit_id,
+    incident_id: entry.incident_id,
+    status: entry.status,
+  });
+  render();
+}
+
 async function queue(action) {
   const entry = await outbox.add(action);
   if (!navigator.onLine || state.netDown) toast(i18n.t("toast.queued"));
@@ -514,27 +542,22 @@ async function tapStatus(to) {
   const from = shownStatus();
   if (!officerMayMove(from, to)) return;
   state.busy = true;
+  render();
   try {
     const incidentId = currentIncidentId();
+    // The tap's own time: sent later from a dead zone, the change still counts when it happened.
+    const body = { status: to, occurred_at: new Date().toISOString() };
     if (to === "cleared") {
-      const text = $("#disposition").value.trim();
-      if (text && incidentId) {
-        await queue({
-          kind: "note",
-          disposition: true,
-          path: `/api/incidents/${encodeURIComponent(incidentId)}/notes`,
-          body: { text: `${i18n.t("disposition.prefix")}${text}` },
-          incident_id: incidentId,
-        });
-        $("#disposition").value = "";
-      }
+      // How it ended goes with the status itself (the server requires it of an officer).
+      const text = await askDisposition(i18n);
+      if (text === null) return;
+      body.disposition = text;
     }
     if (to !== "dispatched") ringer.stop();
     await queue({
       kind: "status",
       path: `/api/units/${encodeURIComponent(unitId())}/status`,
-      // The tap's own time: sent later from a dead zone, the change still counts when it happened.
-      body: { status: to, occurred_at: new Date().toISOString() },
+      body,
       unit_id: unitId(),
       incident_id: incidentId,
       status: to,
@@ -1053,6 +1076,7 @@ function renderLanguage() {
 // ------------------------------------------------------------------ start
 
 function bind() {
+  bindSheets(i18n);
   $("#login-form").addEventListener("submit", login);
   $("#logout").addEventListener("click", logout);
   $("#lang-toggle").addEventListener("click", () => i18n.setLang(i18n.lang === "zh-CN" ? "en" : "zh-CN"));

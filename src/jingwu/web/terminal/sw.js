@@ -4,7 +4,7 @@
 // road map and the incident types (network first, the cached copy when offline). Bump VERSION when
 // the list of shell files changes.
 
-const VERSION = "v6";
+const VERSION = "v8";
 const SHELL_CACHE = `jingwu-terminal-shell-${VERSION}`;
 const DATA_CACHE = "jingwu-terminal-data-v1";
 
@@ -16,6 +16,7 @@ const SHELL = [
   "/static/terminal/outbox.js",
   "/static/terminal/position.js",
   "/static/terminal/ring.js",
+  "/static/terminal/sheets.js",
   "/static/terminal/strings.js",
   "/static/terminal/transitions.js",
   "/static/terminal/terminal.css",
@@ -26,6 +27,7 @@ const SHELL = [
   "/static/shared/demo.js",
   "/static/shared/geo.js",
   "/static/shared/i18n.js",
+  "/static/shared/labels.js",
   "/static/shared/live.js",
   "/static/vendor/leaflet/leaflet-src.esm.js",
   "/static/vendor/leaflet/leaflet.css",
@@ -33,7 +35,7 @@ const SHELL = [
 const SHELL_PATHS = new Set(SHELL);
 
 // Reference data a terminal may show offline: network first, then the last copy.
-const DATA_PATHS = new Set(["/api/map/config", "/api/map/roads", "/api/incident-types"]);
+const DATA_PATHS = new Set(["/api/map/config", "/api/map/roads", "/api/map/features", "/api/incident-types"]);
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
