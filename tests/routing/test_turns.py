@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from jingwu.routing import RoadNetwork, RoadPoint, load_network
+from jingwu.routing import RoadNetwork, RoadPoint, load_network, turns
 from jingwu.routing.turns import U_TURN_S, deviation_deg, turn_cost_s
+from jingwu.settings import bundled_osm_file
 
 from .handmade import NODES, WAYS, TownOracle, along, grid, write_town
 
@@ -207,3 +209,23 @@ def test_load_network_town_cache_round_trip_same_turns(tmp_path: Path) -> None:
     assert warm.restrictions == cold.restrictions
     a, b = _at(cold, grid(0, 0), grid(0, 1), 0.5, 90.0), _at(cold, grid(1, 0), grid(1, 1), 0.5)
     assert cold.route(a, b) == warm.route(a, b)
+
+
+def test_nearest_by_time_harbin_pruned_u_turns_change_no_eta(
+    network: RoadNetwork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The turn graph leaves out U-turns that no fastest route can use (turns.build_turn_graph):
+    # the same city with every U-turn kept must give the very same times.
+    monkeypatch.setattr(turns, "_SHORT_EDGE_S", math.inf)
+    every_u_turn = load_network(bundled_osm_file())
+    assert len(every_u_turn._g.trans_from) > 1.3 * len(network._g.trans_from)
+    rng = np.random.default_rng(12)
+    roster = [network.random_road_point(rng) for _ in range(300)]
+    moving = [dataclasses.replace(p, directed=True) for p in roster[:100]]
+    for _ in range(40):
+        target = network.random_road_point(rng)
+        for sources in (roster, moving):
+            pruned = network.nearest_by_time(target, sources, 8, with_routes=False)
+            full = every_u_turn.nearest_by_time(target, sources, 8, with_routes=False)
+            assert [r.index for r in pruned] == [r.index for r in full]
+            assert [r.eta_s for r in pruned] == pytest.approx([r.eta_s for r in full], abs=1e-9)

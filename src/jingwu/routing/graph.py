@@ -33,7 +33,7 @@ ROUTE_SECONDS_PER_CROW_METRE = 0.15
 
 #: Bump whenever the import rules (classes, speeds, one-way, component filter) or the array layout
 #: change: the cache key includes it, so old caches are simply not found.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 Progress = Callable[[str, float], None]
 

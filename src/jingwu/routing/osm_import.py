@@ -319,7 +319,9 @@ def _with_turns(
         graph.node_ref, graph.edge_u, graph.edge_v, graph.edge_piece, graph.piece_way, way_ends
     )
     resolved, report = resolve(restrictions, lookup)
-    turns = build_turn_graph(graph.edge_u, graph.edge_v, graph.edge_twin, graph.node_count, resolved)
+    turns = build_turn_graph(
+        graph.edge_u, graph.edge_v, graph.edge_twin, graph.edge_time, graph.node_count, resolved
+    )
     bearing_out, bearing_in = edge_bearings(
         graph.piece_ptr, graph.pts_cum, graph.pts_lon, graph.pts_lat, graph.edge_piece, graph.edge_reversed
     )

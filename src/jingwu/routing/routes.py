@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from itertools import chain, pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -69,6 +70,10 @@ class RouteDrawer:
         self._pts_lat = g.pts_lat[point]
         self._pts_time = time
         self.edge_len: list[float] = g.edge_len.tolist()
+        # An edge's points after its first (its start node is the previous edge's end): a range
+        # per edge, so a route's whole edges are gathered without a Python-level loop.
+        self._tail: list[range] = [range(a + 1, b) for a, b in pairwise(self._offset)]
+        self._tail_len: list[int] = (np.diff(offsets) - 1).tolist()
 
     def draw(self, trips: list[Trip]) -> list[Route]:
         offset, along, base = self._offset, self._along, self._edge_base
@@ -78,20 +83,32 @@ class RouteDrawer:
         run_count: list[int] = []
         spans: list[tuple[int, int]] = []
         ends: list[float] = []
+        tail, tail_len = self._tail.__getitem__, self._tail_len.__getitem__
         for trip in trips:
             start = len(idx)
-            last = len(trip.edges) - 1
-            for i, e in enumerate(trip.edges):
-                # The first edge's points after the start; the others' after their first point
-                # (the previous edge's end); the last edge's up to (not including) the stop.
-                lo = bisect_right(along, trip.d0, offset[e], offset[e + 1]) if i == 0 else offset[e] + 1
-                hi = offset[e + 1] if i < last else max(bisect_left(along, trip.d1, lo, offset[e + 1]), lo)
+            edges = trip.edges
+            first, last = edges[0], edges[-1]
+            # The first edge's points after the start; whole edges' points after their first (the
+            # previous edge's end); the last edge's up to (not including) the stop.
+            lo = bisect_right(along, trip.d0, offset[first], offset[first + 1])
+            if len(edges) == 1:
+                hi = max(bisect_left(along, trip.d1, lo, offset[first + 1]), lo)
                 idx.extend(range(lo, hi))
-                run_shift.append(trip.enter[i])
-                run_scale.append(trip.scale[i])
                 run_count.append(hi - lo)
+            else:
+                idx.extend(range(lo, offset[first + 1]))
+                run_count.append(offset[first + 1] - lo)
+                mids = edges[1:-1]
+                idx.extend(chain.from_iterable(map(tail, mids)))
+                run_count.extend(map(tail_len, mids))
+                lo = offset[last] + 1
+                hi = max(bisect_left(along, trip.d1, lo, offset[last + 1]), lo)
+                idx.extend(range(lo, hi))
+                run_count.append(hi - lo)
+            run_shift.extend(trip.enter)
+            run_scale.extend(trip.scale)
             spans.append((start, len(idx)))
-            ends.extend((base[trip.edges[0]] + trip.d0, base[trip.edges[-1]] + trip.d1))
+            ends.extend((base[first] + trip.d0, base[last] + trip.d1))
         at = np.array(idx, dtype=np.int64)
         lon = self._pts_lon.take(at).tolist()
         lat = self._pts_lat.take(at).tolist()

@@ -37,6 +37,10 @@ TURN_BIAS = 1.075
 U_TURN_PENALTY_S = 20.0
 #: A turn sharper than this (degrees from straight on) counts as turning round.
 U_TURN_MIN_DEG = 160.0
+#: Below this (s) an edge keeps its U-turns at both ends: twice its time must outweigh the few
+#: hundredths by which the dearest turn can exceed ``U_TURN_S`` (see ``build_turn_graph``); a
+#: speed profile at most halves a time.
+_SHORT_EDGE_S = 1.0
 #: How far from a junction the direction of a road is measured: the last vertices before a junction
 #: are often a few metres of kerb radius that say nothing of the road's direction.
 BEARING_SPAN_M = 15.0
@@ -76,10 +80,20 @@ def build_turn_graph(
     edge_u: IntArray,
     edge_v: IntArray,
     edge_twin: IntArray,
+    edge_time: FloatArray,
     node_count: int,
     restrictions: list[EdgeRestriction],
 ) -> TurnGraph:
-    """Every transition allowed at every junction, after the restrictions.
+    """Every transition allowed at every junction, after the restrictions, less the U-turns no
+    fastest route can use.
+
+    Turning round at the far end J of an edge e (from node K) only brings a car back to K, at the
+    cost of driving e twice and a U-turn; it could have turned at K directly from whatever edge d it
+    came by (no turn costs more than ``U_TURN_S`` + 0.05 s), or, had it started on e, turned round
+    where it stood. So such a transition (a third of all) is kept only where a restriction at K or
+    J may forbid the direct turn (the "go round by a U-turn" that a banned left turn needs), or
+    where e is shorter than ``_SHORT_EDGE_S``. The search stays exact: the hand-made town's oracle,
+    which may turn round anywhere, checks it.
 
     Edges must be sorted by ``edge_u`` (the compiled graph is), so that the edges leaving node x
     are one range of ids.
@@ -112,6 +126,17 @@ def build_turn_graph(
         banned.update(e * width + f for f in range(int(lo), int(hi)) if f not in allowed)
     keys = trans_from * width + trans_to
     keep = ~np.isin(keys, np.fromiter(banned, np.int64, len(banned)))
+    restricted = np.zeros(node_count, bool)
+    for r in restrictions:
+        touched = np.array([*r.path, *r.to], dtype=np.int64)
+        restricted[edge_u[touched]] = restricted[edge_v[touched]] = True
+    pointless = (
+        (edge_twin[trans_from] == trans_to)
+        & ~restricted[edge_u[trans_from]]
+        & ~restricted[edge_v[trans_from]]
+        & (edge_time[trans_from] >= _SHORT_EDGE_S)
+    )
+    keep &= ~pointless
     trans_from, trans_to = trans_from[keep], trans_to[keep]
     state_edge = np.arange(n_edges, dtype=np.int64)
     if chains:
