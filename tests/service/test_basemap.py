@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 
@@ -83,3 +85,23 @@ def test_a_tile_url_without_its_placeholders_is_refused_at_start_up(monkeypatch:
     assert err.value.code == "invalid_setting" and "JINGWU_TILE_URL" in err.value.message
     monkeypatch.setenv("JINGWU_TILE_URL", "")
     assert Settings.from_environment().tile_url is None
+
+
+def test_features_of_harbin_hold_the_songhua_and_street_names_built_once(
+    network: RoadNetwork, tmp_path: Path
+) -> None:
+    maps = MapService(network, Settings(data_dir=tmp_path))
+    first = maps.features()
+    assert maps.features() is first
+    assert gzip.decompress(first.gzipped) == first.body
+    assert first.etag.startswith('"features-')
+    features = json.loads(first.body)["features"]
+    water = [f for f in features if f["properties"]["layer"] == "water"]
+    assert len(water) == 1 and water[0]["geometry"]["type"] == "MultiPolygon"
+    labels = [f["properties"] for f in features if f["properties"]["layer"] == "label"]
+    assert "松花江" in {p["name"] for p in labels if p["kind"] == "waterway"}
+    streets = {p["name"] for p in labels if p["kind"] == "street"}
+    assert {"红军街", "中山路"} <= streets
+    assert all(p["name"] and 10 <= p["z"] <= 18 for p in labels)
+    # Cached beside the road graph, keyed by the OSM file: the next server starts from it.
+    assert list((tmp_path / "graph-cache").glob("harbin.*.basemap.v*.json.gz"))

@@ -99,6 +99,7 @@ def _serve_locked(args: argparse.Namespace, settings: Settings, *, demo: bool) -
     print(f"Jingwu 警务 — loading the road network of {settings.osm_file.name} …", file=sys.stderr)
     services = build_services(settings, migrate=True, demo=demo, progress=progress)
     services.geocoding.warm_up()  # the address index, on a thread: the server need not wait for it
+    services.maps.warm_up()  # the base map's water and labels, likewise
     background: list[Any] = []
     if demo:
         banner = _start_demo_city(args, services, background)

@@ -1,7 +1,8 @@
-"""The console's base map: where the city is, and its roads drawn from our own road graph.
+"""The console's base map: where the city is, its roads drawn from our own road graph, and its
+water, parks, rivers and names (streets, landmarks, communities) from the same OSM extract.
 
-The roads need no tile server and no internet: they come from the same OSM extract the router
-uses, so the map shows exactly the streets units are routed along. An optional raster tile layer
+None of it needs a tile server or the internet: the roads are the router's own graph, so the map
+shows exactly the streets units are routed along. An optional raster tile layer
 (``JINGWU_TILE_URL``) can be drawn underneath.
 """
 
@@ -10,10 +11,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
+from jingwu.geocode.basemap import load_basemap
 from jingwu.routing import RoadNetwork
 from jingwu.routing.graph import MAP_CLASSES
 from jingwu.settings import Settings
@@ -23,10 +27,13 @@ OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 #: ~1.1 m of latitude: finer than a screen pixel at street zoom, and every digit costs bytes.
 ROAD_DECIMALS = 5
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True, slots=True)
 class RoadLayer:
-    """The serialized road FeatureCollection, and the same bytes gzipped (built once)."""
+    """A serialized FeatureCollection (the roads, or the features), and the same bytes gzipped
+    (built once)."""
 
     body: bytes
     gzipped: bytes
@@ -38,7 +45,9 @@ class MapService:
         self.network = network
         self.settings = settings
         self._roads: RoadLayer | None = None
+        self._features: RoadLayer | None = None
         self._lock = threading.Lock()
+        self._features_lock = threading.Lock()
 
     def config(self) -> dict[str, Any]:
         west, south, east, north = self.network.bbox
@@ -60,6 +69,30 @@ class MapService:
                 self._roads = self._build_roads()
             return self._roads
 
+    def features(self) -> RoadLayer:
+        """Water, green areas, rivers and the labels: from the cache beside the road graph (a
+        fraction of a second), or built from the OSM file on first use after a new file (a few
+        seconds), then served from memory."""
+        with self._features_lock:
+            if self._features is None:
+                started = time.perf_counter()
+                collection = load_basemap(self.settings.osm_file, self.settings.graph_cache_dir)
+                self._features = _layer(collection, "features")
+                log.info(
+                    "base map features ready: %d features, %d bytes gzipped, in %.2f s",
+                    len(collection["features"]),
+                    len(self._features.gzipped),
+                    time.perf_counter() - started,
+                )
+            return self._features
+
+    def warm_up(self) -> threading.Thread:
+        """Load the features on a thread of their own, so that a starting server does not wait
+        for them and the first console does not either."""
+        thread = threading.Thread(target=self.features, name="basemap-warm-up", daemon=True)
+        thread.start()
+        return thread
+
     def _build_roads(self) -> RoadLayer:
         lines = self.network.road_lines_by_class(ROAD_DECIMALS)
         # Minor streets first, so that a client adding the features in order draws the main
@@ -73,13 +106,15 @@ class MapService:
             for klass in reversed(MAP_CLASSES)
             if lines.get(klass)
         ]
-        body = json.dumps(
-            {"type": "FeatureCollection", "features": features}, separators=(",", ":"), allow_nan=False
-        ).encode()
-        # Compressed once here rather than by the middleware on every request (~1 MB at level 9).
-        gzipped = gzip.compress(body, compresslevel=9, mtime=0)
-        etag = '"roads-' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        return RoadLayer(body=body, gzipped=gzipped, etag=etag)
+        return _layer({"type": "FeatureCollection", "features": features}, "roads")
+
+
+def _layer(collection: dict[str, Any], name: str) -> RoadLayer:
+    body = json.dumps(collection, separators=(",", ":"), allow_nan=False, ensure_ascii=False).encode()
+    # Compressed once here rather than by the middleware on every request (~1 MB at level 9).
+    gzipped = gzip.compress(body, compresslevel=9, mtime=0)
+    etag = f'"{name}-' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    return RoadLayer(body=body, gzipped=gzipped, etag=etag)
 
 
 __all__ = ["OSM_ATTRIBUTION", "ROAD_DECIMALS", "MapService", "RoadLayer"]

@@ -1,4 +1,5 @@
-"""The console's base map: where to look, and the roads to draw (no tile server needed)."""
+"""The console's base map: where to look, the roads, and the water, parks and names to draw (no
+tile server needed)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ from fastapi import APIRouter, Request, Response
 
 from jingwu.api.deps import MapReader, ServicesDep
 from jingwu.api.schemas.responses import MapConfigOut
+from jingwu.service.basemap import RoadLayer
 
 router = APIRouter(prefix="/api/map", tags=["map"])
 
-# The road layer changes only with a new road graph (a restart); an hour keeps reloads cheap
-# and an ETag makes the revalidation after it a 304.
+# The layers change only with a new OSM file (a restart); an hour keeps reloads cheap and an ETag
+# makes the revalidation after it a 304.
 ROADS_CACHE_CONTROL = "private, max-age=3600"
 GEOJSON = "application/geo+json"
 
@@ -34,7 +36,33 @@ def config(_user: MapReader, services: ServicesDep) -> MapConfigOut:
     },
 )
 def roads(request: Request, _user: MapReader, services: ServicesDep) -> Response:
-    layer = services.maps.roads()
+    return _serve(request, services.maps.roads())
+
+
+@router.get(
+    "/features",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {GEOJSON: {}},
+            "description": "GeoJSON FeatureCollection of what the map draws besides roads, [lon, lat] "
+            'to 5 decimals. Areas, bottom first: properties.layer "green" (kind "grass", "wood", '
+            '"park") and "water", each one MultiPolygon; "waterway" (kind "river", "canal", "stream", '
+            '"drain", "ditch") MultiLineStrings. Then layer "label", most important first: '
+            'kind "street" and "waterway" (a LineString to write the name along; properties.class: '
+            'the road class or waterway kind) and points (kind "quarter", "community", "village", '
+            '"hospital", "police", "station", "school", "mall", "government", "fire", "park", '
+            '"water"); each with name, z (the zoom it shows from), zx (optional: the last zoom it '
+            "shows at) and p (importance: where labels collide, the higher one is kept)",
+        },
+        304: {"description": "the layer named by If-None-Match is current"},
+    },
+)
+def features(request: Request, _user: MapReader, services: ServicesDep) -> Response:
+    return _serve(request, services.maps.features())
+
+
+def _serve(request: Request, layer: RoadLayer) -> Response:
     gzipped = _accepts_gzip(request.headers.get("accept-encoding", ""))
     # Each encoding is its own representation, with its own strong validator.
     etag = layer.etag[:-1] + '-gz"' if gzipped else layer.etag

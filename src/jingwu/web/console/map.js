@@ -1,11 +1,13 @@
-// The situation map: the city's roads drawn from our own OpenStreetMap extract (no tile server is
-// needed), station jurisdictions, and one canvas on top that draws every unit and incident.
+// The situation map: the city's roads, water, parks and names drawn from our own OpenStreetMap
+// extract (no tile server is needed), station jurisdictions, and one canvas on top that draws the
+// names, every unit and incident.
 //
 // Why one hand-drawn canvas rather than a Leaflet marker per unit: the console must stay smooth
 // with 2,000 units and 500 open incidents moving live. DOM markers cost a node each and a layout
 // per move; one canvas redrawn at most once per animation frame costs a few milliseconds.
 
 import * as L from "/static/vendor/leaflet/leaflet-src.esm.js";
+import { BoxGrid, MapLabels, labelHits } from "/static/shared/labels.js";
 
 /** A station's jurisdiction (GeoJSON Polygon or MultiPolygon, holes included) as Leaflet's nested
  * [lat, lon] rings. */
@@ -28,6 +30,53 @@ const ROAD_STYLE = {
 // busy may be pulled for urgent work only, after every free unit, and is drawn amber, as the
 // recommendation list marks it (one rule: dispatch/recommend.py).
 const CONDITIONAL_COLOUR = "#e8a317";
+
+// Water and green areas stay dark and quiet under the roads: the units are what must stand out.
+const AREA_STYLE = {
+  water: { color: "#16395c", fillColor: "#16395c" },
+  park: { color: "#143024", fillColor: "#143024" },
+  wood: { color: "#122a20", fillColor: "#122a20" },
+  grass: { color: "#15291f", fillColor: "#15291f" },
+};
+const WATERWAY_WEIGHT = { river: 4, canal: 2.5, stream: 1.6, drain: 1.2, ditch: 1 };
+// Names: the bigger the thing, the brighter and larger; a landmark's square in a muted colour, so
+// that it never reads as a unit (circle, arrow) or an incident (diamond).
+const LABEL_STYLE = {
+  street: { px: 11, fill: "#8fa3b8" },
+  major: { px: 12, fill: "#b3c3d4" },
+  waterway: { px: 12, fill: "#6fa3d8" },
+  water: { px: 12, fill: "#6fa3d8" },
+  quarter: { px: 14, fill: "#c5d0dc", bold: true },
+  village: { px: 12, fill: "#a9b6c4" },
+  community: { px: 11, fill: "#7d8fa3" },
+  park: { px: 11, fill: "#6fae86" },
+  landmark: { px: 11, fill: "#aebdcc" },
+};
+const LANDMARK_DOTS = {
+  hospital: "#b05656",
+  police: "#4f79a8",
+  station: "#8a6fb0",
+  school: "#a08a3c",
+  mall: "#a8703f",
+  government: "#6f7f8f",
+  fire: "#b0653c",
+};
+const MAJOR_ROADS = new Set(["motorway", "trunk", "primary", "secondary"]);
+
+function labelStyle(label, scale) {
+  let key = label.kind;
+  if (label.kind === "street") key = MAJOR_ROADS.has(label.cls) ? "major" : "street";
+  else if (LANDMARK_DOTS[label.kind]) key = "landmark";
+  const s = LABEL_STYLE[key] || LABEL_STYLE.street;
+  const px = Math.round(s.px * scale);
+  return {
+    px,
+    font: `${s.bold ? "600 " : ""}${px}px 'WenQuanYi Zen Hei', system-ui, sans-serif`,
+    fill: s.fill,
+    halo: "#0b121b",
+    dot: LANDMARK_DOTS[label.kind],
+  };
+}
 
 export const STATUS_COLOURS = {
   available: "#2ecc71",
@@ -79,6 +128,9 @@ export class SituationMap {
     this.canvas.className = "unit-layer";
     this.map.getContainer().appendChild(this.canvas);
     this.ctx = this.canvas.getContext("2d");
+    this.names = new MapLabels(this.map, labelStyle);
+    this.stationLabels = [];
+    this.visibleNames = [];
     for (const name of ["move", "zoom", "resize", "viewreset"]) this.map.on(name, () => this.invalidate());
     this.map.on("resize", () => this._resizeCanvas());
     this.map.on("click", (e) => this._click(e));
@@ -95,6 +147,17 @@ export class SituationMap {
       // An operator's own tile server (or Tianditu) when one is configured.
       L.tileLayer(config.tile_url, { attribution: config.tile_attribution || "", maxZoom: 19 }).addTo(this.map);
     } else {
+      // Water and parks (in a pane under the roads) and their names come as they arrive: the
+      // roads need not wait for them, and draw alone if they fail.
+      this.map.createPane("areas").style.zIndex = 350;
+      api.get("/api/map/features").then(
+        (features) => {
+          this._drawAreas(features);
+          this.names.setFeatures(features);
+          this.invalidate();
+        },
+        () => {},
+      );
       const roads = await api.get("/api/map/roads");
       L.geoJSON(roads, {
         renderer: L.canvas({ padding: 0.3 }),
@@ -115,8 +178,39 @@ export class SituationMap {
       const label = document.createElement("span");
       label.textContent = station.name;
       polygon.bindTooltip(label, { permanent: true, direction: "center", className: "station-label" });
+      this.stationLabels.push(label);
     }
     this._resizeCanvas();
+  }
+
+  _drawAreas(features) {
+    const areas = features.features.filter((f) => f.properties.layer !== "label");
+    L.geoJSON({ type: "FeatureCollection", features: areas }, {
+      renderer: L.canvas({ pane: "areas", padding: 0.3 }),
+      pane: "areas",
+      interactive: false,
+      style: (f) => {
+        const p = f.properties;
+        if (p.layer === "waterway") {
+          return { ...AREA_STYLE.water, weight: WATERWAY_WEIGHT[p.kind] || 1, opacity: 1, fill: false };
+        }
+        const style = p.layer === "water" ? AREA_STYLE.water : AREA_STYLE[p.kind] || AREA_STYLE.park;
+        return { ...style, weight: 0.5, opacity: 1, fillOpacity: 1 };
+      },
+    }).addTo(this.map);
+  }
+
+  /** Screen boxes the map's names keep clear of: the station names (Leaflet tooltips), and the
+   * legend and controls over the map, under which a name could not be read. */
+  _keepClear() {
+    const container = this.map.getContainer();
+    const origin = container.getBoundingClientRect();
+    const over = [...container.parentElement.querySelectorAll(".legend, .leaflet-control")];
+    return [...this.stationLabels.map((label) => label.parentElement), ...over]
+      .filter((e) => e && e.offsetParent !== null)
+      .map((e) => e.getBoundingClientRect())
+      .filter((r) => r.width > 0)
+      .map((r) => ({ x: r.left - origin.left, y: r.top - origin.top, w: r.width, h: r.height }));
   }
 
   /** The app hands over functions that return its current units and incidents. */
@@ -223,6 +317,15 @@ export class SituationMap {
       }
     }
     this.labelBoxes = labelBoxes;
+    // The map's names under everything else, laid out again only when the view moved; a name
+    // that a call sign would cover this frame is left out rather than drawn beneath it.
+    const names = this.names.layout(ctx, wall ? 1.4 : 1, () => this._keepClear());
+    const signs = new BoxGrid();
+    for (const box of labelBoxes) signs.add(box);
+    this.visibleNames = this.names.draw(ctx, names, labelBoxes.length ? (n) => labelHits(n, signs) : undefined);
+    ctx.font = `${fontPx}px 'WenQuanYi Zen Hei', system-ui, sans-serif`;
+    ctx.textBaseline = "middle";
+    ctx.textAlign = "start";
     for (const [unit, p] of units) {
       const colour = STATUS_COLOURS[unit.status] || "#888";
       const highlighted = this.highlightUnits.has(unit.id);

@@ -1,7 +1,9 @@
-// The terminal's map: our own road layer (GET /api/map/roads, drawn on a canvas) or the configured
-// tile server, the unit, the incident and the road route between them. No external tile servers.
+// The terminal's map: our own road layer (GET /api/map/roads, drawn on a canvas), water, parks and
+// street names (GET /api/map/features), or the configured tile server; the unit, the incident and
+// the road route between them. No external tile servers.
 
 import * as L from "/static/vendor/leaflet/leaflet-src.esm.js";
+import { MapLabels } from "/static/shared/labels.js";
 
 const OSM_ATTRIBUTION = "© OpenStreetMap contributors";
 const HARBIN = { lat: 45.757, lon: 126.642 };
@@ -15,6 +17,44 @@ const ROADS = {
   tertiary: { color: "#a3a9b2", weight: 2.4 },
   minor: { color: "#bfc4cb", weight: 1.6 },
 };
+// Water and green as on a printed city map; names dark on a light halo, read in daylight.
+const AREAS = {
+  water: "#aacbe3",
+  park: "#cfe6bf",
+  wood: "#bcd9ad",
+  grass: "#d9ecc9",
+};
+const WATERWAY_WEIGHT = { river: 4, canal: 2.5, stream: 1.6, drain: 1.2, ditch: 1 };
+const NAME_STYLE = {
+  street: { px: 12, fill: "#3f4650" },
+  waterway: { px: 12, fill: "#2f6ea3" },
+  water: { px: 12, fill: "#2f6ea3" },
+  quarter: { px: 14, fill: "#30363f", bold: true },
+  park: { px: 11, fill: "#3d7a3a" },
+  place: { px: 11, fill: "#5b636e" },
+};
+const LANDMARK_DOTS = {
+  hospital: "#c0392b",
+  police: "#1456d9",
+  station: "#7d4fb3",
+  school: "#a07d1c",
+  mall: "#c0622b",
+  government: "#5b6472",
+  fire: "#d35400",
+};
+
+function nameStyle(label, scale) {
+  const s = NAME_STYLE[label.kind] || NAME_STYLE.place;
+  const px = Math.round(s.px * scale);
+  return {
+    px,
+    font: `${s.bold ? "600 " : ""}${px}px system-ui, 'WenQuanYi Zen Hei', sans-serif`,
+    fill: s.fill,
+    halo: "rgba(255, 255, 255, 0.9)",
+    dot: LANDMARK_DOTS[label.kind],
+  };
+}
+
 const ROAD_ORDER = ["minor", "tertiary", "secondary", "primary", "trunk", "motorway"];
 const PRIORITY_COLOURS = { 1: "#d7263d", 2: "#f06d06", 3: "#c99a00", 4: "#4b6584" };
 const USER_MOVE_GRACE_MS = 30_000; // after the officer pans the map, leave the view alone a while
@@ -49,6 +89,21 @@ export class TerminalMap {
     this.map.on("zoomend", () => {
       if (this.roadsLayer) this.roadsLayer.setStyle((f) => this._roadStyle(f));
     });
+    // Water and parks in a pane of their own under the roads and the route; the names on one
+    // canvas over them (under the markers), laid out again after every move.
+    this.map.createPane("areas").style.zIndex = 350;
+    this.names = new MapLabels(this.map, nameStyle);
+    this.visibleNames = [];
+    this.namesCanvas = document.createElement("canvas");
+    this.namesCanvas.className = "map-names";
+    this.namesCanvas.style.cssText = "position:absolute;left:0;top:0;pointer-events:none;z-index:450";
+    element.appendChild(this.namesCanvas);
+    this.namesFrame = 0;
+    this.map.on("move zoomend resize viewreset", () => this._invalidateNames());
+    // Names cannot follow Leaflet's zoom animation: hidden for its few frames, then laid out anew.
+    this.map.on("zoomanim", () => {
+      this.namesCanvas.style.visibility = "hidden";
+    });
     this.attribution = OSM_ATTRIBUTION;
     this.map.attributionControl.addAttribution(this.attribution);
   }
@@ -74,6 +129,15 @@ export class TerminalMap {
       L.tileLayer(cfg.tile_url, { attribution: cfg.tile_attribution || "", maxZoom: 19 }).addTo(this.map);
       return;
     }
+    // Water, parks and names as they arrive: the roads need not wait for them.
+    api.get("/api/map/features").then(
+      (features) => {
+        this._drawAreas(features);
+        this.names.setFeatures(features);
+        this._invalidateNames();
+      },
+      () => {},
+    );
     try {
       const roads = await api.get("/api/map/roads");
       this._drawRoads(roads);
@@ -102,6 +166,61 @@ export class TerminalMap {
       { renderer: this.renderer, interactive: false, style: (f) => this._roadStyle(f) },
     ).addTo(this.map);
     this.roadsLayer.bringToBack();
+  }
+
+  _drawAreas(collection) {
+    const features = (collection.features || []).filter((f) => f.properties && f.properties.layer !== "label");
+    L.geoJSON(
+      { type: "FeatureCollection", features },
+      {
+        renderer: L.canvas({ pane: "areas", padding: 0.5 }),
+        pane: "areas",
+        interactive: false,
+        style: (f) => {
+          const p = f.properties;
+          const colour = p.layer === "green" ? AREAS[p.kind] || AREAS.park : AREAS.water;
+          if (p.layer === "waterway") return { color: colour, weight: WATERWAY_WEIGHT[p.kind] || 1, fill: false };
+          return { color: colour, fillColor: colour, weight: 0.5, fillOpacity: 1 };
+        },
+      },
+    ).addTo(this.map);
+  }
+
+  _invalidateNames() {
+    if (this.namesFrame) return;
+    this.namesFrame = requestAnimationFrame(() => {
+      this.namesFrame = 0;
+      this._drawNames();
+    });
+  }
+
+  _drawNames() {
+    const size = this.map.getSize();
+    const ratio = window.devicePixelRatio || 1;
+    const canvas = this.namesCanvas;
+    if (canvas.width !== Math.round(size.x * ratio) || canvas.height !== Math.round(size.y * ratio)) {
+      canvas.width = Math.round(size.x * ratio);
+      canvas.height = Math.round(size.y * ratio);
+      canvas.style.width = `${size.x}px`;
+      canvas.style.height = `${size.y}px`;
+    }
+    const ctx = canvas.getContext("2d");
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, size.x, size.y);
+    canvas.style.visibility = "visible";
+    const names = this.names.layout(ctx, 1, () => this._keepClear());
+    this.visibleNames = this.names.draw(ctx, names);
+  }
+
+  /** Screen boxes the names keep clear of: the unit, the incident pin and the map's controls. */
+  _keepClear() {
+    const origin = this.element.getBoundingClientRect();
+    const markers = [this.unitMarker, this.incidentMarker].map((m) => m && m.getElement());
+    return [...markers, ...this.element.querySelectorAll(".leaflet-control")]
+      .filter(Boolean)
+      .map((e) => e.getBoundingClientRect())
+      .filter((r) => r.width > 0)
+      .map((r) => ({ x: r.left - origin.left, y: r.top - origin.top, w: r.width, h: r.height }));
   }
 
   _roadStyle(feature) {
