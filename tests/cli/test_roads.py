@@ -16,6 +16,7 @@ def test_import_osm_compiles_and_caches_the_graph(tmp_path: Path) -> None:
     done = jingwu("import-osm", str(bundled_osm_file()), data_dir=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "nodes" in done.stdout and "reading OSM" in done.stderr
+    assert "5 turn restrictions" in done.stdout  # the Harbin extract's complete relations
     assert list((tmp_path / "graph-cache").glob("*.npz"))
 
 

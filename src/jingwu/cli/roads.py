@@ -34,6 +34,7 @@ def import_osm(args: argparse.Namespace) -> int:
         return 2
     print(
         f"road graph of {path.name}: {network.node_count} nodes, {network.edge_count} edges, "
+        f"{len(network.restrictions)} turn restrictions, "
         f"bbox {network.bbox}; ready in {time.perf_counter() - started:.2f} s "
         f"(cached in {settings.graph_cache_dir})"
     )
