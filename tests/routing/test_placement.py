@@ -213,3 +213,28 @@ def test_load_network_harbin_levels_from_tags(tmp_path: Path, network: RoadNetwo
     levels = np.bincount(g.piece_level + 5)
     assert levels[5] > 0.8 * g.piece_level.shape[0]  # mostly street level
     assert (g.piece_level > 0).sum() > 300 and (g.piece_level < 0).sum() > 50
+
+
+# On 北门街高架 (an elevated road, layer 1) right above 路南街, and on 阳明滩大桥 over the Songhua.
+UNDER_VIADUCT = (45.80476, 126.69914)
+RIVER_BRIDGE = (45.772882, 126.519687)
+
+
+def test_snap_harbin_point_under_viaduct_is_on_the_street_below(network: RoadNetwork) -> None:
+    g = network._g  # white-box: the level of each placement's road
+    point = network.snap(*UNDER_VIADUCT)
+    assert point.road_name == "路南街" and point.offset_m < 1.0
+    assert all(g.piece_level[g.edge_piece[p.edge]] == 0 for p in point.placements())
+    names = {
+        g.names[g.piece_name[g.edge_piece[e]]]
+        for e in range(network.edge_count)
+        if g.piece_name[g.edge_piece[e]] >= 0
+    }
+    assert "北门街高架" in names  # the viaduct is there, and left out
+
+
+def test_snap_harbin_point_on_river_bridge_is_on_the_bridge(network: RoadNetwork) -> None:
+    g = network._g
+    point = network.snap(*RIVER_BRIDGE)
+    assert point.road_name == "阳明滩大桥" and point.offset_m < 1.0
+    assert g.piece_level[g.edge_piece[point.edge]] > 0
