@@ -63,3 +63,18 @@ def test_load_network_keeps_largest_strongly_connected_component(network: RoadNe
     points = [network.random_road_point(rng) for _ in range(30)]
     for target in points[:3]:
         assert len(network.nearest_by_time(target, points, 30, with_routes=False)) == 30
+
+
+def test_load_network_cache_of_another_format_version_rebuilt(tmp_path: Path) -> None:
+    load_network(HARBIN, tmp_path)
+    (cache_file,) = tmp_path.glob("*.npz")
+    with np.load(cache_file, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+    arrays["format_version"] = np.int64(FORMAT_VERSION - 1)  # as an older Jingwu wrote it
+    del arrays["trans_from"]
+    with cache_file.open("wb") as fh:
+        np.savez(fh, **arrays)
+    network = load_network(HARBIN, tmp_path)
+    assert len(network.restrictions) == 5
+    with np.load(cache_file, allow_pickle=False) as data:
+        assert int(data["format_version"]) == FORMAT_VERSION and "trans_from" in data.files
