@@ -145,7 +145,7 @@ class ReverseSearch:
         with np.errstate(invalid="ignore", divide="ignore"):
             self._rate: list[float] = np.where(g.edge_len > 0, g.edge_time / g.edge_len, 0.0).tolist()
         self._drawer = RouteDrawer(g)
-        self._hours: dict[object, _Hour] = {None: self._hour(None, base, g.edge_time)}
+        self._hours: dict[object, _Hour] = {None: self._hour(base, g.edge_time, np.ones_like(g.edge_time))}
         self._source_cache: dict[int, tuple[Sequence[RoadPoint], SourceArrays]] = {}
         self._reach_t, self._reach_share = self._calibrate_reach()
         self._limit_cache: dict[tuple[int, int], float] = {}
@@ -165,13 +165,13 @@ class ReverseSearch:
         values = np.concatenate((data, np.zeros(self._slots)))
         return csr_matrix((values, indices, indptr), shape=(n + 1, n + 1))
 
-    def _hour(self, key: Speeds, matrix: csr_matrix, edge_time: FloatArray) -> _Hour:
+    def _hour(self, matrix: csr_matrix, edge_time: FloatArray, scale: FloatArray) -> _Hour:
         bound = self._eta_bound(matrix, edge_time)
         # scipy uses these very arrays (no copy for a float64 CSR), so writing into them is enough.
         return _Hour(
             edge_time=edge_time,
             time_list=edge_time.tolist(),
-            scale_list=(np.ones_like(edge_time) if key is None else edge_time / self.g.edge_time).tolist(),
+            scale_list=scale.tolist(),
             matrix=matrix,
             slot_nodes=matrix.indices[-self._slots :],
             slot_times=matrix.data[-self._slots :],
@@ -182,8 +182,9 @@ class ReverseSearch:
         hour = self._hours.get(speeds)
         if hour is None and speeds is not None:
             profile, h = speeds
-            edge_time = self.g.edge_time * profile.time_scale(h, self.g.piece_class[self.g.edge_piece])
-            hour = self._hour(speeds, self._build_matrix(edge_time), edge_time)
+            scale = profile.time_scale(h, self.g.piece_class[self.g.edge_piece])
+            edge_time = self.g.edge_time * scale
+            hour = self._hour(self._build_matrix(edge_time), edge_time, scale)
             with self._lock:
                 if len(self._hours) > 4 * 24:
                     self._hours = {None: self._hours[None]}
