@@ -89,7 +89,7 @@ def test_demo_dispatcher_journey_over_http_and_websocket(demo: Server) -> None:
     headers = login(demo.base, "dispatcher")
     units = httpx.get(f"{demo.base}/api/units", headers=headers).json()
     assert len(units) == 60
-    assert len({u["station_id"] for u in units}) == 4
+    assert len({u["station_id"] for u in units}) == 5  # one station per district of the extract
     token = headers["Authorization"].split()[1]
     with connect(f"ws://127.0.0.1:{demo.port}/api/events?access_token={token}") as ws:
         assert json.loads(ws.recv(timeout=10))["type"] == "hello"
