@@ -240,10 +240,12 @@ class Importer:
             starts, ends = (v if v.tzinfo else v.replace(tzinfo=zone) for v in (starts, ends))
         else:
             day = date.fromisoformat(str(_need(row, "date")))
-        unit_ref = str(_need(row, "unit")).upper()
+        unit_ref = str(_need(row, "unit"))
         u = t.units.c
         unit = conn.execute(
-            select(u.id).where(((u.callsign == unit_ref) | (u.id == unit_ref)) & u.retired_at.is_(None))
+            select(u.id).where(
+                ((u.callsign == unit_ref.upper()) | (u.id == unit_ref)) & u.retired_at.is_(None)
+            )
         ).first()
         if unit is None:
             raise ValidationFailed(f"no unit {unit_ref!r} in service", code="unit_not_found")

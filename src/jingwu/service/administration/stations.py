@@ -168,8 +168,9 @@ class StationAdmin:
                     value = _address(value)
                 if getattr(before, name) != value:
                     after = replace(after, **{name: value})
-                    shown = (lambda v: None) if name == "jurisdiction" else (lambda v: v)
-                    diff[name] = {"before": shown(getattr(before, name)), "after": shown(value)}
+                    # A jurisdiction's polygons would swell the event: the station row keeps them.
+                    was = None if name == "jurisdiction" else getattr(before, name)
+                    diff[name] = {"before": was, "after": None if name == "jurisdiction" else value}
             if "jurisdiction" in diff:
                 _refuse_overlap(conn, station_id, after.jurisdiction)
             if diff:
