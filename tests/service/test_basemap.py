@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from jingwu.errors import ValidationFailed
+from jingwu.geocode import basemap as basemap_package
 from jingwu.routing import RoadNetwork
 from jingwu.routing.graph import MAP_CLASSES, map_class
 from jingwu.service.basemap import MapService
@@ -88,8 +89,11 @@ def test_a_tile_url_without_its_placeholders_is_refused_at_start_up(monkeypatch:
 
 
 def test_features_of_harbin_hold_the_songhua_and_street_names_built_once(
-    network: RoadNetwork, tmp_path: Path
+    network: RoadNetwork, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # As in a new process: a server started earlier in this worker keeps the map in memory, and
+    # this service would then never read (or write) its own cache.
+    monkeypatch.setattr(basemap_package, "_loaded", {})
     maps = MapService(network, Settings(data_dir=tmp_path))
     first = maps.features()
     assert maps.features() is first

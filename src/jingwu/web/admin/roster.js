@@ -43,6 +43,7 @@ export class RosterTab {
     this.shifts = [];
     this.units = [];
     this.people = new Map(); // person id → police number and name
+    this.loading = Promise.resolve();
     const form = $("shift-form");
     $("shift-new").addEventListener("click", () => this.open());
     $("roster-station").addEventListener("change", () => this.refresh());
@@ -58,7 +59,13 @@ export class RosterTab {
     return $("roster-station").value;
   }
 
-  async refresh() {
+  /** Reload the station's shifts; a form opened meanwhile waits for it (`loading`). */
+  refresh() {
+    this.loading = this._load();
+    return this.loading;
+  }
+
+  async _load() {
     if (!this.zone) {
       const config = await this.admin.api.get("/api/map/config");
       this.zone = config.timezone;
@@ -112,7 +119,8 @@ export class RosterTab {
     $("shift-rows").replaceChildren(...rows);
   }
 
-  open() {
+  async open() {
+    await this.loading; // the units of the station just chosen, not of the one before
     const form = $("shift-form");
     form.reset();
     const today = new Date().toLocaleDateString("sv-SE", { timeZone: this.zone }); // YYYY-MM-DD
