@@ -11,6 +11,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ContextFactory, LiveServer, PageErrors
+from tests.browser.test_console import log_in as console_log_in
 from tests.browser.test_terminal import (
     dispatch_incident,
     drive_to_scene,
@@ -118,5 +119,12 @@ def test_a_far_arrival_asks_the_officer_to_confirm_and_is_kept_flagged(
     assert arrival["distance_m"] == shown_m
     stats = live_server.client().get("/api/stats/today").json()
     assert (stats["arrivals_flagged"], stats["arrivals_today"]) == (1, 0)
+    # The console's 5-minute figure says what it left out.
+    console = new_context(viewport=(1440, 900)).new_page()
+    console.goto(live_server.url + "/")
+    console_log_in(console)
+    figure = console.locator("#figures [data-figure=arrivals_within_target]")
+    expect(figure.locator("b")).to_have_text("–")
+    expect(figure.locator("small")).to_have_text("另 1 起到达存疑，未计入")
     # Chromium logs the server's question itself ("the server responded with a status of 409").
     assert page_errors.excluding("status of 409") == []
