@@ -239,6 +239,7 @@ def test_units_are_edited_with_events_and_retired_off_every_list(client: TestCli
     retired = client.post(f"/api/units/{unit_id}/retire", headers=admin)
     assert retired.status_code == 200 and retired.json()["retired_at"]
     assert unit_id not in {u["id"] for u in client.get("/api/units", headers=admin).json()}
+    assert client.get("/api/stats/today", headers=admin).json()["units_total"] == 0  # nor in the figures
 
 
 def test_only_admins_change_stations_and_commanders_run_only_their_own(
@@ -269,3 +270,37 @@ def test_only_admins_change_stations_and_commanders_run_only_their_own(
         "/api/units", json={**unit, "callsign": "E01", "station_id": "east"}, headers=commander
     )
     assert elsewhere.status_code == 403 and elsewhere.json()["error"]["code"] == "out_of_jurisdiction"
+
+
+def test_a_commander_gives_only_roles_below_their_own(client: TestClient, fresh: Services) -> None:
+    admin = _login(client, "admin")
+    _setup(client, admin)
+    from jingwu.domain.access import Jurisdiction, Level
+
+    fresh.auth.accounts.create_user(
+        "nangang-commander", PASSWORD, Role.COMMANDER, jurisdiction=Jurisdiction(Level.DISTRICT, "南岗区")
+    )
+    commander = _login(client, "nangang-commander")
+    person = {"name": "钱测", "rank": "一级警员", "station_id": "nangang-test"}
+    for role in ("admin", "commander"):
+        made = client.post(
+            "/api/personnel", json={**person, "police_number": "230500", "role": role}, headers=commander
+        )
+        assert made.status_code == 403 and made.json()["error"]["code"] == "role_not_grantable", made.text
+    dispatcher = client.post(
+        "/api/personnel", json={**person, "police_number": "230501", "role": "dispatcher"}, headers=commander
+    )
+    assert dispatcher.status_code == 201
+    promote = client.patch("/api/personnel/230501", json={"role": "admin"}, headers=commander)
+    assert promote.status_code == 403 and promote.json()["error"]["code"] == "role_not_grantable"
+    # An admin of the station is out of the commander's hands, and the admin may do all of it.
+    boss = client.post(
+        "/api/personnel", json={**person, "police_number": "230502", "role": "admin"}, headers=admin
+    )
+    assert boss.status_code == 201
+    for answer in (
+        client.patch("/api/personnel/230502", json={"role": "officer"}, headers=commander),
+        client.post("/api/personnel/230502/retire", headers=commander),
+    ):
+        assert answer.status_code == 403 and answer.json()["error"]["code"] == "role_not_grantable"
+    assert client.get("/api/personnel/230502", headers=admin).json()["role"] == "admin"

@@ -163,9 +163,10 @@ def _start_demo_city(args: argparse.Namespace, services: Services, background: l
     background.append(run_simulator)
     shown = logins.password if logins.generated else "(the value of JINGWU_DEMO_PASSWORD)"
     officers = ", ".join(logins.officer_usernames[:4])
+    on_duty = sum(1 for u in services.dispatch.list_units() if u.status != "off_duty")
     return (
         "  DEMO: log-in is password-only (no second factor)\n"
-        f"  Demo city: {len(services.dispatch.list_units())} units on duty at "
+        f"  Demo city: {len(services.dispatch.list_units())} units ({on_duty} on duty) at "
         f"{len(services.dispatch.stations)} stations; simulated calls arriving\n"
         f"  console: log in as 'dispatcher' (or 'admin'); terminal: as an officer on duty, by "
         f"police number ({officers}, …)\n"

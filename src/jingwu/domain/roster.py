@@ -203,13 +203,16 @@ def check_crews(
             raise ValidationFailed(f"no officer {seat.person_id!r} in service", code="person_not_found")
         if seat.person_id in seen:
             raise ValidationFailed(
-                f"{person.police_number} is on two units in one shift", code="double_booked"
+                f"{person.police_number} is on two units in one shift",
+                code="double_booked",
+                police_number=person.police_number,
             )
         seen.add(seat.person_id)
         if seat.person_id in busy and busy[seat.person_id] != shift.id:
             raise ValidationFailed(
-                f"{person.police_number} already works an overlapping shift ({busy[seat.person_id]})",
+                f"{person.police_number} already works an overlapping shift",
                 code="double_booked",
+                police_number=person.police_number,
             )
 
 

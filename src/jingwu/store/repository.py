@@ -362,7 +362,7 @@ def unit_counts_by_status(
 ) -> dict[UnitStatus, int]:
     query = (
         select(t.units.c.status, func.count())
-        .where(_within(t.units.c.station_id, station_ids))
+        .where(_within(t.units.c.station_id, station_ids), t.units.c.retired_at.is_(None))
         .group_by(t.units.c.status)
     )
     return {UnitStatus(status): int(n) for status, n in conn.execute(query)}

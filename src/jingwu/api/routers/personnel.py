@@ -10,7 +10,7 @@ from jingwu.api.deps import PersonnelAdmin, ServicesDep, guard
 from jingwu.api.idempotency import withhold_from_replay
 from jingwu.api.schemas.admin import NewPersonOut, PersonIn, PersonOut, PersonPatch
 from jingwu.domain.access import station_ids_within
-from jingwu.service.administration.personnel import PersonDraft, person_view
+from jingwu.service.administration.personnel import PersonDraft, check_grant, person_view
 
 router = APIRouter(prefix="/api/personnel", tags=["administration"])
 
@@ -36,6 +36,7 @@ def create_person(body: PersonIn, principal: PersonnelAdmin, services: ServicesD
     """A person and their account (user name: the police number). Without a password one is made
     and answered this once (``initial_password``)."""
     guard(principal, services).station(body.station_id)
+    check_grant(principal.role, body.role)  # 403 role_not_grantable: no commander makes an admin
     withhold_from_replay("initial_password")
     draft = PersonDraft(**body.model_dump())
     made = services.admin.personnel.create(draft, actor=principal.username)
@@ -55,9 +56,11 @@ def edit_person(
     person_id: str, body: PersonPatch, principal: PersonnelAdmin, services: ServicesDep
 ) -> PersonOut:
     checks = guard(principal, services)
-    person, _, _ = services.admin.personnel.get(person_id)
+    person, role, _ = services.admin.personnel.get(person_id)
     checks.station(person.station_id)
     changes = body.model_dump(exclude_unset=True, exclude={"version"})
+    # Whom they may change: people of a role they could give, and only to such a role.
+    check_grant(principal.role, role, *([changes["role"]] if changes.get("role") else []))
     if "station_id" in changes:
         checks.station(changes["station_id"])
     person = services.admin.personnel.update(
@@ -72,5 +75,6 @@ def retire_person(person_id: str, principal: PersonnelAdmin, services: ServicesD
     """Leaving the force: the account is disabled, sessions end, future shifts lose them."""
     person, role, _ = services.admin.personnel.get(person_id)
     guard(principal, services).station(person.station_id)
+    check_grant(principal.role, role)
     person = services.admin.personnel.retire(person.id, actor=principal.username)
     return PersonOut.model_validate(person_view(person, role=role))

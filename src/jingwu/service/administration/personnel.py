@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from jingwu.domain.access import Role
 from jingwu.domain.roster import Person, check_name, check_rank, normalise_police_number
-from jingwu.errors import Conflict, NotFound, ValidationFailed
+from jingwu.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from jingwu.service import audit
 from jingwu.service.auth._places import new_account_place
 from jingwu.service.auth._rows import same_name
@@ -26,6 +26,27 @@ from jingwu.store.db import read_transaction, write_transaction
 STAFF_ROLES = frozenset(
     {Role.OFFICER, Role.COMMUNITY_OFFICER, Role.DISPATCHER, Role.COMMANDER, Role.ANALYST, Role.ADMIN}
 )
+
+#: The roles each administrator may give or take away: an admin any; a commander only those below
+#: their own (they run their stations' people, they do not make commanders or admins).
+GRANTABLE: dict[Role, frozenset[Role]] = {
+    Role.ADMIN: STAFF_ROLES,
+    Role.COMMANDER: frozenset({Role.OFFICER, Role.COMMUNITY_OFFICER, Role.DISPATCHER, Role.ANALYST}),
+}
+
+
+def check_grant(granter: Role, *roles: Role | str) -> None:
+    """Refuse (403 ``role_not_grantable``) a role the granter may not give, or take from someone:
+    a commander who could make an admin would hold every power in the city."""
+    allowed = GRANTABLE.get(granter, frozenset())
+    for role in roles:
+        if Role(role) not in allowed:
+            raise Forbidden(
+                f"a {granter} may not give or change the role {role}",
+                code="role_not_grantable",
+                role=str(role),
+                allowed=sorted(str(r) for r in allowed),
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,4 +318,13 @@ class PersonnelAdmin:
         return replace(before, retired_at=now, version=before.version + 1)
 
 
-__all__ = ["STAFF_ROLES", "NewPerson", "PersonDraft", "PersonnelAdmin", "person_from_row", "person_view"]
+__all__ = [
+    "GRANTABLE",
+    "STAFF_ROLES",
+    "NewPerson",
+    "PersonDraft",
+    "PersonnelAdmin",
+    "check_grant",
+    "person_from_row",
+    "person_view",
+]

@@ -193,16 +193,20 @@ class StationAdmin:
             before = repo.get_station(conn, station_id)
             if before.retired_at is not None:
                 raise Conflict(f"station {station_id} is retired already", code="station_retired")
-            for table, what in ((t.units, "units"), (t.personnel, "personnel")):
-                left = conn.execute(
+            left = {
+                what: conn.execute(
                     select(func.count()).where(table.c.station_id == station_id, table.c.retired_at.is_(None))
                 ).scalar_one()
-                if left:
-                    raise Conflict(
-                        f"station {before.name} still has {left} {what}: move or retire them first",
-                        code="station_in_use",
-                        station_id=station_id,
-                    )
+                for table, what in ((t.units, "units"), (t.personnel, "personnel"))
+            }
+            if any(left.values()):
+                raise Conflict(
+                    f"station {before.name} still has {left['units']} units and {left['personnel']} "
+                    "people: move or retire them first",
+                    code="station_in_use",
+                    station_id=station_id,
+                    **left,
+                )
             after = replace(before, retired_at=now)
             repo.update_station(conn, after)
             after = replace(after, version=before.version + 1)

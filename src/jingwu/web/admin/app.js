@@ -80,6 +80,7 @@ export class Admin {
       this.api.forget();
       throw new Error(this.i18n.t("login.no_admin"));
     }
+    this.jurisdiction = me.jurisdiction || "city";
     $("whoami").textContent = me.username;
     document.body.classList.remove("logged-out");
     for (const node of document.querySelectorAll("[data-needs]")) node.hidden = !this.permissions.has(node.dataset.needs);
@@ -112,11 +113,20 @@ export class Admin {
   /** The stations in reach, for every station picker (the reference list: retired ones left out). */
   async loadStations() {
     this.stations = await this.api.get("/api/stations");
+    const mine = this.stations.filter((s) => this.holds(s));
     for (const select of document.querySelectorAll("select[data-stations]")) {
       const current = select.value;
-      select.replaceChildren(...this.stations.map((s) => option(s.id, s.name)));
+      select.replaceChildren(...mine.map((s) => option(s.id, s.name)));
       if (current) select.value = current;
     }
+  }
+
+  /** Whether the logged-in user's jurisdiction holds a station: the only ones their forms offer. */
+  holds(station) {
+    const [level, name] = String(this.jurisdiction).split(/:(.*)/s);
+    if (level === "district") return station.district === name;
+    if (level === "station") return station.id === name;
+    return level === "city";
   }
 
   stationName(id) {

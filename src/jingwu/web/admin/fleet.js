@@ -150,7 +150,9 @@ export class PeopleTab {
     const t = this.admin.i18n;
     const form = $("person-form");
     form.elements.rank.replaceChildren(...RANKS.map((r) => option(r, r)));
-    form.elements.role.replaceChildren(...ROLES.map((r) => option(r, t.t(`role.${r}`))));
+    // A commander gives only the roles below their own (the server refuses the others too).
+    const roles = this.admin.permissions.has("station.admin") ? ROLES : ROLES.filter((r) => !["admin", "commander"].includes(r));
+    form.elements.role.replaceChildren(...roles.map((r) => option(r, t.t(`role.${r}`))));
     const rows = this.people.map((person) => {
       const tr = document.createElement("tr");
       tr.dataset.personId = person.id;
@@ -172,6 +174,7 @@ export class PeopleTab {
   }
 
   open(person) {
+    $("person-password").hidden = true; // a password shown once is not left on screen
     const form = $("person-form");
     const t = this.admin.i18n;
     this.editing = person;
