@@ -154,3 +154,39 @@ def test_a_reload_keeps_the_points_of_units_that_did_not_move(network: RoadNetwo
     roster = board.roster()
     assert counting.snapped == 1  # only u2
     assert roster.points[roster.index["u2"]] == network.snap(moved.lat, moved.lon, UNIT_SNAP_DISTANCE_M)
+
+
+def test_the_top_units_stay_exact_when_a_foot_patrol_falls_behind_on_its_walk(network: RoadNetwork) -> None:
+    from jingwu.dispatch.recommend import travel_time
+    from jingwu.domain.geo import GeoPoint
+    from jingwu.domain.model import Incident
+    from jingwu.domain.status import IncidentStatus, SourceChannel, UnitKind
+
+    places = _places(network, 16, 11)
+    units = [
+        make_unit(f"u{i}", p.lat, p.lon, at=T0, kind=UnitKind.FOOT if i % 2 else UnitKind.PATROL_CAR)
+        for i, p in enumerate(places)
+    ]
+    board = UnitBoard(network)
+    board.load(units)
+    theft = Incident(
+        "J20261125-FOOT01",
+        "crim.theft",
+        3,
+        GeoPoint(45.7560, 126.6420),
+        SourceChannel.CALL_110,
+        IncidentStatus.PENDING,
+        T0,
+    )
+    # Each unit's own time, searched one by one: a car's drive, a foot patrol's walk.
+    target = board.incident_point(theft)
+    drive, own = {}, {}
+    for u in units:
+        [reach] = network.nearest_by_time(target, [board.snap_position(u.position)], 1, with_routes=False)
+        drive[u.id] = reach.eta_s
+        own[u.id] = travel_time(u, reach.eta_s, reach.distance_m)
+    expected = sorted(own, key=lambda u: own[u])[:4]
+    assert expected != sorted(drive, key=lambda u: drive[u])[:4]  # the walks change the order
+    got = board.recommend(theft, limit=4)
+    assert [r.unit.id for r in got] == expected
+    assert [r.eta_s for r in got] == pytest.approx([own[u] for u in expected])

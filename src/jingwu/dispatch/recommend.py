@@ -1,5 +1,9 @@
 """Rank candidate units by road travel time, handed in as an ETA table; never by straight line.
 
+A foot patrol walks: the road search gives a car's time, so its ETA is the walk along the same
+route when that is slower (``travel_time``); an officer on foot 3 km away is not a car 4 minutes
+away.
+
 One rule for "free": only an available unit is free. A conditionally available one (cleared from
 a call but not yet back to 空闲, or busy) may be offered for urgent work, but always after every
 free unit, and flagged ``conditional`` so that the list and the map show it apart."""
@@ -12,7 +16,10 @@ from typing import Any
 
 from jingwu.domain.geo import GeoPoint, haversine_m
 from jingwu.domain.model import Unit
-from jingwu.domain.status import PRIMARY_OF, PrimaryUnitStatus
+from jingwu.domain.status import PRIMARY_OF, PrimaryUnitStatus, UnitKind
+
+#: How fast a foot patrol covers a road route, in metres a second (a brisk walk: 5 km/h).
+WALKING_SPEED_MS = 1.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +30,14 @@ class Recommendation:
     straight_line_m: float
     route: dict[str, Any] | None  # GeoJSON LineString geometry
     conditional: bool = False  # not free: cleared or busy, offered only because the call is urgent
+
+
+def travel_time(unit: Unit, eta_s: float, distance_m: float) -> float:
+    """The unit's time along a road route that a car drives in ``eta_s``: a car's, a
+    motorcycle's (and a drone's, which the road search treats as a car), or a walk's."""
+    if unit.kind is UnitKind.FOOT:
+        return max(eta_s, distance_m / WALKING_SPEED_MS)
+    return eta_s
 
 
 def is_free(unit: Unit) -> bool:
@@ -43,7 +58,12 @@ def rank(
     candidates: Sequence[Unit], etas: Sequence[EtaEntry], target: GeoPoint, limit: int
 ) -> list[Recommendation]:
     """Free units first, then by ETA (ties: shorter road distance, then call sign, so the order
-    is stable)."""
+    is stable). A foot patrol's ETA is its walk (``travel_time``): a caller that wants the top
+    ``limit`` exactly hands in ``limit`` plus as many rows as there are foot patrols."""
+    etas = [
+        EtaEntry(e.index, travel_time(candidates[e.index], e.eta_s, e.distance_m), e.distance_m, e.route)
+        for e in etas
+    ]
     ordered = sorted(
         etas,
         key=lambda e: (
@@ -66,4 +86,4 @@ def rank(
     return result
 
 
-__all__ = ["EtaEntry", "Recommendation", "is_free", "rank"]
+__all__ = ["WALKING_SPEED_MS", "EtaEntry", "Recommendation", "is_free", "rank", "travel_time"]

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 
+from jingwu.dispatch.recommend import travel_time
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.model import Incident, Position, Unit
 from jingwu.domain.rules import Decision
@@ -82,8 +83,10 @@ def road_etas(
     except JingwuError as exc:
         log.warning("no ETA for dispatch to %s: %s", incident.id, exc.message)
         return etas
+    kinds = {u.id: u for u in units}
     for reach in reaches:
-        etas[ids[reach.index]] = reach.eta_s
+        unit_id = ids[reach.index]
+        etas[unit_id] = travel_time(kinds[unit_id], reach.eta_s, reach.distance_m)
     return etas
 
 

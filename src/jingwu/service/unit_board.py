@@ -319,9 +319,13 @@ class UnitBoard:
         # Free units first: a cleared or busy unit (eligible only for urgent work) is searched
         # for only when fewer than ``limit`` free ones can come, and ranks after all of them.
         free = roster.primary == PRIMARY_CODE[PrimaryUnitStatus.AVAILABLE]
-        reaches = list(search(target, roster.points, limit, with_routes=True, allowed=mask & free))
+        # A foot patrol walks (rank takes its slower time): search as many more as could fall
+        # behind, so that the top ``limit`` after ranking is still exact.
+        walkers = roster.kind == KIND_CODES[str(UnitKind.FOOT)]
+        wanted = limit + int((mask & free & walkers).sum())
+        reaches = list(search(target, roster.points, wanted, with_routes=True, allowed=mask & free))
         if len(reaches) < limit and (mask & ~free).any():
-            more = limit - len(reaches)
+            more = limit - len(reaches) + int((mask & ~free & walkers).sum())
             reaches += search(target, roster.points, more, with_routes=True, allowed=mask & ~free)
         table = [
             EtaEntry(r.index, r.eta_s, r.distance_m, r.route.to_geojson() if r.route else None)

@@ -11,6 +11,7 @@ from jingwu.api.idempotency import answer_with
 from jingwu.api.routers.positions import source_of, utc
 from jingwu.api.schemas.requests import PositionBatch, UnitStatusRequest
 from jingwu.api.schemas.responses import EventOut, UnitOut, UnitRouteOut
+from jingwu.dispatch.recommend import travel_time
 from jingwu.domain.access import Role
 from jingwu.domain.gps import Fix
 from jingwu.domain.status import UnitStatus
@@ -51,16 +52,18 @@ def route(unit_id: str, principal: UnitReader, services: ServicesDep) -> UnitRou
     found = services.dispatch.unit_route(unit_id)
     road = found.route
     feature = None
+    # A foot patrol walks the route: its time, not a car's.
+    eta_s = None if road is None else round(travel_time(found.unit, road.eta_s, road.distance_m), 1)
     if road is not None:
         feature = {
             "type": "Feature",
             "geometry": road.to_geojson(),
-            "properties": {"eta_s": round(road.eta_s, 1), "distance_m": round(road.distance_m, 1)},
+            "properties": {"eta_s": eta_s, "distance_m": round(road.distance_m, 1)},
         }
     return UnitRouteOut(
         unit_id=found.unit.id,
         incident_id=found.incident.id,
-        eta_s=None if road is None else round(road.eta_s, 1),
+        eta_s=eta_s,
         distance_m=None if road is None else round(road.distance_m, 1),
         straight_line_m=round(found.straight_line_m, 1),
         route=feature,
