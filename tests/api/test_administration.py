@@ -304,3 +304,12 @@ def test_a_commander_gives_only_roles_below_their_own(client: TestClient, fresh:
     ):
         assert answer.status_code == 403 and answer.json()["error"]["code"] == "role_not_grantable"
     assert client.get("/api/personnel/230502", headers=admin).json()["role"] == "admin"
+
+
+def test_an_unknown_role_is_refused_as_such_not_as_a_server_error(client: TestClient) -> None:
+    admin = _login(client, "admin")
+    _setup(client, admin)
+    person = {"police_number": "230600", "name": "孙测", "rank": "一级警员", "station_id": "nangang-test"}
+    for role in ("", "sheriff"):
+        answer = client.post("/api/personnel", json={**person, "role": role}, headers=admin)
+        assert answer.status_code == 422 and answer.json()["error"]["code"] == "invalid_role", answer.text

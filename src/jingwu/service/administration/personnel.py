@@ -40,7 +40,7 @@ def check_grant(granter: Role, *roles: Role | str) -> None:
     a commander who could make an admin would hold every power in the city."""
     allowed = GRANTABLE.get(granter, frozenset())
     for role in roles:
-        if Role(role) not in allowed:
+        if _role(str(role)) not in allowed:  # an unknown role is 422 invalid_role first
             raise Forbidden(
                 f"a {granter} may not give or change the role {role}",
                 code="role_not_grantable",
