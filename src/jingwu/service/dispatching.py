@@ -30,7 +30,7 @@ from jingwu.domain.status import OPEN_INCIDENT_STATUSES, SourceChannel, UnitStat
 from jingwu.errors import Conflict, Forbidden, SystemFault, ValidationFailed
 from jingwu.routing import RoadNetwork, Route
 from jingwu.service.arrivals import arrival_evidence
-from jingwu.service.commands import CommandPath, Decide, stored_event_message
+from jingwu.service.commands import CommandPath, Decide, event_message, stored_event_message
 from jingwu.service.ids import INCIDENT_ID_ATTEMPTS, IncidentIdTaken, new_id, new_incident_id
 from jingwu.service.incident_records import IncidentRecords
 from jingwu.service.road_searches import (
@@ -42,7 +42,7 @@ from jingwu.service.road_searches import (
     search_offers,
 )
 from jingwu.service.unit_board import UnitBoard
-from jingwu.service.views import attachment_view, position_from_view, unit_from_view
+from jingwu.service.views import attachment_view, position_from_view, unit_from_view, unit_view
 from jingwu.store import attachments, incident_search
 from jingwu.store import events as stored_events
 from jingwu.store import repository as repo
@@ -107,6 +107,7 @@ class DispatchService:
         self._district_of: dict[str, str] = {}
         self.reload_stations()
         self.board = UnitBoard(network)
+        self._board_loaded = False
         self.commands = CommandPath(engine, bus, self.board, clock=clock)
         self._draw_incident_id = incident_ids or (lambda now: new_incident_id(now, zone))
         # Corrections, reopening and search of the record, down the same write path.
@@ -125,8 +126,29 @@ class DispatchService:
     # ------------------------------------------------------------ plumbing
 
     def refresh_board(self) -> None:
-        """Reload the live unit board from the store (start-up, and now and then to self-heal)."""
+        """Reload the live unit board from the store (start-up, and now and then to self-heal).
+        Units that came or went meanwhile without this process hearing of it (an import from the
+        command line beside a single server) are announced on the bus, so that open consoles
+        add or drop them as if they had heard the event."""
+        before = self.board.unit_ids() if self._board_loaded else None
         self.commands.reload_board()
+        self._board_loaded = True
+        if before is None:
+            return
+        after = self.board.unit_ids()
+        came, went = after - before, before - after
+        if not came and not went:
+            return
+        with read_transaction(self.engine) as conn:
+            changed = repo.list_units(conn, ids=sorted(came | went), include_retired=True)
+        now = self.clock()
+        for unit in changed:
+            kind = EventType.UNIT_CREATED if unit.id in came else EventType.UNIT_RETIRED
+            view = unit_view(unit)
+            # Not a new event (the log has the import's own): a snapshot, like positions, no id.
+            self.bus.publish(
+                event_message(None, DomainEvent(kind, now, unit_id=unit.id, data={"unit": view}))
+            )
 
     def _hear_remote(self, message: BusMessage) -> None:
         """Bring the board up to another server process's commit, so that recommendations

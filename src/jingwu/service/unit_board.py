@@ -210,6 +210,11 @@ class UnitBoard:
             moved = self._moved.get(unit_id)
             return unit.position if moved is None else _as_position(moved)
 
+    def unit_ids(self) -> frozenset[str]:
+        """The units on the board (in service)."""
+        with self._lock:
+            return frozenset(self._units)
+
     def station_of(self, unit_id: str) -> str | None:
         """The unit's station, from memory (the live stream asks this for every position)."""
         unit = self._units.get(unit_id)

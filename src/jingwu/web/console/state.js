@@ -42,6 +42,10 @@ export class ConsoleState {
 
   /** Apply a unit snapshot; snapshots on events carry no position, so the known one is kept. */
   applyUnit(view) {
+    if (view.retired_at) {
+      this.units.delete(view.id); // out of the fleet: off the map and every list
+      return;
+    }
     const held = this.units.get(view.id);
     // Unit views carry no version; the time of their last status change orders them.
     if (held && held.status_changed_at && view.status_changed_at && held.status_changed_at > view.status_changed_at) {
