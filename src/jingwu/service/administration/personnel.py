@@ -17,6 +17,7 @@ from jingwu.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from jingwu.service import audit
 from jingwu.service.auth._places import new_account_place
 from jingwu.service.auth._rows import same_name
+from jingwu.service.auth.accounts import NewAccount, insert_account
 from jingwu.service.auth.passwords import check_password, hash_password, password_problem
 from jingwu.service.ids import new_id
 from jingwu.store import tables as t
@@ -164,21 +165,15 @@ class PersonnelAdmin:
             assert password is not None
             password_hash = hash_password(password)
         now = self.clock()
-        station_id, scope = new_account_place(conn, role, None, person.station_id, None)
-        conn.execute(
-            insert(t.users).values(
-                id=person.user_id,
-                username=person.police_number,
-                display_name=person.name,
-                password_hash=password_hash,
-                role=str(role),
-                station_id=station_id,
-                unit_id=None,
-                jurisdiction=str(scope),
-                disabled=False,
-                created_at=now,
-            )
+        account = NewAccount(
+            person.police_number,
+            password_hash,
+            role,
+            person.station_id,
+            display_name=person.name,
+            user_id=person.user_id,
         )
+        insert_account(conn, account, now=now, actor=actor)
         conn.execute(
             insert(t.personnel).values(
                 id=person.id,

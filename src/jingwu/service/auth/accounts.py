@@ -37,6 +37,58 @@ from jingwu.store.db import read_transaction, write_transaction
 
 
 @dataclass(frozen=True, slots=True)
+class NewAccount:
+    """A person's account as it is written: the password already hashed."""
+
+    username: str
+    password_hash: str
+    role: Role
+    station_id: str | None = None
+    unit_id: str | None = None
+    display_name: str | None = None
+    jurisdiction: Jurisdiction | None = None
+    user_id: str | None = None  # None: one is made
+
+
+def insert_account(
+    conn: Connection, account: NewAccount, *, now: datetime, actor: str | None, source: str | None = None
+) -> Principal:
+    """Write an account inside the caller's transaction: the name checked free, the station and
+    jurisdiction checked, the creation audited. The one way an account is made (the accounts
+    service's commands, and personnel, whose accounts come with the person)."""
+    _refuse_taken_name(conn, account.username)
+    station_id, scope = new_account_place(
+        conn, account.role, account.jurisdiction, account.station_id, account.unit_id
+    )
+    user_id = account.user_id or new_id("usr")
+    conn.execute(
+        insert(t.users).values(
+            id=user_id,
+            username=account.username,
+            display_name=account.display_name,
+            password_hash=account.password_hash,
+            role=str(account.role),
+            station_id=station_id,
+            unit_id=account.unit_id,
+            jurisdiction=str(scope),
+            disabled=False,
+            created_at=now,
+        )
+    )
+    # Who was given which powers, and where, is itself accountable (CJIS 5.4.1.1).
+    audit.append(
+        conn,
+        ts=now,
+        action="auth.user_created",
+        actor=actor,
+        target=account.username,
+        source=source,
+        details={"role": str(account.role), "jurisdiction": str(scope), "unit_id": account.unit_id},
+    )
+    return Principal(user_id, account.username, account.role, station_id, account.unit_id, scope)
+
+
+@dataclass(frozen=True, slots=True)
 class UserInfo:
     """An account as an administrator sees it: no password hash, no second-factor secret."""
 
@@ -144,69 +196,23 @@ class AccountService:
         actor: str | None,
         source: str | None,
     ) -> Principal:
-        user_id = new_id("usr")
         try:
-            return self._write_user(
-                user_id,
-                username,
-                password_hash,
-                role,
-                station_id=station_id,
-                unit_id=unit_id,
-                display_name=display_name,
-                jurisdiction=jurisdiction,
-                actor=actor,
-                source=source,
-            )
+            with write_transaction(self.engine) as conn:
+                return insert_account(
+                    conn,
+                    NewAccount(
+                        username, password_hash, role, station_id, unit_id, display_name, jurisdiction
+                    ),
+                    now=self.clock(),
+                    actor=actor,
+                    source=source,
+                )
         except IntegrityError:
             # The check above the insert saw no such name, yet one committed meanwhile (the
             # database's index on the lowered name refused ours): the same refusal as the check's.
             with read_transaction(self.engine) as conn:
                 _refuse_taken_name(conn, username)
             raise
-
-    def _write_user(
-        self,
-        user_id: str,
-        username: str,
-        password_hash: str,
-        role: Role,
-        *,
-        station_id: str | None,
-        unit_id: str | None,
-        display_name: str | None,
-        jurisdiction: Jurisdiction | None,
-        actor: str | None,
-        source: str | None,
-    ) -> Principal:
-        with write_transaction(self.engine) as conn:
-            _refuse_taken_name(conn, username)
-            station_id, scope = new_account_place(conn, role, jurisdiction, station_id, unit_id)
-            conn.execute(
-                insert(t.users).values(
-                    id=user_id,
-                    username=username,
-                    display_name=display_name,
-                    password_hash=password_hash,
-                    role=str(role),
-                    station_id=station_id,
-                    unit_id=unit_id,
-                    jurisdiction=str(scope),
-                    disabled=False,
-                    created_at=self.clock(),
-                )
-            )
-            # Who was given which powers, and where, is itself accountable (CJIS 5.4.1.1).
-            audit.append(
-                conn,
-                ts=self.clock(),
-                action="auth.user_created",
-                actor=actor,
-                target=username,
-                source=source,
-                details={"role": str(role), "jurisdiction": str(scope), "unit_id": unit_id},
-            )
-        return Principal(user_id, username, role, station_id, unit_id, scope)
 
     def check_new_account(
         self,
