@@ -19,8 +19,10 @@ from jingwu.service.administration import Administration
 from jingwu.service.audit import AuditService
 from jingwu.service.auth import AuthService
 from jingwu.service.basemap import MapService
+from jingwu.service.checks import PatrolChecks
 from jingwu.service.community_devices import CommunityDeviceService
 from jingwu.service.dispatching import DispatchService
+from jingwu.service.disputes import Disputes
 from jingwu.service.event_log import StoredEventLog
 from jingwu.service.exports import ExportService
 from jingwu.service.geocoding import GeocodingService
@@ -32,6 +34,8 @@ from jingwu.service.personal_data import (
     seal_reporter,
 )
 from jingwu.service.positions import PositionService
+from jingwu.service.records import CommunityRecords
+from jingwu.service.self_service import SelfService
 from jingwu.service.stats import StatsService
 from jingwu.settings import Settings
 from jingwu.store.db import make_engine, require_current_schema, upgrade_schema
@@ -70,6 +74,10 @@ class Services:
     event_log: StoredEventLog  # the committed events, read back: the live stream's replay
     geocoding: GeocodingService  # the city's addresses: search as typed, the address at a point
     admin: Administration  # stations, units, personnel and the roster
+    records: CommunityRecords  # 实有人口 / 房屋 / 单位: the community registry
+    checks: PatrolChecks  # 巡逻盘查: persons and vehicles against the watch lists
+    disputes: Disputes  # 矛盾纠纷排查
+    self_service: SelfService  # residents' applications and certificates
     demo: bool = False
 
     def close(self) -> None:
@@ -185,6 +193,16 @@ def assemble(
         clock=clock,
         keys=keys,
     )
+    geocoding = GeocodingService(settings.osm_file, settings.graph_cache_dir)
+    community = {
+        "bus": bus,
+        "keys": keys,
+        "audit": audit,
+        "dispatch": dispatch,
+        "geocoding": geocoding,
+        "settings": settings,
+        "clock": clock,
+    }
     return Services(
         settings=settings,
         engine=engine,
@@ -206,8 +224,12 @@ def assemble(
         ),
         leader=Leadership(engine),
         event_log=event_log,
-        geocoding=GeocodingService(settings.osm_file, settings.graph_cache_dir),
+        geocoding=geocoding,
         admin=Administration(engine, dispatch, zone=settings.zone, clock=clock),
+        records=CommunityRecords(engine, **community),
+        checks=PatrolChecks(engine, **community),
+        disputes=Disputes(engine, **community),
+        self_service=SelfService(engine, **community),
         demo=demo,
     )
 

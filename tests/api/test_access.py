@@ -45,10 +45,13 @@ from jingwu.service.community_devices import NewDevice
 from jingwu.service.dispatching import NewIncident
 from jingwu.store import repository as repo
 from jingwu.store.db import make_engine, upgrade_schema, write_transaction
+from tests.api.access_examples import checks, disputes, records, self_service
 from tests.conftest import NORTH, FakeClock, ServicesFactory, make_unit
 
 PASSWORD = "correct-horse-battery-staple-9"
-OPEN = {("GET", "/healthz"), ("POST", "/api/auth/login")}
+# Each capability's module in tests/api/access_examples adds its own examples and open routes.
+EXAMPLES = (records, checks, disputes, self_service)
+OPEN = {("GET", "/healthz"), ("POST", "/api/auth/login")}.union(*(m.OPEN for m in EXAMPLES))
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 # Only the leading bytes are checked (see tests/api/test_attachments.py).
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x01" * 200
@@ -265,6 +268,8 @@ BODIES: dict[tuple[str, str], Body] = {
     ("PATCH", "/api/personnel/{person_id}"): lambda c: {"rank": "二级警司"},
     ("POST", "/api/shifts"): lambda c: {"station_id": WEST.id, "kind": "day", "day": "2026-12-07"},
 }
+for _module in EXAMPLES:
+    BODIES |= _module.BODIES
 
 # Administration's permissions: a station's dispatcher holds none of them, so the walk of records
 # of another station leaves their routes out (tests/api/test_administration.py checks their
@@ -280,6 +285,8 @@ QUERY = {
     "lat": 45.75,
     "lon": 126.64,
 }
+for _module in EXAMPLES:
+    QUERY |= _module.QUERY
 
 
 @dataclass(frozen=True)
@@ -325,6 +332,7 @@ def call(city: City, op: Operation, headers: dict[str, str]) -> httpx.Response:
         station_id=WEST.id,
         person_id="per_none",
         shift_id="shf_none",
+        **{k: v for m in EXAMPLES for k, v in m.PATH_IDS.items()},
     )
     params = {}
     for parameter in op.spec.get("parameters", []):

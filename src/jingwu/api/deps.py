@@ -101,6 +101,16 @@ StationAdmin = Annotated[Principal, Depends(needs(P.STATION_ADMIN))]
 FleetAdmin = Annotated[Principal, Depends(needs(P.FLEET_ADMIN))]
 PersonnelAdmin = Annotated[Principal, Depends(needs(P.PERSONNEL_ADMIN))]
 RosterAdmin = Annotated[Principal, Depends(needs(P.ROSTER_ADMIN))]
+RecordsReader = Annotated[Principal, Depends(needs(P.RECORDS_READ))]
+RecordsCollector = Annotated[Principal, Depends(needs(P.RECORDS_COLLECT))]
+RecordsReviewer = Annotated[Principal, Depends(needs(P.RECORDS_REVIEW))]
+Checker = Annotated[Principal, Depends(needs(P.CHECK_RUN))]
+WatchlistAdmin = Annotated[Principal, Depends(needs(P.WATCHLIST_ADMIN))]
+DisputeReader = Annotated[Principal, Depends(needs(P.DISPUTE_READ))]
+DisputeWriter = Annotated[Principal, Depends(needs(P.DISPUTE_WRITE))]
+ServiceApplicant = Annotated[Principal, Depends(needs(P.SERVICE_APPLY))]
+ServiceHandler = Annotated[Principal, Depends(needs(P.SERVICE_HANDLE))]
+ServiceApprover = Annotated[Principal, Depends(needs(P.SERVICE_APPROVE))]
 
 
 def route_permission(dependant: object) -> Permission | None:

@@ -32,7 +32,9 @@ from jingwu.api.refusals import error_response
 from jingwu.api.routers import (
     attachments,
     auth,
+    checks,
     devices,
+    disputes,
     exports,
     fleet,
     geocode,
@@ -44,8 +46,10 @@ from jingwu.api.routers import (
     people,
     personnel,
     positions,
+    records,
     reference,
     roster,
+    self_service,
     stations,
     stats,
     units,
@@ -291,7 +295,18 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
 
     routers = (auth, reference, maps, geocode, stats, units, positions, osmand, incidents, attachments)
     administration = (stations, fleet, personnel, roster)
-    for module in (*routers, incident_records, people, exports, users, devices, *administration, live):
+    community = (records, checks, disputes, self_service)
+    for module in (
+        *routers,
+        incident_records,
+        people,
+        exports,
+        users,
+        devices,
+        *administration,
+        *community,
+        live,
+    ):
         _document_permissions(module.router.routes)
         app.include_router(module.router, responses=ERROR_RESPONSES)
     return app

@@ -56,6 +56,18 @@ class Permission(StrEnum):
     FLEET_ADMIN = "fleet.admin"  # create, edit, retire units (of the stations in reach)
     PERSONNEL_ADMIN = "personnel.admin"  # the force's people and their accounts
     ROSTER_ADMIN = "roster.admin"  # shifts and crews
+    # Community policing (issue 15): the registry of who lives where, patrol checks, disputes and
+    # the residents' self-service. Personal data in them is masked unless PERSONAL_DATA_FULL.
+    RECORDS_READ = "records.read"  # houses, households, residents, businesses (audited, with a reason)
+    RECORDS_COLLECT = "records.collect"  # submit a collection or correction from the field
+    RECORDS_REVIEW = "records.review"  # approve or return a collection, settle a conflict
+    CHECK_RUN = "check.run"  # 盘查: a person or vehicle against the watch lists
+    WATCHLIST_ADMIN = "watchlist.admin"  # add and remove watch-list entries
+    DISPUTE_READ = "dispute.read"  # 矛盾纠纷: cases, their risk and follow-ups
+    DISPUTE_WRITE = "dispute.write"  # open a case, record a visit, an agreement, a follow-up
+    SERVICE_APPLY = "service.apply"  # a resident's own applications and reports (self-service)
+    SERVICE_HANDLE = "service.handle"  # verify an application on site; see the station's queue
+    SERVICE_APPROVE = "service.approve"  # approve or refuse an application; issue the certificate
 
 
 P = Permission
@@ -78,13 +90,21 @@ _DISPATCH = _HUMAN | {
     P.PERSONAL_DATA_FULL,
     P.PERSON_SEARCH,
     P.DEVICE_READ,  # an alarm column gone silent is the command room's business
+    P.CHECK_RUN,  # a check asked over the radio is run at the desk
+    P.DISPUTE_READ,  # "this address has an open family dispute" beside a new call
 }
+# The community's work: the registry, disputes and the residents' applications.
+_COMMUNITY = frozenset(
+    {P.RECORDS_READ, P.RECORDS_COLLECT, P.DISPUTE_READ, P.DISPUTE_WRITE, P.SERVICE_HANDLE, P.CHECK_RUN}
+)
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     # A commander runs their stations: the fleet, the people and the roster, not the map of stations.
     Role.COMMANDER: _DISPATCH
-    | {P.EXPORT, P.DEVICE_ADMIN, P.ACCESS_EVENT_READ, P.FLEET_ADMIN, P.PERSONNEL_ADMIN, P.ROSTER_ADMIN},
+    | _COMMUNITY
+    | {P.EXPORT, P.DEVICE_ADMIN, P.ACCESS_EVENT_READ, P.FLEET_ADMIN, P.PERSONNEL_ADMIN, P.ROSTER_ADMIN}
+    | {P.RECORDS_REVIEW, P.WATCHLIST_ADMIN, P.SERVICE_APPROVE},
     Role.DISPATCHER: _DISPATCH,
     # Officers act on their own unit and incident; the routes narrow it further (see deps).
     Role.OFFICER: _HUMAN
@@ -101,8 +121,13 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.LIVE_READ,
         P.PERSONAL_DATA_READ,
         P.PERSONAL_DATA_FULL,
+        P.CHECK_RUN,  # 巡逻盘查
+        P.RECORDS_READ,
+        P.RECORDS_COLLECT,  # a patrol may note a changed household too; the station reviews it
+        P.DISPUTE_READ,
     },
     Role.COMMUNITY_OFFICER: _HUMAN
+    | _COMMUNITY
     | {
         P.INCIDENT_READ,
         P.INCIDENT_CREATE,
@@ -116,7 +141,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     },
     # The live picture carries no personal data; an analyst may watch it, never act on it.
     Role.ANALYST: _HUMAN | {P.INCIDENT_READ, P.UNIT_READ, P.STATS_READ, P.LIVE_READ, P.EXPORT},
-    Role.RESIDENT: frozenset({P.SELF, P.REFERENCE_READ, P.INCIDENT_CREATE, P.INCIDENT_READ}),
+    Role.RESIDENT: frozenset({P.SELF, P.REFERENCE_READ, P.INCIDENT_CREATE, P.INCIDENT_READ, P.SERVICE_APPLY}),
     Role.DEVICE: frozenset({P.INCIDENT_CREATE, P.POSITION_REPORT}),
 }
 

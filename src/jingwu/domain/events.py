@@ -37,6 +37,11 @@ class EventType(StrEnum):
     # ``data.device`` is its record, ``data.alert`` is true where the command room must act.
     DEVICE_ONLINE = "device.online"
     DEVICE_OFFLINE = "device.offline"
+    # A patrol check (巡逻盘查) matched a watch list: ``data`` holds the check, the officer, the
+    # unit, the position and the entries hit; the command room is alerted at once.
+    CHECK_HIT = "check.hit"
+    # A dispute (矛盾纠纷) whose risk rose, e.g. because a new call came from its address or parties.
+    DISPUTE_ESCALATED = "dispute.escalated"
     # Positions are high-rate and superseded within seconds: carried live, not kept in the log.
     UNIT_POSITIONS = "unit.positions"
 

@@ -452,3 +452,12 @@ __all__ = [
     "units",
     "users",
 ]
+
+# The community-policing tables live beside these, one module per capability, on the same metadata:
+# importing them here registers them wherever the schema is compared or created.
+from jingwu.store import (  # noqa: E402, F401  (imported for their tables)
+    checks_tables,
+    disputes_tables,
+    records_tables,
+    self_service_tables,
+)
