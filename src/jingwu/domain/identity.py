@@ -201,12 +201,18 @@ class PlateKind(enum.StrEnum):
     POLICE = "police"  # white, a red 警 at the end
     COACH = "coach"  # 学: driving-school car
     TRAILER = "trailer"  # 挂
-    HONG_KONG = "hong_kong"  # 粤Z…港: cross-border vehicle from Hong Kong
-    MACAO = "macao"  # 粤Z…澳
+    HONG_KONG = "hong_kong"  # 粤Z…港: cross-border vehicle from Hong Kong (black plate)
+    MACAO = "macao"  # 粤Z…澳 (black plate)
+    EMBASSY = "embassy"  # 使: black, a country code and a serial, no province
+    CONSULATE = "consulate"  # 领: black, a province and a serial
+    EMERGENCY = "emergency"  # 应急: fire and rescue vehicles of the emergency-management system
 
 
 @dataclass(frozen=True, slots=True)
 class Plate:
+    """A checked plate. ``province`` is the issuing province's abbreviation (the first character),
+    or ``""`` for an embassy plate, which names a country instead."""
+
     number: str
     kind: PlateKind
     province: str
@@ -239,6 +245,14 @@ _PLATE_PATTERNS: tuple[tuple[PlateKind, re.Pattern[str]], ...] = (
     (PlateKind.TRAILER, re.compile(f"{_PROV}{_AUTHORITY}{_SERIAL}{{4}}挂")),
     (PlateKind.HONG_KONG, re.compile(f"粤Z{_SERIAL}{{4}}港")),
     (PlateKind.MACAO, re.compile(f"粤Z{_SERIAL}{{4}}澳")),
+    # Consulates: a province (where the consulate sits), a letter and four characters, then 领.
+    (PlateKind.CONSULATE, re.compile(f"{_PROV}{_AUTHORITY}{_SERIAL}{{4}}领")),
+    # 应急救援 (GA 36-2018 amendment of 2018, when fire services left the armed police): a
+    # province, a letter, four characters and the two characters 应急 — eight in all.
+    (PlateKind.EMERGENCY, re.compile(f"{_PROV}{_AUTHORITY}{_SERIAL}{{4}}应急")),
+    # Embassies: a three-digit country code (001 upwards) and a three-digit serial; 使 comes first
+    # on the 1992-style plate (使014·578) and last on the 2018 one (224·578使).
+    (PlateKind.EMBASSY, re.compile(r"使(?!000)[0-9]{3}[0-9]{3}|(?!000)[0-9]{3}[0-9]{3}使")),
 )
 # Separators people type or read off the plate: spaces (also full-width), the middle dot, dots, dashes.
 _PLATE_SEPARATORS = re.compile(r"[\s·•.．\-]")
@@ -247,15 +261,19 @@ _PLATE_SEPARATORS = re.compile(r"[\s·•.．\-]")
 def parse_plate(text: str) -> Plate:
     """Check a plate number and return it normalised (no separators, upper case) with its kind.
 
-    Recognised: ordinary plates (7 characters: province, authority letter, five letters or digits),
-    new-energy plates (8 characters, see the energy letters above), police (…警), driving-school
-    (…学), trailer (…挂) and Hong Kong / Macao cross-border plates (粤Z…港 / 粤Z…澳). Not recognised:
-    military, armed-police, embassy and consulate plates. Anything else: ``bad_plate``.
+    Recognised: ordinary plates (7 characters: province, authority letter, five letters or digits;
+    blue for small vehicles, yellow for large ones, black for the old foreign-invested ones: the
+    text does not tell the colours apart), new-energy plates (8 characters, see the energy
+    letters above), police (…警, white), driving-school (…学), trailer (…挂), Hong Kong / Macao
+    cross-border plates (粤Z…港 / 粤Z…澳), consulate (沪A1234领), embassy (使014578 / 224578使)
+    and emergency-rescue (黑A1234应急) plates. Not recognised: military and armed-police plates
+    (another registry's), temporary paper permits. Anything else: ``bad_plate``.
     """
     value = _PLATE_SEPARATORS.sub("", text).upper() if isinstance(text, str) else ""
     for kind, pattern in _PLATE_PATTERNS:
         if pattern.fullmatch(value):
-            return Plate(number=value, kind=kind, province=value[0])
+            province = "" if kind is PlateKind.EMBASSY else value[0]
+            return Plate(number=value, kind=kind, province=province)
     raise ValidationFailed("not a plate number", code="bad_plate")
 
 
