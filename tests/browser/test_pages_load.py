@@ -25,8 +25,9 @@ FIGHT = {
     [
         ("/", {"viewport": (1280, 800)}),
         ("/terminal/", {"viewport": (390, 844), "geolocation": HARBIN, "is_mobile": True, "has_touch": True}),
+        ("/station/", {"viewport": (1280, 800)}),
     ],
-    ids=["console", "terminal"],
+    ids=["console", "terminal", "station"],
 )
 def test_page_loads_without_errors(
     open_page: PageOpener,

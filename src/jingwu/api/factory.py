@@ -273,6 +273,15 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
         """Administration: stations and their jurisdictions, units, personnel, the roster."""
         return FileResponse(_WEB / "admin" / "index.html", headers=_NO_CACHE)
 
+    @app.get("/station", include_in_schema=False)
+    def station_redirect() -> RedirectResponse:
+        return RedirectResponse("/station/", status_code=308)
+
+    @app.get("/station/", include_in_schema=False)
+    def station_desk() -> FileResponse:
+        """The station desk (派出所工作台): registry review, disputes, applications, watch lists."""
+        return FileResponse(_WEB / "station" / "index.html", headers=_NO_CACHE)
+
     @app.get("/terminal", include_in_schema=False)
     def terminal_redirect() -> RedirectResponse:
         # The service worker's scope is /terminal/: the page must live under it to work offline.

@@ -156,6 +156,12 @@ export class I18n extends EventTarget {
     this.timeZone = undefined; // the browser's, until setTimeZone
   }
 
+  /** Add a module's own strings (a tab of the terminal or the station desk); earlier keys win, so
+   * a module cannot change the words of another by accident. */
+  extend(strings) {
+    for (const lang of LANGS) this.dicts[lang] = { ...(strings[lang] || {}), ...this.dicts[lang] };
+  }
+
   /** The string for `key`, with {name} placeholders filled; the key itself if it is unknown. */
   t(key, params = {}) {
     const text = this.dicts[this.lang][key] ?? this.dicts["zh-CN"][key] ?? key;

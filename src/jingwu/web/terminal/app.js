@@ -14,6 +14,7 @@ import { TerminalMap } from "/static/terminal/map.js";
 import { Outbox } from "/static/terminal/outbox.js";
 import { PositionReporter } from "/static/terminal/position.js";
 import { Ringer } from "/static/terminal/ring.js";
+import { Tabs } from "/static/terminal/tabs.js";
 import { askDisposition, askFarArrival, bindSheets } from "/static/terminal/sheets.js";
 import { STRINGS } from "/static/terminal/strings.js";
 import { ASSIGNED, NEXT_STEP, officerMayMove } from "/static/terminal/transitions.js";
@@ -65,6 +66,9 @@ let routeTimer = null;
 let toastTimer = null;
 let wakeLock = null;
 let streamTimer = null;
+let lastFix = null; // the device's latest GPS fix, for the tabs (a check's place, a collection's)
+let signedIn = false;
+let tabs = null;
 const photoUrls = new Map(); // outbox seq → object URL of a queued photo
 const STREAM_GRACE_MS = 4000; // a live stream down longer than this counts as offline
 
@@ -74,6 +78,12 @@ const unitId = () => (api.session ? api.session.unit_id : null);
 
 function isOfficer(session) {
   return Boolean(session && session.role === "officer" && session.unit_id);
+}
+
+/** Who works on the terminal: an officer bound to a unit (dispatch and the rest), and a community
+ * officer, who has no unit and uses the tabs beyond dispatch (records, disputes, applications). */
+function mayUseTerminal(session) {
+  return isOfficer(session) || Boolean(session && session.role === "community_officer");
 }
 
 /** The status the officer sees: the last queued status change, or else the server's. */
@@ -454,7 +464,8 @@ function describe(entry) {
     case "photo":
       return i18n.t("what.photo");
     default:
-      return entry.kind;
+      // A tab's action names itself (e.g. a field collection, a dispute visit).
+      return entry.label ? entry.label[i18n.lang] || entry.label["zh-CN"] : entry.kind;
   }
 }
 
@@ -655,7 +666,7 @@ async function login(event) {
   try {
     const code = $("#totp-row").hidden ? null : $("#totp").value.trim() || null;
     const session = await api.login($("#username").value.trim(), $("#password").value, code);
-    if (!isOfficer(session)) {
+    if (!mayUseTerminal(session)) {
       // A dispatcher's or an administrator's account: this is not their tool. Revoke the token.
       await api.logout();
       error.textContent = i18n.t(session.role === "officer" ? "login.no_unit" : "login.not_officer");
@@ -685,9 +696,11 @@ async function login(event) {
 }
 
 async function enter() {
+  signedIn = true;
+  const dispatching = Boolean(unitId());
   $("#login-view").hidden = true;
-  $("#main-view").hidden = false;
-  $("#actions").hidden = false;
+  $("#main-view").hidden = !dispatching;
+  $("#actions").hidden = !dispatching;
   $("#logout").hidden = false;
   restore();
   await outbox.refresh();
@@ -707,7 +720,10 @@ async function enter() {
   reporter = new PositionReporter(api, {
     unitId,
     inArea: (lat, lon) => map.inArea(lat, lon),
-    onFix: (fix) => applyPosition(fix),
+    onFix: (fix) => {
+      lastFix = fix;
+      if (dispatching) applyPosition(fix);
+    },
     onOutside: () => {
       if (!state.toldOutside) toast(i18n.t("gps.outside"), "warn");
       state.toldOutside = true;
@@ -715,11 +731,42 @@ async function enter() {
   });
   reporter.start();
   startLive();
+  await openTabs(dispatching);
   await refreshAll();
   outbox.flush();
 }
 
+/** The tab bar: dispatch for an officer with a unit, then each module the role may use. */
+async function openTabs(dispatching) {
+  if (!tabs) {
+    tabs = new Tabs({
+      nav: $("#tabs"),
+      panels: $("#tab-panels"),
+      i18n,
+      onDispatch: (shown) => {
+        $("#main-view").hidden = !shown || !unitId();
+        $("#actions").hidden = !shown || !unitId();
+        if (shown && map) map.resize();
+      },
+    });
+  }
+  await tabs.open(
+    {
+      api,
+      outbox,
+      i18n,
+      toast,
+      position: () =>
+        lastFix ? { lat: lastFix.lat, lon: lastFix.lon, accuracy_m: lastFix.accuracy, ts: lastFix.ts } : null,
+      online: () => navigator.onLine && !state.netDown,
+    },
+    { dispatch: dispatching },
+  );
+}
+
 function showLogin(message = "") {
+  signedIn = false;
+  if (tabs) tabs.close();
   $("#main-view").hidden = true;
   $("#actions").hidden = true;
   $("#logout").hidden = true;
@@ -803,14 +850,14 @@ function render() {
 }
 
 function renderConnection() {
-  const loggedIn = !$("#main-view").hidden;
+  const loggedIn = signedIn;
   const offline = !navigator.onLine || state.netDown || (loggedIn && state.streamDown);
   $("#offline-banner").hidden = !offline;
   const status = offline ? "offline" : state.live;
   const conn = $("#conn");
   conn.dataset.conn = status;
   $("#conn-text").textContent = i18n.t(`conn.${status}`);
-  conn.hidden = $("#main-view").hidden;
+  conn.hidden = !signedIn;
   document.body.classList.toggle("is-offline", offline);
 }
 
@@ -922,7 +969,7 @@ function renderOutbox() {
   counter.dataset.count = String(n);
   const one = i18n.t("outbox.count_one");
   counter.textContent = n === 1 && one !== "outbox.count_one" ? one : i18n.t("outbox.count", { n });
-  $("#outbox-bar").hidden = n === 0 || $("#main-view").hidden;
+  $("#outbox-bar").hidden = n === 0 || !signedIn;
   const list = $("#outbox-errors");
   list.replaceChildren(
     ...state.dropped.map((d) => {
@@ -1070,6 +1117,7 @@ function renderLanguage() {
   i18n.apply(document);
   $("#lang-toggle").textContent = i18n.t("lang.other");
   document.title = i18n.t("app.title");
+  if (tabs) tabs.render();
   render();
 }
 
@@ -1111,10 +1159,10 @@ function bind() {
   });
   document.addEventListener("visibilitychange", () => renderWakeLock());
   api.addEventListener("unauthenticated", () => {
-    if (!$("#main-view").hidden) sessionEnded();
+    if (signedIn) sessionEnded();
   });
   setInterval(() => {
-    if (!$("#main-view").hidden) renderAckTimer();
+    if (signedIn && unitId()) renderAckTimer();
   }, 1000);
 }
 
@@ -1131,7 +1179,7 @@ async function start() {
   renderLanguage();
   registerServiceWorker();
   await outbox.open();
-  if (isOfficer(api.session)) await enter();
+  if (mayUseTerminal(api.session)) await enter();
   else {
     if (api.session) api.forget();
     showLogin();

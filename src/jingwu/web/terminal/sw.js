@@ -4,7 +4,7 @@
 // road map and the incident types (network first, the cached copy when offline). Bump VERSION when
 // the list of shell files changes.
 
-const VERSION = "v8";
+const VERSION = "v9";
 const SHELL_CACHE = `jingwu-terminal-shell-${VERSION}`;
 const DATA_CACHE = "jingwu-terminal-data-v1";
 
@@ -18,6 +18,7 @@ const SHELL = [
   "/static/terminal/ring.js",
   "/static/terminal/sheets.js",
   "/static/terminal/strings.js",
+  "/static/terminal/tabs.js",
   "/static/terminal/transitions.js",
   "/static/terminal/terminal.css",
   "/static/terminal/icons/icon.svg",
@@ -32,7 +33,10 @@ const SHELL = [
   "/static/vendor/leaflet/leaflet-src.esm.js",
   "/static/vendor/leaflet/leaflet.css",
 ];
-const SHELL_PATHS = new Set(SHELL);
+// The tabs beyond dispatch (terminal/tabs.js TAB_MODULES): cached as well, but one that is missing
+// must not stop the rest of the shell from working offline.
+const TABS = ["checks", "collect", "disputes", "applications"].map((name) => `/static/terminal/tabs/${name}.js`);
+const SHELL_PATHS = new Set([...SHELL, ...TABS]);
 
 // Reference data a terminal may show offline: network first, then the last copy.
 const DATA_PATHS = new Set(["/api/map/config", "/api/map/roads", "/api/map/features", "/api/incident-types"]);
@@ -42,6 +46,7 @@ self.addEventListener("install", (event) => {
     (async () => {
       const cache = await caches.open(SHELL_CACHE);
       await cache.addAll(SHELL.map((url) => new Request(url, { cache: "reload" })));
+      await Promise.allSettled(TABS.map((url) => cache.add(new Request(url, { cache: "reload" }))));
       await self.skipWaiting();
     })(),
   );
