@@ -7,10 +7,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # The browser tests (tests/browser) drive Debian's Chromium through Playwright; never a downloaded
-# browser. The CJK font makes Chinese text legible in their screenshots.
-BROWSER_PKGS := chromium fonts-wqy-zenhei
+# browser. The CJK font makes Chinese text legible in their screenshots and is the font embedded in
+# certificates (PDF); poppler's pdftotext reads a certificate's Chinese back in the tests.
+BROWSER_PKGS := chromium fonts-wqy-zenhei poppler-utils
 CHROMIUM     := /usr/bin/chromium
 CJK_FONT     := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+PDFTOTEXT    := /usr/bin/pdftotext
 # The cluster tests (tests/bus, tests/cluster) need NATS with JetStream on 127.0.0.1:4222.
 NATS_PORT    := 4222
 NATS_UP      = $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', $(NATS_PORT)), 1).close()"
@@ -20,7 +22,7 @@ NATS_UP      = $(BIN)/python -c "import socket; socket.create_connection(('127.0
 MQTT_PORT    := 1883
 MQTT_UP      = $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', $(MQTT_PORT)), 1).close()"
 
-.PHONY: demo serve test lint browser-deps nats-server mqtt-broker bench bench-startup clean
+.PHONY: demo demo-deps serve test lint browser-deps nats-server mqtt-broker bench bench-startup clean
 
 TEST_STAMP := $(VENV)/.installed-test
 # pip as the first run needs it: no version check, no byte-compiling every module of numpy and
@@ -38,8 +40,23 @@ $(TEST_STAMP): $(STAMP)
 	$(PIP) install -e '.[test]'
 	touch $(TEST_STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) demo-deps
 	$(BIN)/jingwu demo $(ARGS)
+
+# The demo's certificates (resident self-service) embed a CJK font. Installed when we are root and
+# have apt-get; otherwise the demo still runs and certificates use a font the PDF only names.
+demo-deps:
+	@if [ -e $(CJK_FONT) ]; then \
+	  :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing fonts-wqy-zenhei for the demo's certificates (apt-get; once per machine)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  { apt-get -qq -o DPkg::Lock::Timeout=300 update \
+	    && apt-get -qq -y -o DPkg::Lock::Timeout=300 install fonts-wqy-zenhei >/dev/null; } \
+	  || echo "demo-deps: apt-get failed; certificates will name a font instead of embedding one" >&2; \
+	else \
+	  echo "demo-deps: certificates embed a CJK font: sudo apt-get install fonts-wqy-zenhei" >&2; \
+	fi
 
 serve: $(STAMP)
 	$(BIN)/jingwu serve $(ARGS)
@@ -54,7 +71,7 @@ lint: $(TEST_STAMP)
 # A no-op when they are there. Otherwise apt-get installs them when we are root and have it; if not,
 # it says what to install, and the browser tests skip (under CI=true they fail, naming the packages).
 browser-deps:
-	@if [ -x $(CHROMIUM) ] && [ -e $(CJK_FONT) ]; then \
+	@if [ -x $(CHROMIUM) ] && [ -e $(CJK_FONT) ] && [ -x $(PDFTOTEXT) ]; then \
 	  :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "installing $(BROWSER_PKGS) for the browser tests (apt-get; once per machine)"; \
