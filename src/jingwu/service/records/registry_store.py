@@ -256,7 +256,8 @@ def put_resident(
         if row is None:
             raise ValidationFailed(f"no resident {target_id}", code="unknown_record", target_id=target_id)
         resident_id = target_id
-        before = {k: v for k, v in resident_view(keys, row).items() if k in after}
+        view = resident_view(keys, row) | {"plates": row.plates}
+        before = {k: v for k, v in view.items() if k in after}
         if write_history(conn, keys, RecordKind.RESIDENT, resident_id, change, before, after):
             conn.execute(
                 update(rt.records_residents).where(rt.records_residents.c.id == resident_id).values(**values)
