@@ -1,8 +1,283 @@
-// Placeholder until the records tab lands (issue 15; replaced by its own module): needs what no one holds.
+// 实有人口审核 (registry review) at the station desk: the queue of field collections to approve or
+// return with a reason, the conflicts (one identity number at two actual addresses) to settle,
+// and a search of the registry that states why (every search is in the audit log).
+
+const STRINGS = {
+  "zh-CN": {
+    "records.queue": "待审核采集",
+    "records.conflicts": "冲突",
+    "records.search": "查询",
+    "records.refresh": "刷新",
+    "records.col.when": "提交时间",
+    "records.col.kind": "类型",
+    "records.col.address": "地址",
+    "records.col.record": "内容",
+    "records.col.by": "采集人",
+    "records.col.photos": "照片",
+    "records.col.actions": "操作",
+    "records.approve": "通过",
+    "records.return": "退回",
+    "records.return_reason": "退回原因（采集人可见）",
+    "records.approved": "已通过",
+    "records.in_conflict": "已转为冲突，待处理",
+    "records.returned": "已退回",
+    "records.none": "暂无待审核的采集",
+    "records.no_conflicts": "暂无冲突",
+    "records.conflict.person": "人员",
+    "records.conflict.existing": "登记地址",
+    "records.conflict.claimed": "新采集地址",
+    "records.keep": "保留原址",
+    "records.move": "迁至新址",
+    "records.settle_note": "处理说明",
+    "records.settled": "冲突已处理",
+    "records.by": "查询方式",
+    "records.by.address": "地址",
+    "records.by.name": "姓名",
+    "records.by.id_number": "身份证号",
+    "records.by.phone": "手机号",
+    "records.by.plate": "车牌",
+    "records.value": "查询内容",
+    "records.reason": "查询事由（记入审计）",
+    "records.go": "查询",
+    "records.results": "查询结果：{n} 人",
+    "records.kind.resident": "实有人口",
+    "records.kind.house": "实有房屋",
+    "records.kind.household": "户",
+    "records.kind.business": "实有单位",
+  },
+  en: {
+    "records.queue": "Collections to review",
+    "records.conflicts": "Conflicts",
+    "records.search": "Search",
+    "records.refresh": "Refresh",
+    "records.col.when": "Submitted",
+    "records.col.kind": "Kind",
+    "records.col.address": "Address",
+    "records.col.record": "Record",
+    "records.col.by": "Collector",
+    "records.col.photos": "Photos",
+    "records.col.actions": "Actions",
+    "records.approve": "Approve",
+    "records.return": "Return",
+    "records.return_reason": "Why it goes back (the collector sees it)",
+    "records.approved": "Approved",
+    "records.in_conflict": "Held as a conflict",
+    "records.returned": "Returned",
+    "records.none": "Nothing to review",
+    "records.no_conflicts": "No conflicts",
+    "records.conflict.person": "Person",
+    "records.conflict.existing": "On record at",
+    "records.conflict.claimed": "Collected at",
+    "records.keep": "Keep the record",
+    "records.move": "Move to the new address",
+    "records.settle_note": "How it was settled",
+    "records.settled": "Conflict settled",
+    "records.by": "Search by",
+    "records.by.address": "address",
+    "records.by.name": "name",
+    "records.by.id_number": "ID number",
+    "records.by.phone": "phone",
+    "records.by.plate": "plate",
+    "records.value": "Value",
+    "records.reason": "Reason (audited)",
+    "records.go": "Search",
+    "records.results": "{n} people found",
+    "records.kind.resident": "resident",
+    "records.kind.house": "house",
+    "records.kind.household": "household",
+    "records.kind.business": "business",
+  },
+};
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "i18n") node.dataset.i18n = value;
+    else if (key in node) node[key] = value;
+    else node.setAttribute(key, value);
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+function summary(c) {
+  const r = c.record || {};
+  if (c.kind === "resident") return [r.name, r.id_number, r.phone, r.relation].filter(Boolean).join(" · ");
+  if (c.kind === "business") return [r.name, r.licence_number, r.kind].filter(Boolean).join(" · ");
+  if (c.kind === "house") return [r.community, r.building, r.unit, r.room].filter(Boolean).join(" / ");
+  return r.number || "";
+}
+
 export default {
   id: "records",
-  needs: "none",
-  title: { "zh-CN": "records", en: "records" },
-  strings: {},
-  create: () => ({ element: document.createElement("section"), refresh: async () => {}, render() {} }),
+  needs: "records.review",
+  title: { "zh-CN": "实有人口审核", en: "Registry review" },
+  strings: STRINGS,
+  create(desk) {
+    const t = (key, params) => desk.i18n.t(key, params);
+    const element = el("section", { className: "records-desk" });
+    const queueBody = el("tbody");
+    const conflictsBody = el("tbody");
+    const results = el("div", { className: "records-results" });
+    const header = (...keys) => el("thead", {}, el("tr", {}, ...keys.map((k) => el("th", { i18n: k }))));
+    const byOptions = ["address", "name", "id_number", "phone", "plate"].map((b) =>
+      el("option", { value: b, i18n: `records.by.${b}` }),
+    );
+    const searchForm = el(
+      "form",
+      { className: "card inline records-search" },
+      el("h3", { i18n: "records.search" }),
+      el("label", {}, el("span", { i18n: "records.by" }), el("select", { name: "by" }, ...byOptions)),
+      el("label", {}, el("span", { i18n: "records.value" }), el("input", { name: "value", required: true })),
+      el("label", {}, el("span", { i18n: "records.reason" }), el("input", { name: "reason", required: true })),
+      el("div", { className: "row" }, el("button", { type: "submit", className: "primary", i18n: "records.go" })),
+    );
+    element.append(
+      el(
+        "div",
+        { className: "bar" },
+        el("h2", { i18n: "records.queue" }),
+        el("button", { type: "button", className: "records-refresh", i18n: "records.refresh" }),
+      ),
+      el(
+        "table",
+        { className: "list records-queue" },
+        header(
+          "records.col.when",
+          "records.col.kind",
+          "records.col.address",
+          "records.col.record",
+          "records.col.by",
+          "records.col.photos",
+          "records.col.actions",
+        ),
+        queueBody,
+      ),
+      el("div", { className: "bar" }, el("h2", { i18n: "records.conflicts" })),
+      el(
+        "table",
+        { className: "list records-conflicts" },
+        header("records.conflict.person", "records.conflict.existing", "records.conflict.claimed", "records.col.actions"),
+        conflictsBody,
+      ),
+      searchForm,
+      results,
+    );
+
+    async function act(promise, done) {
+      try {
+        await promise;
+        desk.notice(done);
+      } catch (exc) {
+        desk.notice(desk.errorText(exc));
+      }
+      await refresh();
+    }
+
+    async function photoLink(photo) {
+      const link = el("button", { type: "button", className: "link" }, `📷 ${Math.round(photo.size / 1024)} KB`);
+      link.addEventListener("click", async () => {
+        const response = await fetch(`/api/records/photos/${photo.id}`, {
+          headers: { Authorization: `Bearer ${desk.api.token}` },
+        });
+        if (response.ok) window.open(URL.createObjectURL(await response.blob()), "_blank");
+      });
+      return link;
+    }
+
+    async function renderQueue(found) {
+      const rows = [];
+      for (const c of found) {
+        const approve = el("button", { type: "button", className: "primary records-approve", i18n: "records.approve" });
+        const back = el("button", { type: "button", className: "records-return", i18n: "records.return" });
+        approve.addEventListener("click", async () => {
+          try {
+            const answer = await desk.api.post(`/api/records/collections/${c.id}/approve`, {});
+            desk.notice(t(answer.status === "conflict" ? "records.in_conflict" : "records.approved"));
+          } catch (exc) {
+            desk.notice(desk.errorText(exc));
+          }
+          await refresh();
+        });
+        back.addEventListener("click", () => {
+          const reason = window.prompt(t("records.return_reason"));
+          if (reason === null) return;
+          act(desk.api.post(`/api/records/collections/${c.id}/return`, { reason }), t("records.returned"));
+        });
+        const photos = await Promise.all((c.photos || []).map(photoLink));
+        const row = el(
+          "tr",
+          {},
+          el("td", {}, new Date(c.submitted_at).toLocaleString(desk.i18n.lang)),
+          el("td", {}, t(`records.kind.${c.kind}`)),
+          el("td", {}, c.label),
+          el("td", {}, summary(c), c.note ? el("div", { className: "hint" }, c.note) : null),
+          el("td", {}, c.collected_by),
+          el("td", {}, ...photos),
+          el("td", { className: "actions" }, approve, back),
+        );
+        row.dataset.id = c.id;
+        rows.push(row);
+      }
+      if (!rows.length) rows.push(el("tr", {}, el("td", { colSpan: 7, className: "muted" }, t("records.none"))));
+      queueBody.replaceChildren(...rows);
+    }
+
+    function renderConflicts(found) {
+      const rows = found.map((c) => {
+        const keep = el("button", { type: "button", i18n: "records.keep" });
+        const move = el("button", { type: "button", className: "primary", i18n: "records.move" });
+        const settle = (resolution) => {
+          const note = window.prompt(t("records.settle_note"));
+          if (note === null) return;
+          act(desk.api.post(`/api/records/conflicts/${c.id}/settle`, { resolution, note }), t("records.settled"));
+        };
+        keep.addEventListener("click", () => settle("keep_existing"));
+        move.addEventListener("click", () => settle("move_to_new"));
+        const row = el(
+          "tr",
+          {},
+          el("td", {}, `${c.name || ""} ${c.id_number || ""}`),
+          el("td", {}, c.existing_house.label),
+          el("td", {}, c.claimed_house.label),
+          el("td", { className: "actions" }, keep, move),
+        );
+        row.dataset.id = c.id;
+        return row;
+      });
+      if (!rows.length) rows.push(el("tr", {}, el("td", { colSpan: 4, className: "muted" }, t("records.no_conflicts"))));
+      conflictsBody.replaceChildren(...rows);
+    }
+
+    async function refresh() {
+      const [queue, conflicts] = await Promise.all([
+        desk.api.get("/api/records/collections?status=pending"),
+        desk.api.get("/api/records/conflicts?status=open"),
+      ]);
+      await renderQueue(queue);
+      renderConflicts(conflicts);
+      desk.i18n.apply(element);
+    }
+
+    searchForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const data = Object.fromEntries(new FormData(searchForm));
+      try {
+        const found = await desk.api.post("/api/records/search", data);
+        const people = found.residents.map((r) =>
+          el("li", {}, `${r.name} · ${r.id_number} · ${r.phone || "—"} · ${r.house_label}${r.moved_out ? ` (→ ${r.moved_out})` : ""}`),
+        );
+        const places = found.businesses.map((b) => el("li", {}, `${b.name} · ${b.licence_number} · ${b.house_label}`));
+        results.replaceChildren(
+          el("p", {}, t("records.results", { n: found.residents.length })),
+          el("ul", {}, ...people, ...places),
+        );
+      } catch (exc) {
+        desk.notice(desk.errorText(exc));
+      }
+    });
+    element.querySelector(".records-refresh").addEventListener("click", () => refresh().catch((exc) => desk.notice(desk.errorText(exc))));
+    desk.i18n.apply(element);
+    return { element, refresh, render: () => desk.i18n.apply(element) };
+  },
 };
