@@ -1,5 +1,5 @@
-"""``jingwu bench dispatch|ingest|geocode``: the benchmarks, measured on this machine and printed (or one
-JSON object with ``--json``). The bench modules are loaded only when one runs: they bring the
+"""``jingwu bench dispatch|ingest|geocode|checks``: the benchmarks, measured on this machine and
+printed (or one JSON object with ``--json``). The bench modules are loaded only when one runs: they bring the
 whole server with them."""
 
 from __future__ import annotations
@@ -59,6 +59,18 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.set_defaults(func=geocode)
+    p = kinds.add_parser(
+        "checks", help="patrol checks per second and p50/p99 latency against watch lists of 1,000,000 entries"
+    )
+    p.add_argument("--entries", type=int, default=1_000_000, help="watch-list entries (default 1,000,000)")
+    p.add_argument("--queries", type=int, default=2000, help="checks through the service (half people)")
+    p.add_argument("--api-queries", type=int, default=500, help="checks through the API in process (0: none)")
+    p.add_argument("--hit-rate", type=float, default=0.05, help="share of checks that hit (default 0.05)")
+    p.add_argument("--units", type=int, default=200, help="free units on the roads, for backup on a hit")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--osm", help="OSM PBF (default: the bundled Harbin extract)")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(func=checks)
 
 
 def dispatch(args: argparse.Namespace) -> int:
@@ -147,6 +159,45 @@ def geocode(args: argparse.Namespace) -> int:
         f"50 m {result['top1_clean']:.1%} clean, {result['top1_noisy']:.1%} noisy ({noises}); "
         f"p50 {result['p50_ms']:.2f} ms, p99 {result['p99_ms']:.2f} ms; index loaded in "
         f"{result['index_load_s']:.2f} s"
+    )
+    return 0
+
+
+def checks(args: argparse.Namespace) -> int:
+    from jingwu.bench.checks import run_checks_bench
+
+    if args.entries < 2 or args.queries < 2 or args.api_queries < 0 or not 0 <= args.hit_rate <= 1:
+        print(
+            "jingwu bench checks: --entries and --queries at least 2, --api-queries at least 0, "
+            "--hit-rate between 0 and 1",
+            file=sys.stderr,
+        )
+        return 2
+    result = run_checks_bench(
+        entries=args.entries,
+        queries=args.queries,
+        api_queries=args.api_queries,
+        hit_rate=args.hit_rate,
+        units=args.units,
+        seed=args.seed,
+        osm=Path(args.osm) if args.osm else None,
+        cache_dir=settings_for(args).graph_cache_dir,
+    )
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    every, api = result["all"], result.get("api")
+    print(
+        f"{result['queries']} checks against {result['entries']:,} entries ({result['database']}, "
+        f"{result['hit_rate']:.0%} hits): {every['per_s']:.0f}/s, p50 {every['p50_ms']} ms, "
+        f"p99 {every['p99_ms']} ms (people p99 {result['person']['p99_ms']} ms, plates p99 "
+        f"{result['plate']['p99_ms']} ms; the bare look-up p99 {result['lookup_only']['p99_ms']} ms); "
+        f"goal p99 ≤ {result['goal_p99_ms']} ms: {'met' if result['meets_goal'] else 'NOT met'}"
+        + (
+            f"; through the API: {api['per_s']:.0f}/s, p50 {api['p50_ms']} ms, p99 {api['p99_ms']} ms"
+            if api
+            else ""
+        )
     )
     return 0
 

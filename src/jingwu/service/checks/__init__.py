@@ -57,6 +57,9 @@ if TYPE_CHECKING:
     from jingwu.service.geocoding import GeocodingService
 
 
+_INSERT_CHECK = insert(pc)  # with the row as parameters: compiled once, not per check
+
+
 @dataclass(frozen=True, slots=True)
 class CheckOutcome:
     check_id: str
@@ -290,7 +293,7 @@ class PatrolChecks:
         }
 
         def store_check(conn: Connection) -> None:
-            conn.execute(insert(pc).values(**row))
+            conn.execute(_INSERT_CHECK, row)
             audit_chain.append(conn, **audit_fields)
 
         if not found:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
 from jingwu.domain.identity import mask_name
 from jingwu.domain.watchlists import LIST_NAMES, Entry, SubjectKind, WatchList, mask_subject
@@ -113,9 +113,14 @@ def insert_entry(conn: Connection, keys: KeyRing, entry: Entry, *, index: str) -
     )
 
 
+# Built once: a check is on the hot path, and a statement built per call costs SQLAlchemy more
+# (its cache key) than SQLite takes to answer it.
+_MATCHING = select(we).where(we.c.subject_index == bindparam("index"), we.c.removed_at.is_(None))
+
+
 def matching_rows(conn: Connection, index: str) -> list[Any]:
     """Every entry not removed whose subject has this blind index: one indexed equality."""
-    return list(conn.execute(select(we).where(we.c.subject_index == index, we.c.removed_at.is_(None))).all())
+    return list(conn.execute(_MATCHING, {"index": index}).all())
 
 
 def remove_entry(
