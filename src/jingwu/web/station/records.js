@@ -44,6 +44,14 @@ const STRINGS = {
     "records.kind.house": "实有房屋",
     "records.kind.household": "户",
     "records.kind.business": "实有单位",
+    "records.relation.head": "户主",
+    "records.relation.spouse": "配偶",
+    "records.relation.child": "子女",
+    "records.relation.parent": "父母",
+    "records.relation.grandchild": "孙子女",
+    "records.relation.sibling": "兄弟姐妹",
+    "records.relation.tenant": "租住人员",
+    "records.relation.other": "其他",
   },
   en: {
     "records.queue": "Collections to review",
@@ -86,6 +94,14 @@ const STRINGS = {
     "records.kind.house": "house",
     "records.kind.household": "household",
     "records.kind.business": "business",
+    "records.relation.head": "head",
+    "records.relation.spouse": "spouse",
+    "records.relation.child": "child",
+    "records.relation.parent": "parent",
+    "records.relation.grandchild": "grandchild",
+    "records.relation.sibling": "sibling",
+    "records.relation.tenant": "tenant",
+    "records.relation.other": "other",
   },
 };
 
@@ -100,9 +116,11 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-function summary(c) {
+function summary(c, t) {
   const r = c.record || {};
-  if (c.kind === "resident") return [r.name, r.id_number, r.phone, r.relation].filter(Boolean).join(" · ");
+  if (c.kind === "resident") {
+    return [r.name, r.id_number, r.phone, r.relation && t(`records.relation.${r.relation}`)].filter(Boolean).join(" · ");
+  }
   if (c.kind === "business") return [r.name, r.licence_number, r.kind].filter(Boolean).join(" · ");
   if (c.kind === "house") return [r.community, r.building, r.unit, r.room].filter(Boolean).join(" / ");
   return r.number || "";
@@ -175,7 +193,7 @@ export default {
     }
 
     async function photoLink(photo) {
-      const link = el("button", { type: "button", className: "link" }, `📷 ${Math.round(photo.size / 1024)} KB`);
+      const link = el("button", { type: "button", className: "link" }, `${t("records.col.photos")} ${Math.max(1, Math.round(photo.size / 1024))} KB`);
       link.addEventListener("click", async () => {
         const response = await fetch(`/api/records/photos/${photo.id}`, {
           headers: { Authorization: `Bearer ${desk.api.token}` },
@@ -211,7 +229,7 @@ export default {
           el("td", {}, new Date(c.submitted_at).toLocaleString(desk.i18n.lang)),
           el("td", {}, t(`records.kind.${c.kind}`)),
           el("td", {}, c.label),
-          el("td", {}, summary(c), c.note ? el("div", { className: "hint" }, c.note) : null),
+          el("td", {}, summary(c, t), c.note ? el("div", { className: "hint" }, c.note) : null),
           el("td", {}, c.collected_by),
           el("td", {}, ...photos),
           el("td", { className: "actions" }, approve, back),

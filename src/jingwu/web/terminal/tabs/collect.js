@@ -131,12 +131,17 @@ const STRINGS = {
 };
 
 const STYLE = `
-.collect-tab { padding: 12px; overflow: auto; }
-.collect-form { display: grid; gap: 8px; }
-.collect-form fieldset { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; border: 1px solid #2a3c55; border-radius: 8px; }
-.collect-field { display: grid; gap: 2px; }
+.collect-tab { padding: 12px; overflow-x: hidden; overflow-y: auto; box-sizing: border-box; max-width: 100%; }
+.collect-form { display: grid; gap: 8px; min-width: 0; }
+.collect-form fieldset {
+  display: grid; grid-template-columns: repeat(auto-fit, minmax(140px, 1fr)); gap: 8px; min-width: 0;
+  margin: 0; border: 1px solid #2a3c55; border-radius: 8px;
+}
+.collect-field { display: grid; gap: 2px; min-width: 0; }
 .collect-field span { font-size: 13px; opacity: .8; }
-.collect-field input, .collect-field select { min-height: 40px; font-size: 16px; }
+.collect-field input, .collect-field select {
+  min-height: 40px; font-size: 16px; width: 100%; box-sizing: border-box; min-width: 0;
+}
 .collect-submit { min-height: 48px; font-size: 17px; }
 .collect-list { list-style: none; padding: 0; display: grid; gap: 6px; }
 .collect-item { padding: 8px; border-radius: 6px; background: rgba(255,255,255,.05); }
