@@ -6,6 +6,7 @@ import { distanceM } from "/static/shared/geo.js";
 import { arrivalRisk, OPEN } from "./state.js";
 import { STATUS_COLOURS } from "./map.js";
 import { WhyNot } from "./whynot.js";
+import { DisputesBeside } from "./disputes.js";
 
 const DISPATCHABLE = new Set(["pending", "dispatched", "acknowledged", "en_route", "on_scene"]);
 const $ = (id) => document.getElementById(id);
@@ -41,6 +42,7 @@ export class IncidentDetail {
       if (button) this.merge(button.closest("li").dataset.id);
     });
     this.whyNot = new WhyNot(app, $("why-not"));
+    this.disputes = new DisputesBeside(app, $("detail-timers"));
     $("backup-btn").addEventListener("click", () => this.backup());
     $("reporter-form").addEventListener("submit", (e) => {
       e.preventDefault();
@@ -76,6 +78,7 @@ export class IncidentDetail {
     this.app.map.showRoutes([]);
     this.routesKey = null;
     this._clearPhotos();
+    this.disputes.load(incidentId);
     if (!incidentId) {
       this.app.map.map.invalidateSize();
       return;
@@ -245,6 +248,7 @@ export class IncidentDetail {
   /** A live event touching this incident. */
   onEvent(event) {
     if (!this.incidentId) return;
+    this.disputes.onEvent(event);
     const mine = event.incident_id === this.incidentId;
     if (mine && typeof event.id === "number") {
       this.timeline.push(event);
