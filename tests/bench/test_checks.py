@@ -14,7 +14,18 @@ from jingwu.domain.identity import parse_id_number, parse_plate
 from jingwu.routing import RoadNetwork
 from tests.cli.helpers import jingwu
 
-KEYS = {"bench", "entries", "queries", "person", "plate", "all", "lookup_only", "goal_p99_ms", "meets_goal"}
+KEYS = {
+    "bench",
+    "entries",
+    "queries",
+    "person",
+    "plate",
+    "all",
+    "lookup_only",
+    "disk_fsync",
+    "goal_p99_ms",
+    "meets_goal",
+}
 FIGURES = {"n", "per_s", "p50_ms", "p99_ms", "max_ms"}
 
 
@@ -32,7 +43,7 @@ def test_a_small_run_measures_checks_that_hit_and_clear(network: RoadNetwork, gr
     )
     assert set(result) >= KEYS and result["entries"] == 2000
     assert 0 < result["hits"] < 40  # half drawn from the lists (a fresh subject hits only by chance)
-    for part in ("person", "plate", "all", "lookup_only"):
+    for part in ("person", "plate", "all", "lookup_only", "clear", "hit"):
         assert set(result[part]) >= FIGURES
         assert 0 < result[part]["p50_ms"] <= result[part]["p99_ms"] <= result[part]["max_ms"]
     assert result["person"]["n"] + result["plate"]["n"] == 40
