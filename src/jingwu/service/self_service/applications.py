@@ -11,7 +11,8 @@ officers of its station).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -32,6 +33,7 @@ from jingwu.domain.self_service import (
 )
 from jingwu.errors import Conflict, NotFound, ValidationFailed
 from jingwu.service import audit
+from jingwu.service.idempotency import record_claim
 from jingwu.service.ids import new_id
 from jingwu.store import self_service_tables as st
 from jingwu.store.db import read_transaction, write_transaction
@@ -88,6 +90,17 @@ class NewApplication:
     address: str
     station_id: str
     purpose: str | None = None
+
+
+@contextmanager
+def _command(engine: Engine, now: datetime) -> Iterator[Connection]:
+    """A command's write transaction, storing the request's Idempotency-Key in it (the terminal's
+    outbox retries a verification until it hears back: it is applied once)."""
+    with write_transaction(engine) as conn:
+        yield conn
+        claim = record_claim(conn, now)
+    if claim is not None:
+        claim.recorded = True
 
 
 def _document_info(row: Any) -> DocumentInfo:
@@ -239,7 +252,7 @@ class Applications:
         number = parse_id_number(new.applicant_id_number.strip(), today=self.today()).number
         now = self.clock()
         application_id = new_id("app")
-        with write_transaction(self.engine) as conn:
+        with _command(self.engine, self.clock()) as conn:
             conn.execute(
                 insert(st.service_applications).values(
                     id=application_id,
@@ -267,7 +280,7 @@ class Applications:
         of the declared type, 422 ``unknown_document``, 409 once the documents are closed)."""
         media = check_document(content_type, data)
         now = self.clock()
-        with write_transaction(self.engine) as conn:
+        with _command(self.engine, self.clock()) as conn:
             row = self._row(conn, application_id)
             check_transition(ApplicationStatus(row.status), "upload")
             kind = kind_of(self.kinds(), row.kind)
@@ -311,7 +324,7 @@ class Applications:
     def resubmit(self, application_id: str, *, actor: str, source: str | None = None) -> Application:
         """Back to the officer (``verifying``) once everything flagged was brought again
         (422 ``documents_missing`` with the list otherwise)."""
-        with write_transaction(self.engine) as conn:
+        with _command(self.engine, self.clock()) as conn:
             row = self._row(conn, application_id)
             check_transition(ApplicationStatus(row.status), "resubmit")
             current = self._from_row(conn, row)
@@ -333,7 +346,7 @@ class Applications:
     ) -> Application:
         """The officer's on-site verdict: ``verified`` when every document is in order, else
         ``missing_documents`` with the reasons the resident is told."""
-        with write_transaction(self.engine) as conn:
+        with _command(self.engine, self.clock()) as conn:
             row = self._row(conn, application_id)
             check_transition(ApplicationStatus(row.status), "verify")
             kind = kind_of(self.kinds(), row.kind)
@@ -365,7 +378,7 @@ class Applications:
     def approve(
         self, application_id: str, *, actor: str, base_url: str = "", source: str | None = None
     ) -> Application:
-        with write_transaction(self.engine) as conn:
+        with _command(self.engine, self.clock()) as conn:
             row = self._row(conn, application_id)
             check_transition(ApplicationStatus(row.status), "approve")
             now = self.clock()
@@ -381,7 +394,7 @@ class Applications:
         reason = reason.strip()
         if not reason:
             raise ValidationFailed("say why the application is refused", code="reason_required")
-        with write_transaction(self.engine) as conn:
+        with _command(self.engine, self.clock()) as conn:
             row = self._row(conn, application_id)
             check_transition(ApplicationStatus(row.status), "refuse")
             now = self.clock()
