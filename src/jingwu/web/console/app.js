@@ -5,6 +5,7 @@ import { Api } from "/static/shared/api.js";
 import { markDemo } from "/static/shared/demo.js";
 import { I18n } from "/static/shared/i18n.js";
 import { LiveStream } from "/static/shared/live.js";
+import { CheckAlerts } from "./checks.js";
 import { IncidentDetail } from "./detail.js";
 import { IncidentForm } from "./form.js";
 import { SituationMap, STATUS_COLOURS, PRIORITY_COLOURS } from "./map.js";
@@ -214,6 +215,7 @@ class Console {
       // An alarm column gone silent: someone in trouble there cannot call (docs/devices.md).
       this.toast(this.i18n.t("toast.device_offline", { device: data.device.id, community: data.device.community }), true);
     }
+    if (event.type === "check.hit") (this.checkAlerts ||= new CheckAlerts(this)).onEvent(event);
     this.changed();
     this.detail.onEvent(event);
     this.refreshStatsSoon();
