@@ -17,6 +17,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from jingwu.domain.identity import Sex, id_check_char
+from jingwu.domain.registry import LICENCE_CHARS, licence_check_char
 
 # --------------------------------------------------------------------------------------------
 # Where an identity number was first issued (the six-digit address code, GB/T 2260)
@@ -552,6 +553,16 @@ def synthetic_household(rng: np.random.Generator, *, today: date) -> list[Synthe
     return members
 
 
+def synthetic_licence_number(
+    rng: np.random.Generator, *, region: str = "230103", sole_trader: bool = False
+) -> str:
+    """A unified social credit code (GB 32100) of a business registered in ``region``: 91 for a
+    company, 92 for a sole trader (个体工商户), a nine-character organisation code, the check."""
+    body = "".join(LICENCE_CHARS[int(i)] for i in rng.integers(0, len(LICENCE_CHARS), size=9))
+    first17 = ("92" if sole_trader else "91") + region + body
+    return first17 + licence_check_char(first17)
+
+
 def _surname_length(name: str) -> int:
     return 2 if len(name) >= 3 and any(name.startswith(s) for s, _ in SURNAME_SHARES if len(s) == 2) else 1
 
@@ -572,6 +583,7 @@ __all__ = [
     "synthetic_given_name",
     "synthetic_household",
     "synthetic_id_number",
+    "synthetic_licence_number",
     "synthetic_people",
     "synthetic_person",
     "synthetic_phone",

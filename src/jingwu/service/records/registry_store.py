@@ -42,16 +42,15 @@ class Change:
     now: datetime
 
 
-def write_history(
-    conn: Connection,
+def history_rows(
     keys: KeyRing,
     kind: RecordKind,
     record_id: str,
     change: Change,
     before: Mapping[str, str | None],
     after: Mapping[str, str | None],
-) -> int:
-    """One history row per changed field; personal values sealed. Returns how many."""
+) -> list[dict[str, Any]]:
+    """The history rows of one record's changed fields; personal values sealed."""
     rows = []
     for field, old, new in changes(before, after):
         personal = field in PERSONAL_FIELDS
@@ -69,6 +68,20 @@ def write_history(
                 "after": s.seal(keys, new, s.HISTORY) if personal else new,
             }
         )
+    return rows
+
+
+def write_history(
+    conn: Connection,
+    keys: KeyRing,
+    kind: RecordKind,
+    record_id: str,
+    change: Change,
+    before: Mapping[str, str | None],
+    after: Mapping[str, str | None],
+) -> int:
+    """One history row per changed field. Returns how many."""
+    rows = history_rows(keys, kind, record_id, change, before, after)
     if rows:
         conn.execute(insert(rt.records_history), rows)
     return len(rows)
@@ -89,7 +102,7 @@ def house_values(address: HouseAddress, station_id: str | None) -> dict[str, Any
     }
 
 
-def _house_history(values: dict[str, Any]) -> dict[str, str | None]:
+def house_history_values(values: dict[str, Any]) -> dict[str, str | None]:
     return {k: (None if v is None else str(v)) for k, v in values.items() if k != "address_key"}
 
 
@@ -122,10 +135,10 @@ def put_house(
                 id=house_id, created_at=change.now, updated_at=change.now, **values
             )
         )
-        write_history(conn, keys, RecordKind.HOUSE, house_id, change, {}, _house_history(values))
+        write_history(conn, keys, RecordKind.HOUSE, house_id, change, {}, house_history_values(values))
         return str(house_id)
-    before = _house_history({k: getattr(row, k) for k in values})
-    if write_history(conn, keys, RecordKind.HOUSE, row.id, change, before, _house_history(values)):
+    before = house_history_values({k: getattr(row, k) for k in values})
+    if write_history(conn, keys, RecordKind.HOUSE, row.id, change, before, house_history_values(values)):
         conn.execute(
             update(rt.records_houses)
             .where(rt.records_houses.c.id == row.id)
@@ -217,20 +230,11 @@ def _household_for(
     return None
 
 
-def put_resident(
-    conn: Connection,
-    keys: KeyRing,
-    fields: ResidentFields,
-    house_id: str,
-    household_id: str | None,
-    change: Change,
-    *,
-    target_id: str | None,
-) -> str:
-    """Create or update a resident (the caller has ruled out a conflict)."""
-    if household_id is None:
-        household_id = _household_for(conn, keys, fields, house_id, change)
-    values = {
+def resident_values(
+    keys: KeyRing, fields: ResidentFields, house_id: str, household_id: str | None, now: datetime
+) -> dict[str, Any]:
+    """A resident's columns: the personal ones sealed, with their blind indexes."""
+    return {
         "house_id": house_id,
         "household_id": household_id,
         "relation": str(fields.relation),
@@ -244,8 +248,24 @@ def put_resident(
         "moved_in": fields.moved_in,
         "moved_out": fields.moved_out,
         "plates": ",".join(fields.plates),
-        "updated_at": change.now,
+        "updated_at": now,
     }
+
+
+def put_resident(
+    conn: Connection,
+    keys: KeyRing,
+    fields: ResidentFields,
+    house_id: str,
+    household_id: str | None,
+    change: Change,
+    *,
+    target_id: str | None,
+) -> str:
+    """Create or update a resident (the caller has ruled out a conflict)."""
+    if household_id is None:
+        household_id = _household_for(conn, keys, fields, house_id, change)
+    values = resident_values(keys, fields, house_id, household_id, change.now)
     after = resident_history_values(fields, house_id, household_id)
     if target_id is None:
         resident_id = new_id("res")
@@ -425,7 +445,10 @@ __all__ = [
     "Change",
     "active_residence",
     "business_view",
+    "history_rows",
     "history_view",
+    "house_history_values",
+    "house_values",
     "house_view",
     "put_business",
     "put_house",
@@ -433,6 +456,7 @@ __all__ = [
     "put_resident",
     "read_history",
     "resident_history_values",
+    "resident_values",
     "resident_view",
     "write_history",
 ]
