@@ -229,10 +229,16 @@ def still_missing(
     flagged: Iterable[Missing] = (),
     uploaded_since_flagged: Collection[str] = (),
 ) -> list[Missing]:
-    """What the resident must still bring: each asked-for document never uploaded, and each one
-    the officer flagged that has not been uploaded again since."""
-    out = [Missing(d.code, "not_uploaded") for d in kind.documents if d.code not in uploaded]
-    out += [m for m in flagged if m.document not in uploaded_since_flagged and m.document in uploaded]
+    """What the resident must still bring: each document the officer flagged that was not
+    uploaded again since (with the officer's reason), and each other one never uploaded."""
+    flagged_by_document = {m.document: m for m in flagged}
+    out = []
+    for document in kind.documents:
+        mark = flagged_by_document.get(document.code)
+        if mark is not None and document.code not in uploaded_since_flagged:
+            out.append(mark)
+        elif document.code not in uploaded:
+            out.append(Missing(document.code, "not_uploaded"))
     return out
 
 
