@@ -48,7 +48,7 @@ from jingwu.service.idempotency import record_claim
 from jingwu.service.ids import new_id
 from jingwu.settings import Settings
 from jingwu.store.checks_tables import patrol_checks as pc
-from jingwu.store.db import read_transaction, write_transaction
+from jingwu.store.db import write_transaction
 from jingwu.store.fieldcrypt import KeyRing
 
 if TYPE_CHECKING:
@@ -240,16 +240,65 @@ class PatrolChecks:
         if station_id is None and unit_id is not None:
             station_id = self.dispatch.board.station_of(unit_id)
         check_id = new_id("chk")
-        with read_transaction(self.engine) as conn:
+        masked = mask_subject(kind, number)
+        sealed = seal(self.keys, number, context=CHECK_SUBJECT)
+
+        def store_check(conn: Connection, found: list[Entry]) -> None:
+            """The check's row and its audit record (who, why, what: masked, where, result)."""
+            row = {
+                "id": check_id,
+                "kind": str(kind),
+                "subject": sealed,
+                "subject_index": index,
+                "subject_masked": masked,
+                "officer": officer,
+                "unit_id": unit_id,
+                "station_id": station_id,
+                "reason": why,
+                "lat": place.lat if place else None,
+                "lon": place.lon if place else None,
+                "result": "hit" if found else "clear",
+                "hits": [{"entry_id": e.id, "list": str(e.list)} for e in found],
+                "checked_at": now,
+            }
+            conn.execute(_INSERT_CHECK, row)
+            audit_chain.append(
+                conn,
+                ts=now,
+                action=f"check.{kind}",
+                actor=officer,
+                target=f"check:{check_id}",
+                source=source,
+                reason=why,
+                details={
+                    "subject": masked,
+                    "result": row["result"],
+                    "hits": row["hits"],
+                    "unit_id": unit_id,
+                    "station_id": station_id,
+                    "lat": row["lat"],
+                    "lon": row["lon"],
+                },
+            )
+
+        # One transaction for a clear check (most of them): the look-up, the row, the audit.
+        with write_transaction(self.engine) as conn:
             rows = store.matching_rows(conn, index)
-        # The blind index matched, so the subject is the one typed: no need to decrypt it.
-        found = [
-            replace(store.entry_from_row(self.keys, r, with_subject=False), subject=number) for r in rows
-        ]
-        found = hits(found, kind=kind, now=now)
+            # The blind index matched, so the subject is the one typed: no need to decrypt it.
+            opened = [
+                replace(store.entry_from_row(self.keys, r, with_subject=False), subject=number) for r in rows
+            ]
+            found = hits(opened, kind=kind, now=now)
+            claim = None
+            if not found:
+                store_check(conn, found)
+                claim = record_claim(conn, now)
+        if claim is not None:
+            claim.recorded = True
         instruction = instruction_for(found)
         backup: list[Backup] = []
         if found and place is not None:
+            # Outside any transaction: the road search must not hold the store's writer lock.
             backup = suggest_backup(
                 self.dispatch.board,
                 check_id=check_id,
@@ -257,52 +306,7 @@ class PatrolChecks:
                 now=now,
                 exclude=() if unit_id is None else (unit_id,),
             )
-        masked = mask_subject(kind, number)
-        row = {
-            "id": check_id,
-            "kind": str(kind),
-            "subject": seal(self.keys, number, context=CHECK_SUBJECT),
-            "subject_index": index,
-            "subject_masked": masked,
-            "officer": officer,
-            "unit_id": unit_id,
-            "station_id": station_id,
-            "reason": why,
-            "lat": place.lat if place else None,
-            "lon": place.lon if place else None,
-            "result": "hit" if found else "clear",
-            "hits": [{"entry_id": e.id, "list": str(e.list)} for e in found],
-            "checked_at": now,
-        }
-        audit_fields: dict[str, Any] = {
-            "ts": now,
-            "action": f"check.{kind}",
-            "actor": officer,
-            "target": f"check:{check_id}",
-            "source": source,
-            "reason": why,
-            "details": {
-                "subject": masked,
-                "result": row["result"],
-                "hits": row["hits"],
-                "unit_id": unit_id,
-                "station_id": station_id,
-                "lat": row["lat"],
-                "lon": row["lon"],
-            },
-        }
-
-        def store_check(conn: Connection) -> None:
-            conn.execute(_INSERT_CHECK, row)
-            audit_chain.append(conn, **audit_fields)
-
-        if not found:
-            with write_transaction(self.engine) as conn:
-                store_check(conn)
-                claim = record_claim(conn, now)
-            if claim is not None:
-                claim.recorded = True
-        else:
+        if found:
             data = {
                 "check": {
                     "check_id": check_id,
@@ -324,7 +328,7 @@ class PatrolChecks:
             event = DomainEvent(EventType.CHECK_HIT, at=now, unit_id=unit_id, actor=officer, data=data)
 
             def decide(conn: Connection, _: datetime) -> Decision:
-                store_check(conn)
+                store_check(conn, found)
                 return Decision(events=(event,))
 
             self.dispatch.commit(decide)
@@ -332,7 +336,7 @@ class PatrolChecks:
             check_id=check_id,
             kind=kind,
             subject=number if full else masked,
-            result=str(row["result"]),
+            result="hit" if found else "clear",
             hits=[store.view(e, removed_by=None, now=now, full=full) for e in found],
             instruction=instruction,
             backup=backup,
