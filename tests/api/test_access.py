@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
@@ -355,7 +355,11 @@ def declared_permissions(app: FastAPI) -> dict[tuple[str, str], Permission | Non
     app's own and those of every module in jingwu.api.routers."""
     routes = list(app.routes)
     for module in pkgutil.iter_modules(routers.__path__):
-        routes += importlib.import_module(f"{routers.__name__}.{module.name}").router.routes
+        loaded = importlib.import_module(f"{routers.__name__}.{module.name}")
+        # A module may hold a second router for routes under another prefix (disputes by incident).
+        for value in vars(loaded).values():
+            if isinstance(value, APIRouter):
+                routes += value.routes
     return {
         (method, route.path): route_permission(route.dependant)
         for route in routes

@@ -318,6 +318,9 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
     ):
         _document_permissions(module.router.routes)
         app.include_router(module.router, responses=ERROR_RESPONSES)
+    # The disputes at an incident's address or with its parties, beside the incident in the console.
+    _document_permissions(disputes.incidents_router.routes)
+    app.include_router(disputes.incidents_router, responses=ERROR_RESPONSES)
     return app
 
 
