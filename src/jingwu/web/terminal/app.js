@@ -759,6 +759,7 @@ async function openTabs(dispatching) {
       position: () =>
         lastFix ? { lat: lastFix.lat, lon: lastFix.lon, accuracy_m: lastFix.accuracy, ts: lastFix.ts } : null,
       online: () => navigator.onLine && !state.netDown,
+      showTab: (id) => tabs.show(id),
     },
     { dispatch: dispatching },
   );

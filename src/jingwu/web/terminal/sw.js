@@ -4,7 +4,7 @@
 // road map and the incident types (network first, the cached copy when offline). Bump VERSION when
 // the list of shell files changes.
 
-const VERSION = "v9";
+const VERSION = "v10";
 const SHELL_CACHE = `jingwu-terminal-shell-${VERSION}`;
 const DATA_CACHE = "jingwu-terminal-data-v1";
 
@@ -35,7 +35,7 @@ const SHELL = [
 ];
 // The tabs beyond dispatch (terminal/tabs.js TAB_MODULES): cached as well, but one that is missing
 // must not stop the rest of the shell from working offline.
-const TABS = ["checks", "collect", "disputes", "applications"].map((name) => `/static/terminal/tabs/${name}.js`);
+const TABS = ["today", "checks", "collect", "disputes", "applications"].map((name) => `/static/terminal/tabs/${name}.js`);
 const SHELL_PATHS = new Set([...SHELL, ...TABS]);
 
 // Reference data a terminal may show offline: network first, then the last copy.

@@ -4,7 +4,7 @@
 // out rather than taking the terminal down: the dispatch view must always work.
 
 /** The tab modules, in the order their tabs show; each is /static/terminal/tabs/<name>.js. */
-export const TAB_MODULES = ["checks", "collect", "disputes", "applications"];
+export const TAB_MODULES = ["today", "checks", "collect", "disputes", "applications"];
 
 export class Tabs {
   /**
