@@ -17,6 +17,7 @@ from jingwu.domain.watchlists import (
     hits,
     instruction_for,
     mask_subject,
+    optional_label,
     stated_reason,
     subject_of,
     watch_list,
@@ -122,3 +123,12 @@ def test_expiry_must_be_in_the_future_and_zoned() -> None:
 def test_masked_subjects_hide_the_middle() -> None:
     assert mask_subject(SubjectKind.PERSON, ID) == ID[:4] + "*" * 10 + ID[-4:]
     assert mask_subject(SubjectKind.VEHICLE, "黑A12345") == "黑A***45"
+
+
+def test_control_characters_are_dropped_from_reasons_and_labels() -> None:
+    assert stated_reason("形迹\x00可疑\x07") == "形迹可疑"
+    with pytest.raises(ValidationFailed) as exc:
+        stated_reason("\x00\x01")
+    assert exc.value.code == "reason_required"
+    assert optional_label("王\x00五 ") == "王五"
+    assert optional_label("  ") is None

@@ -106,10 +106,18 @@ def watch_list(name: str) -> WatchList:
         ) from None
 
 
+def _words(text: object) -> str:
+    """Text as stored: control characters dropped (a NUL cannot be stored in PostgreSQL's text),
+    runs of white space made one space."""
+    if not isinstance(text, str):
+        return ""
+    return " ".join("".join(c for c in text if c.isprintable() or c.isspace()).split())
+
+
 def stated_reason(text: object) -> str:
     """A check's or an entry's reason, white space collapsed: 422 ``reason_required`` when empty
     or blank, ``reason_too_long`` past 200 characters."""
-    value = " ".join(text.split()) if isinstance(text, str) else ""
+    value = _words(text)
     if not value:
         raise ValidationFailed("state the reason (盘查事由 / 布控事由)", code="reason_required")
     if len(value) > MAX_REASON_CHARS:
@@ -125,7 +133,7 @@ def optional_label(text: object) -> str | None:
     """An entry's optional name or description (blank: none); 422 ``label_too_long``."""
     if text is None:
         return None
-    value = " ".join(text.split()) if isinstance(text, str) else ""
+    value = _words(text)
     if len(value) > MAX_LABEL_CHARS:
         raise ValidationFailed(
             f"the name or description has at most {MAX_LABEL_CHARS} characters",
