@@ -29,6 +29,29 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+const MAX_SIDE = 2000; // a phone's 12-megapixel photo of a card, scaled: legible, well under the upload limit
+
+/** An image scaled down to MAX_SIDE as a JPEG where the browser can; a PDF (or anything not
+ * decodable here) as it is: the server checks what it is. */
+async function shrink(file) {
+  if (!file.type.startsWith("image/")) return file;
+  try {
+    const bitmap = await createImageBitmap(file);
+    const scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+    if (scale < 1 || file.size > 1_500_000) {
+      const canvas = document.createElement("canvas");
+      canvas.width = Math.round(bitmap.width * scale);
+      canvas.height = Math.round(bitmap.height * scale);
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.85));
+      if (blob) return blob;
+    }
+  } catch {
+    // not decodable here
+  }
+  return file;
+}
+
 function say(text, kind = "info") {
   const box = $("message");
   box.textContent = text;
@@ -285,7 +308,8 @@ async function uploadDocument(code, input) {
   say(i18n.t("detail.uploading"));
   try {
     const type = file.type || (file.name.toLowerCase().endsWith(".pdf") ? "application/pdf" : "");
-    const body = new Blob([await file.arrayBuffer()], { type });
+    const scaled = await shrink(new Blob([await file.arrayBuffer()], { type }));
+    const body = new Blob([await scaled.arrayBuffer()], { type: scaled.type || type });
     await api.post(`/api/service/applications/${encodeURIComponent(a.id)}/documents?document=${encodeURIComponent(code)}`, body);
     renderDetail(await api.get(`/api/service/applications/${encodeURIComponent(a.id)}`));
     say(i18n.t("detail.uploaded_ok"), "ok");
@@ -384,7 +408,8 @@ async function submitReport(event) {
     });
     const photo = $("report-photo").files[0];
     if (photo) {
-      const body = new Blob([await photo.arrayBuffer()], { type: photo.type });
+      const scaled = await shrink(photo);
+      const body = new Blob([await scaled.arrayBuffer()], { type: scaled.type || photo.type });
       await api.post(`/api/service/reports/${encodeURIComponent(report.incident_id)}/photos`, body);
     }
     $("report-form").reset();
