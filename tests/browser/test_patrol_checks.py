@@ -89,3 +89,47 @@ def test_a_hit_on_the_terminal_rings_the_stations_console(
     console.wait_for_timeout(500)
     expect(console.locator(".check-alert")).to_have_count(0)
     assert not page_errors.excluding("favicon")
+
+
+def test_a_commander_keeps_the_watch_lists_at_the_station_desk(
+    live_server: LiveServer, new_context: ContextFactory, page_errors: PageErrors
+) -> None:
+    south = Jurisdiction.parse("station:south")
+    live_server.services.auth.accounts.create_user(
+        "chief-south", PASSWORD, Role.COMMANDER, station_id="south", jurisdiction=south
+    )
+    officer = live_server.client("dispatcher")
+    checked = officer.post(
+        "/api/checks/vehicle",
+        json={
+            "plate": "黑A9X527",
+            "reason": "设卡检查",
+            "location": dict(zip(("lat", "lon"), HERE, strict=True)),
+        },
+    )
+    assert checked.status_code == 200 and checked.json()["result"] == "clear"
+
+    desk = new_context(viewport=(1400, 900)).new_page()
+    desk.on("dialog", lambda dialog: dialog.accept())
+    desk.goto(live_server.url + "/station/")
+    _log_in(desk, "chief-south")
+    desk.locator("#tabs button[data-tab='watchlists']").click()
+    panel = desk.locator("#tab-watchlists")
+    expect(panel.locator(".watchlists-recent tr[data-result='clear']")).to_contain_text("黑A9X527")
+    panel.locator("button[data-list='stolen_vehicle']").click()
+    form = panel.locator("form.watchlists-add")
+    form.locator("input[name=subject]").fill("黑A·9X527")
+    form.locator("input[name=label]").fill("白色轿车")
+    form.locator("input[name=reason]").fill("车辆被盗，车主报案")
+    form.locator("button[type=submit]").click()
+    row = panel.locator(".watchlists-table tr[data-entry-id]")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("黑A9X527")  # a commander sees subjects in full
+    expect(row).to_contain_text("车辆被盗")
+    hit = officer.post("/api/checks/vehicle", json={"plate": "黑A9X527", "reason": "设卡检查"})
+    assert hit.json()["result"] == "hit"
+    row.locator("button.watchlists-remove").click()
+    expect(panel.locator(".watchlists-table tr[data-entry-id]")).to_have_count(0)
+    again = officer.post("/api/checks/vehicle", json={"plate": "黑A9X527", "reason": "设卡检查"})
+    assert again.json()["result"] == "clear"
+    assert not page_errors.excluding("favicon")
