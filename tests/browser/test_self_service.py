@@ -213,3 +213,29 @@ def _password(page: Page, username: str) -> None:
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("#login-form button[type=submit]")
+
+
+def test_a_resident_reports_noise_with_a_photo_from_where_they_stand(
+    live_server: LiveServer, open_page, page_errors: PageErrors
+) -> None:
+    live_server.services.self_service.sender = DemoSender()
+    page = open_page("/service/", viewport=(420, 900), geolocation=(45.7560, 126.6420))
+    page.click("#lang")
+    expect(page.locator("#get-code")).to_have_text("Get a code")
+    _sign_in(page)
+    page.click("[data-go=report]")
+    page.select_option("#report-type", "order.noise")
+    page.fill("#report-description", "Drilling upstairs after 23:00")
+    page.click("#report-locate")
+    expect(page.locator("#report-location")).to_contain_text("45.75600")
+    page.set_input_files(
+        "#report-photo", files=[{"name": "noise.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    page.click("#report-submit")
+    expect(page.locator("#message")).to_contain_text("Reported")
+    expect(page.locator("#reports li")).to_have_count(1)
+    (incident,) = live_server.client().get("/api/incidents").json()
+    assert incident["source"] == "app" and incident["type_code"] == "order.noise"
+    photos = live_server.client().get(f"/api/incidents/{incident['id']}/attachments").json()
+    assert len(photos) == 1
+    assert page_errors == []
