@@ -129,7 +129,7 @@ def test_no_person_is_shown_unless_the_read_was_audited(
         return real_search(*args, **kwargs)
 
     monkeypatch.setattr("jingwu.service.records.lookups.search", spy)
-    monkeypatch.setattr("jingwu.service.records.append_audit", broken)
+    monkeypatch.setattr("jingwu.service.records.reads.append_audit", broken)
     with pytest.raises(RuntimeError):
         services.records.search(
             "id_number",

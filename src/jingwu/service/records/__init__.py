@@ -29,6 +29,7 @@ from jingwu.service.audit import append as append_audit
 from jingwu.service.records import collections as col
 from jingwu.service.records import lookups
 from jingwu.service.records import sealing as s
+from jingwu.service.records.reads import RegistryReads, reason_text
 from jingwu.service.records.registry_store import Change, put_resident
 from jingwu.settings import Settings
 from jingwu.store import records_tables as rt
@@ -42,18 +43,10 @@ if TYPE_CHECKING:
 
 NewCollection = col.NewCollection
 StationCheck = Callable[[str | None], None]
-MIN_REASON = 4
 KEPT_EXISTING = "冲突处理：保留原实际居住地址 / conflict: the existing address stays."
 
 
-def _reason(text: str, what: str) -> str:
-    value = " ".join((text or "").split())
-    if len(value.replace(" ", "")) < MIN_REASON:
-        raise ValidationFailed(f"state {what} (at least {MIN_REASON} characters)", code="reason_required")
-    return value[:500]
-
-
-class CommunityRecords:
+class CommunityRecords(RegistryReads):
     def __init__(
         self,
         engine: Engine,
@@ -275,7 +268,7 @@ class CommunityRecords:
         self, collection_id: str, reason: str, *, actor: str, source: str | None, check_station: StationCheck
     ) -> dict[str, Any]:
         """Send a pending collection back to its collector with the reason, which they see."""
-        text = _reason(reason, "why it goes back to the collector")
+        text = reason_text(reason, "why it goes back to the collector")
         now = self.clock()
         with write_transaction(self.engine) as conn:
             row = col.load_collection(conn, collection_id)
@@ -399,7 +392,7 @@ class CommunityRecords:
             raise ValidationFailed(
                 "resolution is keep_existing or move_to_new", code="bad_resolution"
             ) from None
-        text = _reason(note, "how the conflict was settled")
+        text = reason_text(note, "how the conflict was settled")
         now = self.clock()
         c = rt.records_conflicts
         with write_transaction(self.engine) as conn:
@@ -473,114 +466,6 @@ class CommunityRecords:
         if claim is not None:
             claim.recorded = True
         return found[0]
-
-    # ----------------------------------------------------------------------------------------
-    # reads of people (audited before they answer)
-    # ----------------------------------------------------------------------------------------
-
-    def search(
-        self,
-        by: str,
-        value: str,
-        reason: str,
-        *,
-        actor: str,
-        source: str | None,
-        station_ids: Collection[str] | None,
-        full: bool,
-    ) -> dict[str, Any]:
-        text = _reason(reason, "why you look")
-        needle, shown = lookups.normalise_search(by, value, today=self.today())
-        with write_transaction(self.engine) as conn:
-            found = lookups.search(conn, self.keys, by, needle, station_ids=station_ids, full=full)
-            append_audit(
-                conn,
-                ts=self.clock(),
-                action="records.search",
-                actor=actor,
-                target=f"{by}:{shown}",
-                source=source,
-                reason=text,
-                details={
-                    "residents": len(found["residents"]),
-                    "houses": len(found["houses"]),
-                    "businesses": len(found["businesses"]),
-                    "full": full,
-                },
-            )
-        return found
-
-    def _read(
-        self,
-        action: str,
-        target: str,
-        reason: str,
-        actor: str,
-        source: str | None,
-        full: bool,
-        read: Callable[[Any], dict[str, Any]],
-    ) -> dict[str, Any]:
-        text = _reason(reason, "why you look")
-        with write_transaction(self.engine) as conn:
-            found = read(conn)
-            append_audit(
-                conn, ts=self.clock(), action=action, actor=actor, target=target, source=source, reason=text,
-                details={"full": full},
-            )  # fmt: skip
-        return found
-
-    def house(
-        self,
-        house_id: str,
-        reason: str,
-        *,
-        actor: str,
-        source: str | None,
-        station_ids: Collection[str] | None,
-        full: bool,
-    ) -> dict[str, Any]:
-        """A house with who lives there, its businesses, photos and history."""
-
-        def read(conn: Any) -> dict[str, Any]:
-            return lookups.house_detail(
-                conn, self.keys, lookups.house_row(conn, house_id, station_ids), full=full
-            )
-
-        return self._read("records.house.read", f"house:{house_id}", reason, actor, source, full, read)
-
-    def resident(
-        self,
-        resident_id: str,
-        reason: str,
-        *,
-        actor: str,
-        source: str | None,
-        station_ids: Collection[str] | None,
-        full: bool,
-    ) -> dict[str, Any]:
-        def read(conn: Any) -> dict[str, Any]:
-            return lookups.resident_detail(conn, self.keys, resident_id, station_ids=station_ids, full=full)
-
-        return self._read(
-            "records.resident.read", f"resident:{resident_id}", reason, actor, source, full, read
-        )
-
-    def business(
-        self,
-        business_id: str,
-        reason: str,
-        *,
-        actor: str,
-        source: str | None,
-        station_ids: Collection[str] | None,
-        full: bool,
-    ) -> dict[str, Any]:
-        def read(conn: Any) -> dict[str, Any]:
-            return lookups.business_detail(conn, self.keys, business_id, station_ids=station_ids, full=full)
-
-        return self._read(
-            "records.business.read", f"business:{business_id}", reason, actor, source, full, read
-        )
 
 
 __all__ = ["CommunityRecords", "NewCollection"]
