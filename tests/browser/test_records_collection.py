@@ -136,9 +136,28 @@ def test_a_collection_made_offline_syncs_once_and_is_approved_at_the_station(
         station.screenshot(path=str(screenshot_dir / "station-records-queue.png"))
         row.locator("button.records-approve").click()
         expect(row).to_be_hidden()
+        # The approved resident is found by a search with a reason, and their history opens.
+        search = station.locator("form.records-search")
+        search.locator("select[name=by]").select_option("id_number")
+        search.locator("input[name=value]").fill(person.id_number)
+        search.locator("input[name=reason]").fill("入户走访核查")
+        search.locator("button[type=submit]").click()
+        found = station.locator(".records-results li")
+        expect(found).to_have_count(1)
+        expect(found).to_contain_text(person.name)
+        found.locator("button.records-history-open").click()
+        history = station.locator(".records-history tbody tr")
+        expect(history.filter(has_text="身份证号")).to_contain_text(person.id_number)
+        expect(history.first).to_contain_text("community-south / chief-south")
+        station.screenshot(path=str(screenshot_dir / "station-records-history.png"))
     finally:
         desk.close()
     assert _collections(live_server)[0]["status"] == "approved"
     with live_server.services.engine.connect() as conn:
         residents = conn.execute(select(rt.records_residents.c.id, rt.records_residents.c.updated_at)).all()
     assert len(residents) == 1 and residents[0].updated_at <= datetime.now(UTC)
+    reads = [r for r in live_server.services.audit.page(limit=200) if r.actor == "chief-south"]
+    assert {"records.search", "records.resident.read"} <= {r.action for r in reads}
+    assert all(
+        r.reason == "入户走访核查" for r in reads if r.action in ("records.search", "records.resident.read")
+    )

@@ -44,6 +44,38 @@ const STRINGS = {
     "records.kind.house": "实有房屋",
     "records.kind.household": "户",
     "records.kind.business": "实有单位",
+    "records.history": "变更记录",
+    "records.field.name": "姓名",
+    "records.field.id_number": "身份证号",
+    "records.field.phone": "手机号",
+    "records.field.relation": "与户主关系",
+    "records.field.registered_address": "户籍地址",
+    "records.field.moved_in": "入住日期",
+    "records.field.moved_out": "迁出日期",
+    "records.field.plates": "车牌",
+    "records.field.house_id": "实际居住房屋",
+    "records.field.household_id": "户",
+    "records.field.street_address": "街路巷门牌",
+    "records.field.community": "社区",
+    "records.field.building": "楼号",
+    "records.field.unit": "单元",
+    "records.field.room": "室",
+    "records.field.lat": "纬度",
+    "records.field.lon": "经度",
+    "records.field.label": "标准地址",
+    "records.field.station_id": "所属派出所",
+    "records.field.number": "户号",
+    "records.field.licence_number": "统一社会信用代码",
+    "records.field.kind": "类别",
+    "records.field.people_in_charge": "负责人",
+    "records.history.when": "时间",
+    "records.history.field": "字段",
+    "records.history.before": "变更前",
+    "records.history.after": "变更后",
+    "records.history.who": "采集人 / 审核人",
+    "records.history.channel": "来源",
+    "records.channel.terminal": "移动终端",
+    "records.channel.station": "派出所",
     "records.relation.head": "户主",
     "records.relation.spouse": "配偶",
     "records.relation.child": "子女",
@@ -94,6 +126,38 @@ const STRINGS = {
     "records.kind.house": "house",
     "records.kind.household": "household",
     "records.kind.business": "business",
+    "records.history": "History",
+    "records.field.name": "name",
+    "records.field.id_number": "ID number",
+    "records.field.phone": "phone",
+    "records.field.relation": "relation",
+    "records.field.registered_address": "registered address",
+    "records.field.moved_in": "moved in",
+    "records.field.moved_out": "moved out",
+    "records.field.plates": "plates",
+    "records.field.house_id": "house",
+    "records.field.household_id": "household",
+    "records.field.street_address": "street address",
+    "records.field.community": "community",
+    "records.field.building": "building",
+    "records.field.unit": "unit",
+    "records.field.room": "room",
+    "records.field.lat": "latitude",
+    "records.field.lon": "longitude",
+    "records.field.label": "standard address",
+    "records.field.station_id": "station",
+    "records.field.number": "household number",
+    "records.field.licence_number": "licence number",
+    "records.field.kind": "kind",
+    "records.field.people_in_charge": "people in charge",
+    "records.history.when": "When",
+    "records.history.field": "Field",
+    "records.history.before": "Before",
+    "records.history.after": "After",
+    "records.history.who": "Collector / reviewer",
+    "records.history.channel": "From",
+    "records.channel.terminal": "terminal",
+    "records.channel.station": "station",
     "records.relation.head": "head",
     "records.relation.spouse": "spouse",
     "records.relation.child": "child",
@@ -277,19 +341,80 @@ export default {
       desk.i18n.apply(element);
     }
 
+    const history = el("div", { className: "records-history" });
+
+    const fieldName = (field) => {
+      const key = `records.field.${field}`;
+      const text = t(key);
+      return text === key ? field : text;
+    };
+
+    /** One record's history (read with the search's reason, audited like it). */
+    async function showHistory(kind, id, reason) {
+      try {
+        const record = await desk.api.get(`/api/records/${kind}/${id}?reason=${encodeURIComponent(reason)}`);
+        const rows = record.history.map((h) =>
+          el(
+            "tr",
+            {},
+            el("td", {}, new Date(h.ts).toLocaleString(desk.i18n.lang)),
+            el("td", { title: h.field }, fieldName(h.field)),
+            el("td", {}, h.before ?? "—"),
+            el("td", {}, h.after ?? "—"),
+            el("td", {}, `${h.actor}${h.reviewer ? ` / ${h.reviewer}` : ""}`),
+            el("td", {}, t(`records.channel.${h.channel}`)),
+          ),
+        );
+        history.replaceChildren(
+          el("h3", { i18n: "records.history" }),
+          el(
+            "table",
+            { className: "list" },
+            header(
+              "records.history.when",
+              "records.history.field",
+              "records.history.before",
+              "records.history.after",
+              "records.history.who",
+              "records.history.channel",
+            ),
+            el("tbody", {}, ...rows),
+          ),
+        );
+        desk.i18n.apply(history);
+      } catch (exc) {
+        desk.notice(desk.errorText(exc));
+      }
+    }
+
     searchForm.addEventListener("submit", async (event) => {
       event.preventDefault();
       const data = Object.fromEntries(new FormData(searchForm));
       try {
         const found = await desk.api.post("/api/records/search", data);
+        const detail = (kind, id) => {
+          const open = el("button", { type: "button", className: "link records-history-open", i18n: "records.history" });
+          open.addEventListener("click", () => showHistory(kind, id, data.reason));
+          return open;
+        };
         const people = found.residents.map((r) =>
-          el("li", {}, `${r.name} · ${r.id_number} · ${r.phone || "—"} · ${r.house_label}${r.moved_out ? ` (→ ${r.moved_out})` : ""}`),
+          el(
+            "li",
+            {},
+            `${r.name} · ${r.id_number} · ${r.phone || "—"} · ${r.house_label}${r.moved_out ? ` (→ ${r.moved_out})` : ""} `,
+            detail("residents", r.id),
+          ),
         );
-        const places = found.businesses.map((b) => el("li", {}, `${b.name} · ${b.licence_number} · ${b.house_label}`));
+        const places = found.businesses.map((b) =>
+          el("li", {}, `${b.name} · ${b.licence_number} · ${b.house_label} `, detail("businesses", b.id)),
+        );
         results.replaceChildren(
           el("p", {}, t("records.results", { n: found.residents.length })),
           el("ul", {}, ...people, ...places),
+          history,
         );
+        history.replaceChildren();
+        desk.i18n.apply(results);
       } catch (exc) {
         desk.notice(desk.errorText(exc));
       }
