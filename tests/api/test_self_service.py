@@ -107,11 +107,14 @@ def test_a_resident_applies_and_downloads_the_certificate_that_anyone_can_check(
     ).stdout.decode()
     assert "无犯罪记录证明" in text and code in text and NAME in text
 
+    page = portal.get(f"/service/verify/{code}")
+    assert page.status_code == 200 and 'data-status="valid"' in page.text and "有效" in page.text
+    assert "南岗分局保健路派出所" in page.text
     check = portal.get(f"/api/service/verify/{code}")
     assert check.status_code == 200
     assert check.json()["status"] == "valid" and check.json()["station_name"] == "南岗分局保健路派出所"
     for personal in (NAME, "小燕", ID_NUMBER, ID_NUMBER[-4:], "保健路 12", "13800138000", "8000"):
-        assert personal not in check.text
+        assert personal not in check.text and personal not in page.text
     assert portal.get("/api/service/verify/JW-00000-00000-00000-00000-0").json()["status"] == "unknown"
 
 
@@ -259,4 +262,8 @@ def test_the_verify_route_slows_an_enumeration(portal: TestClient) -> None:
 
 def test_the_portal_and_the_verify_page_are_served(portal: TestClient) -> None:
     assert portal.get("/service/").status_code == 200
-    assert "text/html" in portal.get("/service/verify/JW-ANY").headers["content-type"]
+    unknown = portal.get("/service/verify/<img src=x onerror=alert(1)>")
+    assert "text/html" in unknown.headers["content-type"] and 'data-status="unknown"' in unknown.text
+    assert "<img src=x" not in unknown.text  # what was typed is escaped
+    asked = portal.get("/service/verify/JW-ANY", headers={"Accept": "application/json"})
+    assert asked.json()["status"] == "unknown"

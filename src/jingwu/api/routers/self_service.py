@@ -1,7 +1,8 @@
 """Residents' self-service: sign-in by code, applications, certificates and their public verification.
 
 Paths are written out in full (no router prefix): the API under ``/api/service/``, the resident
-portal at ``/service/`` and the public verification page at ``/service/verify/{code}``. A
+portal at ``/service/`` and the public verification page at ``/service/verify/{code}`` (those,
+and the phone sign-in, are the open routes of api.routers.self_service_open, included here). A
 resident sees only their own applications and reports (another's answers 404, as if absent); the
 station's officers see their stations' applications, masked unless their role reads personal data
 in full, each look audited before the answer.
@@ -9,11 +10,9 @@ in full, each look audited before the answer.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import FileResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from jingwu.api.deps import (
@@ -24,15 +23,14 @@ from jingwu.api.deps import (
     client_address,
     guard,
 )
+from jingwu.api.routers import self_service_open
 from jingwu.api.schemas.requests import LocationIn
-from jingwu.api.schemas.responses import AttachmentOut, ErrorOut, TokenOut
+from jingwu.api.schemas.responses import AttachmentOut, ErrorOut
 from jingwu.api.schemas.self_service import (
     ApplicationIn,
     ApplicationKindOut,
     ApplicationOut,
     ApproveIn,
-    CodeRequest,
-    CodeSentOut,
     DocumentKindOut,
     DocumentOut,
     RefuseIn,
@@ -40,7 +38,6 @@ from jingwu.api.schemas.self_service import (
     ReportOut,
     ReportTypeOut,
     RevokeIn,
-    SignInRequest,
     StandingOut,
     StationChoiceOut,
     VerifyIn,
@@ -58,103 +55,17 @@ from jingwu.domain.self_service import (
     ApplicationStatus,
     DocumentCheck,
 )
-from jingwu.errors import NotFound, TooManyAttempts, ValidationFailed
+from jingwu.errors import NotFound, ValidationFailed
 from jingwu.service.self_service import Application, NewApplication
 from jingwu.service.self_service.applications import application_not_found
 from jingwu.service.self_service.reports import report_types
 from jingwu.service.views import attachment_view
 
 router = APIRouter(prefix="", tags=["self-service"])
+# The portal page, phone sign-in and the public check: no token (api.routers.self_service_open).
+router.include_router(self_service_open.router)
 
-_WEB = Path(__file__).resolve().parents[2] / "web" / "service"
-_NO_CACHE = {"Cache-Control": "no-cache"}
-_NO_STORE = {"Cache-Control": "no-store"}
 HANDLING = "办理居民申请 handling a resident's application"
-
-
-# ------------------------------------------------------------------------------ the pages
-
-
-@router.get("/service", include_in_schema=False)
-def portal_redirect() -> RedirectResponse:
-    return RedirectResponse("/service/", status_code=308)
-
-
-@router.get("/service/", include_in_schema=False)
-def portal() -> FileResponse:
-    """The residents' portal (phone, and kiosk with ``?kiosk=1``)."""
-    return FileResponse(_WEB / "index.html", headers=_NO_CACHE)
-
-
-@router.get("/service/verify/{code}", include_in_schema=False)
-def verify_page(code: str) -> FileResponse:
-    """The public page a certificate's QR code opens; it asks ``/api/service/verify/{code}``."""
-    return FileResponse(_WEB / "verify.html", headers=_NO_CACHE)
-
-
-# ------------------------------------------------------------------------------ sign-in (open)
-
-
-@router.post("/api/service/sign-in/code", response_model=CodeSentOut, response_model_exclude_none=True)
-def request_code(
-    body: CodeRequest, request: Request, response: Response, services: ServicesDep
-) -> CodeSentOut:
-    """Send a sign-in code to a mobile number: 422 ``bad_phone`` / ``mobile_required``, 429
-    ``too_many_attempts`` (with ``retry_after_s``) beyond one a minute and five an hour per phone,
-    twenty an hour per address; 503 ``sms_unavailable`` where no sender is configured."""
-    sent = services.self_service.sign_in.request_code(body.phone, source=client_address(request))
-    response.headers["Cache-Control"] = "no-store"
-    return CodeSentOut(
-        expires_at=sent.expires_at.isoformat(), resend_after_s=sent.resend_after_s, demo_code=sent.demo_code
-    )
-
-
-@router.post("/api/service/sign-in", response_model=TokenOut)
-def sign_in(body: SignInRequest, request: Request, response: Response, services: ServicesDep) -> TokenOut:
-    """Sign in with the phone's code, as ``/api/auth/login`` does with a password: 401
-    ``bad_code`` (with ``attempts_left``), ``code_expired``, ``no_code``; 429 once the code took
-    five wrong tries. A phone's first sign-in makes its resident account."""
-    signed = services.self_service.sign_in.verify(body.phone, body.code, source=client_address(request))
-    response.headers["Cache-Control"] = "no-store"
-    p = signed.principal
-    return TokenOut(
-        access_token=signed.access_token,
-        expires_at=signed.expires_at.isoformat(),
-        username=p.username,
-        role=str(p.role),
-        unit_id=p.unit_id,
-        station_id=p.station_id,
-    )
-
-
-# ------------------------------------------------------------------------------ public verification
-
-
-@router.get(
-    "/api/service/verify/{code}",
-    response_model=StandingOut,
-    responses={429: {"model": ErrorOut, "description": "too_many_attempts"}},
-)
-def verify_certificate(code: str, request: Request, response: Response, services: ServicesDep) -> StandingOut:
-    """Anyone may check a certificate's code: its standing, kind, issue date and station, never
-    the person. 30 look-ups a minute per address (after a burst of 60)."""
-    wait = services.self_service.verify_limit.take(client_address(request) or "unknown")
-    if wait > 0:
-        raise TooManyAttempts(
-            "too many look-ups from this address; wait a little", retry_after_s=int(wait) + 1
-        )
-    standing = services.self_service.certificates.standing(code[:80])
-    response.headers["Cache-Control"] = "no-store"
-    return StandingOut(
-        code=standing.code,
-        status=str(standing.standing),
-        kind=standing.kind,
-        kind_zh=standing.kind_zh,
-        kind_en=standing.kind_en,
-        issued_on=standing.issued_on,
-        valid_until=standing.valid_until,
-        station_name=standing.station_name,
-    )
 
 
 # ------------------------------------------------------------------------------ what may be asked
