@@ -175,6 +175,9 @@ def test_a_new_call_at_the_address_is_shown_beside_the_incident(client: TestClie
         assert time.monotonic() < deadline, beside
         time.sleep(0.05)
     assert beside[0]["id"] == case["id"] and beside[0]["matched_by"] == ["address"]
+    # The same answer under the incident itself, where the console's other questions are.
+    under = client.get(f"/api/incidents/{incident['id']}/disputes", headers=dispatcher)
+    assert under.status_code == 200 and under.json() == beside
     assert beside[0]["risk_level"] == "medium" and beside[0]["risk_rising"]
     assert beside[0]["risk_reasons"][-1]["zh"] == f"新警情 {incident['id']} 来自此地址"
     timeline = client.get(f"/api/incidents/{incident['id']}/timeline", headers=dispatcher).json()

@@ -406,7 +406,7 @@ async def add_photo(
     """A visit's photo: the body is the image, Content-Type image/jpeg, image/png or image/webp (the
     bytes must agree), at most JINGWU_MAX_UPLOAD_BYTES."""
     reach = _reach(guard(principal, services))
-    await run_in_threadpool(services.disputes.cases.history, dispute_id, reach=reach)  # 404 / 403 first
+    await run_in_threadpool(services.disputes.cases.check_reach, dispute_id, reach=reach)
     declared = accepted_media_type(request.headers.get("content-type"))
     data = await _read_limited(request, services.settings.max_upload_bytes)
     added = await run_in_threadpool(

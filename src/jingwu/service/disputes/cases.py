@@ -189,6 +189,14 @@ class Cases:
             ]
         return view
 
+    def check_reach(self, dispute_id: str, *, reach: Reach) -> None:
+        """404 / 403 for a case that is not there or not the caller's, before a body is read."""
+        with read_transaction(self.engine) as conn:
+            row = conn.execute(select(d.disputes.c.station_id).where(d.disputes.c.id == dispute_id)).first()
+        if row is None:
+            raise NotFound(f"no dispute {dispute_id!r}", code="dispute_not_found", dispute_id=dispute_id)
+        reach(row.station_id)
+
     def history(self, dispute_id: str, *, reach: Reach) -> list[dict[str, Any]]:
         with read_transaction(self.engine) as conn:
             station = conn.execute(
