@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,6 +30,10 @@ from jingwu.service.auth.passwords import hash_password, verify_password
 from jingwu.service.auth.sessions import end_user_sessions
 from jingwu.service.ids import new_id
 from jingwu.simulation.city import demo_station_plans, plan_units
+from jingwu.simulation.community_checks import seed_checks
+from jingwu.simulation.community_disputes import seed_disputes
+from jingwu.simulation.community_records import seed_records
+from jingwu.simulation.community_service import seed_service
 from jingwu.store import repository as repo
 from jingwu.store import tables as t
 from jingwu.store.db import read_transaction, write_transaction
@@ -121,6 +126,7 @@ def seed_demo_city(
         _set_shared_hash(conn, password_hash, now)
     _ensure_roster(services, crews, now)
     duty = services.admin.roster.sync()
+    seed_community(services, rng=rng, now=now)
     on_duty = sorted(
         person.police_number
         for person, _, unit_id in services.admin.personnel.list()
@@ -128,6 +134,22 @@ def seed_demo_city(
     )
     return DemoLogins(
         password=password, generated=generated, officer_usernames=tuple(on_duty), accounts=DEMO_ACCOUNTS
+    )
+
+
+def seed_community(services: Services, *, rng: np.random.Generator, now: datetime) -> None:
+    """The community's side of the demo: residents, houses and businesses, watch lists, disputes and
+    residents' applications. Each draws from its own child generator, so that one capability
+    drawing more or fewer numbers leaves the others' people as they were."""
+    records, checks, disputes, service = rng.spawn(4)
+    started = time.perf_counter()
+    seed_records(services, rng=records, now=now)
+    seed_checks(services, rng=checks, now=now)
+    seed_disputes(services, rng=disputes, now=now)
+    seed_service(services, rng=service, now=now)
+    log.info(
+        "community records, watch lists, disputes and applications ready in %.1f s",
+        time.perf_counter() - started,
     )
 
 
@@ -266,4 +288,4 @@ def _ensure_roster(services: Services, crews: dict[str, tuple[list[str], list[st
         log.info("the demo roster: %d shifts added", made)
 
 
-__all__ = ["DEMO_ACCOUNTS", "ROSTER_DAYS", "DemoAccount", "DemoLogins", "seed_demo_city"]
+__all__ = ["DEMO_ACCOUNTS", "ROSTER_DAYS", "DemoAccount", "DemoLogins", "seed_community", "seed_demo_city"]
