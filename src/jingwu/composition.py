@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from sqlalchemy import Engine
 
@@ -84,6 +85,18 @@ class Services:
         self.leader.close()
         self.bus.close()
         self.engine.dispose()
+
+
+class CommunityParts(NamedTuple):
+    """What each community-policing service is built from (one constructor for the four)."""
+
+    bus: Bus
+    keys: KeyRing
+    audit: AuditService
+    dispatch: DispatchService
+    geocoding: GeocodingService
+    settings: Settings
+    clock: Callable[[], datetime]
 
 
 def field_keys(settings: Settings, engine: Engine, *, check_indexes: bool = True) -> KeyRing:
@@ -194,15 +207,7 @@ def assemble(
         keys=keys,
     )
     geocoding = GeocodingService(settings.osm_file, settings.graph_cache_dir)
-    community = {
-        "bus": bus,
-        "keys": keys,
-        "audit": audit,
-        "dispatch": dispatch,
-        "geocoding": geocoding,
-        "settings": settings,
-        "clock": clock,
-    }
+    community = CommunityParts(bus, keys, audit, dispatch, geocoding, settings, clock)
     return Services(
         settings=settings,
         engine=engine,
@@ -226,10 +231,10 @@ def assemble(
         event_log=event_log,
         geocoding=geocoding,
         admin=Administration(engine, dispatch, zone=settings.zone, clock=clock),
-        records=CommunityRecords(engine, **community),
-        checks=PatrolChecks(engine, **community),
-        disputes=Disputes(engine, **community),
-        self_service=SelfService(engine, **community),
+        records=CommunityRecords(engine, **community._asdict()),
+        checks=PatrolChecks(engine, **community._asdict()),
+        disputes=Disputes(engine, **community._asdict()),
+        self_service=SelfService(engine, **community._asdict()),
         demo=demo,
     )
 

@@ -74,15 +74,22 @@ def rotate(args: argparse.Namespace) -> int:
     # Loaded here, as context.py says; the community devices' package brings the road network's code.
     from jingwu.service.community_devices import reseal_device_fields
     from jingwu.service.personal_data import PersonalDataService
+    from jingwu.service.records.rotation import rotate_records
+    from jingwu.service.self_service.sealing import rotate_self_service
 
     with open_store(args) as store:
         # The indexes are what rotation rebuilds: only that the keys open the data is checked.
         keys = store.field_keys(check_indexes=False)
         report = PersonalDataService(store.engine, keys).rotate(actor=os_user(), source=SOURCE)
         devices = reseal_device_fields(store.engine, keys)
+        # The community's personal data: the registry, residents' phones and applications.
+        community = [rotate_records(store.engine, keys), rotate_self_service(store.engine, keys)]
+    resealed = sum(r for r, _ in community)
+    reindexed = sum(i for _, i in community)
     print(
         f"re-encrypted {report.fields_resealed} fields under key {keys.current}; "
-        f"filled {report.indexes_filled} phone indexes; updated {devices} device secrets and gate plates"
+        f"filled {report.indexes_filled} phone indexes; updated {devices} device secrets and gate plates; "
+        f"community records: re-encrypted {resealed} fields, rewrote {reindexed} indexes"
     )
     return 0
 
