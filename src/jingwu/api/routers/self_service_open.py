@@ -5,10 +5,11 @@ which answers its standing only, under a per-address limit. Included by api.rout
 from __future__ import annotations
 
 from html import escape
-from pathlib import Path
+from pathlib import Path as FilePath
 from string import Template
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 
 from jingwu.api.deps import ServicesDep, client_address
@@ -19,7 +20,7 @@ from jingwu.errors import TooManyAttempts
 
 router = APIRouter(prefix="", tags=["self-service"])
 
-_WEB = Path(__file__).resolve().parents[2] / "web" / "service"
+_WEB = FilePath(__file__).resolve().parents[2] / "web" / "service"
 _NO_CACHE = {"Cache-Control": "no-cache"}
 _NO_STORE = {"Cache-Control": "no-store"}
 
@@ -115,7 +116,12 @@ def sign_in(body: SignInRequest, request: Request, response: Response, services:
     response_model=StandingOut,
     responses={429: {"model": ErrorOut, "description": "too_many_attempts"}},
 )
-def verify_certificate(code: str, request: Request, response: Response, services: ServicesDep) -> StandingOut:
+def verify_certificate(
+    code: Annotated[str, Path(min_length=1, max_length=64, description="as printed: JW-XXXXX-…-C")],
+    request: Request,
+    response: Response,
+    services: ServicesDep,
+) -> StandingOut:
     """Anyone may check a certificate's code: its standing, kind, issue date and station, never
     the person. 30 look-ups a minute per address (after a burst of 60)."""
     response.headers["Cache-Control"] = "no-store"
