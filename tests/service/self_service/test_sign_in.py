@@ -9,11 +9,12 @@ from sqlalchemy import select
 from jingwu.composition import Services
 from jingwu.domain.access import Level, Role
 from jingwu.errors import TooManyAttempts, Unauthenticated, ValidationFailed
+from jingwu.service.self_service import DemoSender, SelfService
 from jingwu.service.self_service.senders import LogSender, NoSender, SenderUnavailable
 from jingwu.service.self_service.sign_in import CODE_TTL, CODES_PER_SOURCE_HOUR, MAX_ATTEMPTS
 from jingwu.store import self_service_tables as st
 from jingwu.store.db import read_transaction
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, ServicesFactory
 from tests.service.self_service.conftest import OTHER_PHONE, PHONE
 
 
@@ -139,3 +140,20 @@ def test_without_a_gateway_no_code_is_made(services: Services) -> None:
         services.self_service.sign_in.request_code(PHONE, source="a")
     with read_transaction(services.engine) as conn:
         assert conn.execute(select(st.service_sign_in_codes)).first() is None
+
+
+def test_a_server_run_as_in_production_sends_no_code_back_by_default(make_services: ServicesFactory) -> None:
+    built = make_services()
+    production = built.settings.model_copy(update={"require_totp": True})
+    service = SelfService(
+        built.engine,
+        bus=built.bus,
+        keys=built.self_service.keys,
+        audit=built.audit,
+        dispatch=built.dispatch,
+        geocoding=built.geocoding,
+        settings=production,
+        clock=built.self_service.clock,
+    )
+    assert isinstance(service.sender, NoSender)
+    assert isinstance(built.self_service.sender, DemoSender)  # tests and the demo: shown on screen

@@ -66,6 +66,16 @@ class AddressLimit:
             return wait
 
 
+def _sender_setting(settings: Settings) -> str:
+    """JINGWU_SMS_SENDER when set; otherwise the demo's on-screen code where the server runs as
+    the tests and the demo do, and none where it runs as `jingwu serve` does (which asks admins
+    for a second factor): a production server must never hand codes back by default."""
+    named = getattr(settings, "sms_sender", None)
+    if named:
+        return str(named)
+    return "none" if settings.require_totp else "demo"
+
+
 def load_kinds(path: str | Path | None) -> tuple[ApplicationKind, ...]:
     """The bureau's kinds from a JSON file (``JINGWU_SERVICE_KINDS_FILE``), else the defaults."""
     if not path:
@@ -97,9 +107,7 @@ class SelfService:
         # Settings this capability reads when present (JINGWU_SMS_SENDER, _SERVICE_KINDS_FILE,
         # _PUBLIC_URL, _BUREAU_NAME); the defaults suit the demo and the tests.
         self.kinds: tuple[ApplicationKind, ...] = load_kinds(getattr(settings, "service_kinds_file", None))
-        self.sender: CodeSender = sender_named(
-            str(getattr(settings, "sms_sender", "demo") or "none"), settings
-        )
+        self.sender: CodeSender = sender_named(_sender_setting(settings), settings)
         self.verify_limit = AddressLimit(per_minute=VERIFY_PER_MINUTE, burst=VERIFY_BURST)
         sessions = SessionService(
             engine,
