@@ -313,3 +313,24 @@ def test_a_case_of_another_kind_or_factor_is_refused_with_a_clear_code() -> None
         parse_factors(["weapons", "bad_mood"])
     assert factor.value.code == "bad_risk_factor"
     assert date.today()  # (pure: no store touched)
+
+
+def test_a_call_corrected_to_the_disputes_address_escalates_it(services: Services) -> None:
+    from jingwu.domain.incident_edits import IncidentEdit
+
+    case = _open(services)
+    incident_id = _call(services, FAR)
+    time.sleep(0.3)
+    assert _links(services, case["id"]) == 0
+    services.dispatch.records.edit(
+        incident_id,
+        IncidentEdit(location=CENTRE),
+        actor="dispatcher",
+        expected_version=None,
+        reason="回拨核实地址",
+    )
+    _wait_for_link(services, case["id"])
+    assert (
+        services.disputes.cases.get(case["id"], reach=everywhere)["incidents"][0]["incident_id"]
+        == incident_id
+    )

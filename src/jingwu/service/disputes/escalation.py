@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _M_PER_DEG_LAT = 111_320.0
+_DONE = frozenset({"closed", "merged"})
 
 
 def _incident_row(conn: Connection, incident_id: str) -> Any:
@@ -118,8 +119,16 @@ class Escalation:
         self.zone = zone
 
     def hear(self, message: BusMessage) -> None:
-        """The bus subscriber: escalate on every new call, this process's or another's."""
-        if message.type != EventType.INCIDENT_CREATED:
+        """The bus subscriber: escalate on every new call, this process's or another's, and on a
+        call whose place or address was corrected while open (the call taker's first pin is often
+        off; the corrected address is the one the dispute is at)."""
+        if message.type == EventType.INCIDENT_UPDATED:
+            data = message.payload.get("data") or {}
+            moved = {"location", "address"} & set(data.get("changes") or {})
+            status = (data.get("incident") or {}).get("status")
+            if not moved or status in _DONE:
+                return
+        elif message.type != EventType.INCIDENT_CREATED:
             return
         incident_id = message.payload.get("incident_id")
         if not isinstance(incident_id, str):
