@@ -467,7 +467,9 @@ def make_services(
     built: list[Services] = []
 
     def factory(units: list[Unit] = (), *, ack_timeout_s: float = 30.0, use_clock: bool = True) -> Services:  # type: ignore[assignment]
-        settings = Settings(data_dir=tmp_path, database_url=database_url, ack_timeout_s=ack_timeout_s)
+        settings = Settings(
+            data_dir=tmp_path, database_url=database_url, ack_timeout_s=ack_timeout_s, sms_sender="demo"
+        )
         engine = make_engine(database_url)
         # A no-op on the migrated copy, kept as the app's start-up runs it: were the template ever
         # behind head, the upgrade (and any bug in it) would still run here.

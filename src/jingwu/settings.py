@@ -83,6 +83,32 @@ class Settings(BaseSettings):
         "factors on its usual speed, one per local hour from 00:00 (0.6: 60 % of the usual speed, "
         "so 1/0.6 of the time), as JSON. Unset: the same speeds all day (docs/configuration.md).",
     )
+    sms_sender: str = Field(
+        default="none",
+        max_length=300,
+        description="How residents get their one-time sign-in code (/service/): 'none' (sign-in by "
+        "code is refused, 503 sms_unavailable), 'log' (written to the server log, for a trial), 'demo' "
+        "(shown on the resident's screen: for the demo only) or 'package.module:factory', a gateway of "
+        "yours (docs/self-service.md). `jingwu demo` uses 'demo' unless this is set.",
+    )
+    service_kinds_file: Path | None = Field(
+        default=None,
+        description="JSON file of the applications residents may make and the documents each asks for "
+        "(docs/self-service.md); unset: 居住证, 无犯罪记录证明 and 居住证明.",
+    )
+    bureau_name: str = Field(
+        default="哈尔滨市公安局",
+        min_length=1,
+        max_length=100,
+        description="The bureau's name as printed on certificates.",
+    )
+    public_url: str | None = Field(
+        default=None,
+        max_length=500,
+        pattern=r"^https?://[^\s]+$",
+        description="Where the public reaches this server (e.g. https://jingwu.example.gov.cn): a "
+        "certificate's QR code links to PUBLIC_URL/service/verify/CODE; unset: the code alone.",
+    )
     max_upload_bytes: int = Field(
         default=10 * 1024 * 1024, gt=0, description="Largest photo (request body) an upload may carry."
     )

@@ -30,6 +30,20 @@ def test_serve_requires_totp_unless_told_otherwise_and_demo_never(
     assert serving_settings(args, demo=command == "demo").require_totp is required
 
 
+@pytest.mark.parametrize(
+    ("command", "environment", "sender"),
+    [("serve", None, "none"), ("serve", "log", "log"), ("demo", None, "demo"), ("demo", "none", "none")],
+)
+def test_only_the_demo_shows_residents_their_sign_in_code_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, command: str, environment: str | None, sender: str
+) -> None:
+    monkeypatch.delenv("JINGWU_SMS_SENDER", raising=False)
+    if environment is not None:
+        monkeypatch.setenv("JINGWU_SMS_SENDER", environment)
+    args = build_parser().parse_args(["--data-dir", str(tmp_path), command])
+    assert serving_settings(args, demo=command == "demo").sms_sender == sender
+
+
 def test_serve_help_explains_the_log_in_policy(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["serve", "--help"])

@@ -18,7 +18,15 @@ from jingwu.errors import BodyTooLarge, JingwuError, ValidationFailed
 
 # The largest command is a batch of 5,000 positions (about 0.8 MB of JSON); 2 MiB leaves room.
 JSON_BODY_LIMIT = 2 * 1024 * 1024
-_UPLOAD_PATH = re.compile(r"^/api/incidents/[^/]+/attachments$")
+# The routes whose body is a file (a photo, a scanned document): each reads it against the upload
+# limit itself (JINGWU_MAX_UPLOAD_BYTES), refusing with 413 as soon as it is known to be too large.
+_UPLOAD_PATH = re.compile(
+    r"^/api/(?:incidents/[^/]+/attachments"
+    r"|records/collections/[^/]+/photos"
+    r"|disputes/[^/]+/visits/[^/]+/photos"
+    r"|service/applications/[^/]+/documents"
+    r"|service/reports/[^/]+/photos)$"
+)
 
 
 class BodyLimitMiddleware:

@@ -66,16 +66,6 @@ class AddressLimit:
             return wait
 
 
-def _sender_setting(settings: Settings) -> str:
-    """JINGWU_SMS_SENDER when set; otherwise the demo's on-screen code where the server runs as
-    the tests and the demo do, and none where it runs as `jingwu serve` does (which asks admins
-    for a second factor): a production server must never hand codes back by default."""
-    named = getattr(settings, "sms_sender", None)
-    if named:
-        return str(named)
-    return "none" if settings.require_totp else "demo"
-
-
 def load_kinds(path: str | Path | None) -> tuple[ApplicationKind, ...]:
     """The bureau's kinds from a JSON file (``JINGWU_SERVICE_KINDS_FILE``), else the defaults."""
     if not path:
@@ -104,10 +94,8 @@ class SelfService:
         self.geocoding = geocoding
         self.settings = settings
         self.clock = clock
-        # Settings this capability reads when present (JINGWU_SMS_SENDER, _SERVICE_KINDS_FILE,
-        # _PUBLIC_URL, _BUREAU_NAME); the defaults suit the demo and the tests.
-        self.kinds: tuple[ApplicationKind, ...] = load_kinds(getattr(settings, "service_kinds_file", None))
-        self.sender: CodeSender = sender_named(_sender_setting(settings), settings)
+        self.kinds: tuple[ApplicationKind, ...] = load_kinds(settings.service_kinds_file)
+        self.sender: CodeSender = sender_named(settings.sms_sender, settings)
         self.verify_limit = AddressLimit(per_minute=VERIFY_PER_MINUTE, burst=VERIFY_BURST)
         sessions = SessionService(
             engine,
@@ -121,8 +109,8 @@ class SelfService:
             kinds=lambda: self.kinds,
             zone=settings.zone,
             clock=clock,
-            bureau=str(getattr(settings, "bureau_name", None) or "哈尔滨市公安局"),
-            public_url=str(getattr(settings, "public_url", None) or ""),
+            bureau=settings.bureau_name,
+            public_url=settings.public_url or "",
         )
         self.applications = Applications(
             engine,
