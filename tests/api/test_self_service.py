@@ -169,6 +169,20 @@ def test_a_bad_upload_is_refused_and_stores_nothing(portal: TestClient) -> None:
     assert portal.get(f"/api/service/applications/{app_id}", headers=resident).json()["documents"] == []
 
 
+def test_a_scanned_document_may_pass_the_json_cap_up_to_the_upload_limit(
+    portal: TestClient, services: Services
+) -> None:
+    resident = phone_sign_in(portal, "13800138000")
+    app_id = apply(portal, resident).json()["id"]
+    scan = PDF + b"0" * (3 * 1024 * 1024)  # past the 2 MiB cap on JSON bodies
+    assert upload(portal, resident, app_id, "id_card", scan, "application/pdf").status_code == 201
+    too_large = PDF + b"0" * services.settings.max_upload_bytes
+    refused = upload(portal, resident, app_id, "household_register", too_large, "application/pdf")
+    assert refused.status_code == 413
+    documents = portal.get(f"/api/service/applications/{app_id}", headers=resident).json()["documents"]
+    assert [d["document"] for d in documents] == ["id_card"]
+
+
 def test_the_officer_says_what_is_missing_and_the_resident_brings_it(portal: TestClient) -> None:
     resident = phone_sign_in(portal, "13800138000")
     app_id = apply(portal, resident).json()["id"]
