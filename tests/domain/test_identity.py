@@ -240,7 +240,7 @@ def test_plates_are_normalised_and_classified(text: str, number: str, kind: Plat
         "黑A123警",  # police serial has four characters
         "黑A12345警",
         "京A1234港",  # Hong Kong plates are 粤Z
-        "黑A1234使",  # embassy plates are not recognised
+        "黑A1234使",  # 使 ends no provincial plate: an embassy plate is 使 and six digits
     ],
 )
 def test_bad_plates_are_refused(text: str) -> None:
