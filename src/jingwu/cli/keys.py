@@ -72,6 +72,7 @@ def add(args: argparse.Namespace) -> int:
 
 def rotate(args: argparse.Namespace) -> int:
     # Loaded here, as context.py says; the community devices' package brings the road network's code.
+    from jingwu.service.checks.rotation import rotate_checks
     from jingwu.service.community_devices import reseal_device_fields
     from jingwu.service.disputes.rotation import rotate_disputes
     from jingwu.service.personal_data import PersonalDataService
@@ -83,9 +84,11 @@ def rotate(args: argparse.Namespace) -> int:
         keys = store.field_keys(check_indexes=False)
         report = PersonalDataService(store.engine, keys).rotate(actor=os_user(), source=SOURCE)
         devices = reseal_device_fields(store.engine, keys)
-        # The community's personal data: the registry, dispute parties, residents' applications.
+        # The community's personal data: the registry, watch lists and checks, dispute parties,
+        # residents' applications.
         community = [
             rotate_records(store.engine, keys),
+            rotate_checks(store.engine, keys),
             rotate_disputes(store.engine, keys),
             rotate_self_service(store.engine, keys),
         ]

@@ -76,6 +76,10 @@ def holds_sealed_data(engine: Engine) -> bool:
             return True
         if conn.execute(select(t.community_devices.c.id).limit(1)).first() is not None:
             return True  # community devices' secrets are sealed too (service.community_devices)
+        from jingwu.service.community_keys import holds_community_data
+
+        if holds_community_data(conn):
+            return True  # the registry, watch lists, disputes, residents' applications
         return (
             conn.execute(
                 select(t.users.c.id).where(t.users.c.totp_secret.like(f"{SEALED_PREFIX}%")).limit(1)
@@ -130,8 +134,11 @@ def check_field_keys(engine: Engine, keys: KeyRing, *, indexes: bool = True) -> 
                 "JINGWU_FIELD_KEY_FILE / JINGWU_FIELD_KEYS to the keys it was sealed with"
             ) from None
     from jingwu.service.community_devices import check_device_keys  # (it imports the dispatch service)
+    from jingwu.service.community_keys import check_community_keys
 
     check_device_keys(engine, keys)
+    with read_transaction(engine) as conn:
+        check_community_keys(conn, keys)
 
 
 def phone_index(keys: KeyRing, phone_e164: str) -> str:
