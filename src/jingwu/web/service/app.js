@@ -290,7 +290,8 @@ function renderDetail(a) {
       el("p", { id: "certificate-code", class: "hint" }, i18n.t("detail.code", { code: a.certificate_code })),
     );
   }
-  $("detail").replaceChildren(
+  // replaceChildren writes a null as the text "null": the parts left out are filtered away.
+  const parts = [
     el("h2", {}, i18n.lang === "en" ? a.kind_en : a.kind_zh),
     el("p", {}, `${i18n.t("detail.status")}：`, el("span", { id: "detail-status", class: "status", dataset: { status: a.status } }, i18n.t(`status.${a.status}`))),
     a.refusal_reason ? el("p", { class: "missing" }, i18n.t("detail.refused", { reason: a.refusal_reason })) : null,
@@ -298,7 +299,8 @@ function renderDetail(a) {
     a.missing.length ? el("h3", {}, i18n.t("detail.missing")) : null,
     el("div", { class: "cards" }, docs),
     el("div", { class: "detail-actions" }, actions),
-  );
+  ];
+  $("detail").replaceChildren(...parts.filter(Boolean));
 }
 
 async function uploadDocument(code, input) {

@@ -186,7 +186,8 @@ export default {
           el("input", { type: "text", name: `reason-${d.code}`, maxLength: 500, "data-i18n-placeholder": "applications.reason" }),
         );
       });
-      detail.replaceChildren(
+      // (replaceChildren would write a left-out part, null, as the text "null")
+      const parts = [
         el("button", { type: "button", id: "applications-back", i18n: "applications.back", onclick: close }),
         el("h3", {}, pick({ zh: a.kind_zh, en: a.kind_en })),
         el("p", {}, t("applications.applicant", { name: a.applicant_name, id: a.id_number })),
@@ -195,7 +196,8 @@ export default {
         el("h4", { i18n: "applications.documents" }),
         ...checks,
         el("button", { type: "submit", className: "primary", id: "applications-send", i18n: "applications.send" }),
-      );
+      ];
+      detail.replaceChildren(...parts.filter(Boolean));
       ctx.i18n.apply(detail);
       detail.hidden = false;
     }
