@@ -21,6 +21,7 @@ from jingwu.domain.identity import parse_phone
 from jingwu.service.disputes import NewDispute, NewParty, everywhere
 from jingwu.simulation.people import synthetic_person, synthetic_phone
 from jingwu.store import disputes_tables as d
+from jingwu.store import records_tables
 from jingwu.store.db import read_transaction
 
 OFFICER = "community-baojianlu"  # simulation.seed.DEMO_ACCOUNTS
@@ -114,7 +115,25 @@ def _address(services: Services, point: GeoPoint, rng: np.random.Generator) -> s
         label = services.geocoding.reverse(point.lat, point.lon).label
     except Exception:  # an address index that cannot load is no reason to leave the demo empty
         label = "南岗区"
+    label = label.strip() or "南岗区"
     return f"{label} {int(rng.integers(1, 7))}单元{int(rng.integers(1, 18))}0{int(rng.integers(1, 5))}室"
+
+
+def _home(services: Services, station_id: str, rng: np.random.Generator) -> tuple[GeoPoint, str]:
+    """Where a case is: a house of the registry at the station (the demo's disputes are between
+    its residents), else a point on a road with the address the index gives it."""
+    houses = records_tables.records_houses
+    with read_transaction(services.engine) as conn:
+        rows = conn.execute(
+            select(houses.c.lat, houses.c.lon, houses.c.label)
+            .where(houses.c.station_id == station_id)
+            .order_by(houses.c.id)
+        ).all()
+    if rows:
+        house = rows[int(rng.integers(0, len(rows)))]
+        return GeoPoint(house.lat, house.lon), str(house.label)
+    point = _place(services, station_id, rng)
+    return point, _address(services, point, rng)
 
 
 def _parties(rng: np.random.Generator, today: datetime) -> list[NewParty]:
@@ -139,12 +158,12 @@ def seed_disputes(services: Services, *, rng: np.random.Generator, now: datetime
     for station_id, officer, case in plan:
         if station_id not in present:
             continue
-        point = _place(services, station_id, rng)
+        point, address = _home(services, station_id, rng)
         opened = services.disputes.cases.open(
             NewDispute(
                 kind=case.kind,
                 summary=case.summary,
-                address=_address(services, point, rng),
+                address=address,
                 location=point,
                 parties=_parties(rng, today),
                 factors=case.factors,
