@@ -2,6 +2,7 @@
 export const STRINGS = {
   "zh-CN": {
     "btn.admin": "管理",
+    "btn.station": "工作台",
     "lang.other": "English",
     "demo.badge": "演示",
     "demo.login": "演示环境：模拟数据，仅供试用",
@@ -195,6 +196,7 @@ export const STRINGS = {
   },
   en: {
     "btn.admin": "Administration",
+    "btn.station": "Station desk",
     "lang.other": "中文",
     "demo.badge": "DEMO",
     "demo.login": "Demo: simulated data, for trying it out",
