@@ -170,6 +170,8 @@ def run_checks_bench(
 ) -> dict[str, Any]:
     """``store_dir``: where the temporary store lies (default: the system's temporary folder); a
     tmpfs such as /dev/shm takes the disk's fsync out of the figures, leaving the CPU's part."""
+    import logging
+
     from fastapi.testclient import TestClient
     from sqlalchemy import func, select
 
@@ -184,6 +186,9 @@ def run_checks_bench(
     from jingwu.store import repository as repo
     from jingwu.store.checks_tables import patrol_checks
     from jingwu.store.db import make_engine, read_transaction, upgrade_schema, write_transaction
+
+    for name in ("httpx", "httpx2"):  # one INFO line per request of the API part: thousands
+        logging.getLogger(name).setLevel(logging.WARNING)
 
     rng = np.random.default_rng(seed)
     data_dir = Path(tempfile.mkdtemp(prefix="jingwu-bench-checks-", dir=store_dir))
