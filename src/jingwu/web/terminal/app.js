@@ -731,9 +731,11 @@ async function enter() {
   });
   reporter.start();
   startLive();
-  await openTabs(dispatching);
+  // The unit's state first: a dispatch must not wait for the other tabs' modules to load.
+  const tabsReady = openTabs(dispatching);
   await refreshAll();
   outbox.flush();
+  await tabsReady;
 }
 
 /** The tab bar: dispatch for an officer with a unit, then each module the role may use. */

@@ -27,8 +27,9 @@ export class Tabs {
     this.close();
     const role = ctx.api.session ? ctx.api.session.role : null;
     if (dispatch) this.tabs.push({ id: "dispatch", title: null });
-    for (const name of TAB_MODULES) {
-      const module = await this._load(name);
+    const modules = await Promise.all(TAB_MODULES.map((name) => this._load(name)));
+    for (const [i, module] of modules.entries()) {
+      const name = TAB_MODULES[i];
       if (!module || !(module.roles || []).includes(role)) continue;
       const panel = document.createElement("section");
       panel.className = "tab-panel";

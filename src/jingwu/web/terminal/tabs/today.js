@@ -23,10 +23,10 @@ const STRINGS = {
     "today.offline": "离线：显示的是 {time} 的列表",
     "today.refresh": "刷新",
     "today.failed": "无法读取：{why}",
-    "risk.low": "低",
-    "risk.medium": "中",
-    "risk.high": "高",
-    "risk.critical": "极高",
+    "today.risk_low": "低",
+    "today.risk_medium": "中",
+    "today.risk_high": "高",
+    "today.risk_critical": "极高",
   },
   en: {
     "today.title": "Today",
@@ -45,10 +45,10 @@ const STRINGS = {
     "today.offline": "offline: the list of {time}",
     "today.refresh": "Refresh",
     "today.failed": "could not read: {why}",
-    "risk.low": "low",
-    "risk.medium": "medium",
-    "risk.high": "high",
-    "risk.critical": "critical",
+    "today.risk_low": "low",
+    "today.risk_medium": "medium",
+    "today.risk_high": "high",
+    "today.risk_critical": "critical",
   },
 };
 
@@ -135,7 +135,7 @@ export default {
           : d.next_follow_up_on
             ? i18n.t("today.due", { date: d.next_follow_up_on })
             : "";
-        const risk = i18n.t("today.risk", { level: i18n.t(`risk.${d.risk_level}`) });
+        const risk = i18n.t("today.risk", { level: i18n.t(`today.risk_${d.risk_level}`) });
         const rising = d.risk_rising ? ` · ${i18n.t("today.rising")}` : "";
         return line(`${d.address} · ${d.summary}`, [due, risk + rising].filter(Boolean).join(" · "), {
           warn: d.overdue_days > 0 || d.risk_rising,
