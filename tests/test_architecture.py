@@ -27,14 +27,16 @@ ALLOWED: dict[str, frozenset[str]] = {
         "bus": "errors",
         "geocode": "domain errors",
         "store": "domain errors",
+        "analytics": "domain errors",
         "settings": "devices errors",
         "service": "domain dispatch routing geocode devices avl bus store settings errors",
         "composition": "service store bus routing geocode settings errors",
         "api": "composition service domain dispatch routing geocode devices avl bus settings errors",
         "simulation": "composition service domain routing geocode bus store settings errors",
-        "bench": "api composition service simulation domain routing geocode store settings errors",
+        "bench": "api composition service simulation analytics domain routing geocode store settings errors",
         "cli": (
-            "api bench composition service simulation domain routing geocode devices store settings errors"
+            "api bench composition service simulation analytics domain routing geocode devices store "
+            "settings errors"
         ),
         "web": "",  # the console's and the terminal's files, a package only to be found
         "__init__": "",  # the package's own __init__: the version, which every part may read

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from jingwu.cli import (
+    analytics,
     audit,
     bench,
     community_devices,
@@ -28,7 +29,19 @@ from jingwu.settings import Settings
 from jingwu.store.fieldcrypt import FieldCryptError
 
 #: The command groups, in the order of ``jingwu --help``.
-GROUPS = (serve, schema, roads, imports, users, device_accounts, community_devices, audit, keys, bench)
+GROUPS = (
+    serve,
+    schema,
+    roads,
+    imports,
+    users,
+    device_accounts,
+    community_devices,
+    audit,
+    keys,
+    analytics,
+    bench,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,179 @@
+"""CompStat tables: each figure of a period beside the same period a year earlier.
+
+Rows are cases filed (立案) by category, district, station or group, and cases solved (破案) where
+the records say; raw counts always stand beside the change, and the caveats that an analyst must
+read with them (small counts swing; solved includes earlier filings) come with the table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from jingwu.analytics.periods import MONTHLY_KINDS, Period
+from jingwu.analytics.store import AnalyticStore, Span
+from jingwu.errors import ValidationFailed
+
+#: What a table's rows may be broken down by: the record's column of that name.
+BREAKDOWNS = ("category", "group", "district", "station", "area", "priority")
+#: Below this many records a period's change is noted as a swing of small numbers.
+SMALL_COUNT = 10
+#: The row key of records without a value in the breakdown's column.
+NONE_KEY = "(none)"
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    current: int
+    previous: int
+
+    @property
+    def change_pct(self) -> float | None:
+        """The change in per cent; none where a year earlier had none (no ratio to take)."""
+        if self.previous == 0:
+            return None
+        return (self.current - self.previous) / self.previous * 100
+
+
+@dataclass(frozen=True)
+class Table:
+    rows: list[Row]
+    total: Row
+
+
+@dataclass(frozen=True)
+class CompStat:
+    period: Period
+    previous: Period
+    by: str
+    filed: Table
+    solved: Table | None  # None: the records say nothing of solving
+    caveats: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "period": self.period.label,
+            "previous_period": self.previous.label,
+            "by": self.by,
+            "rows": [_row_json(self.by, r) for r in self.filed.rows],
+            "total": _total_json(self.filed.total),
+            "solved": None
+            if self.solved is None
+            else {
+                "rows": [_row_json(self.by, r) for r in self.solved.rows],
+                "total": _total_json(self.solved.total),
+            },
+            "caveats": self.caveats,
+        }
+
+
+def compstat(
+    store: AnalyticStore, period: Period, *, by: str = "category", dataset: str | None = None
+) -> CompStat:
+    """The CompStat table of ``period`` against a year earlier, over the store's records."""
+    if by not in BREAKDOWNS:
+        raise ValidationFailed(
+            f"cannot break down by {by!r}: use one of {', '.join(BREAKDOWNS)}", code="bad_breakdown", by=by
+        )
+    span = store.span(dataset)
+    previous = period.previous_year()
+    caveats = _check_span(span, period, previous)
+    params = [period.start, period.end, previous.start, previous.end, dataset, dataset]
+    column = f'"{by}"'  # one of BREAKDOWNS, never the caller's text
+    filed = _table(
+        store.db.execute(
+            f"""SELECT coalesce({column}, '{NONE_KEY}') AS key,
+                       count(*) FILTER (WHERE occurred_at >= $1 AND occurred_at < $2),
+                       count(*) FILTER (WHERE occurred_at >= $3 AND occurred_at < $4)
+                FROM records
+                WHERE ((occurred_at >= $1 AND occurred_at < $2) OR (occurred_at >= $3 AND occurred_at < $4))
+                  AND ($5 IS NULL OR dataset = $6)
+                GROUP BY ALL""",
+            params,
+        ).fetchall()
+    )
+    knows_solving = store.db.execute(
+        "SELECT bool_or(solved IS NOT NULL), bool_or(solved_at IS NOT NULL) FROM records "
+        "WHERE $1 IS NULL OR dataset = $2",
+        [dataset, dataset],
+    ).fetchone()
+    solved = None
+    if knows_solving and knows_solving[0]:
+        # A record solved at a known time counts in the period it was solved, whenever it was filed
+        # (CompStat's convention); one without that time counts in the period it was filed.
+        solved = _table(
+            store.db.execute(
+                f"""WITH s AS (SELECT {column} AS k, coalesce(solved_at, occurred_at) AS t FROM records
+                              WHERE solved AND ($5 IS NULL OR dataset = $6))
+                    SELECT coalesce(k, '{NONE_KEY}') AS key,
+                           count(*) FILTER (WHERE t >= $1 AND t < $2),
+                           count(*) FILTER (WHERE t >= $3 AND t < $4)
+                    FROM s WHERE (t >= $1 AND t < $2) OR (t >= $3 AND t < $4)
+                    GROUP BY ALL""",
+                params,
+            ).fetchall()
+        )
+        if knows_solving[1]:
+            caveats.append("solved counts the cases solved in each period, including those filed earlier")
+        else:
+            caveats.append(
+                "solved counts the cases filed in each period whose outcome, as exported, is a solve; "
+                "cases solved later than the export are not in it"
+            )
+    small = [r.key for r in filed.rows if 0 < max(r.current, r.previous) < SMALL_COUNT]
+    if small:
+        caveats.append(
+            f"{len(small)} row(s) have fewer than {SMALL_COUNT} cases in both periods: their change "
+            "in per cent swings with a handful of cases; read the counts"
+        )
+    return CompStat(period, previous, by, filed, solved, caveats)
+
+
+def _check_span(span: Span | None, period: Period, previous: Period) -> list[str]:
+    """Refuse a period the records cannot answer; note what they answer only in part."""
+    if span is None:
+        raise ValidationFailed("there are no records to count", code="no_records")
+    if span.monthly and (period.kind not in MONTHLY_KINDS or not period.whole_months()):
+        raise ValidationFailed(
+            f"period {period.label} needs dates, but some records know only their month: "
+            "ask for a month (2019-07), a year or a year to date by month (ytd:2019-07)",
+            code="period_finer_than_data",
+            period=period.label,
+        )
+    covered = f"{span.first:%Y-%m-%d} to {span.end:%Y-%m-%d %H:%M}"
+    if period.end <= span.first or period.start >= span.end:
+        raise ValidationFailed(
+            f"period {period.label} is outside the data, which covers {covered}",
+            code="period_outside_data",
+            period=period.label,
+        )
+    caveats = []
+    if period.start < span.first or period.end > span.end:
+        caveats.append(f"the data covers {period.label} only in part (it covers {covered})")
+    if previous.end <= span.first or previous.start >= span.end:
+        caveats.append(
+            f"the data holds nothing of {previous.label}, the period a year earlier: its counts are 0 "
+            "and no change is computed"
+        )
+    elif previous.start < span.first or previous.end > span.end:
+        caveats.append(f"the data covers {previous.label} only in part (it covers {covered})")
+    return caveats
+
+
+def _table(found: list[tuple[Any, ...]]) -> Table:
+    rows = sorted(
+        (Row(str(k), int(c), int(p)) for k, c, p in found), key=lambda r: (-r.current, -r.previous, r.key)
+    )
+    total = Row("total", sum(r.current for r in rows), sum(r.previous for r in rows))
+    return Table(rows, total)
+
+
+def _row_json(by: str, row: Row) -> dict[str, Any]:
+    return {by: row.key, "current": row.current, "previous": row.previous, "change_pct": row.change_pct}
+
+
+def _total_json(row: Row) -> dict[str, Any]:
+    return {"current": row.current, "previous": row.previous, "change_pct": row.change_pct}
+
+
+__all__ = ["BREAKDOWNS", "CompStat", "Row", "Table", "compstat"]
