@@ -1,10 +1,12 @@
-"""``jingwu analytics compstat``: the public contract, run as a process on files as a user would."""
+"""``jingwu analytics``: the public contracts, run on files as a user would (errors in process)."""
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from jingwu.cli import main
@@ -105,3 +107,78 @@ def test_compstat_refuses_bad_input_in_one_line_naming_what_is_wrong(
         assert main(["analytics", "compstat", *args, "--json"]) == 2
         out, err = capsys.readouterr()
         assert out == "" and says in one_line_error(err)
+
+
+def _clustered_months(folder: Path) -> list[Path]:
+    """Six months of street crime in a 6 km box: most around two corners, the rest anywhere."""
+    rng = np.random.default_rng(5)
+    files = []
+    for month in range(1, 7):
+        crimes = []
+        for _ in range(200):
+            if rng.random() < 0.6:
+                lon, lat = (-1.93, 52.47) if rng.random() < 0.5 else (-1.87, 52.50)
+                lon, lat = lon + rng.normal(0, 0.001), lat + rng.normal(0, 0.0007)
+            else:
+                lon, lat = rng.uniform(-1.95, -1.86), rng.uniform(52.46, 52.51)
+            crimes.append(Crime(f"2019-{month:02d}", "Burglary", lon=lon, lat=lat))
+        crimes.append(Crime(f"2019-{month:02d}", "Anti-social behaviour", lon=None, lat=None))
+        files.append(write_street_csv(folder / f"2019-{month:02d}-street.csv", crimes))
+    return files
+
+
+def test_hotspots_writes_the_forecast_cells_as_geojson_polygons(tmp_path: Path) -> None:
+    files = _clustered_months(tmp_path)
+    out = tmp_path / "june.geojson"
+    done = jingwu(
+        "analytics",
+        "hotspots",
+        "--format",
+        "police-uk",
+        "--input",
+        *map(str, files),
+        "--for",
+        "2019-06",
+        "--area-share",
+        "0.05",
+        "--out",
+        str(out),
+        data_dir=tmp_path / "data",
+    )
+    assert done.returncode == 0, done.stderr
+    document = json.loads(out.read_text())
+    assert document["type"] == "FeatureCollection" and document["method"] and document["study_area_m2"] > 1e7
+    cells = document["features"]
+    assert len(cells) == round(0.05 * document["n_cells"])
+    assert all(f["geometry"]["type"] == "Polygon" for f in cells)
+    corners = [p for f in cells for p in f["geometry"]["coordinates"][0]]
+    # The hottest cells are at the two corners where most crime happens, in lon/lat order.
+    first = cells[0]["geometry"]["coordinates"][0][0]
+    assert min(math.dist(first, c) for c in ((-1.93, 52.47), (-1.87, 52.50))) < 0.005
+    assert all(-1.96 < lon < -1.85 and 52.45 < lat < 52.52 for lon, lat in corners)
+
+
+def test_hotspots_refuses_a_month_outside_the_data_and_a_bad_share(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = [str(f) for f in _clustered_months(tmp_path)]
+    out = tmp_path / "x.geojson"
+    for extra, says in (
+        (["--for", "2020-06"], "outside the data"),
+        (["--for", "2019-01"], "outside the data"),
+        (["--for", "2019-06", "--area-share", "1.5"], "--area-share"),
+    ):
+        args = [
+            "analytics",
+            "hotspots",
+            "--format",
+            "police-uk",
+            "--input",
+            *files,
+            "--out",
+            str(out),
+            *extra,
+        ]
+        assert main(args) == 2
+        assert says in one_line_error(capsys.readouterr().err)
+    assert not out.exists()

@@ -25,7 +25,7 @@ TEXT_FIELDS = ("record_id", "category", "group", "district", "station", "area", 
 #: Fields read as local wall-clock times.
 TIME_FIELDS = ("occurred_at", "call_at", "dispatch_at", "arrive_at", "closed_at")
 #: Fields read as yes/no.
-FLAG_FIELDS = ("self_initiated",)
+FLAG_FIELDS = ("self_initiated", "urban")
 #: What every record needs: a mapping that lacks one of these cannot be used.
 REQUIRED_FIELDS = ("category", "occurred_at")
 PRECISIONS = ("month", "day", "minute", "second")

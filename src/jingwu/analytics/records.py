@@ -26,6 +26,7 @@ RECORD_SCHEMA = pa.schema(
         pa.field("solved", pa.bool_()),
         pa.field("solved_at", pa.timestamp("s")),  # when known; else a solved record counts by occurred_at
         pa.field("self_initiated", pa.bool_()),
+        pa.field("urban", pa.bool_()),  # in an urban area (the 5-minute arrival target's scope)
         pa.field("call_at", pa.timestamp("s")),
         pa.field("dispatch_at", pa.timestamp("s")),
         pa.field("arrive_at", pa.timestamp("s")),

@@ -1,6 +1,6 @@
-"""``jingwu analytics compstat|formats``: the analyses over other forces' and years' CSV
-exports, read through a column mapping (docs/analytics.md). These commands read files only: they
-need no database and no server, so an analyst can run them on a laptop."""
+"""``jingwu analytics compstat|response-times|hotspots|score|formats``: the analyses over other
+forces' and years' CSV exports, read through a column mapping (docs/analytics.md). These commands
+read files only: they need no database and no server, so an analyst can run them on a laptop."""
 
 from __future__ import annotations
 
@@ -40,6 +40,51 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.set_defaults(func=run_compstat)
+
+    p = kinds.add_parser(
+        "response-times",
+        help="call→dispatch, dispatch→arrival and call→arrival percentiles, by priority, district, hour",
+        description="Percentiles (50, 75, 90) of each stage, overall and by priority, district, station "
+        "and hour of the call; the share of arrivals within 5 minutes; the trend. Officer-initiated "
+        "records are left out; stages that end before they start are counted, not used.",
+    )
+    _inputs(p)
+    p.add_argument("--period", help="only calls in this period (default: all); forms as for compstat")
+    p.add_argument("--trend", default="auto", choices=("auto", "day", "week", "month"))
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(func=run_response_times)
+
+    p = kinds.add_parser(
+        "hotspots",
+        help="forecast where a month's incidents concentrate, as GeoJSON polygons",
+        description="Learns from the input's records before the month asked for (never from the month "
+        "itself) and writes the cells that cover --area-share of the study area where the next "
+        "month's incidents are forecast to concentrate.",
+    )
+    _inputs(p)
+    p.add_argument("--for", dest="month", required=True, metavar="YYYY-MM", help="the month to forecast")
+    p.add_argument("--area-share", type=float, default=0.05, help="share of the study area (default 0.05)")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.geojson")
+    p.add_argument(
+        "--method",
+        default="auto",
+        help="auto (default: the best of the methods back-tested on the input's last months), or a method",
+    )
+    p.add_argument("--cell", type=float, default=150.0, metavar="METRES", help="grid cell side (default 150)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.set_defaults(func=run_hotspots)
+
+    p = kinds.add_parser(
+        "score",
+        help="back-test every hotspot method on months of the data: hit rate, PAI and PEI*",
+        description="For each month given, trains every method on the records before it and scores "
+        "its hotspots on the records in it, at 1 %%, 3 %% and 5 %% of the study area.",
+    )
+    _inputs(p)
+    p.add_argument("--months", required=True, nargs="+", metavar="YYYY-MM", help="the months to score")
+    p.add_argument("--cell", type=float, default=150.0, metavar="METRES", help="grid cell side (default 150)")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(func=run_score)
 
     p = kinds.add_parser("formats", help="the built-in column mappings and the columns they need")
     p.set_defaults(func=run_formats)
@@ -88,6 +133,102 @@ def run_compstat(args: argparse.Namespace) -> int:
     _print_report(answer["records"])
     for caveat in answer["caveats"]:
         print(f"note: {caveat}")
+    return 0
+
+
+def run_response_times(args: argparse.Namespace) -> int:
+    from jingwu.analytics.periods import parse_period
+    from jingwu.analytics.response_times import Scope, response_times
+    from jingwu.analytics.store import AnalyticStore
+
+    period = parse_period(args.period) if args.period else None
+    loaded = _load(args)
+    store = AnalyticStore.of_table(loaded.table)
+    try:
+        report = response_times(store, Scope(period=period), trend=args.trend)
+    finally:
+        store.close()
+    report["records_read"] = loaded.report.as_json()
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, default=str))
+        return 0
+    print(f"response times of {report['records']} calls (officer-initiated left out)")
+    rows = [
+        [stage.replace("_", " "), str(s["n"]), *(_minutes(s[k]) for k in ("p50_s", "p75_s", "p90_s"))]
+        for stage, s in report["overall"].items()
+    ]
+    print(table(["stage", "n", "p50", "p75", "p90"], rows))
+    within = report["within_5_min"]
+    if within["share"] is not None:
+        print(
+            f"within 5 minutes: {within['within']} of {within['arrivals']} {within['of']} "
+            f"({within['share'] * 100:.1f} %)"
+        )
+    print("\ncall → arrival by priority")
+    rows = [
+        [
+            str(r["priority"]),
+            str(r["call_to_arrival"]["n"]),
+            _minutes(r["call_to_arrival"]["p50_s"]),
+            _minutes(r["call_to_arrival"]["p90_s"]),
+        ]
+        for r in report["by"]["priority"]
+    ]
+    print(table(["priority", "n", "p50", "p90"], rows))
+    _print_report(report["records_read"])
+    return 0
+
+
+def _minutes(seconds: float | None) -> str:
+    return "—" if seconds is None else f"{seconds / 60:.1f} min"
+
+
+def run_hotspots(args: argparse.Namespace) -> int:
+    from jingwu.analytics.hotspot_forecast import forecast_file
+
+    if not 0 < args.area_share <= 1:
+        print("error: --area-share is a share of the study area, above 0 and at most 1", file=sys.stderr)
+        return 2
+
+    loaded = _load(args)
+    summary = forecast_file(
+        loaded.table,
+        month=args.month,
+        area_share=args.area_share,
+        method=args.method,
+        cell_m=args.cell,
+        out=args.out,
+    )
+    summary["records"] = loaded.report.as_json()
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print(
+            f"{summary['cells']} cells ({summary['area_share'] * 100:.1f} % of "
+            f"{summary['study_area_m2'] / 1e6:.2f} km²) by {summary['method']} → {args.out}"
+        )
+        _print_report(summary["records"])
+    return 0
+
+
+def run_score(args: argparse.Namespace) -> int:
+    from jingwu.analytics.hotspot_forecast import score_months
+
+    loaded = _load(args)
+    result = score_months(loaded.table, args.months, cell_m=args.cell)
+    result["records"] = loaded.report.as_json()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    rows = []
+    for method, by_share in result["mean"].items():
+        rows.append([method, *(f"{s['pai']:.2f} / {s['pei_star']:.2f}" for s in by_share.values())])
+    shares = next(iter(result["mean"].values())).keys()
+    print(
+        f"mean over {', '.join(m['month'] for m in result['months'])}: PAI / PEI* at each share of the area"
+    )
+    print(table(["method", *(f"{float(s) * 100:g} %" for s in shares)], rows))
+    _print_report(result["records"])
     return 0
 
 
