@@ -53,9 +53,8 @@ def response_times(
             f"cannot break response times down by {', '.join(unknown)}: use {', '.join(BREAKDOWNS)}",
             code="bad_breakdown",
         )
-    where, params = scope.where()
     counted = store.db.execute(
-        f"SELECT count(*), count(call_at) FROM records WHERE {where}", params
+        f"SELECT count(*), count(call_at) FROM records WHERE {scope.where()[0]}", scope.where()[1]
     ).fetchone()
     if not counted or not counted[1]:
         raise ValidationFailed(
@@ -63,38 +62,36 @@ def response_times(
             "(a format whose mapping reads call_at, dispatch_at and arrive_at can)",
             code="no_stage_times",
         )
+    overall = overall_figures(store, scope)
     report: dict[str, Any] = {
         "period": scope.period.label if scope.period else None,
         "records": int(counted[0]),
         "quantiles": list(QUANTILES),
-        "overall": {stage: _stats(store, stage, where, params) for stage in STAGES},
-        "inconsistent": _inconsistent(store, where, params),
-        "within_5_min": _within_target(store, where, params),
-        "by": {},
+        "overall": overall["stages"],
+        "inconsistent": overall["inconsistent"],
+        "within_5_min": overall["within"],
+        "by": {breakdown: figures_by(store, scope, breakdown) for breakdown in by},
     }
-    for breakdown in by:
-        report["by"][breakdown] = _by(store, breakdown, where, params)
-    report["trend"] = _trend(store, where, params, trend)
+    report["trend"] = trend_figures(store, scope, trend, overall["days"])
     return report
 
 
 def _duration(stage: str) -> str:
-    start, end = STAGES[stage]
-    return f"epoch({end}) - epoch({start})"
+    """The stage's whole seconds, a column of the store's records (store.STAGE_SECONDS)."""
+    return f"{stage}_s"
 
 
 def _valid(stage: str) -> str:
-    start, end = STAGES[stage]
-    return f"{start} IS NOT NULL AND {end} IS NOT NULL AND {end} >= {start}"
+    return f"{stage}_s >= 0"
 
 
 def _stats_sql(stage: str) -> str:
-    seconds = _duration(stage)
+    seconds, valid = _duration(stage), _valid(stage)
     quantiles = ", ".join(str(q) for q in QUANTILES)
     return (
-        f"count(*) FILTER (WHERE {_valid(stage)}), "
-        f"quantile_cont({seconds}, [{quantiles}]) FILTER (WHERE {_valid(stage)}), "
-        f"avg({seconds}) FILTER (WHERE {_valid(stage)})"
+        f"count(*) FILTER (WHERE {valid}), "
+        f"quantile_cont({seconds}, [{quantiles}]) FILTER (WHERE {valid}), "
+        f"avg({seconds}) FILTER (WHERE {valid})"
     )
 
 
@@ -105,49 +102,49 @@ def _stats_json(n: Any, quantiles: Any, mean: Any) -> dict[str, Any]:
     return {"n": int(n), "p50_s": p50, "p75_s": p75, "p90_s": p90, "mean_s": round(float(mean), 1)}
 
 
-def _stats(store: AnalyticStore, stage: str, where: str, params: list[Any]) -> dict[str, Any]:
-    row = store.db.execute(f"SELECT {_stats_sql(stage)} FROM records WHERE {where}", params).fetchone()
-    assert row is not None
-    return _stats_json(*row)
-
-
-def _inconsistent(store: AnalyticStore, where: str, params: list[Any]) -> dict[str, int]:
-    """Stages that end before they start: left out of the figures, counted here."""
-    found = {}
-    for stage, (start, end) in STAGES.items():
-        row = store.db.execute(
-            f"SELECT count(*) FROM records WHERE {where} AND {end} < {start}", params
-        ).fetchone()
-        found[stage] = int(row[0]) if row else 0
-    return found
-
-
-def _within_target(store: AnalyticStore, where: str, params: list[Any]) -> dict[str, Any]:
-    """The share of arrivals within five minutes of the call: urban ones where the records know
-    which are urban (the ``urban`` field), else all of them, said so."""
-    seconds, valid = _duration("call_to_arrival"), _valid("call_to_arrival")
+def overall_figures(store: AnalyticStore, scope: Scope) -> dict[str, Any]:
+    """Every stage's figures, the stages that end before they start (left out, counted), the
+    arrivals within five minutes and the days covered: one pass over the records."""
+    where, params = scope.where()
+    arrival, valid = _duration("call_to_arrival"), _valid("call_to_arrival")
+    backwards = ", ".join(f"count(*) FILTER (WHERE {_duration(stage)} < 0)" for stage in STAGES)
     row = store.db.execute(
-        f"""SELECT count(*) FILTER (WHERE {valid} AND urban),
-                   count(*) FILTER (WHERE {valid} AND urban AND {seconds} <= {URBAN_TARGET_S}),
+        f"""SELECT {", ".join(_stats_sql(stage) for stage in STAGES)}, {backwards},
+                   count(*) FILTER (WHERE {valid} AND urban),
+                   count(*) FILTER (WHERE {valid} AND urban AND {arrival} <= {URBAN_TARGET_S}),
                    count(*) FILTER (WHERE {valid}),
-                   count(*) FILTER (WHERE {valid} AND {seconds} <= {URBAN_TARGET_S}),
-                   count(urban)
+                   count(*) FILTER (WHERE {valid} AND {arrival} <= {URBAN_TARGET_S}),
+                   count(urban),
+                   datediff('day', min(call_at), max(call_at))
             FROM records WHERE {where}""",
         params,
     ).fetchone()
     assert row is not None
-    urban_known = bool(row[4])
-    n, within = (row[0], row[1]) if urban_known else (row[2], row[3])
+    stages = {stage: _stats_json(*row[3 * i : 3 * i + 3]) for i, stage in enumerate(STAGES)}
+    rest = row[3 * len(STAGES) :]
+    inconsistent = {stage: int(rest[i]) for i, stage in enumerate(STAGES)}
+    urban_n, urban_within, all_n, all_within, urban_known, days = rest[len(STAGES) :]
+    # Urban ones where the records know which are urban (the ``urban`` field), else all, said so.
+    n, within = (urban_n, urban_within) if urban_known else (all_n, all_within)
     return {
-        "target_s": URBAN_TARGET_S,
-        "of": "urban arrivals" if urban_known else "all arrivals (the records do not say which are urban)",
-        "arrivals": int(n),
-        "within": int(within),
-        "share": None if not n else within / n,
+        "stages": stages,
+        "inconsistent": inconsistent,
+        "within": {
+            "target_s": URBAN_TARGET_S,
+            "of": "urban arrivals"
+            if urban_known
+            else "all arrivals (the records do not say which are urban)",
+            "arrivals": int(n),
+            "within": int(within),
+            "share": None if not n else within / n,
+        },
+        "days": int(days or 0),
     }
 
 
-def _by(store: AnalyticStore, breakdown: str, where: str, params: list[Any]) -> list[dict[str, Any]]:
+def figures_by(store: AnalyticStore, scope: Scope, breakdown: str) -> list[dict[str, Any]]:
+    """Every stage's figures for each value of ``breakdown`` (one of BREAKDOWNS): one pass."""
+    where, params = scope.where()
     key = "hour(call_at)" if breakdown == "hour" else f"coalesce({breakdown}, '(none)')"
     stages = ", ".join(_stats_sql(stage) for stage in STAGES)
     rows = store.db.execute(
@@ -162,14 +159,11 @@ def _by(store: AnalyticStore, breakdown: str, where: str, params: list[Any]) -> 
     return found
 
 
-def _trend(store: AnalyticStore, where: str, params: list[Any], trend: str) -> dict[str, Any]:
-    """Call-to-arrival by day, week or month: days for a span under two months, else weeks under
-    a year, else months (``auto``)."""
+def trend_figures(store: AnalyticStore, scope: Scope, trend: str, days: int) -> dict[str, Any]:
+    """Call-to-arrival by day, week or month: days for a span of ``days`` under two months, else
+    weeks under a year, else months (``auto``)."""
+    where, params = scope.where()
     if trend == "auto":
-        row = store.db.execute(
-            f"SELECT datediff('day', min(call_at), max(call_at)) FROM records WHERE {where}", params
-        ).fetchone()
-        days = int(row[0] or 0) if row else 0
         trend = "day" if days < 62 else "week" if days < 366 else "month"
     if trend not in ("day", "week", "month"):
         raise ValidationFailed(f"trend by {trend!r}: use day, week or month", code="bad_trend")
@@ -184,4 +178,14 @@ def _trend(store: AnalyticStore, where: str, params: list[Any], trend: str) -> d
     }
 
 
-__all__ = ["BREAKDOWNS", "QUANTILES", "STAGES", "URBAN_TARGET_S", "Scope", "response_times"]
+__all__ = [
+    "BREAKDOWNS",
+    "QUANTILES",
+    "STAGES",
+    "URBAN_TARGET_S",
+    "Scope",
+    "figures_by",
+    "overall_figures",
+    "response_times",
+    "trend_figures",
+]

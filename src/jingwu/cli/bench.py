@@ -1,4 +1,4 @@
-"""``jingwu bench dispatch|ingest|geocode|checks``: the benchmarks, measured on this machine and
+"""``jingwu bench dispatch|ingest|geocode|checks|analytics``: the benchmarks, measured on this machine and
 printed (or one JSON object with ``--json``). The bench modules are loaded only when one runs: they bring the
 whole server with them."""
 
@@ -76,6 +76,25 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.set_defaults(func=checks)
+    p = kinds.add_parser(
+        "analytics",
+        help="CompStat and response-time queries over 10 M synthetic incidents; CSV import rates",
+    )
+    p.add_argument("--incidents", type=int, default=10_000_000, help="synthetic incidents (default 10 M)")
+    p.add_argument(
+        "--import-rows",
+        type=int,
+        default=200_000,
+        help="rows of each CSV format read (default 200,000; 0: none)",
+    )
+    p.add_argument(
+        "--over-parquet",
+        action="store_true",
+        help="query the Parquet file as it lies instead of a copy in DuckDB",
+    )
+    p.add_argument("--repeats", type=int, default=3, help="warm runs of each query, their median told")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(func=analytics)
 
 
 def dispatch(args: argparse.Namespace) -> int:
@@ -206,6 +225,42 @@ def checks(args: argparse.Namespace) -> int:
             else ""
         )
     )
+    return 0
+
+
+def analytics(args: argparse.Namespace) -> int:
+    from jingwu.bench.analytics import run_analytics_bench
+
+    if args.incidents < 1000 or args.import_rows < 0 or args.repeats < 1:
+        print(
+            "jingwu bench analytics: --incidents at least 1000, --import-rows at least 0, "
+            "--repeats at least 1",
+            file=sys.stderr,
+        )
+        return 2
+    result = run_analytics_bench(
+        incidents=args.incidents,
+        import_rows=args.import_rows,
+        repeats=args.repeats,
+        in_memory=not args.over_parquet,
+    )
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    print(
+        f"{result['incidents']:,} synthetic incidents ({result['store']}; made in {result['made_s']} s, "
+        f"loaded in {result['loaded_s']} s); each query, median of warm runs:"
+    )
+    for name, timing in result["queries"].items():
+        print(f"  {name:<36} {timing['warm_s']:.3f} s (first run {timing['cold_s']:.3f} s)")
+    print(
+        f"goal ≤ {result['goal_s']} s a query: {'met' if result['meets_goal'] else 'NOT met'}; the whole "
+        f"response-time report (several queries) {result['response_times_whole_report']['warm_s']:.3f} s"
+    )
+    for name, rate in result["imports"].items():
+        print(
+            f"  import {name}: {rate['rows_per_s']:,} rows/s ({rate['rows']:,} rows in {rate['seconds']} s)"
+        )
     return 0
 
 
