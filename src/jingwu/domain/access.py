@@ -68,6 +68,11 @@ class Permission(StrEnum):
     SERVICE_APPLY = "service.apply"  # a resident's own applications and reports (self-service)
     SERVICE_HANDLE = "service.handle"  # verify an application on site; see the station's queue
     SERVICE_APPROVE = "service.approve"  # approve or refuse an application; issue the certificate
+    # Situation analytics (issue 16): aggregates only, never a person; imports and models audited.
+    ANALYTICS_READ = "analytics.read"  # CompStat, response times, hotspots, the printable report
+    ANALYTICS_IMPORT = "analytics.import"  # other forces' and years' files into the analytical store
+    MODEL_ADMIN = "model.admin"  # analysts' early-warning models: write, back-test, switch on or off
+    WARNING_READ = "warning.read"  # the early warnings the models raise for a station
 
 
 P = Permission
@@ -92,6 +97,7 @@ _DISPATCH = _HUMAN | {
     P.DEVICE_READ,  # an alarm column gone silent is the command room's business
     P.CHECK_RUN,  # a check asked over the radio is run at the desk
     P.DISPUTE_READ,  # "this address has an open family dispute" beside a new call
+    P.WARNING_READ,  # an early warning for the station lands in its command room
 }
 # The community's work: the registry, disputes and the residents' applications.
 _COMMUNITY = frozenset(
@@ -104,7 +110,8 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.COMMANDER: _DISPATCH
     | _COMMUNITY
     | {P.EXPORT, P.DEVICE_ADMIN, P.ACCESS_EVENT_READ, P.FLEET_ADMIN, P.PERSONNEL_ADMIN, P.ROSTER_ADMIN}
-    | {P.RECORDS_REVIEW, P.WATCHLIST_ADMIN, P.SERVICE_APPROVE},
+    | {P.RECORDS_REVIEW, P.WATCHLIST_ADMIN, P.SERVICE_APPROVE}
+    | {P.ANALYTICS_READ},
     Role.DISPATCHER: _DISPATCH,
     # Officers act on their own unit and incident; the routes narrow it further (see deps).
     Role.OFFICER: _HUMAN
@@ -138,9 +145,13 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.PERSONAL_DATA_READ,
         P.DEVICE_READ,  # the community's alarm columns, doors and gates
         P.ACCESS_EVENT_READ,
+        P.WARNING_READ,  # "three domestic calls from this address": the community officer's to visit
     },
-    # The live picture carries no personal data; an analyst may watch it, never act on it.
-    Role.ANALYST: _HUMAN | {P.INCIDENT_READ, P.UNIT_READ, P.STATS_READ, P.LIVE_READ, P.EXPORT},
+    # The live picture carries no personal data; an analyst may watch it, never act on it. The
+    # analyst builds the tables, the hotspots and the early-warning models (大数据研判).
+    Role.ANALYST: _HUMAN
+    | {P.INCIDENT_READ, P.UNIT_READ, P.STATS_READ, P.LIVE_READ, P.EXPORT}
+    | {P.ANALYTICS_READ, P.ANALYTICS_IMPORT, P.MODEL_ADMIN, P.WARNING_READ},
     Role.RESIDENT: frozenset({P.SELF, P.REFERENCE_READ, P.INCIDENT_CREATE, P.INCIDENT_READ, P.SERVICE_APPLY}),
     Role.DEVICE: frozenset({P.INCIDENT_CREATE, P.POSITION_REPORT}),
 }

@@ -42,6 +42,9 @@ class EventType(StrEnum):
     CHECK_HIT = "check.hit"
     # A dispute (矛盾纠纷) whose risk rose, e.g. because a new call came from its address or parties.
     DISPUTE_ESCALATED = "dispute.escalated"
+    # An analyst's early-warning model (大数据建模) matched: ``data`` holds the model, the warning,
+    # the stations concerned and the evidence (aggregates and record ids, never a person's data).
+    MODEL_WARNING = "model.warning"
     # Positions are high-rate and superseded within seconds: carried live, not kept in the log.
     UNIT_POSITIONS = "unit.positions"
 
