@@ -29,7 +29,7 @@ ALLOWED: dict[str, frozenset[str]] = {
         "store": "domain errors",
         "analytics": "domain errors",
         "settings": "devices errors",
-        "service": "domain dispatch routing geocode devices avl bus store settings errors",
+        "service": "domain dispatch routing geocode devices avl bus store settings analytics errors",
         "composition": "service store bus routing geocode settings errors",
         "api": "composition service domain dispatch routing geocode devices avl bus settings errors",
         "simulation": "composition service domain routing geocode bus store settings errors",

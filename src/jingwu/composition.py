@@ -17,6 +17,7 @@ from jingwu.bus import Bus, InProcessBus
 from jingwu.routing import RoadNetwork, load_network
 from jingwu.routing.profiles import SpeedProfile
 from jingwu.service.administration import Administration
+from jingwu.service.analytics import AnalyticsService
 from jingwu.service.audit import AuditService
 from jingwu.service.auth import AuthService
 from jingwu.service.basemap import MapService
@@ -79,10 +80,12 @@ class Services:
     checks: PatrolChecks  # 巡逻盘查: persons and vehicles against the watch lists
     disputes: Disputes  # 矛盾纠纷排查
     self_service: SelfService  # residents' applications and certificates
+    analytics: AnalyticsService  # 大数据研判: CompStat, response times, hotspots (DuckDB over Parquet)
     demo: bool = False
 
     def close(self) -> None:
         self.leader.close()
+        self.analytics.close()
         self.bus.close()
         self.engine.dispose()
 
@@ -235,6 +238,7 @@ def assemble(
         checks=PatrolChecks(engine, **community._asdict()),
         disputes=Disputes(engine, **community._asdict()),
         self_service=SelfService(engine, **community._asdict()),
+        analytics=AnalyticsService(engine, settings.resolved_analytics_dir, settings.zone, clock=clock),
         demo=demo,
     )
 

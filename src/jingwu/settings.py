@@ -109,6 +109,15 @@ class Settings(BaseSettings):
         description="Where the public reaches this server (e.g. https://jingwu.example.gov.cn): a "
         "certificate's QR code links to PUBLIC_URL/service/verify/CODE; unset: the code alone.",
     )
+    analytics_dir: Path | None = Field(
+        default=None,
+        description="Where the analytical store keeps its Parquet files: the bureau's incidents by month "
+        "and imported datasets (docs/analytics.md); unset: DATA_DIR/analytics. Processes of a cluster "
+        "share imports only if they share this folder.",
+    )
+    max_import_bytes: int = Field(
+        default=200 * 1024 * 1024, gt=0, description="Largest CSV file an analyst may import through the API."
+    )
     max_upload_bytes: int = Field(
         default=10 * 1024 * 1024, gt=0, description="Largest photo (request body) an upload may carry."
     )
@@ -245,6 +254,10 @@ class Settings(BaseSettings):
     @property
     def resolved_field_key_file(self) -> Path:
         return self.field_key_file or self.data_dir / "field-keys"
+
+    @property
+    def resolved_analytics_dir(self) -> Path:
+        return self.analytics_dir or self.data_dir / "analytics"
 
     @property
     def graph_cache_dir(self) -> Path:

@@ -45,12 +45,12 @@ from jingwu.service.community_devices import NewDevice
 from jingwu.service.dispatching import NewIncident
 from jingwu.store import repository as repo
 from jingwu.store.db import make_engine, upgrade_schema, write_transaction
-from tests.api.access_examples import checks, disputes, records, self_service
+from tests.api.access_examples import analytics, checks, disputes, records, self_service
 from tests.conftest import NORTH, FakeClock, ServicesFactory, make_unit
 
 PASSWORD = "correct-horse-battery-staple-9"
 # Each capability's module in tests/api/access_examples adds its own examples and open routes.
-EXAMPLES = (records, checks, disputes, self_service)
+EXAMPLES = (records, checks, disputes, self_service, analytics)
 OPEN = {("GET", "/healthz"), ("POST", "/api/auth/login")}.union(*(m.OPEN for m in EXAMPLES))
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 # Only the leading bytes are checked (see tests/api/test_attachments.py).

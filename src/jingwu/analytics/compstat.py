@@ -6,6 +6,7 @@ read with them (small counts swing; solved includes earlier filings) come with t
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,9 +69,15 @@ class CompStat:
 
 
 def compstat(
-    store: AnalyticStore, period: Period, *, by: str = "category", dataset: str | None = None
+    store: AnalyticStore,
+    period: Period,
+    *,
+    by: str = "category",
+    dataset: str | None = None,
+    stations: Collection[str] | None = None,
 ) -> CompStat:
-    """The CompStat table of ``period`` against a year earlier, over the store's records."""
+    """The CompStat table of ``period`` against a year earlier, over the store's records (of one
+    dataset, and of some stations only, when given)."""
     if by not in BREAKDOWNS:
         raise ValidationFailed(
             f"cannot break down by {by!r}: use one of {', '.join(BREAKDOWNS)}", code="bad_breakdown", by=by
@@ -78,7 +85,7 @@ def compstat(
     span = store.span(dataset)
     previous = period.previous_year()
     caveats = _check_span(span, period, previous)
-    params = [period.start, period.end, previous.start, previous.end, dataset, dataset]
+    params = [period.start, period.end, previous.start, previous.end, dataset, dataset, _listed(stations)]
     column = f'"{by}"'  # one of BREAKDOWNS, never the caller's text
     filed = _table(
         store.db.execute(
@@ -87,7 +94,7 @@ def compstat(
                        count(*) FILTER (WHERE occurred_at >= $3 AND occurred_at < $4)
                 FROM records
                 WHERE ((occurred_at >= $1 AND occurred_at < $2) OR (occurred_at >= $3 AND occurred_at < $4))
-                  AND ($5 IS NULL OR dataset = $6)
+                  AND ($5 IS NULL OR dataset = $6) AND ($7 IS NULL OR list_contains($7, station))
                 GROUP BY ALL""",
             params,
         ).fetchall()
@@ -104,7 +111,8 @@ def compstat(
         solved = _table(
             store.db.execute(
                 f"""WITH s AS (SELECT {column} AS k, coalesce(solved_at, occurred_at) AS t FROM records
-                              WHERE solved AND ($5 IS NULL OR dataset = $6))
+                              WHERE solved AND ($5 IS NULL OR dataset = $6)
+                                AND ($7 IS NULL OR list_contains($7, station)))
                     SELECT coalesce(k, '{NONE_KEY}') AS key,
                            count(*) FILTER (WHERE t >= $1 AND t < $2),
                            count(*) FILTER (WHERE t >= $3 AND t < $4)
@@ -127,6 +135,10 @@ def compstat(
             "in per cent swings with a handful of cases; read the counts"
         )
     return CompStat(period, previous, by, filed, solved, caveats)
+
+
+def _listed(stations: Collection[str] | None) -> list[str] | None:
+    return None if stations is None else sorted(stations)
 
 
 def _check_span(span: Span | None, period: Period, previous: Period) -> list[str]:

@@ -53,12 +53,21 @@ def forecast_file(
 ) -> dict[str, Any]:
     """Forecast ``month`` from the records before it, write the hotspots as GeoJSON to ``out``, and
     summarise: the method and how it was chosen, and its measured score if ``month`` is in the data."""
+    summary = forecast_summary(table, month=month, area_share=area_share, method=method, cell_m=cell_m)
+    _write_atomically(out, summary.pop("geojson"))
+    summary["out"] = str(out)
+    return summary
+
+
+def forecast_summary(
+    table: pa.Table, *, month: str, area_share: float, method: str = "auto", cell_m: float = 150.0
+) -> dict[str, Any]:
+    """The forecast of ``month`` as a summary with its ``geojson`` (the hotspot cells)."""
     points = points_of(table)
     _check_month(month, points)
     result = forecast(
         points, month, area_share=area_share, method=None if method == "auto" else method, cell_m=cell_m
     )
-    _write_atomically(out, result.geojson())
     summary: dict[str, Any] = {
         "for": result.for_month,
         "method": result.method,
@@ -67,7 +76,7 @@ def forecast_file(
         "cell_m": result.grid.cell_m,
         "cells": int(result.chosen.size),
         "trained_on": result.n_train,
-        "out": str(out),
+        "geojson": result.geojson(),
     }
     if result.choice is not None:
         summary["chosen_by"] = {
@@ -144,4 +153,4 @@ def _write_atomically(path: Path, document: dict[str, Any]) -> None:
         raise
 
 
-__all__ = ["forecast_file", "points_of", "score_months"]
+__all__ = ["forecast_file", "forecast_summary", "points_of", "score_months"]

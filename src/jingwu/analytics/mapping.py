@@ -112,15 +112,20 @@ def load_mapping(name_or_path: str) -> Mapping:
         except (OSError, UnicodeDecodeError) as exc:
             raise MappingError(f"cannot read mapping {path}: {exc}", file=str(path)) from exc
         return parse_mapping(text, source=str(path))
-    resource = resources.files("jingwu.analytics") / "mappings" / f"{name_or_path}.toml"
-    if not resource.is_file():
+    return load_builtin(name_or_path)
+
+
+def load_builtin(name: str) -> Mapping:
+    """A built-in mapping by name only: what a request from the network may name (never a path)."""
+    resource = resources.files("jingwu.analytics") / "mappings" / f"{name}.toml"
+    if not (name in builtin_formats() and resource.is_file()):
         raise MappingError(
-            f"unknown format {name_or_path!r}: use one of {', '.join(builtin_formats())} "
+            f"unknown format {name!r}: use one of {', '.join(builtin_formats())} "
             "or the path of a mapping .toml file",
             code="unknown_format",
-            format=name_or_path,
+            format=name,
         )
-    return parse_mapping(resource.read_text(encoding="utf-8"), source=name_or_path)
+    return parse_mapping(resource.read_text(encoding="utf-8"), source=name)
 
 
 def builtin_formats() -> list[str]:
@@ -240,6 +245,7 @@ __all__ = [
     "PointSpec",
     "TimeSpec",
     "builtin_formats",
+    "load_builtin",
     "load_mapping",
     "parse_mapping",
 ]

@@ -64,6 +64,8 @@ def parse_period(text: str) -> Period:
     """A period from its written form; anything else is refused with the forms it could be."""
     raw = text.strip()
     try:
+        if not re.match(r"^(?:28d:|ytd:)?(19|2\d)\d\d", raw):
+            raise ValueError(raw)  # a year this side of 1900 or beyond 2999: no police record
         if m := _MONTH.fullmatch(raw):
             start = datetime(int(m[1]), int(m[2]), 1)
             return Period(PeriodKind.MONTH, start, _next_month(start), raw)

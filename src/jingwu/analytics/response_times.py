@@ -6,6 +6,7 @@ as are stages whose end comes before their start, which are counted and reported
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,10 +28,11 @@ QUANTILES = (0.5, 0.75, 0.9)
 
 @dataclass(frozen=True)
 class Scope:
-    """Which records count: a period (None: all), and a dataset (None: all)."""
+    """Which records count: a period (None: all), a dataset (None: all), stations (None: all)."""
 
     period: Period | None = None
     dataset: str | None = None
+    stations: Collection[str] | None = None
 
     def where(self) -> tuple[str, list[Any]]:
         clauses, params = ["coalesce(NOT self_initiated, true)"], list[Any]()
@@ -40,6 +42,9 @@ class Scope:
         if self.dataset is not None:
             clauses.append("dataset = ?")
             params.append(self.dataset)
+        if self.stations is not None:
+            clauses.append("list_contains(?, station)")
+            params.append(sorted(self.stations))
         return " AND ".join(clauses), params
 
 

@@ -93,6 +93,8 @@ UnitReader = Annotated[Principal, Depends(needs(P.UNIT_READ))]
 UnitStatusSetter = Annotated[Principal, Depends(needs(P.UNIT_STATUS))]
 PositionReporter = Annotated[Principal, Depends(needs(P.POSITION_REPORT))]
 StatsReader = Annotated[Principal, Depends(needs(P.STATS_READ))]
+AnalyticsReader = Annotated[Principal, Depends(needs(P.ANALYTICS_READ))]
+AnalyticsImporter = Annotated[Principal, Depends(needs(P.ANALYTICS_IMPORT))]
 PersonalDataReader = Annotated[Principal, Depends(needs(P.PERSONAL_DATA_READ))]
 PersonSearcher = Annotated[Principal, Depends(needs(P.PERSON_SEARCH))]
 AuditReader = Annotated[Principal, Depends(needs(P.AUDIT_READ))]
@@ -111,6 +113,8 @@ DisputeWriter = Annotated[Principal, Depends(needs(P.DISPUTE_WRITE))]
 ServiceApplicant = Annotated[Principal, Depends(needs(P.SERVICE_APPLY))]
 ServiceHandler = Annotated[Principal, Depends(needs(P.SERVICE_HANDLE))]
 ServiceApprover = Annotated[Principal, Depends(needs(P.SERVICE_APPROVE))]
+ModelAdmin = Annotated[Principal, Depends(needs(P.MODEL_ADMIN))]
+WarningReader = Annotated[Principal, Depends(needs(P.WARNING_READ))]
 
 
 def route_permission(dependant: object) -> Permission | None:
@@ -251,6 +255,8 @@ def guard(principal: Principal, services: Services) -> Guard:
 
 
 __all__ = [
+    "AnalyticsImporter",
+    "AnalyticsReader",
     "AttachmentReader",
     "AttachmentWriter",
     "AuditReader",
@@ -261,6 +267,7 @@ __all__ = [
     "IncidentCreator",
     "IncidentReader",
     "MapReader",
+    "ModelAdmin",
     "Needs",
     "NoteWriter",
     "PersonSearcher",
@@ -272,6 +279,7 @@ __all__ = [
     "StatsReader",
     "UnitReader",
     "UnitStatusSetter",
+    "WarningReader",
     "client_address",
     "current_principal",
     "get_services",

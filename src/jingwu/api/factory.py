@@ -30,6 +30,7 @@ from jingwu.api.limits import BodyLimitMiddleware
 from jingwu.api.ratelimit import LoginRateLimitMiddleware
 from jingwu.api.refusals import error_response
 from jingwu.api.routers import (
+    analytics,
     attachments,
     auth,
     checks,
@@ -84,6 +85,7 @@ TIMER_LOG_EVERY_S = 60.0  # a failing timer job is logged at most this often
 DEVICE_SWEEP_EVERY = 5  # timer ticks between looks for community devices gone silent
 ROSTER_SYNC_EVERY = 5  # timer ticks between syncs of the fleet with the roster (shift starts and ends)
 POSITION_UPKEEP_EVERY = 60  # ticks between position-history upkeep (partitions, retention)
+ANALYTICS_REFRESH_EVERY = 300  # ticks between bringing the analytical store's incident files up to date
 # Responses smaller than this are sent as they are: compressing them saves less than it costs.
 GZIP_MINIMUM_BYTES = 1024
 # What the document says of refusals: the one shape every handler below (and every middleware)
@@ -148,6 +150,8 @@ async def _timer_loop(services: Services) -> None:
             # command line next to a single server) are in force within this period.
             await job("stations_reload", services.dispatch.reload_stations)
             await job("idempotency_purge", purge_if_leader)
+        if tick % ANALYTICS_REFRESH_EVERY == 0:
+            await job("analytics_refresh", services.analytics.refresh)
         await asyncio.sleep(TIMER_PERIOD_S)
 
 
@@ -314,6 +318,7 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
         devices,
         *administration,
         *community,
+        analytics,
         live,
     ):
         _document_permissions(module.router.routes)

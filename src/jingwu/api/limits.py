@@ -25,7 +25,8 @@ _UPLOAD_PATH = re.compile(
     r"|records/collections/[^/]+/photos"
     r"|disputes/[^/]+/visits/[^/]+/photos"
     r"|service/applications/[^/]+/documents"
-    r"|service/reports/[^/]+/photos)$"
+    r"|service/reports/[^/]+/photos"
+    r"|analytics/datasets/[^/]+/files)$"
 )
 
 

@@ -207,7 +207,7 @@ def incident_from_row(row: Any) -> Incident:
     )
 
 
-def _incident_values(incident: Incident) -> dict[str, Any]:
+def incident_values(incident: Incident) -> dict[str, Any]:
     return {
         "type_code": incident.type_code,
         "priority": incident.priority,
@@ -442,9 +442,7 @@ def apply_decision(
         if incident.id in new_incident_ids:
             personal = (sealed or {}).get(incident.id, {})
             conn.execute(
-                insert(t.incidents).values(
-                    id=incident.id, version=1, **_incident_values(incident), **personal
-                )
+                insert(t.incidents).values(id=incident.id, version=1, **incident_values(incident), **personal)
             )
             continue
         _update_versioned(
@@ -452,7 +450,7 @@ def apply_decision(
             t.incidents,
             incident.id,
             incident.version,
-            _incident_values(incident),
+            incident_values(incident),
             what=f"incident {incident.id}",
             code="stale_incident",
         )
@@ -501,6 +499,7 @@ __all__ = [
     "get_station",
     "get_unit",
     "incident_counts_by_status",
+    "incident_values",
     "incidents_created_between",
     "insert_station",
     "insert_unit",

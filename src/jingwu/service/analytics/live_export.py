@@ -1,0 +1,117 @@
+"""The operational incidents kept as Parquet for the analytical store, one file a month, brought up
+to date by what changed since the last time (the events logged since then).
+
+A month's file is rewritten whole from the database, so it is always a consistent picture of
+that month. The events' ids are read with an overlap: ids a concurrent transaction allocated but
+committed later than a higher one would otherwise be skipped for good (PostgreSQL sequences)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from sqlalchemy import Engine, func, select
+
+from jingwu.analytics.own_incidents import COLUMNS, incident_records
+from jingwu.domain.incident_types import INCIDENT_TYPES
+from jingwu.store import repository as repo
+from jingwu.store import tables as t
+from jingwu.store.db import read_transaction
+
+log = logging.getLogger(__name__)
+
+#: Event ids re-read below the last one seen (see the module's docstring).
+OVERLAP = 1000
+STATE = "state.json"
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    months: list[str]  # YYYY-MM (UTC) rewritten
+    incidents: int
+    left_out: int  # merged duplicates and unknown types
+
+
+def refresh_live(engine: Engine, folder: Path, zone: tzinfo) -> Refreshed:
+    """Bring the monthly files in ``folder`` up to date with the database."""
+    folder.mkdir(parents=True, exist_ok=True)
+    state_path = folder / STATE
+    seen = _read_state(state_path)
+    with read_transaction(engine) as conn:
+        last_event = conn.execute(select(func.max(t.events.c.id))).scalar_one_or_none() or 0
+        if seen is None:
+            created = conn.execute(select(t.incidents.c.created_at).distinct()).scalars()
+        else:
+            touched = select(t.events.c.incident_id).where(
+                t.events.c.id > seen - OVERLAP, t.events.c.incident_id.is_not(None)
+            )
+            created = conn.execute(
+                select(t.incidents.c.created_at).where(t.incidents.c.id.in_(touched)).distinct()
+            ).scalars()
+        months = sorted({_utc(c).strftime("%Y-%m") for c in created})
+        districts = {s.id: s.district for s in repo.list_stations(conn)}
+    incidents = left_out = 0
+    for month in months:
+        written, skipped = _write_month(engine, folder, month, districts, zone)
+        incidents += written
+        left_out += skipped
+    _write_state(state_path, int(last_event))
+    if months:
+        log.info("analytics: %d month(s) of incidents rewritten (%d incidents)", len(months), incidents)
+    return Refreshed(months, incidents, left_out)
+
+
+def _write_month(
+    engine: Engine, folder: Path, month: str, districts: Mapping[str, str], zone: tzinfo
+) -> tuple[int, int]:
+    start = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
+    end = start.replace(year=start.year + (start.month == 12), month=start.month % 12 + 1)
+    columns = [t.incidents.c[name] for name in COLUMNS]
+    with read_transaction(engine) as conn:
+        rows = [
+            dict(r._mapping)
+            for r in conn.execute(
+                select(*columns).where(t.incidents.c.created_at >= start, t.incidents.c.created_at < end)
+            )
+        ]
+    flat = incident_records(rows, types=INCIDENT_TYPES, districts=districts, zone=zone)
+    path = folder / f"incidents-{month}.parquet"
+    if flat.table.num_rows == 0:
+        path.unlink(missing_ok=True)
+    else:
+        fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            pq.write_table(flat.table, temporary)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    return flat.table.num_rows, flat.merged + flat.unknown_type
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _read_state(path: Path) -> int | None:
+    try:
+        return int(json.loads(path.read_text())["last_event"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # none yet, or unreadable: a full export rebuilds it
+
+
+def _write_state(path: Path, last_event: int) -> None:
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps({"last_event": last_event}))
+    os.replace(temporary, path)
+
+
+__all__ = ["Refreshed", "refresh_live"]
