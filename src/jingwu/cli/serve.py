@@ -145,6 +145,7 @@ def _start_demo_city(args: argparse.Namespace, services: Services, background: l
     log in (the start-up banner's lines)."""
     import numpy as np
 
+    from jingwu.simulation.history import seed_history
     from jingwu.simulation.seed import seed_demo_city
     from jingwu.simulation.simulator import CitySimulator, SimConfig
 
@@ -155,6 +156,8 @@ def _start_demo_city(args: argparse.Namespace, services: Services, background: l
         rng=np.random.default_rng(args.seed),
         now=datetime.now(UTC),
     )
+    # Two years of the city's past for the analytics page: written on the first start only.
+    seed_history(services, rng=np.random.default_rng(args.seed + 2), now=datetime.now(UTC))
     simulator = CitySimulator(
         services,
         np.random.default_rng(args.seed + 1),
