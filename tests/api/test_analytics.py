@@ -92,3 +92,64 @@ def test_an_import_through_the_api_and_its_refusals(client: TestClient, services
         answer = client.get("/api/analytics/compstat", params=params, headers=analyst)
         assert answer.status_code in (404, 422) and answer.json()["error"]["code"] == code, answer.text
     assert client.delete("/api/analytics/datasets/west-midlands", headers=analyst).json()["files"] == 1
+
+
+def test_the_heat_map_counts_a_periods_located_incidents_in_fixed_cells_within_reach(
+    client: TestClient, services: Services
+) -> None:
+    analyst = _with_history(client, services)
+    month = client.get("/api/analytics/heat", params={"period": "2025-06", "cell_m": 500}, headers=analyst)
+    assert month.status_code == 200, month.text
+    body = month.json()
+    table = client.get("/api/analytics/compstat", params={"period": "2025-06"}, headers=analyst).json()
+    # Every test incident has coordinates: the map holds the period's whole count, cell by cell.
+    assert body["columns"] == ["south", "west", "north", "east", "count"] and body["cell_m"] == 500
+    assert sum(c[4] for c in body["cells"]) == body["located"] == table["filed"]["total"]["current"] > 0
+    assert body["without_coordinates"] == 0 and body["max"] == max(c[4] for c in body["cells"])
+    for south, west, north, east, _ in body["cells"]:
+        assert 45.69 < south < north < 45.83 and 126.54 < west < east < 126.71
+    # The grid is centred on the dataset, not on the period: a month's cells are the year's cells.
+    year = client.get("/api/analytics/heat", params={"period": "2025", "cell_m": 500}, headers=analyst).json()
+    assert {tuple(c[:4]) for c in body["cells"]} <= {tuple(c[:4]) for c in year["cells"]}
+    services.auth.accounts.create_user(
+        "chief", "correct-horse-battery", Role.COMMANDER, jurisdiction=Jurisdiction.parse("station:south")
+    )
+    south = client.get(
+        "/api/analytics/heat", params={"period": "2025-06", "cell_m": 500}, headers=login(client, "chief")
+    ).json()
+    assert 0 < south["located"] < body["located"]
+    assert all(c[0] < 45.775 for c in south["cells"])  # the south station's incidents lie below 45.77
+    for params, code in (
+        ({"period": "2030-01"}, "period_outside_data"),
+        ({"period": "2025-06", "cell_m": 10}, "validation_failed"),
+        ({"period": "2025-06", "dataset": "nowhere"}, "dataset_not_found"),
+    ):
+        answer = client.get("/api/analytics/heat", params=params, headers=analyst)
+        assert answer.status_code in (404, 422), answer.text
+        assert answer.json()["error"]["code"] == code, answer.text
+
+
+def test_the_printable_report_reads_back_in_chinese_and_is_audited(
+    client: TestClient, services: Services
+) -> None:
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (Debian poppler-utils) is not installed: `make test` installs it")
+    analyst = _with_history(client, services)
+    answer = client.get("/api/analytics/report.pdf", params={"period": "2025-06"}, headers=analyst)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/pdf" and answer.content.startswith(b"%PDF")
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=answer.content, capture_output=True, check=True
+    ).stdout.decode()
+    table = client.get(
+        "/api/analytics/compstat", params={"period": "2025-06", "by": "group"}, headers=analyst
+    )
+    assert "警情态势分析报告" in text and "刑事案件" in text
+    assert str(table.json()["filed"]["total"]["current"]) in text
+    (record,) = [r for r in services.audit.page(limit=50) if r.action == "analytics.report"]
+    assert record.actor == "analyst" and record.details["period"] == "2025-06"

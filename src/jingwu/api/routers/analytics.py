@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -193,6 +193,23 @@ def response_times(
     )
 
 
+@router.get("/heat", responses=_ERRORS)
+def heat(
+    principal: AnalyticsReader,
+    services: ServicesDep,
+    period: PeriodText,
+    dataset: Dataset = "jingwu",
+    cell_m: Annotated[float, Query(ge=50, le=5000, description="the cells' side in metres")] = 250.0,
+) -> dict[str, Any]:
+    """The period's located records counted in square cells (the hotspot grid's, centred on the
+    dataset, so that cells keep their place from period to period): each occupied cell as
+    [south, west, north, east, count] in WGS-84, busiest first, and the records left off the map
+    for want of coordinates. For the heat layer of the analytics page's map."""
+    return services.analytics.heat(
+        period, dataset=dataset, station_ids=guard(principal, services).station_ids, cell_m=cell_m
+    )
+
+
 @router.get("/hotspots", responses=_ERRORS)
 def hotspots(
     principal: AnalyticsReader,
@@ -211,6 +228,41 @@ def hotspots(
         method=method,
         dataset=dataset,
         station_ids=guard(principal, services).station_ids,
+    )
+
+
+@router.get(
+    "/report.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "the report"}, **_ERRORS},
+)
+def report(
+    request: Request,
+    principal: AnalyticsReader,
+    services: ServicesDep,
+    period: PeriodText,
+    dataset: Dataset = "jingwu",
+    lang: Literal["zh", "en"] = "zh",
+) -> Response:
+    """The printable report of ``period``: CompStat by class and by type, response times, the
+    hotspot forecast of its last month with the methods' scores. Audited (analytics.report)."""
+    reach = guard(principal, services)
+    scope = principal.jurisdiction
+    document = services.analytics.report(
+        period,
+        dataset=dataset,
+        station_ids=reach.station_ids,
+        language=lang,
+        bureau=services.settings.bureau_name,
+        scope=("全市" if lang == "zh" else "the city") if scope.name is None else scope.name,
+        actor=principal.username,
+        source=client_address(request),
+    )
+    name = f"jingwu-analytics-{dataset}-{period.replace(':', '-')}.pdf"
+    return Response(
+        document,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
     )
 
 

@@ -26,7 +26,9 @@ import pyarrow.parquet as pq
 from sqlalchemy import Engine
 
 from jingwu.analytics.compstat import compstat
+from jingwu.analytics.heat import DEFAULT_HEAT_CELL_M, check_period, heat_cells
 from jingwu.analytics.hotspot_forecast import forecast_summary, score_months
+from jingwu.analytics.hotspots.projection import Projection
 from jingwu.analytics.mapping import load_builtin
 from jingwu.analytics.own_incidents import DATASET as OWN
 from jingwu.analytics.periods import parse_period
@@ -36,6 +38,7 @@ from jingwu.analytics.store import AnalyticStore
 from jingwu.errors import NotFound, ValidationFailed
 from jingwu.service import audit
 from jingwu.service.analytics.live_export import Refreshed, refresh_live
+from jingwu.service.analytics.report import build_report, report_pdf
 from jingwu.store.db import write_transaction
 
 _DATASET_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
@@ -254,6 +257,86 @@ class AnalyticsService:
             self._known(store, dataset)
             located = self._located(store, dataset, station_ids)
         return score_months(located, months, cell_m=150.0)
+
+    def heat(
+        self,
+        period: str,
+        *,
+        dataset: str,
+        station_ids: Collection[str] | None,
+        cell_m: float = DEFAULT_HEAT_CELL_M,
+    ) -> dict[str, Any]:
+        """The period's located records counted in square cells, for the heat layer of the map,
+        and how many of the period's records it leaves off for want of coordinates."""
+        asked = parse_period(period)
+        stations = _scope(dataset, station_ids)
+        scope, params = "dataset = ?", list[Any]([dataset])
+        if stations is not None:
+            scope += " AND list_contains(?, station)"
+            params.append(sorted(stations))
+        has_place = "lat IS NOT NULL AND lon IS NOT NULL"
+        located = f"{scope} AND {has_place}"
+        in_period = "occurred_at >= ? AND occurred_at < ?"
+        with self._records() as store:
+            self._known(store, dataset)
+            check_period(store.span(dataset), asked)
+            # Centred on the whole dataset (in reach), not on the period: the cells stay put as
+            # the analyst steps through periods.
+            centre = store.db.execute(f"SELECT median(lon), median(lat) FROM records WHERE {located}", params)
+            lon0, lat0 = centre.fetchone() or (None, None)
+            points = store.db.execute(
+                f"SELECT lon, lat FROM records WHERE {located} AND {in_period}",
+                [*params, asked.start, asked.end],
+            ).fetchnumpy()
+            unlocated = store.db.execute(
+                f"SELECT count(*) FROM records WHERE {scope} AND {in_period} AND NOT ({has_place})",
+                [*params, asked.start, asked.end],
+            ).fetchone()
+        # No record with coordinates at all: an empty map (the tables still count them), not an error.
+        projection = Projection(0.0, 0.0) if lon0 is None else Projection(float(lon0), float(lat0))
+        cells = heat_cells(points["lon"], points["lat"], projection, cell_m)
+        return {
+            "period": asked.label,
+            "dataset": dataset,
+            **cells,
+            "without_coordinates": int(unlocated[0]) if unlocated else 0,
+        }
+
+    def report(
+        self,
+        period: str,
+        *,
+        dataset: str,
+        station_ids: Collection[str] | None,
+        language: str,
+        bureau: str,
+        scope: str,
+        actor: str,
+        source: str | None,
+    ) -> bytes:
+        """The printable report (PDF) of ``period``; its leaving the system is audited."""
+        built = build_report(
+            self,
+            period=period,
+            dataset=dataset,
+            station_ids=station_ids,
+            language=language,
+            bureau=bureau,
+            scope=scope,
+            now=self.clock().astimezone(self.zone),
+        )
+        document = report_pdf(built)
+        with write_transaction(self.engine) as conn:
+            audit.append(
+                conn,
+                ts=self.clock(),
+                action="analytics.report",
+                actor=actor,
+                target=f"dataset:{dataset}",
+                source=source,
+                details={"period": period, "scope": scope, "bytes": len(document)},
+            )
+        return document
 
     @staticmethod
     def _known(store: AnalyticStore, dataset: str) -> None:
