@@ -21,6 +21,7 @@ from jingwu.service.analytics import AnalyticsService
 from jingwu.service.audit import AuditService
 from jingwu.service.auth import AuthService
 from jingwu.service.basemap import MapService
+from jingwu.service.cases import IncidentCases
 from jingwu.service.checks import PatrolChecks
 from jingwu.service.community_devices import CommunityDeviceService
 from jingwu.service.dispatching import DispatchService
@@ -39,6 +40,7 @@ from jingwu.service.positions import PositionService
 from jingwu.service.records import CommunityRecords
 from jingwu.service.self_service import SelfService
 from jingwu.service.stats import StatsService
+from jingwu.service.warning_models import WarningModels
 from jingwu.settings import Settings
 from jingwu.store.db import make_engine, require_current_schema, upgrade_schema
 from jingwu.store.fieldcrypt import FieldCryptError, KeyRing, generate_key_file
@@ -80,6 +82,8 @@ class Services:
     checks: PatrolChecks  # 巡逻盘查: persons and vehicles against the watch lists
     disputes: Disputes  # 矛盾纠纷排查
     self_service: SelfService  # residents' applications and certificates
+    warning_models: WarningModels  # analysts' early-warning models and the warnings they raise
+    cases: IncidentCases  # 立案 / 破案: the cases filed for incidents, for CompStat
     analytics: AnalyticsService  # 大数据研判: CompStat, response times, hotspots (DuckDB over Parquet)
     demo: bool = False
 
@@ -238,6 +242,8 @@ def assemble(
         checks=PatrolChecks(engine, **community._asdict()),
         disputes=Disputes(engine, **community._asdict()),
         self_service=SelfService(engine, **community._asdict()),
+        warning_models=WarningModels(engine, **community._asdict()),
+        cases=IncidentCases(engine, dispatch),
         analytics=AnalyticsService(engine, settings.resolved_analytics_dir, settings.zone, clock=clock),
         demo=demo,
     )

@@ -45,12 +45,12 @@ from jingwu.service.community_devices import NewDevice
 from jingwu.service.dispatching import NewIncident
 from jingwu.store import repository as repo
 from jingwu.store.db import make_engine, upgrade_schema, write_transaction
-from tests.api.access_examples import analytics, checks, disputes, records, self_service
+from tests.api.access_examples import analytics, checks, disputes, records, self_service, warning_models
 from tests.conftest import NORTH, FakeClock, ServicesFactory, make_unit
 
 PASSWORD = "correct-horse-battery-staple-9"
 # Each capability's module in tests/api/access_examples adds its own examples and open routes.
-EXAMPLES = (records, checks, disputes, self_service, analytics)
+EXAMPLES = (records, checks, disputes, self_service, analytics, warning_models)
 OPEN = {("GET", "/healthz"), ("POST", "/api/auth/login")}.union(*(m.OPEN for m in EXAMPLES))
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 # Only the leading bytes are checked (see tests/api/test_attachments.py).
@@ -271,10 +271,10 @@ BODIES: dict[tuple[str, str], Body] = {
 for _module in EXAMPLES:
     BODIES |= _module.BODIES
 
-# Administration's permissions: a station's dispatcher holds none of them, so the walk of records
-# of another station leaves their routes out (tests/api/test_administration.py checks their
-# places with a district commander).
-ADMINISTRATION = {"station.admin", "fleet.admin", "personnel.admin", "roster.admin"}
+# Administration's permissions and a case's filing: a station's dispatcher holds none of them, so
+# the walk of records of another station leaves their routes out (tests/api/test_administration.py
+# and tests/api/test_cases.py check their places with a commander).
+ADMINISTRATION = {"station.admin", "fleet.admin", "personnel.admin", "roster.admin", "case.write"}
 
 # A valid value for every required query parameter, by name.
 QUERY = {

@@ -16,6 +16,8 @@ from jingwu.errors import ValidationFailed
 
 #: What a table's rows may be broken down by: the record's column of that name.
 BREAKDOWNS = ("category", "group", "district", "station", "area", "priority")
+#: What a table counts: every record by when it happened, or the cases filed by when (立案).
+BASES = ("records", "cases")
 #: Below this many records a period's change is noted as a swing of small numbers.
 SMALL_COUNT = 10
 #: The row key of records without a value in the breakdown's column.
@@ -50,12 +52,14 @@ class CompStat:
     filed: Table
     solved: Table | None  # None: the records say nothing of solving
     caveats: list[str] = field(default_factory=list)
+    basis: str = "records"
 
     def as_json(self) -> dict[str, Any]:
         return {
             "period": self.period.label,
             "previous_period": self.previous.label,
             "by": self.by,
+            "basis": self.basis,
             "rows": [_row_json(self.by, r) for r in self.filed.rows],
             "total": _total_json(self.filed.total),
             "solved": None
@@ -75,9 +79,13 @@ def compstat(
     by: str = "category",
     dataset: str | None = None,
     stations: Collection[str] | None = None,
+    basis: str = "records",
 ) -> CompStat:
     """The CompStat table of ``period`` against a year earlier, over the store's records (of one
-    dataset, and of some stations only, when given)."""
+    dataset, and of some stations only, when given). ``basis`` ``records`` counts every record by
+    when it happened (警情); ``cases`` only those with a case filed, by when it was filed (立案)."""
+    if basis not in BASES:
+        raise ValidationFailed(f"basis {basis!r}: use records or cases", code="bad_basis", basis=basis)
     if by not in BREAKDOWNS:
         raise ValidationFailed(
             f"cannot break down by {by!r}: use one of {', '.join(BREAKDOWNS)}", code="bad_breakdown", by=by
@@ -87,13 +95,14 @@ def compstat(
     caveats = _check_span(span, period, previous)
     params = [period.start, period.end, previous.start, previous.end, dataset, dataset, _listed(stations)]
     column = f'"{by}"'  # one of BREAKDOWNS, never the caller's text
+    when = "occurred_at" if basis == "records" else "filed_at"  # one of two names, never the caller's
     filed = _table(
         store.db.execute(
             f"""SELECT coalesce({column}, '{NONE_KEY}') AS key,
-                       count(*) FILTER (WHERE occurred_at >= $1 AND occurred_at < $2),
-                       count(*) FILTER (WHERE occurred_at >= $3 AND occurred_at < $4)
+                       count(*) FILTER (WHERE {when} >= $1 AND {when} < $2),
+                       count(*) FILTER (WHERE {when} >= $3 AND {when} < $4)
                 FROM records
-                WHERE ((occurred_at >= $1 AND occurred_at < $2) OR (occurred_at >= $3 AND occurred_at < $4))
+                WHERE (({when} >= $1 AND {when} < $2) OR ({when} >= $3 AND {when} < $4))
                   AND ($5 IS NULL OR dataset = $6) AND ($7 IS NULL OR list_contains($7, station))
                 GROUP BY ALL""",
             params,
@@ -110,7 +119,7 @@ def compstat(
         # (CompStat's convention); one without that time counts in the period it was filed.
         solved = _table(
             store.db.execute(
-                f"""WITH s AS (SELECT {column} AS k, coalesce(solved_at, occurred_at) AS t FROM records
+                f"""WITH s AS (SELECT {column} AS k, coalesce(solved_at, {when}) AS t FROM records
                               WHERE solved AND ($5 IS NULL OR dataset = $6)
                                 AND ($7 IS NULL OR list_contains($7, station)))
                     SELECT coalesce(k, '{NONE_KEY}') AS key,
@@ -134,7 +143,9 @@ def compstat(
             f"{len(small)} row(s) have fewer than {SMALL_COUNT} cases in both periods: their change "
             "in per cent swings with a handful of cases; read the counts"
         )
-    return CompStat(period, previous, by, filed, solved, caveats)
+    if basis == "cases" and filed.total.current + filed.total.previous == 0:
+        caveats.append("no case was filed in either period: these records carry no filing (立案)")
+    return CompStat(period, previous, by, filed, solved, caveats, basis)
 
 
 def _listed(stations: Collection[str] | None) -> list[str] | None:
@@ -188,4 +199,4 @@ def _total_json(row: Row) -> dict[str, Any]:
     return {"current": row.current, "previous": row.previous, "change_pct": row.change_pct}
 
 
-__all__ = ["BREAKDOWNS", "CompStat", "Row", "Table", "compstat"]
+__all__ = ["BASES", "BREAKDOWNS", "CompStat", "Row", "Table", "compstat"]

@@ -23,7 +23,7 @@ from jingwu.errors import ValidationFailed
 #: Fields read as text as they are (stripped; empty is none).
 TEXT_FIELDS = ("record_id", "category", "group", "district", "station", "area", "priority", "outcome")
 #: Fields read as local wall-clock times.
-TIME_FIELDS = ("occurred_at", "call_at", "dispatch_at", "arrive_at", "closed_at")
+TIME_FIELDS = ("occurred_at", "filed_at", "call_at", "dispatch_at", "arrive_at", "closed_at")
 #: Fields read as yes/no.
 FLAG_FIELDS = ("self_initiated", "urban")
 #: What every record needs: a mapping that lacks one of these cannot be used.

@@ -50,7 +50,8 @@ def incident_records(
     districts: Mapping[str, str],
     zone: tzinfo,
 ) -> Flattened:
-    """``rows`` (dicts of COLUMNS, times aware or UTC) as analytic records."""
+    """``rows`` (dicts of COLUMNS, and ``case_filed_at`` / ``case_solved_at`` where a case was
+    filed; times aware or UTC) as analytic records."""
     columns: dict[str, list[Any]] = {name: [] for name in RECORD_SCHEMA.names}
     merged = unknown = 0
     for row in rows:
@@ -77,8 +78,9 @@ def incident_records(
             "area": None,
             "priority": str(row["priority"]),
             "outcome": row["disposition"],
-            "solved": None,
-            "solved_at": None,
+            "filed_at": _optional_local(row.get("case_filed_at"), zone),
+            "solved": None if row.get("case_filed_at") is None else row.get("case_solved_at") is not None,
+            "solved_at": _optional_local(row.get("case_solved_at"), zone),
             "self_initiated": row["source"] == SourceChannel.OFFICER,
             "urban": None,
             "call_at": called,
@@ -98,6 +100,10 @@ def _local(moment: datetime, zone: tzinfo) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(zone).replace(tzinfo=None, microsecond=0)
+
+
+def _optional_local(moment: datetime | None, zone: tzinfo) -> datetime | None:
+    return None if moment is None else _local(moment, zone)
 
 
 def _stage(stages: Mapping[str, Any], status: IncidentStatus, zone: tzinfo) -> datetime | None:

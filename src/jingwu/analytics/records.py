@@ -23,6 +23,7 @@ RECORD_SCHEMA = pa.schema(
         pa.field("area", pa.string()),
         pa.field("priority", pa.string()),
         pa.field("outcome", pa.string()),
+        pa.field("filed_at", pa.timestamp("s")),  # a case filed for it (立案), when known
         pa.field("solved", pa.bool_()),
         pa.field("solved_at", pa.timestamp("s")),  # when known; else a solved record counts by occurred_at
         pa.field("self_initiated", pa.bool_()),

@@ -83,6 +83,7 @@ Self = Annotated[Principal, Depends(needs(P.SELF))]
 ReferenceReader = Annotated[Principal, Depends(needs(P.REFERENCE_READ))]
 MapReader = Annotated[Principal, Depends(needs(P.MAP_READ))]
 IncidentReader = Annotated[Principal, Depends(needs(P.INCIDENT_READ))]
+CaseWriter = Annotated[Principal, Depends(needs(P.CASE_WRITE))]
 IncidentCreator = Annotated[Principal, Depends(needs(P.INCIDENT_CREATE))]
 IncidentCommander = Annotated[Principal, Depends(needs(P.INCIDENT_COMMAND))]
 NoteWriter = Annotated[Principal, Depends(needs(P.INCIDENT_NOTE))]
@@ -261,6 +262,7 @@ __all__ = [
     "AttachmentWriter",
     "AuditReader",
     "BackupCaller",
+    "CaseWriter",
     "Exporter",
     "Guard",
     "IncidentCommander",

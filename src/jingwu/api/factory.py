@@ -33,6 +33,7 @@ from jingwu.api.routers import (
     analytics,
     attachments,
     auth,
+    cases,
     checks,
     devices,
     disputes,
@@ -55,6 +56,7 @@ from jingwu.api.routers import (
     stats,
     units,
     users,
+    warning_models,
 )
 from jingwu.api.schemas.responses import ErrorOut, HealthOut
 from jingwu.api.security_headers import SecurityHeadersMiddleware
@@ -85,6 +87,7 @@ TIMER_LOG_EVERY_S = 60.0  # a failing timer job is logged at most this often
 DEVICE_SWEEP_EVERY = 5  # timer ticks between looks for community devices gone silent
 ROSTER_SYNC_EVERY = 5  # timer ticks between syncs of the fleet with the roster (shift starts and ends)
 POSITION_UPKEEP_EVERY = 60  # ticks between position-history upkeep (partitions, retention)
+MODEL_RUNS_EVERY = 60  # ticks between looks for early-warning models due to run (each on its schedule)
 ANALYTICS_REFRESH_EVERY = 300  # ticks between bringing the analytical store's incident files up to date
 # Responses smaller than this are sent as they are: compressing them saves less than it costs.
 GZIP_MINIMUM_BYTES = 1024
@@ -131,6 +134,10 @@ async def _timer_loop(services: Services) -> None:
         if services.leader.is_leader():
             services.idempotency.purge_expired()
 
+    def models_if_leader() -> None:
+        if services.leader.is_leader():
+            services.warning_models.run_due()
+
     tick = 0
     while True:
         tick += 1
@@ -140,6 +147,9 @@ async def _timer_loop(services: Services) -> None:
         if tick % POSITION_UPKEEP_EVERY == 0:
             # Partitions ahead and retention (safe in every process of a cluster: idempotent).
             await job("position_upkeep", services.positions.maintain)
+        if tick % MODEL_RUNS_EVERY == 0:
+            # The analysts' models due to run: once per cluster, so a warning is raised once.
+            await job("model_runs", models_if_leader)
         if tick % ROSTER_SYNC_EVERY == 0:
             # Units on and off duty with their shifts: once per cluster, so no two processes
             # move the same unit at once.
@@ -306,7 +316,7 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
             _WEB / "terminal" / "manifest.webmanifest", media_type="application/manifest+json"
         )
 
-    routers = (auth, reference, maps, geocode, stats, units, positions, osmand, incidents, attachments)
+    routers = (auth, reference, maps, geocode, stats, units, positions, osmand, incidents, attachments, cases)
     administration = (stations, fleet, personnel, roster)
     community = (records, checks, disputes, self_service)
     for module in (
@@ -318,6 +328,7 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
         devices,
         *administration,
         *community,
+        warning_models,
         analytics,
         live,
     ):

@@ -38,6 +38,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument(
         "--by", default="category", help="category (default), group, district, station, area, priority"
     )
+    p.add_argument(
+        "--basis",
+        choices=("records", "cases"),
+        default="records",
+        help="records (default): every record by when it happened; cases: cases by when filed (立案)",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.set_defaults(func=run_compstat)
 
@@ -111,7 +117,7 @@ def run_compstat(args: argparse.Namespace) -> int:
     loaded = _load(args)
     store = AnalyticStore.of_table(loaded.table)
     try:
-        result = compstat(store, period, by=args.by)
+        result = compstat(store, period, by=args.by, basis=args.basis)
     finally:
         store.close()
     answer = result.as_json()

@@ -73,6 +73,7 @@ class Permission(StrEnum):
     ANALYTICS_IMPORT = "analytics.import"  # other forces' and years' files into the analytical store
     MODEL_ADMIN = "model.admin"  # analysts' early-warning models: write, back-test, switch on or off
     WARNING_READ = "warning.read"  # the early warnings the models raise for a station
+    CASE_WRITE = "case.write"  # file a case for an incident (立案) and mark it solved (破案)
 
 
 P = Permission
@@ -111,7 +112,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     | _COMMUNITY
     | {P.EXPORT, P.DEVICE_ADMIN, P.ACCESS_EVENT_READ, P.FLEET_ADMIN, P.PERSONNEL_ADMIN, P.ROSTER_ADMIN}
     | {P.RECORDS_REVIEW, P.WATCHLIST_ADMIN, P.SERVICE_APPROVE}
-    | {P.ANALYTICS_READ},
+    | {P.ANALYTICS_READ, P.CASE_WRITE},
     Role.DISPATCHER: _DISPATCH,
     # Officers act on their own unit and incident; the routes narrow it further (see deps).
     Role.OFFICER: _HUMAN

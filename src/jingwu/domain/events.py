@@ -45,6 +45,9 @@ class EventType(StrEnum):
     # An analyst's early-warning model (大数据建模) matched: ``data`` holds the model, the warning,
     # the stations concerned and the evidence (aggregates and record ids, never a person's data).
     MODEL_WARNING = "model.warning"
+    # A case filed for an incident (立案) and its solving (破案): ``data`` holds the case.
+    CASE_FILED = "case.filed"
+    CASE_SOLVED = "case.solved"
     # Positions are high-rate and superseded within seconds: carried live, not kept in the log.
     UNIT_POSITIONS = "unit.positions"
 

@@ -21,6 +21,7 @@ import shapely
 from sqlalchemy import func, select
 
 from jingwu.composition import Services
+from jingwu.domain.cases import Case, CaseKind
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.incident_types import INCIDENT_TYPES
 from jingwu.domain.model import Incident, Station
@@ -28,7 +29,7 @@ from jingwu.domain.status import IncidentStatus, SourceChannel
 from jingwu.store import repository as repo
 from jingwu.store import tables as t
 from jingwu.store.db import read_transaction, write_transaction
-from jingwu.store.history import insert_past_incidents
+from jingwu.store.history import insert_past_cases, insert_past_incidents
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +90,10 @@ def seed_history(
         return 0
     started = time.perf_counter()
     incidents = past_incidents(services, stations, rng=rng, now=now, days=days, per_day=per_day)
+    cases = past_cases(incidents, rng=rng, now=now)
     with write_transaction(services.engine) as conn:
         written = insert_past_incidents(conn, incidents)
+        insert_past_cases(conn, cases)
     log.info(
         "the demo's past: %d incidents over %d days in %.1f s", written, days, time.perf_counter() - started
     )
@@ -160,6 +163,35 @@ def past_incidents(
             )
         )
     found.sort(key=lambda i: i.created_at)
+    return found
+
+
+#: Class → (share of its incidents for which a case is filed, share of those cases solved).
+CASES = {"crim": (0.85, 0.45), "order": (0.4, 0.85)}
+
+
+def past_cases(incidents: Sequence[Incident], *, rng: np.random.Generator, now: datetime) -> list[Case]:
+    """Cases filed for the past's criminal and public-order incidents (立案, within days), some of
+    them solved (破案) weeks later; a solving still ahead of ``now`` is left open."""
+    found: list[Case] = []
+    for incident in incidents:
+        kind = incident.type_code.split(".", 1)[0]
+        if kind not in CASES:
+            continue
+        file_share, solve_share = CASES[kind]
+        if rng.random() >= file_share:
+            continue
+        filed = incident.created_at + timedelta(hours=float(rng.uniform(0.5, 72)))
+        if filed >= now:
+            continue
+        solved: datetime | None = filed + timedelta(days=float(rng.lognormal(math.log(12), 0.9)))
+        if rng.random() >= solve_share or (solved is not None and solved >= now):
+            solved = None
+        number = f"{'X' if kind == 'crim' else 'Z'}{filed:%Y%m%d}{len(found):06d}"
+        kind_of = CaseKind.CRIMINAL if kind == "crim" else CaseKind.ADMINISTRATIVE
+        found.append(
+            Case(incident.id, number, kind_of, filed, "commander", solved, "commander" if solved else None)
+        )
     return found
 
 

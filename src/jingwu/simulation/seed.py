@@ -32,6 +32,7 @@ from jingwu.service.ids import new_id
 from jingwu.simulation.city import demo_station_plans, plan_units
 from jingwu.simulation.community_checks import seed_checks
 from jingwu.simulation.community_disputes import seed_disputes
+from jingwu.simulation.community_models import seed_models
 from jingwu.simulation.community_records import seed_records
 from jingwu.simulation.community_service import seed_service
 from jingwu.store import repository as repo
@@ -147,6 +148,7 @@ def seed_community(services: Services, *, rng: np.random.Generator, now: datetim
     seed_checks(services, rng=checks, now=now)
     seed_disputes(services, rng=disputes, now=now)
     seed_service(services, rng=service, now=now)
+    seed_models(services)  # an example early-warning model, switched off: nothing to draw
     log.info(
         "community records, watch lists, disputes and applications ready in %.1f s",
         time.perf_counter() - started,

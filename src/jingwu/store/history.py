@@ -8,8 +8,10 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, insert
 
+from jingwu.domain.cases import Case
 from jingwu.domain.model import Incident
 from jingwu.store import tables as t
+from jingwu.store.cases_tables import incident_cases
 from jingwu.store.repository import incident_values
 
 
@@ -22,4 +24,24 @@ def insert_past_incidents(conn: Connection, incidents: Sequence[Incident]) -> in
     return len(rows)
 
 
-__all__ = ["insert_past_incidents"]
+def insert_past_cases(conn: Connection, cases: Sequence[Case]) -> int:
+    """The cases filed (and solved) for past incidents, in one INSERT."""
+    if not cases:
+        return 0
+    rows = [
+        {
+            "incident_id": c.incident_id,
+            "case_number": c.case_number,
+            "kind": str(c.kind),
+            "filed_at": c.filed_at,
+            "filed_by": c.filed_by,
+            "solved_at": c.solved_at,
+            "solved_by": c.solved_by,
+        }
+        for c in cases
+    ]
+    conn.execute(insert(incident_cases), rows)
+    return len(rows)
+
+
+__all__ = ["insert_past_cases", "insert_past_incidents"]

@@ -456,8 +456,10 @@ __all__ = [
 # The community-policing tables live beside these, one module per capability, on the same metadata:
 # importing them here registers them wherever the schema is compared or created.
 from jingwu.store import (  # noqa: E402, F401  (imported for their tables)
+    cases_tables,
     checks_tables,
     disputes_tables,
     records_tables,
     self_service_tables,
+    warning_models_tables,
 )

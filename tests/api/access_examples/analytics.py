@@ -15,6 +15,10 @@ STREET_CSV = (
 
 BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/analytics/datasets/{dataset}/files"): lambda c: STREET_CSV,
+    ("POST", "/api/incidents/{incident_id}/case"): lambda c: {
+        "case_number": "X2026010100001",
+        "kind": "criminal",
+    },
 }
 PATH_IDS: dict[str, str] = {"dataset": "access-walk"}
 QUERY: dict[str, Any] = {"period": "2026", "month": "2026-06", "months": ["2026-05"], "format": "police-uk"}

@@ -69,6 +69,7 @@ class CompStatOut(BaseModel):
     period: str
     previous_period: str
     by: str
+    basis: Literal["records", "cases"]
     filed: CompStatTableOut
     solved: CompStatTableOut | None = Field(description="none where the records say nothing of solving")
     caveats: list[str]
@@ -153,11 +154,15 @@ def compstat(
     period: PeriodText,
     by: Literal["category", "group", "district", "station", "area", "priority"] = "category",
     dataset: Dataset = "jingwu",
+    basis: Annotated[
+        Literal["records", "cases"],
+        Query(description="records: every incident by its call (警情); cases: cases by filing (立案)"),
+    ] = "records",
 ) -> CompStatOut:
     """Each row's count in ``period`` beside the same period a year earlier, with the change in
     per cent, solved counts where the records say, and the caveats to read them with."""
     found = services.analytics.compstat(
-        period, by=by, dataset=dataset, station_ids=guard(principal, services).station_ids
+        period, by=by, dataset=dataset, station_ids=guard(principal, services).station_ids, basis=basis
     )
 
     def table(part: dict[str, Any]) -> CompStatTableOut:
@@ -171,6 +176,7 @@ def compstat(
         period=found["period"],
         previous_period=found["previous_period"],
         by=by,
+        basis=basis,
         filed=table(found),
         solved=table(found["solved"]) if found["solved"] else None,
         caveats=found["caveats"],

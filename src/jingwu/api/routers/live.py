@@ -233,6 +233,15 @@ def for_viewer(message: BusMessage, principal: Principal, services: Services) ->
     check = data.get("check") or {}
     if check and scope.covers_station(check.get("station_id"), district_of):
         return message
+    # An analyst's model's warning (model.warning) goes to the station it was raised for, one event
+    # per station concerned (service.warning_models), to those who may read warnings.
+    warning = data.get("warning") or {}
+    if (
+        warning
+        and principal.may(Permission.WARNING_READ)
+        and scope.covers_station(warning.get("station_id"), district_of)
+    ):
+        return message
     return None
 
 

@@ -204,13 +204,19 @@ class AnalyticsService:
     # ---------------------------------------------------------------- questions
 
     def compstat(
-        self, period: str, *, by: str, dataset: str, station_ids: Collection[str] | None
+        self,
+        period: str,
+        *,
+        by: str,
+        dataset: str,
+        station_ids: Collection[str] | None,
+        basis: str = "records",
     ) -> dict[str, Any]:
         asked = parse_period(period)
         with self._records() as store:
             self._known(store, dataset)
             return compstat(
-                store, asked, by=by, dataset=dataset, stations=_scope(dataset, station_ids)
+                store, asked, by=by, dataset=dataset, stations=_scope(dataset, station_ids), basis=basis
             ).as_json()
 
     def response_times(

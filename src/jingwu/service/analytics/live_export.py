@@ -23,6 +23,7 @@ from jingwu.analytics.own_incidents import COLUMNS, incident_records
 from jingwu.domain.incident_types import INCIDENT_TYPES
 from jingwu.store import repository as repo
 from jingwu.store import tables as t
+from jingwu.store.cases_tables import incident_cases
 from jingwu.store.db import read_transaction
 
 log = logging.getLogger(__name__)
@@ -73,12 +74,19 @@ def _write_month(
 ) -> tuple[int, int]:
     start = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
     end = start.replace(year=start.year + (start.month == 12), month=start.month % 12 + 1)
-    columns = [t.incidents.c[name] for name in COLUMNS]
+    columns = [
+        *(t.incidents.c[name] for name in COLUMNS),
+        incident_cases.c.filed_at.label("case_filed_at"),
+        incident_cases.c.solved_at.label("case_solved_at"),
+    ]
+    joined = t.incidents.outerjoin(incident_cases, incident_cases.c.incident_id == t.incidents.c.id)
     with read_transaction(engine) as conn:
         rows = [
             dict(r._mapping)
             for r in conn.execute(
-                select(*columns).where(t.incidents.c.created_at >= start, t.incidents.c.created_at < end)
+                select(*columns)
+                .select_from(joined)
+                .where(t.incidents.c.created_at >= start, t.incidents.c.created_at < end)
             )
         ]
     flat = incident_records(rows, types=INCIDENT_TYPES, districts=districts, zone=zone)

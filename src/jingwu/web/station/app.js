@@ -1,14 +1,15 @@
 // The station desk (派出所工作台): the community's work reviewed and run at the station — the
 // registry's field collections and conflicts, watch lists and checks, disputes, residents'
-// applications. One module per tab (./<name>.js); this shell logs in, loads the tabs the account's
-// permissions show, and carries what they share. A tab that fails to load is left out.
+// applications, the analysts' models' early warnings. One module per tab (./<name>.js); this shell
+// logs in, loads the tabs the account's permissions show, and carries what they share. A tab that
+// fails to load is left out.
 
 import { Api } from "/static/shared/api.js";
 import { I18n } from "/static/shared/i18n.js";
 import { STRINGS } from "./strings.js";
 
 /** The tab modules, in order; each is /static/station/<name>.js and names the permission it needs. */
-export const DESK_MODULES = ["records", "disputes", "applications", "watchlists"];
+export const DESK_MODULES = ["records", "disputes", "applications", "watchlists", "warnings"];
 
 const $ = (id) => document.getElementById(id);
 
