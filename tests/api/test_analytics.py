@@ -121,7 +121,7 @@ def test_the_heat_map_counts_a_periods_located_incidents_in_fixed_cells_within_r
     assert all(c[0] < 45.775 for c in south["cells"])  # the south station's incidents lie below 45.77
     for params, code in (
         ({"period": "2030-01"}, "period_outside_data"),
-        ({"period": "2025-06", "cell_m": 10}, "validation_failed"),
+        ({"period": "2025-06", "cell_m": "10"}, "validation_failed"),
         ({"period": "2025-06", "dataset": "nowhere"}, "dataset_not_found"),
     ):
         answer = client.get("/api/analytics/heat", params=params, headers=analyst)
