@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 SWAGGER_UI_VERSION=5.35.0
 LEAFLET_VERSION=1.9.4
+ECHARTS_VERSION=6.1.0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -27,4 +28,14 @@ mkdir -p "$dest/images"
 cp "$work/package/dist/leaflet-src.esm.js" "$work/package/dist/leaflet.css" "$work/package/LICENSE" "$dest/"
 cp "$work/package/dist/images/"*.png "$dest/images/"
 echo "leaflet ${LEAFLET_VERSION} (BSD-2-Clause), from the npm registry" > "$dest/VERSION"
+echo "refreshed $dest"
+
+# Apache ECharts draws the analytics page's charts (to canvas: no eval under our CSP).
+dest=src/jingwu/web/vendor/echarts
+rm -rf "$work/package"
+(cd "$work" && npm pack --silent "echarts@${ECHARTS_VERSION}" >/dev/null && tar xzf echarts-*.tgz)
+mkdir -p "$dest"
+cp "$work/package/dist/echarts.min.js" "$work/package/LICENSE" "$work/package/NOTICE" "$dest/"
+cp "$work/package/licenses/LICENSE-d3" "$dest/"
+echo "echarts ${ECHARTS_VERSION} (Apache-2.0), from the npm registry" > "$dest/VERSION"
 echo "refreshed $dest"

@@ -296,6 +296,15 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
         """The station desk (派出所工作台): registry review, disputes, applications, watch lists."""
         return FileResponse(_WEB / "station" / "index.html", headers=_NO_CACHE)
 
+    @app.get("/analytics", include_in_schema=False)
+    def analytics_redirect() -> RedirectResponse:
+        return RedirectResponse("/analytics/", status_code=308)
+
+    @app.get("/analytics/", include_in_schema=False)
+    def analytics_page() -> FileResponse:
+        """The analytics page (大数据研判): CompStat, response times, heat map, hotspot forecasts."""
+        return FileResponse(_WEB / "analytics" / "index.html", headers=_NO_CACHE)
+
     @app.get("/terminal", include_in_schema=False)
     def terminal_redirect() -> RedirectResponse:
         # The service worker's scope is /terminal/: the page must live under it to work offline.

@@ -126,6 +126,7 @@ def _serve_locked(args: argparse.Namespace, settings: Settings, *, demo: bool) -
         f"  officer's terminal (移动终端, PWA): http://{host_shown}:{args.port}/terminal/\n"
         f"  station desk (派出所工作台):        http://{host_shown}:{args.port}/station/\n"
         f"  residents' service (群众服务):      http://{host_shown}:{args.port}/service/\n"
+        f"  analytics (大数据研判):             http://{host_shown}:{args.port}/analytics/\n"
         f"  API docs:                          http://{host_shown}:{args.port}/docs\n"
         f"{banner}"
         f"  data: {settings.resolved_database_url}\n",

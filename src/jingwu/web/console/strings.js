@@ -3,6 +3,7 @@ export const STRINGS = {
   "zh-CN": {
     "btn.admin": "管理",
     "btn.station": "工作台",
+    "btn.analytics": "研判",
     "lang.other": "English",
     "demo.badge": "演示",
     "demo.login": "演示环境：模拟数据，仅供试用",
@@ -197,6 +198,7 @@ export const STRINGS = {
   en: {
     "btn.admin": "Administration",
     "btn.station": "Station desk",
+    "btn.analytics": "Analytics",
     "lang.other": "中文",
     "demo.badge": "DEMO",
     "demo.login": "Demo: simulated data, for trying it out",
