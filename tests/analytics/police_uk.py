@@ -39,7 +39,9 @@ def write_street_csv(path: Path, crimes: list[Crime], *, header: list[str] = HEA
         writer.writerow(header)
         for i, c in enumerate(crimes):
             row = {
-                "Crime ID": "" if c.crime_type == "Anti-social behaviour" else f"{c.crime_id}{i:06d}",
+                "Crime ID": ""
+                if c.crime_type == "Anti-social behaviour"
+                else f"{c.crime_id}{c.month}-{i:06d}",
                 "Month": c.month,
                 "Reported by": "West Midlands Police",
                 "Falls within": "West Midlands Police",

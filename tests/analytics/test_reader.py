@@ -151,3 +151,28 @@ def test_an_unknown_format_lists_the_known_ones() -> None:
     with pytest.raises(MappingError) as caught:
         load_mapping("nypd")
     assert caught.value.code == "unknown_format" and "police-uk" in caught.value.message
+
+
+def test_the_same_record_twice_is_a_bad_row_not_a_second_count(tmp_path: Path) -> None:
+    path = write_street_csv(tmp_path / "x.csv", [Crime("2019-07", "Burglary"), Crime("2019-07", "Drugs")])
+    loaded = read_files([path, path], load_mapping("police-uk"))
+    report = loaded.report.as_json()
+    assert (report["read"], report["loaded"]) == (4, 2)
+    assert report["bad_by_reason"][0]["reason"] == "duplicate_record"
+    assert report["bad_by_reason"][0]["column"] == "Crime ID"
+
+
+def test_a_bad_longitude_names_the_longitude_column(tmp_path: Path) -> None:
+    path = write_street_csv(tmp_path / "x.csv", [Crime("2019-07", "Burglary")])
+    text = path.read_text().replace("-1.900000", "abc")
+    path.write_text(text)
+    report = read_files([path], load_mapping("police-uk")).report.as_json()
+    assert report["bad_by_reason"][0]["column"] == "Longitude"
+
+
+def test_a_folder_named_like_a_format_does_not_hide_the_built_in_mapping(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "police-uk").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert load_mapping("police-uk").name == "police-uk"

@@ -109,6 +109,7 @@ def test_new_incidents_reach_the_store_at_the_next_refresh_and_old_months_are_no
     done = services.analytics.refresh()
     assert done.months == [incident.created_at.astimezone(UTC).strftime("%Y-%m")]
     assert services.analytics.datasets()[0].records == before + 1
+    assert services.analytics.refresh().months == []  # nothing new: nothing rewritten
     for path in services.analytics.live_folder.glob("incidents-2024-*.parquet"):
         assert path.stat().st_mtime_ns == months[path.name]  # untouched
 

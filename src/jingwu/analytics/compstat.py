@@ -143,6 +143,11 @@ def compstat(
             f"{len(small)} row(s) have fewer than {SMALL_COUNT} cases in both periods: their change "
             "in per cent swings with a handful of cases; read the counts"
         )
+    for label, count in ((period.label, filed.total.current), (previous.label, filed.total.previous)):
+        if count == 0 and basis == "records" and not any(label in c for c in caveats):
+            caveats.append(
+                f"no record falls in {label}, though the data runs before and after it: is a file missing?"
+            )
     if basis == "cases" and filed.total.current + filed.total.previous == 0:
         caveats.append("no case was filed in either period: these records carry no filing (立案)")
     return CompStat(period, previous, by, filed, solved, caveats, basis)

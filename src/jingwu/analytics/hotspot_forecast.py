@@ -53,6 +53,7 @@ def forecast_file(
 ) -> dict[str, Any]:
     """Forecast ``month`` from the records before it, write the hotspots as GeoJSON to ``out``, and
     summarise: the method and how it was chosen, and its measured score if ``month`` is in the data."""
+    _check_output(out)  # before the work, not after it
     summary = forecast_summary(table, month=month, area_share=area_share, method=method, cell_m=cell_m)
     _write_atomically(out, summary.pop("geojson"))
     summary["out"] = str(out)
@@ -137,16 +138,28 @@ def _score_json(score: Any) -> dict[str, Any]:
     }
 
 
+def _check_output(path: Path) -> Path:
+    path = path.resolve()
+    if path.is_dir():
+        raise ValidationFailed(
+            f"cannot write {path}: it is a folder; name a .geojson file", code="bad_output"
+        )
+    if not path.parent.is_dir():
+        raise ValidationFailed(f"cannot write {path}: no folder {path.parent}", code="bad_output")
+    return path
+
+
 def _write_atomically(path: Path, document: dict[str, Any]) -> None:
     """The whole file or none: a map layer half written would show half the hotspots."""
-    path = path.resolve()
+    path = _check_output(path)
     folder = path.parent
-    if not folder.is_dir():
-        raise ValidationFailed(f"cannot write {path}: no folder {folder}", code="bad_output")
     fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(document, f, ensure_ascii=False)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # as a plain open() would: a GIS must read it
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -106,7 +106,10 @@ class Mapping:
 def load_mapping(name_or_path: str) -> Mapping:
     """A built-in mapping by name (``police-uk``, ``nopd``, ``berkeley``), or a TOML file."""
     path = Path(name_or_path)
-    if path.suffix == ".toml" or path.exists():
+    # A built-in name is the built-in mapping even beside a folder of that name (a data layout).
+    if name_or_path in builtin_formats():
+        return load_builtin(name_or_path)
+    if path.suffix == ".toml" or path.is_file():
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

@@ -75,14 +75,20 @@ def read_files(paths: Sequence[Path], mapping: Mapping, *, dataset: str | None =
     """Every file read through ``mapping`` into one table of analytic records."""
     report = RowReport()
     columns: dict[str, list[Any]] = {name: [] for name in RECORD_SCHEMA.names}
+    seen: set[str] = set()  # record ids, across the files
     for path in paths:
-        _read_one(path, mapping, dataset or mapping.name, columns, report)
+        _read_one(path, mapping, dataset or mapping.name, columns, report, seen)
     table = pa.Table.from_pydict(columns, schema=RECORD_SCHEMA)
     return Loaded(table, report)
 
 
 def _read_one(
-    path: Path, mapping: Mapping, dataset: str, columns: dict[str, list[Any]], report: RowReport
+    path: Path,
+    mapping: Mapping,
+    dataset: str,
+    columns: dict[str, list[Any]],
+    report: RowReport,
+    seen: set[str],
 ) -> None:
     source = str(path)
     try:
@@ -97,6 +103,7 @@ def _read_one(
                 raise MappingError(f"{source}: empty file, no header line", code="empty_file", file=source)
             mapping.check_header(header, source)
             convert = _row_converter(mapping, header)
+            id_column = mapping.text["record_id"].column if "record_id" in mapping.text else "record_id"
             line = reader.line_num + 1
             for row in reader:
                 if not row or (len(row) == 1 and not row[0].strip()):
@@ -105,8 +112,17 @@ def _read_one(
                 report.read += 1
                 try:
                     if len(row) != len(header):
-                        raise BadRow("wrong_field_count", f"{len(row)} fields, header has {len(header)}")
+                        raise BadRow(
+                            "wrong_field_count", f"(the row has {len(row)} fields, the header {len(header)})"
+                        )
                     record = convert(row)
+                    key = record["record_id"]
+                    if key is not None:
+                        # The same crime twice (a file given twice, overlapping downloads) would
+                        # count twice: the repeats are bad rows, told, not counted.
+                        if key in seen:
+                            raise BadRow("duplicate_record", id_column)
+                        seen.add(key)
                 except BadRow as problem:
                     report.add_bad(source, line, problem)
                 else:
@@ -211,11 +227,17 @@ def _coordinates(lat_text: str, lon_text: str, mapping: Mapping) -> tuple[float 
     if not lat_text or not lon_text:
         raise BadRow("bad_coordinates", lat_column if not lat_text else lon_column)
     try:
-        lat, lon = float(lat_text), float(lon_text)
+        lat = float(lat_text)
     except ValueError as exc:
         raise BadRow("bad_coordinates", lat_column) from exc
-    if not (math.isfinite(lat) and math.isfinite(lon)):
+    try:
+        lon = float(lon_text)
+    except ValueError as exc:
+        raise BadRow("bad_coordinates", lon_column) from exc
+    if not math.isfinite(lat):
         raise BadRow("bad_coordinates", lat_column)
+    if not math.isfinite(lon):
+        raise BadRow("bad_coordinates", lon_column)
     if lat == 0 and lon == 0:
         return None, None
     if not -90 <= lat <= 90:

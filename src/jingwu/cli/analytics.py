@@ -248,6 +248,10 @@ def run_formats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _where(bad: dict[str, Any]) -> str:
+    return f" {bad['column']}" if bad["reason"] == "wrong_field_count" else f" in column {bad['column']}"
+
+
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:+.2f} %"
 
@@ -261,6 +265,6 @@ def _print_report(report: dict[str, Any]) -> None:
     for bad in report["bad_by_reason"]:
         lines = ", ".join(str(n) for n in bad["lines"])
         print(
-            f"  {bad['count']} × {bad['reason']} in column {bad['column']} of {bad['file']} (lines {lines}…)",
+            f"  {bad['count']} × {bad['reason']}{_where(bad)} of {bad['file']} (lines {lines}…)",
             file=sys.stderr,
         )

@@ -93,3 +93,25 @@ def test_points_refuse_coordinates_out_of_range_and_arrays_of_different_lengths(
         Points(np.array([126.0, 126.1]), np.array([45.0]), t)
     with pytest.raises(HotspotError):
         Points(np.array([np.nan]), np.array([45.0]), t)
+
+
+def test_one_far_off_record_does_not_stretch_the_study_area() -> None:
+    rng = np.random.default_rng(3)
+    lon = 126.6 + rng.normal(0, 0.02, 2000)
+    lat = 45.75 + rng.normal(0, 0.015, 2000)
+    t = np.full(2000, np.datetime64("2024-01-01T00:00:00"))
+    city = build_grid(Points(lon, lat, t))
+    stray = build_grid(Points(np.append(lon, 116.4), np.append(lat, 39.9), np.append(t, t[0])))  # Beijing
+    assert stray.n_cells == pytest.approx(city.n_cells, rel=0.02)
+
+
+def test_a_country_of_points_gets_bigger_cells_not_millions_of_them() -> None:
+    from jingwu.analytics.hotspots.grid import MAX_CELLS
+
+    rng = np.random.default_rng(4)
+    n = 5000
+    points = Points(
+        rng.uniform(-5, 1.5, n), rng.uniform(50.5, 55, n), np.full(n, np.datetime64("2024-01-01"))
+    )
+    grid = build_grid(points, 150.0)
+    assert grid.n_cells <= MAX_CELLS and grid.cell_m > 150.0

@@ -104,6 +104,22 @@ class Grid:
         return np.asarray(flat, dtype=np.float64).reshape(nr, nc)
 
 
+#: The most cells a study area may have (22,500 km² at 150 m); beyond, the cells grow.
+MAX_CELLS = 1_000_000
+#: Points farther from the centre than Q3 + OUTLIER_IQR × IQR of all distances are left out of the
+#: study area's hull (they still count, as incidents outside it): one mis-geocoded record in another
+#: city would otherwise stretch the study area over the country between.
+OUTLIER_IQR = 3.0
+OUTLIER_FLOOR_M = 2_000.0
+
+
+def _core(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
+    distance = np.hypot(x - np.median(x), y - np.median(y))
+    q1, q3 = np.percentile(distance, [25, 75])
+    keep = distance <= max(q3 + OUTLIER_IQR * (q3 - q1), OUTLIER_FLOOR_M)
+    return x[keep], y[keep]
+
+
 def build_grid(train: Points, cell_m: float = DEFAULT_CELL_M, projection: Projection | None = None) -> Grid:
     """The study area of the training points: projection about their median unless given."""
     if not (np.isfinite(cell_m) and cell_m > 0):
@@ -112,7 +128,12 @@ def build_grid(train: Points, cell_m: float = DEFAULT_CELL_M, projection: Projec
         raise HotspotError("no training points: a study area needs at least one incident with coordinates")
     proj = projection or Projection.about(train.lon, train.lat)
     x, y = proj.forward(train.lon, train.lat)
+    x, y = _core(x, y)
     hull = shapely.MultiPoint(np.column_stack([x, y])).convex_hull.buffer(cell_m / 2)
+    # A force's whole country at 150 m would be millions of cells: the side grows until it fits.
+    while hull.area / cell_m**2 > MAX_CELLS:
+        cell_m *= 2
+        hull = shapely.MultiPoint(np.column_stack([x, y])).convex_hull.buffer(cell_m / 2)
     min_x, min_y, max_x, max_y = hull.bounds
     col0, col1 = int(np.floor(min_x / cell_m)), int(np.floor(max_x / cell_m))
     row0, row1 = int(np.floor(min_y / cell_m)), int(np.floor(max_y / cell_m))
