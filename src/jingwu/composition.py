@@ -244,7 +244,13 @@ def assemble(
         self_service=SelfService(engine, **community._asdict()),
         warning_models=WarningModels(engine, **community._asdict()),
         cases=IncidentCases(engine, dispatch),
-        analytics=AnalyticsService(engine, settings.resolved_analytics_dir, settings.zone, clock=clock),
+        analytics=AnalyticsService(
+            engine,
+            settings.resolved_analytics_dir,
+            settings.zone,
+            clock=clock,
+            urban_districts=settings.urban_district_set,
+        ),
         demo=demo,
     )
 

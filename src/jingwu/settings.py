@@ -115,6 +115,13 @@ class Settings(BaseSettings):
         "and imported datasets (docs/analytics.md); unset: DATA_DIR/analytics. Processes of a cluster "
         "share imports only if they share this folder.",
     )
+    urban_districts: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="The districts whose incidents count as urban, comma-separated (南岗区,道里区): the "
+        "share of urban arrivals within 5 minutes is measured over them; unset: over all arrivals, "
+        "and the answer says so. `jingwu demo` names Harbin's central four unless this is set.",
+    )
     max_import_bytes: int = Field(
         default=200 * 1024 * 1024, gt=0, description="Largest CSV file an analyst may import through the API."
     )
@@ -254,6 +261,12 @@ class Settings(BaseSettings):
     @property
     def resolved_field_key_file(self) -> Path:
         return self.field_key_file or self.data_dir / "field-keys"
+
+    @property
+    def urban_district_set(self) -> frozenset[str] | None:
+        if not self.urban_districts:
+            return None
+        return frozenset(d.strip() for d in self.urban_districts.split(",") if d.strip()) or None
 
     @property
     def resolved_analytics_dir(self) -> Path:

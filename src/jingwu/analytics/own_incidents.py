@@ -49,6 +49,7 @@ def incident_records(
     types: Mapping[str, IncidentType],
     districts: Mapping[str, str],
     zone: tzinfo,
+    urban_districts: frozenset[str] | None = None,
 ) -> Flattened:
     """``rows`` (dicts of COLUMNS, and ``case_filed_at`` / ``case_solved_at`` where a case was
     filed; times aware or UTC) as analytic records."""
@@ -82,7 +83,10 @@ def incident_records(
             "solved": None if row.get("case_filed_at") is None else row.get("case_solved_at") is not None,
             "solved_at": _optional_local(row.get("case_solved_at"), zone),
             "self_initiated": row["source"] == SourceChannel.OFFICER,
-            "urban": None,
+            # Urban where the bureau names its urban districts; unknown (None) where it does not.
+            "urban": None
+            if urban_districts is None
+            else districts.get(row["station_id"] or "") in urban_districts,
             "call_at": called,
             "dispatch_at": _stage(stages, IncidentStatus.DISPATCHED, zone),
             "arrive_at": _stage(stages, IncidentStatus.ON_SCENE, zone),

@@ -64,7 +64,10 @@ def serving_settings(args: argparse.Namespace, *, demo: bool) -> Settings:
     asks a second factor of the command room's roles unless the environment says otherwise."""
     if demo:
         # The demo shows a resident's sign-in code on their screen, as no SMS gateway is there.
-        shown = {} if "JINGWU_SMS_SENDER" in os.environ else {"sms_sender": "demo"}
+        shown: dict[str, str] = {} if "JINGWU_SMS_SENDER" in os.environ else {"sms_sender": "demo"}
+        if "JINGWU_URBAN_DISTRICTS" not in os.environ:
+            # Harbin's central districts are urban; Songbei, across the river, partly rural.
+            shown["urban_districts"] = "南岗区,道里区,道外区,香坊区"
         return settings_for(args, require_totp=False, **shown)
     if "JINGWU_REQUIRE_TOTP" not in os.environ:
         return settings_for(args, require_totp=True)

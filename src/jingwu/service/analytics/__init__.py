@@ -63,12 +63,14 @@ class AnalyticsService:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_age_s: float = 60.0,
+        urban_districts: frozenset[str] | None = None,
     ) -> None:
         self.engine = engine
         self.folder = folder
         self.zone = zone
         self.clock = clock
         self.max_age_s = max_age_s
+        self.urban_districts = urban_districts
         self._lock = threading.RLock()  # one DuckDB connection, one question at a time
         self._store: AnalyticStore | None = None
         self._signature: tuple[tuple[str, int, int], ...] = ()
@@ -87,7 +89,9 @@ class AnalyticsService:
     def refresh(self) -> Refreshed:
         """The bureau's incidents brought up to date now (the timer does it every few minutes)."""
         with self._lock:
-            done = refresh_live(self.engine, self.live_folder, self.zone)
+            done = refresh_live(
+                self.engine, self.live_folder, self.zone, urban_districts=self.urban_districts
+            )
             self._refreshed_at = time.monotonic()
             return done
 

@@ -38,11 +38,18 @@ class Refreshed:
     left_out: int  # merged duplicates and unknown types
 
 
-def refresh_live(engine: Engine, folder: Path, zone: tzinfo) -> Refreshed:
-    """Bring the monthly files in ``folder`` up to date with the database."""
+def refresh_live(
+    engine: Engine, folder: Path, zone: tzinfo, *, urban_districts: frozenset[str] | None = None
+) -> Refreshed:
+    """Bring the monthly files in ``folder`` up to date with the database. Files written under
+    other settings (the zone, the urban districts) are all rewritten."""
     folder.mkdir(parents=True, exist_ok=True)
     state_path = folder / STATE
-    seen = _read_state(state_path)
+    written_as = {
+        "zone": str(zone),
+        "urban": sorted(urban_districts) if urban_districts is not None else None,
+    }
+    seen = _read_state(state_path, written_as)
     with read_transaction(engine) as conn:
         last_event = conn.execute(select(func.max(t.events.c.id))).scalar_one_or_none() or 0
         if seen is None:
@@ -58,17 +65,22 @@ def refresh_live(engine: Engine, folder: Path, zone: tzinfo) -> Refreshed:
         districts = {s.id: s.district for s in repo.list_stations(conn)}
     incidents = left_out = 0
     for month in months:
-        written, skipped = _write_month(engine, folder, month, districts, zone)
+        written, skipped = _write_month(engine, folder, month, districts, zone, urban_districts)
         incidents += written
         left_out += skipped
-    _write_state(state_path, int(last_event))
+    _write_state(state_path, int(last_event), written_as)
     if months:
         log.info("analytics: %d month(s) of incidents rewritten (%d incidents)", len(months), incidents)
     return Refreshed(months, incidents, left_out)
 
 
 def _write_month(
-    engine: Engine, folder: Path, month: str, districts: Mapping[str, str], zone: tzinfo
+    engine: Engine,
+    folder: Path,
+    month: str,
+    districts: Mapping[str, str],
+    zone: tzinfo,
+    urban_districts: frozenset[str] | None,
 ) -> tuple[int, int]:
     start = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
     end = start.replace(year=start.year + (start.month == 12), month=start.month % 12 + 1)
@@ -87,7 +99,9 @@ def _write_month(
                 .where(t.incidents.c.created_at >= start, t.incidents.c.created_at < end)
             )
         ]
-    flat = incident_records(rows, types=INCIDENT_TYPES, districts=districts, zone=zone)
+    flat = incident_records(
+        rows, types=INCIDENT_TYPES, districts=districts, zone=zone, urban_districts=urban_districts
+    )
     path = folder / f"incidents-{month}.parquet"
     if flat.table.num_rows == 0:
         path.unlink(missing_ok=True)
@@ -107,16 +121,19 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _read_state(path: Path) -> int | None:
+def _read_state(path: Path, written_as: Mapping[str, object]) -> int | None:
     try:
-        return int(json.loads(path.read_text())["last_event"])
-    except (OSError, ValueError, KeyError, TypeError):
+        state = json.loads(path.read_text())
+        if state.get("written_as") != written_as:
+            return None  # other settings: a full export rewrites every month under these
+        return int(state["last_event"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # none yet, or unreadable: a full export rebuilds it
 
 
-def _write_state(path: Path, last_event: int) -> None:
+def _write_state(path: Path, last_event: int, written_as: Mapping[str, object]) -> None:
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"last_event": last_event}))
+    temporary.write_text(json.dumps({"last_event": last_event, "written_as": written_as}))
     os.replace(temporary, path)
 
 
