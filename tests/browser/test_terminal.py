@@ -466,11 +466,11 @@ def test_terminal_reports_its_position_at_most_every_five_seconds_and_follows_th
     page = open_terminal(
         new_context, live_server, geolocation=(fixes[0].lat, fixes[0].lon), service_workers="block"
     )
-    reports: list[tuple[float, dict[str, Any]]] = []
+    reports: list[tuple[Any, dict[str, Any]]] = []
 
     def on_request(request: Any) -> None:
         if request.method == "POST" and request.url.endswith("/api/units/positions"):
-            reports.append((time.monotonic(), request.post_data_json["positions"][0]))
+            reports.append((request, request.post_data_json["positions"][0]))
 
     page.on("request", on_request)
     log_in(page, unit.callsign)
@@ -498,8 +498,11 @@ def test_terminal_reports_its_position_at_most_every_five_seconds_and_follows_th
     # Reports are at least five seconds apart and carry the newest fix; the fixes in between are
     # never each sent. (On a loaded machine the fixes may span more than one interval, so the
     # count is bounded, not fixed.)
-    gaps = [later[0] - earlier[0] for earlier, later in pairwise(reports)]
-    assert 2 <= len(reports) < len(fixes) and all(gap >= 4.9 for gap in gaps), reports
+    # The gaps are the browser's own send times (ms), not when this process heard of each request:
+    # on a loaded machine the events reach the test late by differing amounts.
+    sent_at = [request.timing["startTime"] / 1000 for request, _ in reports]
+    gaps = [later - earlier for earlier, later in pairwise(sent_at)]
+    assert 2 <= len(reports) < len(fixes) and all(gap >= 4.9 for gap in gaps), (gaps, reports)
     assert reports[-1][1]["lat"] == fixes[-1].lat
 
     # In the demo the simulator moves the unit, as an AVL box would: the terminal follows the
@@ -524,9 +527,10 @@ def test_terminal_reports_its_position_at_most_every_five_seconds_and_follows_th
     page.click("#logout")
     expect(page.locator("#login-form")).to_be_visible()
     assert len(page.evaluate("window.__cleared")) == 1
+    sent = len(reports)
     page.context.set_geolocation({"latitude": fixes[2].lat, "longitude": fixes[2].lon})
     page.wait_for_timeout(6000)
-    assert len(reports) == 2
+    assert len(reports) == sent
     assert page.evaluate("localStorage.getItem('jingwu.terminal.session')") is None
     assert page_errors == []
 
