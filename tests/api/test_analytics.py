@@ -3,6 +3,7 @@ incidents and imported files; a station's commander sees their station only; bad
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from jingwu.composition import Services
@@ -13,6 +14,10 @@ from tests.analytics.police_uk import Crime, write_street_csv
 from tests.api.conftest import login
 from tests.conftest import add_user
 from tests.service.test_analytics import past_incidents
+
+# The routes on one backend: the store's part (the monthly export from SQLite or PostgreSQL) is
+# tested on both in tests/service/test_analytics.py; here every test seeds and loads a city's past.
+pytestmark = pytest.mark.parametrize("migrated_database_url", ["sqlite"], indirect=True)
 
 
 def _with_history(client: TestClient, services: Services) -> dict[str, str]:
