@@ -20,6 +20,7 @@ from jingwu.domain.cases import Case, CaseKind
 from jingwu.service.auth import Role
 from jingwu.store.db import write_transaction
 from jingwu.store.history import insert_past_cases, insert_past_incidents
+from tests.analytics.police_uk import HEADER
 from tests.browser.conftest import ContextFactory, LiveServer, PageErrors
 from tests.conftest import PASSWORD
 from tests.service.test_analytics import past_incidents
@@ -27,20 +28,6 @@ from tests.service.test_analytics import past_incidents
 pytestmark = pytest.mark.browser
 
 MONTH = "2025-06"
-POLICE_UK_HEADER = [
-    "Crime ID",
-    "Month",
-    "Reported by",
-    "Falls within",
-    "Longitude",
-    "Latitude",
-    "Location",
-    "LSOA code",
-    "LSOA name",
-    "Crime type",
-    "Last outcome category",
-    "Context",
-]
 # Chromium logs every refused request as a console error; the page says these refusals in words.
 EXPECTED_REFUSALS = ("status of 422",)
 
@@ -49,7 +36,7 @@ def _police_uk_csv() -> bytes:
     """Three crimes in Birmingham in July 2019, and on line 4 one whose month is written in words."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(POLICE_UK_HEADER)
+    writer.writerow(HEADER)
     rows = [
         ("2019-07", "-1.9000", "52.4800", "Burglary"),
         ("2019-07", "-1.9010", "52.4810", "Burglary"),
