@@ -121,7 +121,7 @@ def test_the_compstat_tables_counts_and_caveats_are_in_the_text(
     small = re.match(r"(\d+) row\(s\)", by_category["caveats"][-1])
     assert small is not None
     assert "注意事项" in text and f"{small[1]}行在两期均少于10起" in flat and "请以计数为准" in flat
-    assert "立案数前10位" in flat and text.count("BURGLARY AUTO") >= 2  # the table and the bar chart
+    assert "警情数前10位" in flat and text.count("BURGLARY AUTO") >= 2  # calls (警情): table and bars
 
 
 def test_a_long_table_flows_across_pages_under_its_header_again(berkeley: pa.Table, tmp_path: Path) -> None:
@@ -192,7 +192,7 @@ def test_english_headings_when_asked(inputs: dict[str, Any], tmp_path: Path) -> 
     text = _read(render_report_pdf(_report(inputs, language="en"), font=cjk_font()), tmp_path)
     for words in (
         "CompStat",
-        "Cases filed by category",
+        "Incidents by category",
         "Caveats",
         "Response times",
         "Hotspot forecast",
@@ -236,3 +236,24 @@ def test_an_unknown_language_is_refused() -> None:
 )
 def test_numbers_for_people(formatted: str, expected: str) -> None:
     assert formatted == expected
+
+
+def test_a_table_of_cases_is_headed_as_cases_and_one_of_incidents_as_incidents(tmp_path: Path) -> None:
+    table = {
+        "period": "2026-11",
+        "previous_period": "2025-11",
+        "by": "group",
+        "rows": [{"group": "刑事案件", "current": 5, "previous": 8, "change_pct": -37.5}],
+        "total": {"current": 5, "previous": 8, "change_pct": -37.5},
+        "solved": None,
+        "caveats": [],
+    }
+    report = AnalyticsReport(
+        title="t",
+        bureau="b",
+        scope="s",
+        generated_at=datetime(2026, 12, 1, 9, 0),
+        compstat=[{**table, "basis": "records"}, {**table, "basis": "cases"}],
+    )
+    flat = "".join(_read(render_report_pdf(report, font=cjk_font()), tmp_path).split())
+    assert "警情数·按类组" in flat and "立案数·按类组" in flat

@@ -221,7 +221,10 @@ class _Writer:
         widths = [WIDTH - 3 * 32 * mm, 32 * mm, 32 * mm, 32 * mm]
         heading = {"by": m.name(self.lang, by), "period": period, "previous": previous}
         out: list[Flowable] = []
-        counted = [("compstat_table", data)]
+        # Every record by its time (警情, basis "records") or the cases filed (立案, basis "cases"):
+        # a table of incidents must not be printed as one of cases.
+        incidents = data.get("basis") == "records"
+        counted = [("records_table" if incidents else "compstat_table", data)]
         if data.get("solved"):
             counted.append(("solved_table", data["solved"]))
         for key, part in counted:
@@ -249,7 +252,9 @@ class _Writer:
             out += [self.para(f"• {m.caveat(self.lang, c)}", self.small) for c in caveats]
         top = list(data.get("rows", []))[:TOP_ROWS]
         if top:
-            title = self.para(self.text("top_chart", n=len(top)), self.h2)
+            title = self.para(
+                self.text("records_top_chart" if incidents else "top_chart", n=len(top)), self.h2
+            )
             names = [str(r.get(by, "")) for r in top]
             current, previous = [r["current"] for r in top], [r["previous"] for r in top]
             chart = charts.bar_chart(

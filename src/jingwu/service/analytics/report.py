@@ -34,6 +34,10 @@ def build_report(
     tables = [
         ask.compstat(period, by=by, dataset=dataset, station_ids=station_ids) for by in ("group", "category")
     ]
+    # The cases filed (立案) and solved (破案), where the records carry filings.
+    cases = ask.compstat(period, by="group", dataset=dataset, station_ids=station_ids, basis="cases")
+    if cases["total"]["current"] or cases["total"]["previous"]:
+        tables.insert(1, cases)
     times = _optional(lambda: ask.response_times(period, dataset=dataset, station_ids=station_ids))
     month = (asked.end - timedelta(days=1)).strftime("%Y-%m")
     forecast = _optional(
