@@ -17,6 +17,10 @@ from jingwu.service.auth import Role
 from tests.api.conftest import CENTRE, login
 from tests.conftest import PASSWORD
 
+# The routes on SQLite: what the two backends do differently (locks, indexes, sealed columns) is
+# tested on both in tests/service/checks/; here each test builds a city over HTTP.
+pytestmark = pytest.mark.parametrize("migrated_database_url", ["sqlite"], indirect=True)
+
 ID17 = "23010319900101123"
 WANTED = ID17 + id_check_char(ID17)
 NORTH_PLACE = {"lat": 45.80, "lon": 126.60}

@@ -21,6 +21,10 @@ from jingwu.store import records_tables as rt
 from tests.api.conftest import login
 from tests.conftest import PASSWORD
 
+# The routes on SQLite: what the two backends do differently (locks, indexes, sealed columns) is
+# tested on both in tests/service/records/; here each test builds a city over HTTP.
+pytestmark = pytest.mark.parametrize("migrated_database_url", ["sqlite"], indirect=True)
+
 TODAY = date(2026, 12, 7)
 SOUTH_POINT = {"lat": 45.7560, "lon": 126.6420}
 SOUTH_POINT_2 = {"lat": 45.7530, "lon": 126.6500}

@@ -18,6 +18,10 @@ from jingwu.service.self_service.senders import LogSender
 from tests.api.conftest import CENTRE, login
 from tests.conftest import PASSWORD
 
+# The routes on SQLite: what the two backends do differently (locks, indexes, sealed columns) is
+# tested on both in tests/service/self_service/; here each test builds a city over HTTP.
+pytestmark = pytest.mark.parametrize("migrated_database_url", ["sqlite"], indirect=True)
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.4\n" + b"0" * 64
 ID_NUMBER = "230103199003071233"

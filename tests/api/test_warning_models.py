@@ -20,6 +20,10 @@ from jingwu.service.dispatching import NewIncident
 from tests.api.conftest import login
 from tests.conftest import PASSWORD
 
+# The routes on SQLite: what the two backends do differently (locks, indexes, sealed columns) is
+# tested on both in tests/service/test_warning_models.py; here each test builds a city over HTTP.
+pytestmark = pytest.mark.parametrize("migrated_database_url", ["sqlite"], indirect=True)
+
 CENTRE = GeoPoint(45.7560, 126.6420)  # in "south"
 NORTH_BANK = GeoPoint(45.8200, 126.6300)  # about 7 km north, in "north"
 DOMESTIC = {
