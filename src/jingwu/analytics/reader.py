@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -247,18 +247,4 @@ def _coordinates(lat_text: str, lon_text: str, mapping: Mapping) -> tuple[float 
     return lat, lon
 
 
-def read_all(items: Iterable[tuple[Sequence[Path], Mapping]]) -> Loaded:
-    """Files of several formats into one table (each file list read through its own mapping)."""
-    tables, report = [], RowReport()
-    for paths, mapping in items:
-        loaded = read_files(paths, mapping)
-        tables.append(loaded.table)
-        report.read += loaded.report.read
-        report.without_coordinates += loaded.report.without_coordinates
-        for key, count in loaded.report.counts.items():
-            report.counts[key] = report.counts.get(key, 0) + count
-            report.bad.setdefault(key, []).extend(loaded.report.bad[key])
-    return Loaded(pa.concat_tables(tables) if tables else RECORD_SCHEMA.empty_table(), report)
-
-
-__all__ = ["EXAMPLES", "BadRow", "Loaded", "RowReport", "read_all", "read_files"]
+__all__ = ["EXAMPLES", "BadRow", "Loaded", "RowReport", "read_files"]

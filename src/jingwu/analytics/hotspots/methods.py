@@ -110,22 +110,3 @@ METHODS: Mapping[str, Method] = MappingProxyType(
 
 #: The method used when there is not enough history to choose one by back-testing.
 DEFAULT_METHOD = "near-repeat"
-
-
-def methods_with(
-    *, bandwidth_m: float = DEFAULT_BANDWIDTH_M, tau_days: float = DEFAULT_TAU_DAYS
-) -> Mapping[str, Method]:
-    """``METHODS`` with other kernel parameters (a command-line flag, a bench's sweep)."""
-
-    def kde_(train: Points, grid: Grid, start: np.datetime64) -> FloatArray:
-        return kde(train, grid, start, bandwidth_m=bandwidth_m)
-
-    def recency_kde_(train: Points, grid: Grid, start: np.datetime64) -> FloatArray:
-        return recency_kde(train, grid, start, bandwidth_m=bandwidth_m, tau_days=tau_days)
-
-    def near_repeat_(train: Points, grid: Grid, start: np.datetime64) -> FloatArray:
-        return near_repeat(train, grid, start, bandwidth_m=bandwidth_m)
-
-    return MappingProxyType(
-        {"counts": counts, "kde": kde_, "recency-kde": recency_kde_, "near-repeat": near_repeat_}
-    )

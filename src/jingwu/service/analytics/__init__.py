@@ -109,6 +109,13 @@ class AnalyticsService:
                 self._signature = signature
             yield self._store
 
+    @contextmanager
+    def _dataset(self, dataset: str) -> Iterator[AnalyticStore]:
+        """The store, once ``dataset`` is known to be in it (404 otherwise)."""
+        with self._records() as store:
+            self._known(store, dataset)
+            yield store
+
     def _files(self) -> list[Path]:
         return sorted([*self.live_folder.glob("*.parquet"), *self.imports_folder.glob("*/*.parquet")])
 
@@ -217,8 +224,7 @@ class AnalyticsService:
         basis: str = "records",
     ) -> dict[str, Any]:
         asked = parse_period(period)
-        with self._records() as store:
-            self._known(store, dataset)
+        with self._dataset(dataset) as store:
             return compstat(
                 store, asked, by=by, dataset=dataset, stations=_scope(dataset, station_ids), basis=basis
             ).as_json()
@@ -231,8 +237,7 @@ class AnalyticsService:
             dataset=dataset,
             stations=_scope(dataset, station_ids),
         )
-        with self._records() as store:
-            self._known(store, dataset)
+        with self._dataset(dataset) as store:
             return response_times(store, scope, trend=trend)
 
     def _located(self, store: AnalyticStore, dataset: str, station_ids: Collection[str] | None) -> pa.Table:
@@ -255,16 +260,14 @@ class AnalyticsService:
         dataset: str,
         station_ids: Collection[str] | None,
     ) -> dict[str, Any]:
-        with self._records() as store:
-            self._known(store, dataset)
+        with self._dataset(dataset) as store:
             located = self._located(store, dataset, station_ids)
         return forecast_summary(located, month=month, area_share=area_share, method=method)
 
     def hotspot_scores(
         self, months: Sequence[str], *, dataset: str, station_ids: Collection[str] | None
     ) -> dict[str, Any]:
-        with self._records() as store:
-            self._known(store, dataset)
+        with self._dataset(dataset) as store:
             located = self._located(store, dataset, station_ids)
         return score_months(located, months, cell_m=150.0)
 
@@ -287,8 +290,7 @@ class AnalyticsService:
         has_place = "lat IS NOT NULL AND lon IS NOT NULL"
         located = f"{scope} AND {has_place}"
         in_period = "occurred_at >= ? AND occurred_at < ?"
-        with self._records() as store:
-            self._known(store, dataset)
+        with self._dataset(dataset) as store:
             check_period(store.span(dataset), asked)
             # Centred on the whole dataset (in reach), not on the period: the cells stay put as
             # the analyst steps through periods.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jingwu.analytics.periods import parse_period
 from jingwu.analytics.report_model import AnalyticsReport
@@ -14,11 +14,14 @@ from jingwu.analytics.report_pdf import render_report_pdf
 from jingwu.errors import ValidationFailed
 from jingwu.service.self_service.certificates import cjk_font
 
+if TYPE_CHECKING:  # the service calls this module: its type only, no import cycle at run time
+    from jingwu.service.analytics import AnalyticsService
+
 TITLES = {"zh": "警情态势分析报告", "en": "Situation analysis report"}
 
 
 def build_report(
-    ask: Any,  # the AnalyticsService (its questions, already scoped)
+    ask: AnalyticsService,
     *,
     period: str,
     dataset: str,
