@@ -28,14 +28,17 @@ ALLOWED: dict[str, frozenset[str]] = {
         "geocode": "domain errors",
         "store": "domain errors",
         "analytics": "domain errors",
+        "video": "domain errors",
         "settings": "devices errors",
-        "service": "domain dispatch routing geocode devices avl bus store settings analytics errors",
+        "service": "domain dispatch routing geocode devices avl bus store settings analytics video errors",
         "composition": "service store bus routing geocode settings errors",
         "api": "composition service domain dispatch routing geocode devices avl bus settings errors",
         "simulation": "composition service domain routing geocode bus store settings errors",
-        "bench": "api composition service simulation analytics domain routing geocode store settings errors",
+        "bench": (
+            "api composition service simulation analytics video domain routing geocode store settings errors"
+        ),
         "cli": (
-            "api bench composition service simulation analytics domain routing geocode devices store "
+            "api bench composition service simulation analytics video domain routing geocode devices store "
             "settings errors"
         ),
         "web": "",  # the console's and the terminal's files, a package only to be found

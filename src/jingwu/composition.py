@@ -40,6 +40,7 @@ from jingwu.service.positions import PositionService
 from jingwu.service.records import CommunityRecords
 from jingwu.service.self_service import SelfService
 from jingwu.service.stats import StatsService
+from jingwu.service.video import VideoService
 from jingwu.service.warning_models import WarningModels
 from jingwu.settings import Settings
 from jingwu.store.db import make_engine, require_current_schema, upgrade_schema
@@ -85,9 +86,11 @@ class Services:
     warning_models: WarningModels  # analysts' early-warning models and the warnings they raise
     cases: IncidentCases  # 立案 / 破案: the cases filed for incidents, for CompStat
     analytics: AnalyticsService  # 大数据研判: CompStat, response times, hotspots (DuckDB over Parquet)
+    video: VideoService  # 视频资源共享: cameras, live pictures, clips; this process's video workers
     demo: bool = False
 
     def close(self) -> None:
+        self.video.stop_workers()
         self.leader.close()
         self.analytics.close()
         self.bus.close()
@@ -251,6 +254,7 @@ def assemble(
             clock=clock,
             urban_districts=settings.urban_district_set,
         ),
+        video=VideoService(engine, dispatch, keys, settings, clock=clock),
         demo=demo,
     )
 

@@ -122,6 +122,42 @@ class Settings(BaseSettings):
         "share of urban arrivals within 5 minutes is measured over them; unset: over all arrivals, "
         "and the answer says so. `jingwu demo` names Harbin's central four unless this is set.",
     )
+    video_workers: int = Field(
+        default=1,
+        ge=0,
+        le=64,
+        description="Video worker processes this server runs (docs/video.md): each reads up to "
+        "CAMERAS_PER_WORKER cameras; 0: this process reads none (another host's do). Workers start only "
+        "when there are cameras to read.",
+    )
+    cameras_per_worker: int = Field(default=4, ge=1, le=64, description="Cameras one video worker reads.")
+    video_buffer_dir: Path | None = Field(
+        default=None,
+        description="Where the workers keep each camera's rolling buffer (the last VIDEO_BUFFER_S "
+        "seconds, as 2-second MPEG-TS segments); unset: DATA_DIR/video-buffer.",
+    )
+    video_buffer_s: int = Field(
+        default=600, ge=30, le=86_400, description="How far back a clip can be cut: each camera's buffer."
+    )
+    video_buffer_mb: int = Field(
+        default=1_000, ge=10, description="Most disk one camera's buffer may take, in MiB (oldest cut first)."
+    )
+    video_file_dir: Path | None = Field(
+        default=None,
+        description="The only folder a file:// camera stream may be read from (recorded footage replayed "
+        "as a camera, the demo's cameras); unset: DATA_DIR/video-files.",
+    )
+    evidence_dir: Path | None = Field(
+        default=None,
+        description="Where evidence clips are kept, named by their SHA-256; unset: DATA_DIR/evidence. "
+        "Processes of a cluster must share it (network storage).",
+    )
+    video_relay_host: str = Field(
+        default="127.0.0.1",
+        max_length=200,
+        description="The address this host's video workers answer the API on (live pictures, snapshots, "
+        "clips); in a cluster, one the other hosts reach.",
+    )
     max_import_bytes: int = Field(
         default=200 * 1024 * 1024, gt=0, description="Largest CSV file an analyst may import through the API."
     )
@@ -271,6 +307,18 @@ class Settings(BaseSettings):
     @property
     def resolved_analytics_dir(self) -> Path:
         return self.analytics_dir or self.data_dir / "analytics"
+
+    @property
+    def resolved_video_buffer_dir(self) -> Path:
+        return self.video_buffer_dir or self.data_dir / "video-buffer"
+
+    @property
+    def resolved_video_file_dir(self) -> Path:
+        return self.video_file_dir or self.data_dir / "video-files"
+
+    @property
+    def resolved_evidence_dir(self) -> Path:
+        return self.evidence_dir or self.data_dir / "evidence"
 
     @property
     def graph_cache_dir(self) -> Path:

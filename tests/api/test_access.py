@@ -45,12 +45,20 @@ from jingwu.service.community_devices import NewDevice
 from jingwu.service.dispatching import NewIncident
 from jingwu.store import repository as repo
 from jingwu.store.db import make_engine, upgrade_schema, write_transaction
-from tests.api.access_examples import analytics, checks, disputes, records, self_service, warning_models
+from tests.api.access_examples import (
+    analytics,
+    cameras,
+    checks,
+    disputes,
+    records,
+    self_service,
+    warning_models,
+)
 from tests.conftest import NORTH, FakeClock, ServicesFactory, make_unit
 
 PASSWORD = "correct-horse-battery-staple-9"
 # Each capability's module in tests/api/access_examples adds its own examples and open routes.
-EXAMPLES = (records, checks, disputes, self_service, analytics, warning_models)
+EXAMPLES = (records, checks, disputes, self_service, analytics, warning_models, cameras)
 OPEN = {("GET", "/healthz"), ("POST", "/api/auth/login")}.union(*(m.OPEN for m in EXAMPLES))
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 # Only the leading bytes are checked (see tests/api/test_attachments.py).

@@ -33,6 +33,7 @@ from jingwu.api.routers import (
     analytics,
     attachments,
     auth,
+    cameras,
     cases,
     checks,
     devices,
@@ -182,9 +183,13 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
             )
             tasks.append(asyncio.create_task(subscriber))
         tasks += [asyncio.create_task(job(services)) for job in background]
+        # The video workers' supervisor: a thread; workers start when there are cameras to read.
+        await run_in_threadpool(services.video.start_workers)
+        services.video.watch_new_p1(services.bus, services.leader.is_leader)
         try:
             yield
         finally:
+            await run_in_threadpool(services.video.stop_workers)
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -339,6 +344,7 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
         *community,
         warning_models,
         analytics,
+        cameras,
         live,
     ):
         _document_permissions(module.router.routes)

@@ -74,6 +74,8 @@ class Permission(StrEnum):
     MODEL_ADMIN = "model.admin"  # analysts' early-warning models: write, back-test, switch on or off
     WARNING_READ = "warning.read"  # the early warnings the models raise for a station
     CASE_WRITE = "case.write"  # file a case for an incident (立案) and mark it solved (破案)
+    CAMERA_READ = "camera.read"  # cameras, their state, live pictures and snapshots (viewing audited)
+    CAMERA_ADMIN = "camera.admin"  # register, change, import and retire cameras
 
 
 P = Permission
@@ -99,6 +101,7 @@ _DISPATCH = _HUMAN | {
     P.CHECK_RUN,  # a check asked over the radio is run at the desk
     P.DISPUTE_READ,  # "this address has an open family dispute" beside a new call
     P.WARNING_READ,  # an early warning for the station lands in its command room
+    P.CAMERA_READ,  # the cameras that see the scene, before the patrol gets there
 }
 # The community's work: the registry, disputes and the residents' applications.
 _COMMUNITY = frozenset(
@@ -112,7 +115,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     | _COMMUNITY
     | {P.EXPORT, P.DEVICE_ADMIN, P.ACCESS_EVENT_READ, P.FLEET_ADMIN, P.PERSONNEL_ADMIN, P.ROSTER_ADMIN}
     | {P.RECORDS_REVIEW, P.WATCHLIST_ADMIN, P.SERVICE_APPROVE}
-    | {P.ANALYTICS_READ, P.CASE_WRITE},
+    | {P.ANALYTICS_READ, P.CASE_WRITE, P.CAMERA_ADMIN},
     Role.DISPATCHER: _DISPATCH,
     # Officers act on their own unit and incident; the routes narrow it further (see deps).
     Role.OFFICER: _HUMAN
@@ -147,6 +150,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.DEVICE_READ,  # the community's alarm columns, doors and gates
         P.ACCESS_EVENT_READ,
         P.WARNING_READ,  # "three domestic calls from this address": the community officer's to visit
+        P.CAMERA_READ,  # the community's cameras and their blind spots (安全死角)
     },
     # The live picture carries no personal data; an analyst may watch it, never act on it. The
     # analyst builds the tables, the hotspots and the early-warning models (大数据研判).

@@ -48,6 +48,10 @@ class EventType(StrEnum):
     # A case filed for an incident (立案) and its solving (破案): ``data`` holds the case.
     CASE_FILED = "case.filed"
     CASE_SOLVED = "case.solved"
+    # A camera's picture became usable or not (domain.cameras.CameraState): ``data.camera`` is its
+    # record with the new state; an evidence clip cut from a camera's buffer for an incident.
+    CAMERA_STATE = "camera.state"
+    CLIP_ATTACHED = "clip.attached"
     # Positions are high-rate and superseded within seconds: carried live, not kept in the log.
     UNIT_POSITIONS = "unit.positions"
 

@@ -31,6 +31,7 @@ def advisory_key(name: str) -> int:
 
 EVENT_LOG_KEY = advisory_key("jingwu.event-log")
 MIGRATION_KEY = advisory_key("jingwu.migrations")
+CAMERA_LEASES_KEY = advisory_key("jingwu.camera-leases")
 
 
 def _is_postgres(bind: Connection | Engine) -> bool:
@@ -41,6 +42,13 @@ def lock_event_log(conn: Connection) -> None:
     """Until this transaction ends, no other transaction of the cluster appends events."""
     if _is_postgres(conn):
         conn.execute(select(func.pg_advisory_xact_lock(EVENT_LOG_KEY)))
+
+
+def lock_camera_leases(conn: Connection) -> None:
+    """Until this transaction ends, no other process of the cluster claims cameras: each camera
+    is read by exactly one video worker."""
+    if _is_postgres(conn):
+        conn.execute(select(func.pg_advisory_xact_lock(CAMERA_LEASES_KEY)))
 
 
 @contextlib.contextmanager
@@ -131,6 +139,7 @@ __all__ = [
     "MIGRATION_KEY",
     "Leadership",
     "advisory_key",
+    "lock_camera_leases",
     "lock_event_log",
     "migration_lock",
 ]

@@ -461,5 +461,6 @@ from jingwu.store import (  # noqa: E402, F401  (imported for their tables)
     disputes_tables,
     records_tables,
     self_service_tables,
+    video_tables,
     warning_models_tables,
 )

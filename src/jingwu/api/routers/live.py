@@ -229,6 +229,14 @@ def for_viewer(message: BusMessage, principal: Principal, services: Services) ->
     device = data.get("device") or {}
     if device and scope.covers_station(device.get("station_id"), district_of):
         return message
+    # A camera's state (camera.state) goes to those who may watch cameras where it stands.
+    camera = data.get("camera") or {}
+    if (
+        camera
+        and principal.may(Permission.CAMERA_READ)
+        and scope.covers_station(camera.get("station_id"), district_of)
+    ):
+        return message
     # A patrol check's hit (check.hit) goes where the check was made, too (service.checks).
     check = data.get("check") or {}
     if check and scope.covers_station(check.get("station_id"), district_of):

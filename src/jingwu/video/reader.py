@@ -1,0 +1,259 @@
+"""One camera read without end: connect, keep its packets in the buffer, hand them to live
+viewers, judge its picture; on any fault say so and connect again, backing off.
+
+NVR users' most common complaint is a stream that never comes back after the network or the
+camera dropped; here a reader never gives up, waiting 1, 2, 4, at most 8 seconds between
+tries (an unsupported codec waits longest: someone has to change the camera's settings)."""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from jingwu.domain.cameras import CameraState
+from jingwu.video.health import PictureJudge
+from jingwu.video.segments import SegmentWriter, StoredPacket, StreamInfo
+from jingwu.video.source import StreamFault, classify, is_timeout, open_stream, public_url, video_stream
+
+log = logging.getLogger(__name__)
+
+BACKOFF_FIRST_S = 1.0
+BACKOFF_MAX_S = 8.0
+UNSUPPORTED_RETRY_S = 60.0
+JUDGE_SIZE = (160, 90)
+
+#: (state, detail) → whoever reports it (the worker sends it to the supervisor).
+StateSink = Callable[[str, CameraState, str | None], None]
+
+
+@dataclass(slots=True)
+class LiveFeed:
+    """What live viewers of a camera need: the stream's parameters, the packets since the last
+    keyframe (a viewer starts there, at once), and a queue per viewer for what comes next."""
+
+    info: StreamInfo | None = None
+    gop: list[StoredPacket] = field(default_factory=list)
+    viewers: list[Callable[[StreamInfo, StoredPacket | None], None]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def publish(self, info: StreamInfo, packet: StoredPacket) -> None:
+        with self.lock:
+            if info is not self.info:
+                self.info, self.gop = info, []
+            if packet.keyframe:
+                self.gop = []
+            if packet.keyframe or self.gop:
+                self.gop.append(packet)
+            viewers = list(self.viewers)
+        for viewer in viewers:
+            viewer(info, packet)
+
+    def drop(self) -> None:
+        """The stream is gone: viewers hear it (a None packet) and wait for the next."""
+        with self.lock:
+            info, self.info, self.gop = self.info, None, []
+            viewers = list(self.viewers)
+        if info is not None:
+            for viewer in viewers:
+                viewer(info, None)
+
+    def join(
+        self, viewer: Callable[[StreamInfo, StoredPacket | None], None]
+    ) -> tuple[StreamInfo | None, list[StoredPacket]]:
+        with self.lock:
+            self.viewers.append(viewer)
+            return self.info, list(self.gop)
+
+    def leave(self, viewer: Callable[[StreamInfo, StoredPacket | None], None]) -> None:
+        with self.lock:
+            if viewer in self.viewers:
+                self.viewers.remove(viewer)
+
+
+class CameraReader(threading.Thread):
+    """Reads one camera on a thread of the worker process until :meth:`stop`."""
+
+    def __init__(
+        self,
+        camera_id: str,
+        url: str,
+        buffer_dir: Path,
+        *,
+        keep_s: float,
+        keep_bytes: int,
+        report: StateSink,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(name=f"camera-{camera_id}", daemon=True)
+        self.camera_id = camera_id
+        self.url = url
+        self.writer = SegmentWriter(buffer_dir / camera_id, keep_s=keep_s, keep_bytes=keep_bytes)
+        self.report = report
+        self.clock = clock
+        self.live = LiveFeed()
+        self.judge = PictureJudge()
+        self.snapshot: av.VideoFrame | None = None
+        self.snapshot_ms = 0
+        self.state = CameraState.UNKNOWN
+        self._stop = threading.Event()
+        self._container: av.container.InputContainer | None = None
+
+    def stop(self) -> None:
+        self._stop.set()
+        container = self._container
+        if container is not None:
+            try:
+                container.close()  # unblocks a read waiting on the network
+            except Exception:
+                log.debug("closing %s's stream while stopping", self.camera_id, exc_info=True)
+
+    def _say(self, state: CameraState, detail: str | None = None) -> None:
+        if state != self.state:
+            self.state = state
+            self.report(self.camera_id, state, detail)
+
+    def run(self) -> None:
+        backoff = BACKOFF_FIRST_S
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                self._read_once()
+                fault: StreamFault | None = None
+            except StreamFault as exc:
+                fault = exc
+            except Exception as exc:  # an FFmpeg error mid-stream: put in words like any other
+                fault = classify(exc, shown=public_url(self.url))
+            finally:
+                self.writer.close()
+                self.live.drop()
+                self.judge.reset()
+                self._container = None
+            if self._stop.is_set():
+                break
+            if fault is None and self.url.startswith("file://"):
+                continue  # a file replayed as a camera loops
+            if fault is None:
+                fault = StreamFault("stream_ended", "the stream ended")
+            if fault.code == "unsupported_codec":
+                self._say(CameraState.UNSUPPORTED, fault.message)
+                wait = UNSUPPORTED_RETRY_S
+            elif fault.code == "no_signal":
+                self._say(CameraState.NO_SIGNAL, fault.message)
+                wait = backoff
+            else:
+                self._say(CameraState.OFFLINE, fault.message)
+                wait = backoff
+            # It ran a good while: a fresh fault starts the back-off over.
+            ran_long = time.monotonic() - started > 30
+            backoff = BACKOFF_FIRST_S if ran_long else min(backoff * 2, BACKOFF_MAX_S)
+            self._stop.wait(wait)
+
+    def _read_once(self) -> None:
+        container = open_stream(self.url)
+        self._container = container
+        stream = video_stream(container, self.url)
+        is_file = self.url.startswith("file://")
+        ctx = stream.codec_context
+        rate = stream.average_rate or stream.guessed_rate
+        info = StreamInfo(
+            codec=ctx.name,
+            width=ctx.width,
+            height=ctx.height,
+            time_base=Fraction(stream.time_base) if stream.time_base else Fraction(1, 90_000),
+            extradata=bytes(ctx.extradata or b""),
+            fps=float(rate) if rate else None,
+        )
+        decoder = av.CodecContext.create(ctx.name, "r")
+        if ctx.extradata:
+            decoder.extradata = ctx.extradata
+        try:
+            got_packet = self._pump(container, stream, info, decoder, is_file)
+        except av.error.FFmpegError as exc:
+            if is_timeout(exc) and not self._stop.is_set():
+                raise StreamFault("no_signal", "connected, but the camera sends no pictures") from exc
+            raise
+        if not got_packet:
+            raise StreamFault("no_signal", "connected, but the camera sends no pictures")
+        # Returning: the stream ended (a file is then read again from the start, like a camera).
+
+    def _pump(
+        self,
+        container: av.container.InputContainer,
+        stream: av.VideoStream,
+        info: StreamInfo,
+        decoder: av.CodecContext,
+        is_file: bool,
+    ) -> bool:
+        """Packets from the open stream into the buffer, the viewers and the judge, until it ends;
+        whether any packet came."""
+        anchor_wall: float | None = None
+        anchor_dts = 0
+        got_packet = False
+        for packet in container.demux(stream):
+            if self._stop.is_set():
+                return got_packet
+            if packet.dts is None or not packet.size:
+                continue
+            if anchor_wall is None:
+                anchor_wall, anchor_dts = self.clock(), packet.dts
+            # A packet's wall time: the stream's own clock from when it was first heard, so the
+            # spacing is the camera's (no network jitter); re-anchored if the two drift apart.
+            wall = anchor_wall + float((packet.dts - anchor_dts) * info.time_base)
+            now = self.clock()
+            if is_file and wall > now:
+                self._stop.wait(wall - now)  # a file plays at its own pace, like a camera
+            elif not is_file and abs(now - wall) > 2.0:
+                anchor_wall, anchor_dts, wall = now, packet.dts, now
+            stored = StoredPacket(
+                bytes(packet),
+                packet.pts if packet.pts is not None else packet.dts,
+                packet.dts,
+                int(wall * 1000),
+                bool(packet.is_keyframe),
+            )
+            got_packet = True
+            self.writer.write(info, stored)
+            self.live.publish(info, stored)
+            if stored.keyframe:
+                self._judge(decoder, packet, wall)
+        return got_packet
+
+    def _judge(self, decoder: av.CodecContext, packet: av.Packet, wall: float) -> None:
+        """Decode the keyframe alone (cheap: about one picture a second) for the health checks
+        and the snapshot."""
+        try:
+            frames = decoder.decode(av.Packet(bytes(packet)))
+        except av.error.FFmpegError:
+            return
+        for frame in frames:
+            self.snapshot, self.snapshot_ms = frame, int(wall * 1000)
+            small = frame.reformat(width=JUDGE_SIZE[0], height=JUDGE_SIZE[1], format="gray")
+            gray = np.asarray(small.to_ndarray(), dtype=np.uint8)
+            state = self.judge.judge(wall, gray)
+            detail = {
+                CameraState.BLACK: "the picture is black (covered lens or no light)",
+                CameraState.FROZEN: "the picture has not changed (frozen)",
+            }.get(state)
+            self._say(state, detail)
+
+    def snapshot_jpeg(self) -> tuple[bytes, int] | None:
+        """The latest keyframe as a JPEG, with its wall time (ms), or None before the first."""
+        frame = self.snapshot
+        if frame is None:
+            return None
+        image = frame.to_image()
+        out = io.BytesIO()
+        image.save(out, format="JPEG", quality=80)
+        return out.getvalue(), self.snapshot_ms
+
+
+__all__ = ["CameraReader", "LiveFeed", "StateSink"]
