@@ -235,3 +235,30 @@ def test_clip_spans_that_cannot_be_cut_are_refused_and_nothing_is_kept(
     assert client.get(f"/api/incidents/{incident['id']}/clips", headers=headers).json()["clips"] == []
     evidence = services.settings.resolved_evidence_dir
     assert not evidence.exists() or not any(evidence.iterdir())
+
+
+def test_coverage_and_blind_spots_weigh_uncovered_streets_by_incidents(
+    client: TestClient, services: Services, admin: dict[str, str]
+) -> None:
+    answer = client.post(
+        "/api/cameras?probe=false", json=_camera(Path("/x"), stream_url="rtsp://10.0.0.9/1"), headers=admin
+    )
+    assert answer.status_code == 201
+    headers = login(client, "dispatcher")
+    # A year's repeat calls on a street ~450 m north, where no camera looks.
+    for i in range(24):
+        where = {"lat": CENTRE["lat"] + 0.004 + 0.0001 * (i % 3), "lon": CENTRE["lon"]}
+        assert create(client, headers, location=where).status_code == 201
+    bbox = f"{CENTRE['lon'] - 0.01},{CENTRE['lat'] - 0.006},{CENTRE['lon'] + 0.01},{CENTRE['lat'] + 0.008}"
+    layer = client.get(f"/api/cameras/coverage?bbox={bbox}", headers=headers).json()
+    totals = layer["properties"]
+    assert 0 < totals["covered_m"] < totals["street_m"]
+    assert any(f["properties"]["covered"] for f in layer["features"])
+    spots = client.get(f"/api/cameras/blind-spots?bbox={bbox}&limit=5&suggest=3", headers=headers).json()
+    assert spots["incidents"] == 24
+    top = spots["blind_spots"][0]
+    assert top["incidents"] >= 12 and abs(top["lat"] - (CENTRE["lat"] + 0.0041)) < 0.002
+    assert len(spots["suggestions"]) == 3 and spots["suggestions"][0]["adds_m"] > 0
+    assert spots["geojson"]["type"] == "FeatureCollection"
+    refused = client.get("/api/cameras/coverage?bbox=126.0,45.0,127.0,46.0", headers=headers)
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "bbox_too_large"

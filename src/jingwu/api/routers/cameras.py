@@ -25,6 +25,7 @@ from jingwu.domain.attachments import media_type
 from jingwu.domain.cameras import FAULT_STATES, Camera, CameraKind, CameraState
 from jingwu.errors import Forbidden, JingwuError
 from jingwu.service.video import CameraUnavailable, camera_view, clip_view, relay_frames
+from jingwu.service.video.coverage import Box, around
 from jingwu.service.video.imports import parse_cameras
 from jingwu.service.video.registry import spec_from_fields
 
@@ -265,6 +266,44 @@ async def import_cameras(
         services.video.add_many, specs, actor=principal.username, source=client_address(request), probe=probe
     )
     return ImportOut(added=len(cameras), cameras=[_out(c) for c in cameras])
+
+
+@router.get("/api/cameras/coverage")
+def coverage(
+    principal: CameraReader,
+    services: ServicesDep,
+    bbox: Annotated[
+        str | None, Query(description="west,south,east,north; default: around the cameras in reach")
+    ] = None,
+) -> dict[str, Any]:
+    """Which streets the fixed cameras see (field of view, range, buildings in the way) and which
+    none does, as a GeoJSON FeatureCollection of stretches (``covered``, ``camera_ids``,
+    ``length_m``); its ``properties`` hold the totals."""
+    cameras = _cameras_in_reach(principal, services)
+    box = Box.parse(bbox) if bbox else around(cameras)
+    return services.video.coverage.coverage(cameras, box)
+
+
+@router.get("/api/cameras/blind-spots")
+def camera_blind_spots(
+    principal: CameraReader,
+    services: ServicesDep,
+    bbox: Annotated[str | None, Query(description="west,south,east,north")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    suggest: Annotated[int, Query(ge=0, le=50, description="new camera positions to suggest")] = 5,
+    days: Annotated[int, Query(ge=1, le=3650, description="incident history weighed")] = 365,
+) -> dict[str, Any]:
+    """The blind spots (安全死角), heaviest first: uncovered street weighted by the incidents of
+    the last ``days`` near it; and where ``suggest`` new cameras would cover the most of it (a
+    greedy maximum-coverage placement). ``geojson`` holds both for the map or an export."""
+    cameras = _cameras_in_reach(principal, services)
+    box = Box.parse(bbox) if bbox else around(cameras)
+    return services.video.coverage.blind_spots(cameras, box, limit=limit, suggest=suggest, days=days)
+
+
+def _cameras_in_reach(principal: Principal, services: Services) -> list[Camera]:
+    stations = station_ids_within(principal.jurisdiction, services.dispatch.district_of)
+    return services.video.cameras(station_ids=stations)
 
 
 @router.get("/api/cameras/{camera_id}", response_model=CameraOut)

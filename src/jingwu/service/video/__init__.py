@@ -28,6 +28,7 @@ from jingwu.geocode.buildings import Buildings, load_buildings
 from jingwu.service.dispatching import DispatchService
 from jingwu.service.ids import new_id
 from jingwu.service.video import leases
+from jingwu.service.video.coverage import CoverageService
 from jingwu.service.video.evidence import (
     CameraUnavailable,
     ClipInfo,
@@ -78,6 +79,7 @@ class VideoService:
         )
         self.supervisor: VideoSupervisor | None = None
         self._buildings: Buildings | None = None
+        self.coverage = CoverageService(engine, dispatch.network, self.buildings, clock)
         self._unsubscribe: Callable[[], None] | None = None
         self._lock = threading.Lock()
 
