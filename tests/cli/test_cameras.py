@@ -1,0 +1,63 @@
+"""`jingwu camera-add`, `camera-import` and `camera-list`: what is registered, what is refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from jingwu.cli import main
+from jingwu.video.testsrc import write_test_video
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, graph_cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "graph-cache").symlink_to(graph_cache_dir, target_is_directory=True)
+    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
+    assert main(["--data-dir", str(tmp_path), "migrate"]) == 0
+    return tmp_path
+
+
+def test_camera_add_probes_the_stream_seals_credentials_and_lists_it(
+    data_dir: Path, network: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["--data-dir", str(data_dir)]
+    (data_dir / "video-files").mkdir()
+    video = write_test_video(data_dir / "video-files" / "gate.mp4", seconds=1.0)
+    place = ["--lat", "45.7560", "--lon", "126.6420", "--heading", "90"]
+    assert main([*base, "camera-add", "小区北门", "--url", f"file://{video}", *place]) == 0
+    assert "registered" in capsys.readouterr().out
+    # Unreachable: refused in one line, nothing stored; --no-probe registers it anyway.
+    url = "rtsp://admin:s3cret@127.0.0.1:9/ch1"
+    assert main([*base, "camera-add", "南门", "--url", url, *place]) == 2
+    assert "refused the connection" in capsys.readouterr().err
+    assert main([*base, "camera-add", "南门", "--url", url, *place, "--no-probe"]) == 0
+    assert "credentials sealed" in capsys.readouterr().out
+    assert main([*base, "camera-list"]) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [c["name"] for c in listed] == ["南门", "小区北门"]
+    assert "s3cret" not in json.dumps(listed)
+
+
+def test_camera_import_names_every_bad_line_and_registers_nothing(
+    data_dir: Path, network: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table = data_dir / "cameras.csv"
+    table.write_text(
+        "name,kind,stream_url,lat,lon,heading_deg\n"
+        "A,fixed,rtsp://10.0.0.1/1,45.756,126.642,90\n"
+        "B,fixed,rtsp://10.0.0.2/1,45.756,126.642,\n"
+        "C,tripod,rtsp://10.0.0.3/1,45.756,126.642,90\n",
+        encoding="utf-8",
+    )
+    assert main(["--data-dir", str(data_dir), "camera-import", str(table)]) == 2
+    err = capsys.readouterr().err
+    assert "line 3:" in err and "view" in err and "line 4:" in err and "tripod" in err
+    assert main(["--data-dir", str(data_dir), "camera-list"]) == 0
+    assert capsys.readouterr().out == ""
+    table.write_text(
+        "name,kind,stream_url,lat,lon,heading_deg\nA,fixed,rtsp://10.0.0.1/1,45.756,126.642,90\n"
+    )
+    assert main(["--data-dir", str(data_dir), "camera-import", str(table)]) == 0
+    assert "1 cameras registered" in capsys.readouterr().out
