@@ -104,11 +104,11 @@ class CameraReader(threading.Thread):
         self.snapshot: av.VideoFrame | None = None
         self.snapshot_ms = 0
         self.state = CameraState.UNKNOWN
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self._container: av.container.InputContainer | None = None
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         container = self._container
         if container is not None:
             try:
@@ -123,7 +123,7 @@ class CameraReader(threading.Thread):
 
     def run(self) -> None:
         backoff = BACKOFF_FIRST_S
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             started = time.monotonic()
             try:
                 self._read_once()
@@ -137,7 +137,7 @@ class CameraReader(threading.Thread):
                 self.live.drop()
                 self.judge.reset()
                 self._container = None
-            if self._stop.is_set():
+            if self._halt.is_set():
                 break
             if fault is None and self.url.startswith("file://"):
                 continue  # a file replayed as a camera loops
@@ -155,7 +155,7 @@ class CameraReader(threading.Thread):
             # It ran a good while: a fresh fault starts the back-off over.
             ran_long = time.monotonic() - started > 30
             backoff = BACKOFF_FIRST_S if ran_long else min(backoff * 2, BACKOFF_MAX_S)
-            self._stop.wait(wait)
+            self._halt.wait(wait)
 
     def _read_once(self) -> None:
         container = open_stream(self.url)
@@ -178,7 +178,7 @@ class CameraReader(threading.Thread):
         try:
             got_packet = self._pump(container, stream, info, decoder, is_file)
         except av.error.FFmpegError as exc:
-            if is_timeout(exc) and not self._stop.is_set():
+            if is_timeout(exc) and not self._halt.is_set():
                 raise StreamFault("no_signal", "connected, but the camera sends no pictures") from exc
             raise
         if not got_packet:
@@ -199,7 +199,7 @@ class CameraReader(threading.Thread):
         anchor_dts = 0
         got_packet = False
         for packet in container.demux(stream):
-            if self._stop.is_set():
+            if self._halt.is_set():
                 return got_packet
             if packet.dts is None or not packet.size:
                 continue
@@ -210,7 +210,7 @@ class CameraReader(threading.Thread):
             wall = anchor_wall + float((packet.dts - anchor_dts) * info.time_base)
             now = self.clock()
             if is_file and wall > now:
-                self._stop.wait(wall - now)  # a file plays at its own pace, like a camera
+                self._halt.wait(wall - now)  # a file plays at its own pace, like a camera
             elif not is_file and abs(now - wall) > 2.0:
                 anchor_wall, anchor_dts, wall = now, packet.dts, now
             stored = StoredPacket(

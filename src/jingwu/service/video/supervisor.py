@@ -49,6 +49,7 @@ class WorkerSlot:
     sent: dict[str, str] | None = None
     failures: int = 0
     restart_at: float = 0.0
+    started_at: float = 0.0
 
 
 class VideoSupervisor:
@@ -114,6 +115,8 @@ class VideoSupervisor:
 
     def tick(self) -> None:
         wanted = self.readable()
+        if not wanted and not any(slot.cameras or slot.process for slot in self.slots):
+            return  # nothing to read, nothing held: no write to the database every tick
         relays = {camera_id: slot.relay for slot in self.slots if slot.relay for camera_id in slot.cameras}
         held = leases.claim(
             self.engine,
@@ -171,6 +174,7 @@ class VideoSupervisor:
         process.start()
         theirs.close()
         slot.process, slot.conn, slot.relay, slot.sent = process, ours, None, None
+        slot.started_at = time.monotonic()
 
     def _died(self, slot: WorkerSlot) -> None:
         code = slot.process.exitcode if slot.process is not None else None
@@ -178,7 +182,9 @@ class VideoSupervisor:
         now = self.clock()
         for camera_id in slot.cameras:
             self.on_state(camera_id, CameraState.OFFLINE, "its video worker stopped; restarting", now)
-        slot.failures += 1
+        # A worker that ran a good while before dying starts its back-off over; one that keeps
+        # dying at once (a camera that crashes FFmpeg) waits longer each time.
+        slot.failures = 1 if time.monotonic() - slot.started_at > 60 else slot.failures + 1
         slot.restart_at = time.monotonic() + min(RESTART_BACKOFF_MAX_S, 0.5 * 2 ** (slot.failures - 1))
         self._end(slot)
 
@@ -214,7 +220,6 @@ class VideoSupervisor:
     def _handle(self, slot: WorkerSlot, message: dict[str, Any]) -> None:
         if message.get("type") == "ready":
             slot.relay = (message["relay_url"], message["relay_token"])
-            slot.failures = 0
         elif message.get("type") == "state":
             at = datetime.fromtimestamp(message["at"], UTC)
             self.on_state(message["camera_id"], CameraState(message["state"]), message.get("detail"), at)
