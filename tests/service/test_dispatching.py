@@ -269,3 +269,25 @@ def test_unit_across_the_river_ranks_below_unit_nearer_by_road(make_services: Se
     assert north.straight_line_m < south.straight_line_m  # the map would pick the wrong unit
     assert north.distance_m > 4 * north.straight_line_m  # it has to drive round by a bridge
     assert south.eta_s < north.eta_s / 2
+
+
+def test_a_drone_is_offered_by_its_air_line_and_not_beyond_its_battery(
+    make_services: ServicesFactory, network: RoadNetwork
+) -> None:
+    from jingwu.dispatch.recommend import DRONE_LAUNCH_S, DRONE_SPEED_MS
+
+    lat, lon = CENTRE
+    near = make_unit("d1", lat + 0.018, lon, kind=UnitKind.DRONE, capabilities=frozenset({"aerial"}))  # ~2 km
+    far = make_unit("d2", lat - 0.13, lon, kind=UnitKind.DRONE, capabilities=frozenset({"aerial"}))  # ~14 km
+    (car,) = road_points(network, 1, seed=8)
+    services = make_services([near, far, make_unit("c1", *car)])
+    crowd = services.dispatch.create_incident(
+        NewIncident("order.mass_disturbance", GeoPoint(lat, lon), SourceChannel.CALL_110), actor="d"
+    )
+    recs = {r.unit.id: r for r in services.dispatch.recommend(crowd.id, limit=5)}
+    assert "d2" not in recs  # there and back (~31 min) with 10 min on scene exceeds its 30 min
+    drone = recs["d1"]
+    assert drone.distance_m == pytest.approx(drone.straight_line_m)
+    assert drone.eta_s == pytest.approx(DRONE_LAUNCH_S + drone.straight_line_m / DRONE_SPEED_MS)
+    assert drone.route is not None and len(drone.route["coordinates"]) == 2
+    assert "c1" in recs and recs["c1"].distance_m > recs["c1"].straight_line_m * 0.95

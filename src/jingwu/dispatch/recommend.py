@@ -21,6 +21,15 @@ from jingwu.domain.status import PRIMARY_OF, PrimaryUnitStatus, UnitKind
 #: How fast a foot patrol covers a road route, in metres a second (a brisk walk: 5 km/h).
 WALKING_SPEED_MS = 1.4
 
+#: A police drone (the class of a DJI Matrice 30) cruises at about 15 m/s and is in the air
+#: about a minute after the order; it flies the air line, not the roads.
+DRONE_SPEED_MS = 15.0
+DRONE_LAUNCH_S = 60.0
+#: Its flight time on a battery, and what it must keep for the scene: a drone that could not fly
+#: there, watch for that long and come back is not offered.
+DRONE_FLIGHT_BUDGET_S = 30 * 60.0
+DRONE_ON_SCENE_S = 10 * 60.0
+
 
 @dataclass(frozen=True, slots=True)
 class Recommendation:
@@ -34,10 +43,26 @@ class Recommendation:
 
 def travel_time(unit: Unit, eta_s: float, distance_m: float) -> float:
     """The unit's time along a road route that a car drives in ``eta_s``: a car's, a
-    motorcycle's (and a drone's, which the road search treats as a car), or a walk's."""
+    motorcycle's, or a walk's. (A drone's row is its air line already: :func:`air_entry`.)"""
     if unit.kind is UnitKind.FOOT:
         return max(eta_s, distance_m / WALKING_SPEED_MS)
     return eta_s
+
+
+def air_entry(index: int, unit: Unit, target: GeoPoint) -> EtaEntry | None:
+    """A drone's row of the ETA table: the air line at cruise speed after launch, with the air
+    line as its route; None when the flight there and back, with the time on scene, exceeds its
+    battery."""
+    assert unit.position is not None
+    straight = haversine_m(GeoPoint(unit.position.lat, unit.position.lon), target)
+    flight_s = straight / DRONE_SPEED_MS
+    if 2 * flight_s + DRONE_ON_SCENE_S > DRONE_FLIGHT_BUDGET_S:
+        return None
+    line = {
+        "type": "LineString",
+        "coordinates": [[unit.position.lon, unit.position.lat], [target.lon, target.lat]],
+    }
+    return EtaEntry(index, DRONE_LAUNCH_S + flight_s, straight, line)
 
 
 def is_free(unit: Unit) -> bool:
@@ -86,4 +111,16 @@ def rank(
     return result
 
 
-__all__ = ["WALKING_SPEED_MS", "EtaEntry", "Recommendation", "is_free", "rank", "travel_time"]
+__all__ = [
+    "DRONE_FLIGHT_BUDGET_S",
+    "DRONE_LAUNCH_S",
+    "DRONE_ON_SCENE_S",
+    "DRONE_SPEED_MS",
+    "WALKING_SPEED_MS",
+    "EtaEntry",
+    "Recommendation",
+    "air_entry",
+    "is_free",
+    "rank",
+    "travel_time",
+]

@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from jingwu.dispatch import EtaEntry, Recommendation, rank
+from jingwu.dispatch.recommend import air_entry
 from jingwu.dispatch.eligibility import PRIMARY_CODE, WhyNot, eligible_mask, why_not
 from jingwu.domain.geo import GeoPoint, haversine_m
 from jingwu.domain.gps import Fix
@@ -327,6 +328,14 @@ class UnitBoard:
         # A foot patrol walks (rank takes its slower time): search as many more as could fall
         # behind, so that the top ``limit`` after ranking is still exact.
         walkers = roster.kind == KIND_CODES[str(UnitKind.FOOT)]
+        # Drones fly the air line: they are not searched on the roads (see dispatch.recommend).
+        drones = roster.kind == KIND_CODES[str(UnitKind.DRONE)]
+        fliers = [
+            entry
+            for i in np.flatnonzero(mask & drones)
+            if (entry := air_entry(int(i), roster.units[i], incident.location)) is not None
+        ]
+        mask &= ~drones
         wanted = limit + int((mask & free & walkers).sum())
         reaches = list(search(target, roster.points, wanted, with_routes=True, allowed=mask & free))
         if len(reaches) < limit and (mask & ~free).any():
@@ -336,7 +345,7 @@ class UnitBoard:
             EtaEntry(r.index, r.eta_s, r.distance_m, r.route.to_geojson() if r.route else None)
             for r in reaches
         ]
-        return rank(roster.units, table, incident.location, limit)
+        return rank(roster.units, table + fliers, incident.location, limit)
 
     def explain(
         self,
