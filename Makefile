@@ -22,7 +22,7 @@ NATS_UP      = $(BIN)/python -c "import socket; socket.create_connection(('127.0
 MQTT_PORT    := 1883
 MQTT_UP      = $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', $(MQTT_PORT)), 1).close()"
 
-.PHONY: demo demo-deps serve test lint browser-deps nats-server mqtt-broker bench bench-startup clean
+.PHONY: demo demo-deps serve test lint browser-deps video-deps nats-server mqtt-broker bench bench-startup clean
 
 TEST_STAMP := $(VENV)/.installed-test
 # pip as the first run needs it: no version check, no byte-compiling every module of numpy and
@@ -84,6 +84,27 @@ browser-deps:
 	       "(e.g. sudo apt-get install $(BROWSER_PKGS)); without them they are skipped" >&2; \
 	fi
 
+# The video tests (tests/video) run a real RTSP server: GStreamer's, under Debian's python3 (gi).
+# Same rules as browser-deps: a no-op when present, apt-get as root, else say what to install.
+VIDEO_PKGS := ffmpeg gir1.2-gst-rtsp-server-1.0 python3-gst-1.0 gstreamer1.0-plugins-good \
+              gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+VIDEO_UP    = /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0'); \
+              from gi.repository import Gst; Gst.init(None); \
+              assert all(Gst.ElementFactory.find(e) for e in ('x264enc', 'avenc_mpeg4', 'tsdemux'))"
+video-deps:
+	@if command -v ffmpeg >/dev/null 2>&1 && $(VIDEO_UP) 2>/dev/null; then \
+	  :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing $(VIDEO_PKGS) for the video tests (apt-get; once per machine)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  { apt-get -qq -o DPkg::Lock::Timeout=300 update \
+	    && apt-get -qq -y -o DPkg::Lock::Timeout=300 install $(VIDEO_PKGS) >/dev/null; } \
+	  || echo "video-deps: apt-get failed; the video tests will say what is missing" >&2; \
+	else \
+	  echo "video-deps: the video tests need Debian's $(VIDEO_PKGS)" \
+	       "(e.g. sudo apt-get install $(VIDEO_PKGS)); without them they are skipped" >&2; \
+	fi
+
 # A no-op when a broker answers on 127.0.0.1:1883. Otherwise Mosquitto is started when it is
 # installed (with the machine's configuration as root, else in its local-only mode); if it is not,
 # the device tests skip (under CI=true they fail, saying what is missing).
@@ -135,7 +156,7 @@ nats-server: $(TEST_STAMP)
 # PYTEST_WORKERS=0 runs it in the one process.
 PYTEST_WORKERS ?= 2
 
-test: $(TEST_STAMP) lint browser-deps nats-server mqtt-broker
+test: $(TEST_STAMP) lint browser-deps video-deps nats-server mqtt-broker
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: $(STAMP)

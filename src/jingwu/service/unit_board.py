@@ -25,8 +25,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from jingwu.dispatch import EtaEntry, Recommendation, rank
-from jingwu.dispatch.recommend import air_entry
 from jingwu.dispatch.eligibility import PRIMARY_CODE, WhyNot, eligible_mask, why_not
+from jingwu.dispatch.recommend import air_entry
 from jingwu.domain.geo import GeoPoint, haversine_m
 from jingwu.domain.gps import Fix
 from jingwu.domain.incident_types import get_incident_type

@@ -173,7 +173,7 @@ class _Painter:
     def _clock(self, rgb: np.ndarray, value: int) -> None:
         ms = value % 86_400_000
         text = f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
-        left, top, right, bottom = self.font.getbbox(text)
+        _, _, right, bottom = self.font.getbbox(text)
         w, h = int(right) + 8, int(bottom) + 6
         w, h = min(w, self.width - 4), min(h, self.height - _CLOCK_TOP)
         label = Image.new("RGB", (w, h), (0, 0, 0))

@@ -7,16 +7,18 @@ import { I18n } from "/static/shared/i18n.js";
 import { StationsTab } from "./stations.js";
 import { PeopleTab, UnitsTab } from "./fleet.js";
 import { RosterTab } from "./roster.js";
+import { CAMERA_STRINGS, CamerasTab } from "./cameras.js";
 import { STRINGS } from "./strings.js";
 import { option } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
-const ADMIN_PERMISSIONS = ["station.admin", "fleet.admin", "personnel.admin", "roster.admin"];
+const ADMIN_PERMISSIONS = ["station.admin", "fleet.admin", "personnel.admin", "roster.admin", "camera.admin"];
 
 /** What the tabs share: the API, the words, the stations, and how to show a result. */
 export class Admin {
   constructor() {
     this.i18n = new I18n(STRINGS);
+    this.i18n.extend(CAMERA_STRINGS);
     this.api = new Api("jingwu.console.session"); // the console's session: one log-in for both
     this.stations = [];
     this.permissions = new Set();
@@ -90,6 +92,7 @@ export class Admin {
       units: new UnitsTab(this),
       people: new PeopleTab(this),
       roster: new RosterTab(this),
+      cameras: new CamerasTab(this),
     };
     const first = [...document.querySelectorAll("[data-tab]")].find((b) => !b.hidden);
     const wanted = location.hash.slice(1);

@@ -5,6 +5,8 @@ import { Api } from "/static/shared/api.js";
 import { markDemo } from "/static/shared/demo.js";
 import { I18n } from "/static/shared/i18n.js";
 import { LiveStream } from "/static/shared/live.js";
+import { CameraDesk } from "./cameras.js";
+import { CAMERA_STRINGS } from "./camera-strings.js";
 import { CheckAlerts } from "./checks.js";
 import { IncidentDetail } from "./detail.js";
 import { IncidentForm } from "./form.js";
@@ -21,6 +23,7 @@ const STATS_DELAY_MS = 1500; // figures are re-read from the server this long af
 class Console {
   constructor() {
     this.i18n = new I18n(STRINGS);
+    this.i18n.extend(CAMERA_STRINGS);
     this.api = new Api("jingwu.console.session");
     this.state = new ConsoleState();
     this.selectedId = null;
@@ -140,6 +143,7 @@ class Console {
     this.detail = new IncidentDetail(this);
     this.search = new SearchPage(this);
     this.form = new IncidentForm(this);
+    this.cameras = new CameraDesk(this);
     this._wireControls();
     const [types, stations, config] = await Promise.all([
       this.api.get("/api/incident-types"),
@@ -152,6 +156,7 @@ class Console {
     await this.map.load(this.api, config, stations);
     this.map.setSources(() => this.state.units.values(), () => this.state.incidents.values());
     this._legend();
+    this.cameras.relabel();
     this.live = new LiveStream(this.api, {
       onEvent: (event) => this.onEvent(event),
       onStatus: (status) => this.onConnection(status),
@@ -190,6 +195,7 @@ class Console {
       this.detail.loadTimeline();
       this.detail.loadRecommendations();
     }
+    this.cameras.resync();
     this._resolveReady();
   }
 
@@ -218,6 +224,7 @@ class Console {
     if (event.type === "check.hit") (this.checkAlerts ||= new CheckAlerts(this)).onEvent(event);
     this.changed();
     this.detail.onEvent(event);
+    this.cameras.onEvent(event);
     this.refreshStatsSoon();
   }
 
@@ -235,10 +242,12 @@ class Console {
     this.map.invalidate();
     this.queue.invalidate();
     this.renderFigures();
+    this.cameras.incidentsChanged();
     if (language) {
       this.onConnection(this.live ? this.live.status : "connecting");
       this._legend();
       this.search.relabel();
+      this.cameras.relabel();
       if (this.selectedId) {
         this.detail.invalidate();
         this.detail.renderTimeline();
@@ -259,6 +268,7 @@ class Console {
     this.queue.invalidate();
     this.map.setSelected(incidentId);
     this.detail.open(incidentId);
+    this.cameras.open(incidentId);
     if (incidentId) {
       const row = document.querySelector(`#queue li[data-id="${CSS.escape(incidentId)}"]`);
       if (row) row.scrollIntoView({ block: "nearest" });
@@ -369,6 +379,7 @@ class Console {
       d: () => this.can("incident.command") && this.detail.dispatchTop(),
       b: () => this.can("incident.backup") && this.detail.backup(),
       f: () => this.toggleBigScreen(),
+      v: () => this.cameras.toggleWall(),
       s: () => this.can("incident.read") && this.search.open(),
       l: () => this.toggleLanguage(),
       j: () => this.select(this.queue.neighbour(1)),
@@ -390,6 +401,7 @@ class Console {
     } else if (!on && document.fullscreenElement) {
       document.exitFullscreen().catch(() => {});
     }
+    this.cameras.setBigScreen(on);
     setTimeout(() => this.map.map.invalidateSize(), 50);
   }
 
