@@ -408,6 +408,8 @@ def test_a_configured_tile_server_is_the_only_other_image_origin() -> None:
     plain = content_security_policy(tile_url="https://tiles.example:8443/{z}/{x}/{y}.png", docs=False)
     assert "https://tiles.example:8443;" in plain
     assert "tiles" not in content_security_policy(tile_url=None, docs=False)
+    # Live views and clips play from blob: URLs; media from anywhere else stays refused.
+    assert "media-src 'self' blob:;" in plain
 
 
 def test_pages_may_open_a_websocket_only_to_their_own_host(client: TestClient) -> None:

@@ -37,6 +37,8 @@ def content_security_policy(*, tile_url: str | None, docs: bool, host: str | Non
             f"script-src {' '.join(scripts)}",
             "style-src 'self' 'unsafe-inline'",
             f"img-src {' '.join(images)}",
+            # Live views play a MediaSource (a blob: URL), and clips are fetched into blobs.
+            "media-src 'self' blob:",
             "connect-src 'self'" + (f" ws://{host} wss://{host}" if host else ""),
             "worker-src 'self'",
             "manifest-src 'self'",

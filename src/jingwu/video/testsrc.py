@@ -236,6 +236,7 @@ def write_test_video(
         }
     with av.open(str(path), "w") as container:
         stream = container.add_stream(encoder, rate=fps, options=options)
+        assert isinstance(stream, av.VideoStream)  # for the type checker: a video encoder's stream
         stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
         stream.gop_size = gop
         stream.time_base = Fraction(1, fps)
