@@ -44,6 +44,7 @@ from jingwu.settings import Settings
 from jingwu.store import repository as repo
 from jingwu.store.db import make_engine, read_transaction, upgrade_schema, write_transaction
 from tests.conftest import NORTH, PASSWORD, SOUTH, copy_sqlite_template, make_unit
+from tests.video.rig import rtsp_server  # noqa: F401 (the video rig's fixture, for the journeys on real streams)
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]

@@ -16,7 +16,7 @@ from playwright.sync_api import Locator, Page, expect
 from jingwu.service.auth import Role
 from tests.browser.conftest import LiveServer, PageErrors
 from tests.browser.test_console import SCENE, log_in, new_incident
-from tests.video.rig import RtspServer, rtsp_server  # noqa: F401 (the fixture)
+from tests.video.rig import RtspServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
