@@ -168,7 +168,7 @@ def test_a_dispatcher_sees_the_camera_live_cuts_a_clip_and_a_p1_gets_its_snapsho
     assert "25 m" in ranked[0]["why"]
 
     snapshot = client.get(f"/api/cameras/{camera['id']}/snapshot.jpg", headers=headers)
-    assert snapshot.status_code == 200 and snapshot.content[:3] == b"\xff\xd8\xff"
+    assert snapshot.status_code == 200 and snapshot.content[:3] == b"\xff\xd8\xff", snapshot.text
 
     # The P1 incident got the camera's snapshot as a photo, attached by the video service.
     deadline = time.monotonic() + 10

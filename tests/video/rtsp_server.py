@@ -36,7 +36,7 @@ USER, PASSWORD = "admin", "s3cret"
 ADMIN_BASIC = GstRtspServer.RTSPAuth.make_basic(USER, PASSWORD)
 H264 = (
     # A fixed quantizer: a still picture then decodes the same from every keyframe ("frozen" is exact).
-    "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=25 pass=quant quantizer=24 ! "
+    "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=25 pass=quant quantizer=24 threads=1 ! "
     "video/x-h264,profile=constrained-baseline ! rtph264pay name=pay0 pt=96 config-interval=-1"
 )
 STATES = ("moving", "black", "frozen", "nosignal")
@@ -117,11 +117,13 @@ class Switch:
 
     def apply(self, element: Gst.Bin) -> None:
         src, clock, valve = (element.get_by_name(n) for n in ("src", "clock", "valve"))
-        # ball moves, black is black; colors is a still picture (smpte has a noise box) and the clock is
-        # hidden, so that nothing changes.
+        # ball moves, black is black; frozen is one grey picture with the clock hidden, so that
+        # every keyframe decodes the same (a textured still, "colors", decoded a shade differently
+        # from keyframe to keyframe, which no frozen camera does: it repeats the same frame).
         src.set_property(
-            "pattern", {"moving": "ball", "black": "black", "frozen": "colors"}.get(self.state, "ball")
+            "pattern", {"moving": "ball", "black": "black", "frozen": "solid-color"}.get(self.state, "ball")
         )
+        src.set_property("foreground-color", 0xFF8A7F70)
         clock.set_property("silent", self.state in ("black", "frozen"))
         valve.set_property("drop", self.state == "nosignal")
 

@@ -8,7 +8,8 @@ comes back to online at the first picture that is neither: a dark street at nigh
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +21,7 @@ BLACK_SPREAD = 6.0
 FROZEN_DIFF = 0.3  # mean absolute luma change between pictures below which nothing moved
 BLACK_AFTER_S = 3.0
 FROZEN_AFTER_S = 6.0
+RECENT = 3
 
 
 @dataclass(slots=True)
@@ -28,20 +30,21 @@ class PictureJudge:
 
     black_since: float | None = None
     still_since: float | None = None
-    previous: npt.NDArray[np.float32] | None = None
+    # The last few different pictures: a picture equal to any of them is "nothing moved", so an
+    # encoder stuck repeating a short cycle of pictures counts as frozen too.
+    recent: deque[npt.NDArray[np.float32]] = field(default_factory=lambda: deque(maxlen=RECENT))
 
     def judge(self, t: float, gray: npt.NDArray[np.uint8]) -> CameraState:
         picture = gray.astype(np.float32)
         dark = float(picture.mean()) <= BLACK_MEAN and float(picture.std()) <= BLACK_SPREAD
         self.black_since = (self.black_since if self.black_since is not None else t) if dark else None
-        same = (
-            self.previous is not None
-            and self.previous.shape == picture.shape
-            and float(np.abs(picture - self.previous).mean()) < FROZEN_DIFF
+        same = any(
+            seen.shape == picture.shape and float(np.abs(picture - seen).mean()) < FROZEN_DIFF
+            for seen in self.recent
         )
         self.still_since = (self.still_since if self.still_since is not None else t) if same else None
         if not same:
-            self.previous = picture
+            self.recent.append(picture)
         if self.black_since is not None and t - self.black_since >= BLACK_AFTER_S:
             return CameraState.BLACK
         if self.still_since is not None and not dark and t - self.still_since >= FROZEN_AFTER_S:
@@ -50,7 +53,7 @@ class PictureJudge:
 
     def reset(self) -> None:
         self.black_since = self.still_since = None
-        self.previous = None
+        self.recent.clear()
 
 
 __all__ = ["BLACK_AFTER_S", "FROZEN_AFTER_S", "PictureJudge"]

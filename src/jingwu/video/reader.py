@@ -18,6 +18,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from PIL import Image
 
 from jingwu.domain.cameras import CameraState
 from jingwu.video.health import PictureJudge
@@ -101,20 +102,16 @@ class CameraReader(threading.Thread):
         self.clock = clock
         self.live = LiveFeed()
         self.judge = PictureJudge()
-        self.snapshot: av.VideoFrame | None = None
+        self.snapshot: np.ndarray | None = None
         self.snapshot_ms = 0
         self.state = CameraState.UNKNOWN
         self._halt = threading.Event()
-        self._container: av.container.InputContainer | None = None
 
     def stop(self) -> None:
+        """Ask the reader to end: at its next packet, or when the read times out (at most
+        READ_TIMEOUT_S). The stream is never closed from here: closing FFmpeg's context under a
+        read in progress on the reader's thread crashes the process."""
         self._halt.set()
-        container = self._container
-        if container is not None:
-            try:
-                container.close()  # unblocks a read waiting on the network
-            except Exception:
-                log.debug("closing %s's stream while stopping", self.camera_id, exc_info=True)
 
     def _say(self, state: CameraState, detail: str | None = None) -> None:
         if state != self.state:
@@ -136,7 +133,6 @@ class CameraReader(threading.Thread):
                 self.writer.close()
                 self.live.drop()
                 self.judge.reset()
-                self._container = None
             if self._halt.is_set():
                 break
             if fault is None and self.url.startswith("file://"):
@@ -159,7 +155,12 @@ class CameraReader(threading.Thread):
 
     def _read_once(self) -> None:
         container = open_stream(self.url)
-        self._container = container
+        try:
+            self._read_from(container)
+        finally:
+            container.close()  # on this thread, the one reading it
+
+    def _read_from(self, container: av.container.InputContainer) -> None:
         stream = video_stream(container, self.url)
         is_file = self.url.startswith("file://")
         ctx = stream.codec_context
@@ -175,13 +176,17 @@ class CameraReader(threading.Thread):
         decoder = av.CodecContext.create(ctx.name, "r")
         if ctx.extradata:
             decoder.extradata = ctx.extradata
+        # Every packet goes to the decoder, which decodes only the keyframes (about one picture a
+        # second): cheap, and its state stays whole (a keyframe decoded alone, without the
+        # packets before it, can come out wrong).
+        decoder.skip_frame = "NONKEY"
         try:
             got_packet = self._pump(container, stream, info, decoder, is_file)
         except av.error.FFmpegError as exc:
             if is_timeout(exc) and not self._halt.is_set():
                 raise StreamFault("no_signal", "connected, but the camera sends no pictures") from exc
             raise
-        if not got_packet:
+        if not got_packet and not self._halt.is_set():
             raise StreamFault("no_signal", "connected, but the camera sends no pictures")
         # Returning: the stream ended (a file is then read again from the start, like a camera).
 
@@ -223,19 +228,20 @@ class CameraReader(threading.Thread):
             got_packet = True
             self.writer.write(info, stored)
             self.live.publish(info, stored)
-            if stored.keyframe:
-                self._judge(decoder, packet, wall)
+            self._judge(decoder, stored.data, wall)
         return got_packet
 
-    def _judge(self, decoder: av.CodecContext, packet: av.Packet, wall: float) -> None:
-        """Decode the keyframe alone (cheap: about one picture a second) for the health checks
-        and the snapshot."""
+    def _judge(self, decoder: av.CodecContext, data: bytes, wall: float) -> None:
+        """Judge the keyframes the decoder gives (the health checks) and keep the last (the
+        snapshot)."""
         try:
-            frames = decoder.decode(av.Packet(bytes(packet)))
+            frames = decoder.decode(av.Packet(data))
         except av.error.FFmpegError:
             return
         for frame in frames:
-            self.snapshot, self.snapshot_ms = frame, int(wall * 1000)
+            # A copy of the picture, not the frame: the decoder may reuse the frame's memory while
+            # the relay's thread makes a JPEG of it.
+            self.snapshot, self.snapshot_ms = frame.to_ndarray(format="rgb24"), int(wall * 1000)
             small = frame.reformat(width=JUDGE_SIZE[0], height=JUDGE_SIZE[1], format="gray")
             gray = np.asarray(small.to_ndarray(), dtype=np.uint8)
             state = self.judge.judge(wall, gray)
@@ -247,13 +253,13 @@ class CameraReader(threading.Thread):
 
     def snapshot_jpeg(self) -> tuple[bytes, int] | None:
         """The latest keyframe as a JPEG, with its wall time (ms), or None before the first."""
-        frame = self.snapshot
-        if frame is None:
+        picture, taken = self.snapshot, self.snapshot_ms
+        if picture is None:
             return None
-        image = frame.to_image()
+        image = Image.fromarray(picture)
         out = io.BytesIO()
         image.save(out, format="JPEG", quality=80)
-        return out.getvalue(), self.snapshot_ms
+        return out.getvalue(), taken
 
 
 __all__ = ["CameraReader", "LiveFeed", "StateSink"]

@@ -135,6 +135,13 @@ class Relay:
             self._json(request, HTTPStatus(exc.http_status), exc.to_dict())
         except (BrokenPipeError, ConnectionResetError):
             pass  # the API went away mid-answer (a viewer closed its tile)
+        except Exception:
+            log.exception("relay: %s failed", request.path.split("?")[0])
+            self._json(
+                request,
+                HTTPStatus.INTERNAL_SERVER_ERROR,
+                {"code": "relay_failed", "message": "the video worker failed to answer", "params": {}},
+            )
 
     def _json(self, request: BaseHTTPRequestHandler, status: HTTPStatus, body: dict[str, Any]) -> None:
         data = json.dumps(body).encode()

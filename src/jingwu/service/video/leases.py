@@ -72,6 +72,20 @@ def claim(
     return held
 
 
+def set_relay(engine: Engine, holder: str, camera_ids: Collection[str], relay: tuple[str, str]) -> None:
+    """Write where the worker that reads these cameras answers, on this holder's leases (at once
+    when the worker says it is ready, not at the next renewal)."""
+    if not camera_ids:
+        return
+    c = v.camera_leases.c
+    with write_transaction(engine) as conn:
+        conn.execute(
+            update(v.camera_leases)
+            .where(c.holder == holder, c.camera_id.in_(sorted(camera_ids)))
+            .values(relay_url=relay[0], relay_token=relay[1])
+        )
+
+
 def release(engine: Engine, holder: str) -> None:
     """Give up every lease of this holder (a clean stop): another host takes them at once."""
     with write_transaction(engine) as conn:
@@ -87,4 +101,4 @@ def lease_of(engine: Engine, camera_id: str, now: datetime) -> Lease | None:
     return Lease(row.camera_id, row.holder, row.relay_url, row.relay_token, row.expires_at)
 
 
-__all__ = ["LEASE_S", "Lease", "claim", "lease_of", "release"]
+__all__ = ["LEASE_S", "Lease", "claim", "lease_of", "release", "set_relay"]

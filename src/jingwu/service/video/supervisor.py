@@ -129,12 +129,19 @@ class VideoSupervisor:
         self._plan({camera_id: wanted[camera_id] for camera_id in held})
         for slot in self.slots:
             self._keep_alive(slot)
-            if slot.conn is not None and slot.relay is not None and slot.sent != slot.cameras:
-                try:
-                    slot.conn.send({"type": "assign", "cameras": dict(slot.cameras)})
-                    slot.sent = dict(slot.cameras)
-                except OSError:
-                    self._died(slot)
+            self._assign(slot)
+
+    def _assign(self, slot: WorkerSlot) -> None:
+        """Send the worker its cameras if they changed, once it is ready; its relay goes on their
+        leases first, so that a camera is never online with no address to reach it by."""
+        if slot.conn is None or slot.relay is None or slot.sent == slot.cameras:
+            return
+        leases.set_relay(self.engine, self.holder, list(slot.cameras), slot.relay)
+        try:
+            slot.conn.send({"type": "assign", "cameras": dict(slot.cameras)})
+            slot.sent = dict(slot.cameras)
+        except OSError:
+            self._died(slot)
 
     def _plan(self, held: dict[str, str]) -> None:
         """Cameras stay with their worker; a new one goes to the least loaded."""
@@ -220,6 +227,7 @@ class VideoSupervisor:
     def _handle(self, slot: WorkerSlot, message: dict[str, Any]) -> None:
         if message.get("type") == "ready":
             slot.relay = (message["relay_url"], message["relay_token"])
+            self._assign(slot)
         elif message.get("type") == "state":
             at = datetime.fromtimestamp(message["at"], UTC)
             self.on_state(message["camera_id"], CameraState(message["state"]), message.get("detail"), at)
