@@ -35,7 +35,7 @@ USER, PASSWORD = "admin", "s3cret"
 _PROBE = (
     "import gi; gi.require_version('Gst', '1.0'); gi.require_version('GstRtspServer', '1.0'); "
     "from gi.repository import Gst, GstRtspServer; Gst.init(None); "
-    "missing = [e for e in ('x264enc', 'avenc_mpeg4', 'rtph264pay', 'tsdemux', 'clockoverlay', 'h264parse') "
+    "missing = [e for e in ('x264enc', 'x265enc', 'rtph264pay', 'tsdemux', 'clockoverlay', 'h264parse') "
     "if Gst.ElementFactory.find(e) is None]; print(' '.join(missing))"
 )
 _missing: str | None = None

@@ -9,7 +9,7 @@ Mounts, H.264 unless said, each shared by all its clients:
 * ``/switch`` 640×360@25, its picture switched while clients stay connected: "moving", "black"
   (black frames), "frozen" (the same still picture over and over), "nosignal" (the session stays
   up, no frames are sent). A client must connect while frames flow: the SDP needs the first ones;
-* ``/mpeg4`` MPEG-4 part 2, a codec Jingwu refuses;
+* ``/h265`` H.265, a codec Jingwu refuses (a camera's main stream, often);
 * ``/secure`` as /moving, behind RTSP basic auth (admin / s3cret; anything else gets 401);
 * ``/timecode`` whatever a TimecodeStreamer sends as MPEG-TS to udp://127.0.0.1:U.
 """
@@ -17,11 +17,6 @@ Mounts, H.264 unless said, each shared by all its clients:
 from __future__ import annotations
 
 import argparse
-import ctypes
-import shlex
-import signal
-import socket
-import subprocess
 import sys
 from typing import Any
 
@@ -81,17 +76,6 @@ def from_udp(port: int, repack: str) -> str:
         f'udpsrc port={port} caps="video/mpegts,systemstream=(boolean)true" ! tsdemux latency=0 ! '
         f"{repack} name=pay0 pt=96 config-interval=1"
     )
-
-
-def die_with_parent() -> None:
-    """In the encoder's child process: SIGKILL it when this server dies, however it dies."""
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Switch:
@@ -165,25 +149,11 @@ def main() -> None:
     mount("/moving", camera(640, 360) + H264)
     mount("/hd", camera(1280, 720) + H264)
     mount("/secure", camera(640, 360) + H264, role="admin")
-    # avenc_mpeg4 inside an RTSP media stalls (its timestamps restart when the media goes from preroll
-    # to playing, and it refuses them), so a gst-launch of its own encodes and the mount repacks.
-    mpeg4_port = free_udp_port()
-    encoder = subprocess.Popen(
-        [
-            "gst-launch-1.0",
-            "-q",
-            *shlex.split(camera(640, 360, overlay=False)),
-            *shlex.split(
-                f"avenc_mpeg4 ! rtpmp4vpay config-interval=1 ! udpsink host=127.0.0.1 port={mpeg4_port}"
-            ),
-        ],
-        preexec_fn=die_with_parent,
-    )
+    # H.265: what many IP cameras send on their main stream, and what Jingwu refuses to keep or play.
     mount(
-        "/mpeg4",
-        f'udpsrc port={mpeg4_port} caps="application/x-rtp,media=video,clock-rate=90000,'
-        'encoding-name=MP4V-ES,payload=96" ! rtpmp4vdepay ! mpeg4videoparse config-interval=1 ! '
-        "rtpmp4vpay name=pay0 pt=96 config-interval=1",
+        "/h265",
+        camera(640, 360) + "x265enc tune=zerolatency speed-preset=ultrafast key-int-max=25 ! "
+        "rtph265pay name=pay0 pt=96 config-interval=-1",
     )
     switch = Switch()
     mount("/switch", camera(640, 360, names=True) + H264).connect("media-configure", switch.configure)
@@ -210,10 +180,7 @@ def main() -> None:
 
     GLib.io_add_watch(GLib.IOChannel.unix_new(sys.stdin.fileno()), GLib.IO_IN | GLib.IO_HUP, command)
     print("ready", flush=True)
-    try:
-        loop.run()
-    finally:
-        encoder.terminate()
+    loop.run()
 
 
 if __name__ == "__main__":

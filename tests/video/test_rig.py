@@ -13,6 +13,7 @@ import av.container
 import numpy as np
 import pytest
 
+from jingwu.video.source import StreamFault, probe
 from jingwu.video.testsrc import TimecodeStreamer, read_timecode
 from tests.video.rig import RtspServer
 
@@ -51,10 +52,11 @@ def test_h264_mounts_read(rtsp_server: RtspServer, mount: str, size: tuple[int, 
     assert float(np.abs(frames[-1].astype(int) - frames[0].astype(int)).mean()) > 0.5  # it moves
 
 
-@pytest.mark.xfail(reason="MPEG-4 part 2 from gst-rtsp-server does not reach PyAV yet (see rtsp_server.py)")
-def test_mpeg4_mount_is_mpeg4(rtsp_server: RtspServer) -> None:
-    with _open(rtsp_server.url("mpeg4")) as c:
-        assert c.streams.video[0].codec_context.name == "mpeg4"
+def test_h265_mount_is_h265_and_jingwu_refuses_it_by_name(rtsp_server: RtspServer) -> None:
+    with pytest.raises(StreamFault) as refused:
+        probe(rtsp_server.url("h265"))
+    assert refused.value.code == "unsupported_codec", refused.value.message
+    assert refused.value.params["codec"] == "hevc" and "H.264" in refused.value.message
 
 
 def test_switch_black_frozen_nosignal(rtsp_server: RtspServer) -> None:
