@@ -95,6 +95,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--repeats", type=int, default=3, help="warm runs of each query, their median told")
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.set_defaults(func=analytics)
+    p = kinds.add_parser(
+        "video",
+        help="streams decoded per core (1080p, 720p), a worker's cost a camera, live-view latency and "
+        "the time a camera that comes back takes to be live again",
+    )
+    p.add_argument("--seconds", type=float, default=4.0, help="length of the generated clips")
+    p.add_argument("--samples", type=int, default=200, help="frames whose latency is measured")
+    p.add_argument("--no-live", action="store_true", help="skip the RTSP + Chromium figures")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=video)
 
 
 def dispatch(args: argparse.Namespace) -> int:
@@ -225,6 +235,32 @@ def checks(args: argparse.Namespace) -> int:
             else ""
         )
     )
+    return 0
+
+
+def video(args: argparse.Namespace) -> int:
+    from jingwu.bench.video import run_video_bench
+
+    result = run_video_bench(seconds=args.seconds, latency_samples=args.samples, live=not args.no_live)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    for name in ("1080p", "720p"):
+        r = result[name]
+        print(
+            f"{name}@25: {r['decode_fps_one_core']} frames/s decoded on one core = "
+            f"{r['streams_decoded_per_core']} streams a core; a worker's camera takes "
+            f"{r['worker_cpu_share_per_camera'] * 100:.1f} % of a core"
+        )
+    live = result.get("live") or {}
+    if "missing" in live:
+        print(f"live view: not measured ({live['missing']})")
+    elif live:
+        lat = live["latency_ms"]
+        print(
+            f"live view glass to glass: p50 {lat['p50']} ms, p99 {lat['p99']} ms ({lat['samples']} frames); "
+            f"a camera back after a restart is live in {live['back_after_restart_s']} s"
+        )
     return 0
 
 

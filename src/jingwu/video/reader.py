@@ -174,6 +174,7 @@ class CameraReader(threading.Thread):
             fps=float(rate) if rate else None,
         )
         decoder = av.CodecContext.create(ctx.name, "r")
+        assert isinstance(decoder, av.VideoCodecContext)
         if ctx.extradata:
             decoder.extradata = ctx.extradata
         # Every packet goes to the decoder, which decodes only the keyframes (about one picture a
@@ -195,7 +196,7 @@ class CameraReader(threading.Thread):
         container: av.container.InputContainer,
         stream: av.VideoStream,
         info: StreamInfo,
-        decoder: av.CodecContext,
+        decoder: av.VideoCodecContext,
         is_file: bool,
     ) -> bool:
         """Packets from the open stream into the buffer, the viewers and the judge, until it ends;
@@ -231,7 +232,7 @@ class CameraReader(threading.Thread):
             self._judge(decoder, stored.data, wall)
         return got_packet
 
-    def _judge(self, decoder: av.CodecContext, data: bytes, wall: float) -> None:
+    def _judge(self, decoder: av.VideoCodecContext, data: bytes, wall: float) -> None:
         """Judge the keyframes the decoder gives (the health checks) and keep the last (the
         snapshot)."""
         try:

@@ -209,12 +209,17 @@ def write_test_video(
     pattern: Pattern = "moving",
     start_ms: int | None = None,
     gop: int | None = None,
+    noise: float = 0.0,
+    profile: str = "baseline",
+    bitrate_kbps: int | None = None,
 ) -> Path:
     """Write `seconds` of `pattern` at `fps` to `path` (the container from its extension: .mp4, .ts,
     .mkv, .avi…) and return the path. H.264 is libx264, yuv420p, constrained baseline (no B-frames),
     with a keyframe exactly every `gop` frames (default `fps`: one a second); "mpeg4" (MPEG-4 part 2)
     and "mjpeg" are for the other-codec cases. Frame i carries the timecode
-    ``frame_timecode_ms(i, fps, start_ms)`` (start_ms defaults to 0)."""
+    ``frame_timecode_ms(i, fps, start_ms)`` (start_ms defaults to 0). ``noise`` adds sensor noise of
+    that standard deviation (grey levels); with ``profile`` ("high": CABAC) and a camera's constant
+    ``bitrate_kbps`` it makes a clip about as costly to decode as a real camera's, for the benchmark."""
     if codec not in _ENCODERS:
         raise ValueError(f"unknown codec {codec!r}: one of {sorted(_ENCODERS)}")
     if pattern not in ("moving", "black", "frozen"):
@@ -227,12 +232,18 @@ def write_test_video(
     frames = max(1, round(seconds * fps))
     encoder, pix_fmt = _ENCODERS[codec]
     painter = _Painter(width, height)
+    noise_rng = np.random.default_rng(0)
     options: dict[str, str] = {}
     if codec == "h264":
         options = {
-            "profile": "baseline",
+            "profile": profile,
             "preset": "veryfast",
-            "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0",
+            "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0"
+            + (
+                f":bitrate={bitrate_kbps}:vbv-maxrate={bitrate_kbps}:vbv-bufsize={bitrate_kbps}"
+                if bitrate_kbps
+                else ""
+            ),
         }
     with av.open(str(path), "w") as container:
         stream = container.add_stream(encoder, rate=fps, options=options)
@@ -252,6 +263,9 @@ def write_test_video(
                 rgb = first
             else:
                 rgb = painter.picture(i / fps, value)
+            if noise:
+                grain = noise_rng.normal(0.0, noise, (height, width, 1)).astype(np.int16)
+                rgb = np.clip(rgb.astype(np.int16) + grain, 0, 255).astype(np.uint8)
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
             frame.pts, frame.time_base = i, Fraction(1, fps)
             container.mux(stream.encode(frame))

@@ -217,8 +217,9 @@ class VideoSupervisor:
 
         for ready in wait(conns, timeout=timeout):
             slot = next(s for s in self.slots if s.conn is ready)
+            assert slot.conn is not None
             try:
-                message = ready.recv()  # type: ignore[union-attr]
+                message: dict[str, Any] = slot.conn.recv()
             except (EOFError, OSError):
                 self._died(slot)
                 continue

@@ -1,5 +1,5 @@
 """A real RTSP server for the video tests (GStreamer's gst-rtsp-server). Run by Debian's python3, which
-has `gi`: ``/usr/bin/python3 tests/video/rtsp_server.py --port P [--udp-port U]``. Prints ``ready``
+has `gi`: ``/usr/bin/python3 src/jingwu/bench/rtsp_server.py --port P [--udp-port U]``. Prints ``ready``
 once serving; then reads commands from stdin, one a line (``switch moving|black|frozen|nosignal``),
 answering ``ok`` (or ``error …``) on stdout.
 
