@@ -78,12 +78,14 @@ def rotate(args: argparse.Namespace) -> int:
     from jingwu.service.personal_data import PersonalDataService
     from jingwu.service.records.rotation import rotate_records
     from jingwu.service.self_service.sealing import rotate_self_service
+    from jingwu.service.video.registry import reseal_camera_credentials
 
     with open_store(args) as store:
         # The indexes are what rotation rebuilds: only that the keys open the data is checked.
         keys = store.field_keys(check_indexes=False)
         report = PersonalDataService(store.engine, keys).rotate(actor=os_user(), source=SOURCE)
         devices = reseal_device_fields(store.engine, keys)
+        cameras = reseal_camera_credentials(store.engine, keys)
         # The community's personal data: the registry, watch lists and checks, dispute parties,
         # residents' applications.
         community = [
@@ -96,7 +98,8 @@ def rotate(args: argparse.Namespace) -> int:
     reindexed = sum(i for _, i in community)
     print(
         f"re-encrypted {report.fields_resealed} fields under key {keys.current}; "
-        f"filled {report.indexes_filled} phone indexes; updated {devices} device secrets and gate plates; "
+        f"filled {report.indexes_filled} phone indexes; updated {devices} device secrets and gate plates "
+        f"and {cameras} camera credentials; "
         f"community records: re-encrypted {resealed} fields, rewrote {reindexed} indexes"
     )
     return 0

@@ -80,6 +80,10 @@ def holds_sealed_data(engine: Engine) -> bool:
 
         if holds_community_data(conn):
             return True  # the registry, watch lists, disputes, residents' applications
+        from jingwu.store.video_tables import cameras
+
+        if conn.execute(select(cameras.c.id).where(cameras.c.credentials.is_not(None)).limit(1)).first():
+            return True  # cameras' user names and passwords (service.video)
         return (
             conn.execute(
                 select(t.users.c.id).where(t.users.c.totp_secret.like(f"{SEALED_PREFIX}%")).limit(1)
@@ -135,10 +139,12 @@ def check_field_keys(engine: Engine, keys: KeyRing, *, indexes: bool = True) -> 
             ) from None
     from jingwu.service.community_devices import check_device_keys  # (it imports the dispatch service)
     from jingwu.service.community_keys import check_community_keys
+    from jingwu.service.video.registry import check_camera_keys
 
     check_device_keys(engine, keys)
     with read_transaction(engine) as conn:
         check_community_keys(conn, keys)
+        check_camera_keys(conn, keys)
 
 
 def phone_index(keys: KeyRing, phone_e164: str) -> str:

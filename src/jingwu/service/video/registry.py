@@ -410,6 +410,38 @@ class CameraRegistry:
         }
 
 
+def reseal_camera_credentials(engine: Engine, keys: KeyRing) -> int:
+    """Re-seal the cameras' credentials under the current field key (``jingwu keys rotate``);
+    how many changed."""
+    changed = 0
+    c = v.cameras.c
+    with write_transaction(engine) as conn:
+        for row in conn.execute(select(c.id, c.credentials).where(c.credentials.is_not(None))).all():
+            if keys.needs_rotation(row.credentials):
+                sealed = keys.rotate(row.credentials, context=f"{CREDENTIALS_CONTEXT}:{row.id}")
+                conn.execute(update(v.cameras).where(c.id == row.id).values(credentials=sealed))
+                changed += 1
+    return changed
+
+
+def check_camera_keys(conn: Connection, keys: KeyRing) -> None:
+    """Refuse keys that cannot open the newest camera's credentials (start-up: a wrong key would
+    leave every camera with a password unreadable)."""
+    c = v.cameras.c
+    row = conn.execute(
+        select(c.id, c.credentials).where(c.credentials.is_not(None)).order_by(c.created_at.desc()).limit(1)
+    ).first()
+    if row is None:
+        return
+    try:
+        keys.decrypt(row.credentials, context=f"{CREDENTIALS_CONTEXT}:{row.id}")
+    except FieldCryptError as exc:
+        raise FieldCryptError(
+            f"the field keys cannot open the credentials of camera {row.id} ({exc}); set "
+            "JINGWU_FIELD_KEY_FILE / JINGWU_FIELD_KEYS to the keys they were sealed with"
+        ) from None
+
+
 def spec_from_fields(fields: dict[str, Any]) -> CameraSpec:
     """A spec from flat fields (the API's body, a CSV row, a GeoJSON feature's properties):
     every problem refused with its field named. A fixed camera's view defaults to a 90° field of
@@ -450,4 +482,11 @@ def spec_from_fields(fields: dict[str, Any]) -> CameraSpec:
     )
 
 
-__all__ = ["CameraRegistry", "camera_from_row", "camera_view", "spec_from_fields"]
+__all__ = [
+    "CameraRegistry",
+    "camera_from_row",
+    "camera_view",
+    "check_camera_keys",
+    "reseal_camera_credentials",
+    "spec_from_fields",
+]
