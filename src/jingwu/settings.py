@@ -134,7 +134,8 @@ class Settings(BaseSettings):
     video_buffer_dir: Path | None = Field(
         default=None,
         description="Where the workers keep each camera's rolling buffer (the last VIDEO_BUFFER_S "
-        "seconds, as 2-second MPEG-TS segments); unset: DATA_DIR/video-buffer.",
+        "seconds of its packets as they came, in segments of about 2 seconds); unset: "
+        "DATA_DIR/video-buffer.",
     )
     video_buffer_s: int = Field(
         default=600, ge=30, le=86_400, description="How far back a clip can be cut: each camera's buffer."
@@ -154,7 +155,7 @@ class Settings(BaseSettings):
     )
     video_relay_host: str = Field(
         default="127.0.0.1",
-        max_length=200,
+        max_length=150,
         description="The address this host's video workers answer the API on (live pictures, snapshots, "
         "clips); in a cluster, one the other hosts reach.",
     )

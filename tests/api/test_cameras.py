@@ -262,3 +262,39 @@ def test_coverage_and_blind_spots_weigh_uncovered_streets_by_incidents(
     assert spots["geojson"]["type"] == "FeatureCollection"
     refused = client.get("/api/cameras/coverage?bbox=126.0,45.0,127.0,46.0", headers=headers)
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "bbox_too_large"
+
+
+def test_a_station_commander_cannot_move_a_camera_out_of_reach_and_nothing_changes(
+    client: TestClient, services: Services, admin: dict[str, str]
+) -> None:
+    from tests.conftest import PASSWORD
+
+    camera = client.post(
+        "/api/cameras?probe=false", json=_camera(Path("/x"), stream_url="rtsp://10.0.0.9/1"), headers=admin
+    ).json()
+    services.auth.accounts.create_user("chief-south", PASSWORD, Role.COMMANDER, station_id="south")
+    chief = login(client, "chief-south")
+    moved = client.patch(
+        f"/api/cameras/{camera['id']}", json={"station_id": "north", "name": "moved"}, headers=chief
+    )
+    assert moved.status_code == 403 and moved.json()["error"]["code"] == "out_of_jurisdiction"
+    after = client.get(f"/api/cameras/{camera['id']}", headers=admin).json()
+    assert (after["station_id"], after["name"]) == ("south", camera["name"])
+    renamed = client.patch(f"/api/cameras/{camera['id']}", json={"name": "北门 2"}, headers=chief)
+    assert renamed.status_code == 200 and renamed.json()["name"] == "北门 2"
+
+
+def test_camera_states_reach_only_those_who_may_watch_cameras(services: Services) -> None:
+    from jingwu.api.routers.live import for_viewer
+    from jingwu.bus import BusMessage
+    from jingwu.domain.access import Jurisdiction, Principal
+
+    message = BusMessage(id=1, type="camera.state", payload={"data": {"camera": {"station_id": "south"}}})
+
+    def viewer(role: Role, jurisdiction: str) -> Principal:
+        return Principal("u", "u", role, None, None, Jurisdiction.parse(jurisdiction))
+
+    assert for_viewer(message, viewer(Role.DISPATCHER, "city"), services) is message
+    assert for_viewer(message, viewer(Role.DISPATCHER, "station:south"), services) is message
+    assert for_viewer(message, viewer(Role.DISPATCHER, "station:north"), services) is None
+    assert for_viewer(message, viewer(Role.ANALYST, "city"), services) is None

@@ -61,3 +61,26 @@ def test_camera_import_names_every_bad_line_and_registers_nothing(
     )
     assert main(["--data-dir", str(data_dir), "camera-import", str(table)]) == 0
     assert "1 cameras registered" in capsys.readouterr().out
+
+
+def test_camera_add_reads_the_password_from_standard_input(
+    data_dir: Path, network: object, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret:with:colons\n"))
+    args = ["camera-add", "东门", "--url", "rtsp://10.0.0.7/ch1", "--user", "admin", "--no-probe"]
+    assert (
+        main(["--data-dir", str(data_dir), *args, "--lat", "45.756", "--lon", "126.642", "--heading", "0"])
+        == 0
+    )
+    assert "credentials sealed" in capsys.readouterr().out
+    from jingwu.composition import build_services
+    from jingwu.settings import Settings
+
+    services = build_services(Settings.from_environment(), migrate=False)
+    try:
+        [url] = services.video.registry.readable().values()
+        assert url == "rtsp://admin:s3cret%3Awith%3Acolons@10.0.0.7/ch1"
+    finally:
+        services.close()

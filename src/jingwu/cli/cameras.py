@@ -5,6 +5,7 @@ H.264), as the API does; ``--no-probe`` registers one not installed yet."""
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from pathlib import Path
@@ -26,6 +27,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     p.add_argument("name")
     p.add_argument("--url", required=True, help="rtsp://, rtsps://, http(s):// or file://")
+    p.add_argument(
+        "--user",
+        help="the stream's user name; its password is then read from standard input (a prompt on a "
+        "terminal), never from the command line, where others on the host could read it",
+    )
     p.add_argument("--kind", choices=[str(k) for k in CameraKind], default="fixed")
     p.add_argument("--owner", choices=[str(o) for o in CameraOwner], default="police")
     p.add_argument("--lat", type=float)
@@ -62,12 +68,21 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def camera_add(args: argparse.Namespace) -> int:
+    from jingwu.domain.cameras import StreamCredentials, split_stream_url, stream_url_with
     from jingwu.service.video import camera_view
+
+    url = args.url
+    if args.user:
+        password = (
+            getpass.getpass(f"password of {args.user}: ") if sys.stdin.isatty() else sys.stdin.readline()
+        )
+        bare, _ = split_stream_url(url)
+        url = stream_url_with(bare, StreamCredentials(args.user, password.rstrip("\n")))
 
     fields = {
         "name": args.name,
         "kind": args.kind,
-        "stream_url": args.url,
+        "stream_url": url,
         "owner": args.owner,
         "lat": args.lat,
         "lon": args.lon,

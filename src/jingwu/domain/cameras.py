@@ -54,8 +54,9 @@ FAULT_STATES: frozenset[CameraState] = frozenset(
     }
 )
 
-#: Stream URL schemes a worker can read: RTSP (most IP cameras and NVRs), HLS and HTTP MJPEG over
-#: HTTP(S), and a file (tests, and recorded footage replayed as a camera).
+#: Stream URL schemes a worker can read: RTSP (most IP cameras and NVRs), HLS or an H.264 stream
+#: over HTTP(S), and a file (tests, and recorded footage replayed as a camera). The codec must be
+#: H.264 whatever the scheme (jingwu.video.source).
 STREAM_SCHEMES: frozenset[str] = frozenset({"rtsp", "rtsps", "http", "https", "file"})
 
 MAX_RANGE_M = 2_000.0  # beyond this no street camera identifies anything
@@ -191,6 +192,10 @@ def check_spec(spec: CameraSpec) -> None:
     name = spec.name.strip()
     if not name or len(name) > 120:
         problems["name"] = "name must be 1 to 120 characters"
+    if spec.community is not None and len(spec.community.strip()) > 120:
+        problems["community"] = "community must be at most 120 characters"
+    if spec.station_id is not None and len(spec.station_id) > 64:
+        problems["station_id"] = "station_id must be at most 64 characters"
     if spec.kind is CameraKind.FIXED:
         if spec.position is None:
             problems["position"] = "a fixed camera needs its position (lat, lon)"

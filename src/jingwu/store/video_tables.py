@@ -5,7 +5,7 @@ On the one metadata of :mod:`jingwu.store.tables`, so the migrations test compar
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, String, Table, Text
 
 from jingwu.store.tables import UtcDateTime, metadata
 
@@ -62,7 +62,7 @@ video_clips = Table(
     Column("duration_s", Float, nullable=False),
     Column("frames", Integer, nullable=False),
     Column("sha256", String(64), nullable=False),
-    Column("size", Integer, nullable=False),
+    Column("size", BigInteger, nullable=False),
     Column("path", String(200), nullable=False),  # in the evidence folder, named by the hash
     Column("created_at", UtcDateTime, nullable=False),
     Column("created_by", String(64), nullable=True),

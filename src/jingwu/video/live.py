@@ -33,7 +33,7 @@ def _text(message: dict[str, object]) -> bytes:
 def live_messages(reader: CameraReader, outbox: queue.Queue[bytes | None]) -> Iterator[Callable[[], None]]:
     """Feed ``outbox`` with the camera's live frames until the returned stop is called; a None
     in the outbox means the viewer was dropped (too slow) and should end."""
-    lock = threading.Lock()
+    lock = threading.RLock()  # held across the replay below, and taken again by on_packet in it
     muxer: Fmp4Muxer | None = None
     current: StreamInfo | None = None
     initialised = False
@@ -85,11 +85,11 @@ def live_messages(reader: CameraReader, outbox: queue.Queue[bytes | None]) -> It
 
     with lock:  # the last keyframe's packets go out before any packet that arrives meanwhile
         info, gop = reader.live.join(on_packet)
-    if info is None:
-        put(_text({"type": "state", "state": str(reader.state), "detail": "waiting for the camera"}))
-    else:
-        for packet in gop:
-            on_packet(info, packet)
+        if info is None:
+            put(_text({"type": "state", "state": str(reader.state), "detail": "waiting for the camera"}))
+        else:
+            for packet in gop:
+                on_packet(info, packet)
     try:
         yield lambda: reader.live.leave(on_packet)
     finally:

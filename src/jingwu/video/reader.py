@@ -31,6 +31,7 @@ BACKOFF_FIRST_S = 1.0
 BACKOFF_MAX_S = 8.0
 UNSUPPORTED_RETRY_S = 60.0
 JUDGE_SIZE = (160, 90)
+GOP_MAX = 600  # packets kept for a new viewer: a camera that seldom sends keyframes cannot grow it
 
 #: (state, detail) → whoever reports it (the worker sends it to the supervisor).
 StateSink = Callable[[str, CameraState, str | None], None]
@@ -52,11 +53,15 @@ class LiveFeed:
                 self.info, self.gop = info, []
             if packet.keyframe:
                 self.gop = []
-            if packet.keyframe or self.gop:
+            if (packet.keyframe or self.gop) and len(self.gop) < GOP_MAX:
                 self.gop.append(packet)
             viewers = list(self.viewers)
         for viewer in viewers:
-            viewer(info, packet)
+            try:
+                viewer(info, packet)
+            except Exception:  # one viewer's fault (a stream its muxer refuses) is its own
+                log.warning("a live viewer of a camera failed; dropping it", exc_info=True)
+                self.leave(viewer)
 
     def drop(self) -> None:
         """The stream is gone: viewers hear it (a None packet) and wait for the next."""

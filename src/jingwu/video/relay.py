@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 FRAME_HEAD = struct.Struct(">cI")
 MAX_CLIP_MS = 30 * 60 * 1000
+KEEPALIVE_S = 5.0
+PING = b'{"type": "ping"}'  # sent when nothing else was for KEEPALIVE_S
 
 
 def frame(kind: bytes, payload: bytes) -> bytes:
@@ -213,7 +215,12 @@ class Relay:
         with live_messages(reader, outbox) as stop:
             try:
                 while True:
-                    item = outbox.get()
+                    try:
+                        item = outbox.get(timeout=KEEPALIVE_S)
+                    except queue.Empty:
+                        if self.readers().get(reader.camera_id) is not reader:
+                            return  # the camera is no longer read here: the API asks again
+                        item = frame(b"T", PING)  # a write finds out whether the API is still there
                     if item is None:
                         return
                     request.wfile.write(item)
@@ -222,4 +229,4 @@ class Relay:
                 stop()
 
 
-__all__ = ["FRAME_HEAD", "Relay", "frame", "read_frames", "read_frames_async"]
+__all__ = ["FRAME_HEAD", "KEEPALIVE_S", "PING", "Relay", "frame", "read_frames", "read_frames_async"]

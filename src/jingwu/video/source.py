@@ -7,6 +7,7 @@ advice to send the camera's H.264 (sub-)stream: transcoding it would take a core
 from __future__ import annotations
 
 import errno
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,7 +69,7 @@ def classify(exc: BaseException, *, shown: str) -> StreamFault:
     """An FFmpeg error as a stream fault with a code and a sentence a person can act on."""
     if isinstance(exc, StreamFault):
         return exc
-    text = str(exc)
+    text = reason_of(exc)
     number = getattr(exc, "errno", None)
     lowered = text.lower()
     if "401" in text or "unauthorized" in lowered or "authorization failed" in lowered:
@@ -84,6 +85,16 @@ def classify(exc: BaseException, *, shown: str) -> StreamFault:
     if isinstance(exc, av.error.InvalidDataError):
         return StreamFault("stream_invalid", f"{shown} sent nothing that decodes as video")
     return StreamFault("stream_unreachable", f"{shown} could not be opened: {text[:160]}")
+
+
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]+")
+
+
+def reason_of(exc: BaseException) -> str:
+    """FFmpeg's words for an error without the URL it names (which may hold the password: the
+    words are shown to users, stored and logged); any URL left in them is masked."""
+    text = getattr(exc, "strerror", None) if isinstance(exc, av.error.FFmpegError) else None
+    return _URL.sub(lambda m: public_url(m.group(0)), str(text or exc))
 
 
 def is_timeout(exc: BaseException) -> bool:
@@ -151,5 +162,6 @@ __all__ = [
     "open_stream",
     "probe",
     "public_url",
+    "reason_of",
     "video_stream",
 ]

@@ -9,6 +9,7 @@ import logging
 import os
 import queue
 import secrets
+import shutil
 import threading
 import time
 from multiprocessing.connection import Connection
@@ -71,8 +72,13 @@ def worker_main(
             if message.get("type") == "assign":
                 wanted: dict[str, str] = message["cameras"]
                 for camera_id in [c for c in readers if wanted.get(c) != urls.get(c)]:
-                    readers.pop(camera_id).stop()
+                    reader = readers.pop(camera_id)
+                    reader.stop()
                     urls.pop(camera_id, None)
+                    if camera_id not in wanted:
+                        # Not read here any more (retired, disabled, moved to another host): its
+                        # buffer goes too, once the reader has let go of it.
+                        threading.Thread(target=_forget, args=(reader,), daemon=True).start()
                 for camera_id, url in wanted.items():
                     if camera_id not in readers:
                         reader = CameraReader(
@@ -90,6 +96,11 @@ def worker_main(
             reader.join(timeout=max(0.1, deadline - time.monotonic()))
         relay.stop()
         log.info("video worker %s stopped (threads left: %d)", worker_id, threading.active_count())
+
+
+def _forget(reader: CameraReader) -> None:
+    reader.join(timeout=30)
+    shutil.rmtree(reader.writer.folder, ignore_errors=True)
 
 
 __all__ = ["worker_main"]

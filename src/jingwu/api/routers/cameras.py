@@ -24,7 +24,7 @@ from jingwu.domain.access import Permission, Principal, station_ids_within
 from jingwu.domain.attachments import media_type
 from jingwu.domain.cameras import FAULT_STATES, Camera, CameraKind, CameraState
 from jingwu.errors import Forbidden, JingwuError
-from jingwu.service.video import CameraUnavailable, camera_view, clip_view, relay_frames
+from jingwu.service.video import PING, CameraUnavailable, camera_view, clip_view, relay_frames
 from jingwu.service.video.coverage import Box, around
 from jingwu.service.video.imports import parse_cameras
 from jingwu.service.video.registry import spec_from_fields
@@ -36,6 +36,7 @@ CameraAdmin = Annotated[Principal, Depends(needs(Permission.CAMERA_ADMIN))]
 ClipWriter = Annotated[Principal, Depends(needs(Permission.ATTACHMENT_WRITE))]
 ClipReader = Annotated[Principal, Depends(needs(Permission.ATTACHMENT_READ))]
 RELAY_RETRY_S = 2.0
+TOKEN_RECHECK_S = 30.0
 
 
 class ViewIn(BaseModel):
@@ -155,6 +156,11 @@ class ClipOut(BaseModel):
     url: str
     created_at: str
     created_by: str | None
+    requested_from: str | None = Field(
+        default=None,
+        description="the span as asked (in the answer to a cut): from and to say what the buffer held",
+    )
+    requested_to: str | None = None
 
 
 class ClipListOut(BaseModel):
@@ -298,7 +304,10 @@ def camera_blind_spots(
     greedy maximum-coverage placement). ``geojson`` holds both for the map or an export."""
     cameras = _cameras_in_reach(principal, services)
     box = Box.parse(bbox) if bbox else around(cameras)
-    return services.video.coverage.blind_spots(cameras, box, limit=limit, suggest=suggest, days=days)
+    stations = station_ids_within(principal.jurisdiction, services.dispatch.district_of)
+    return services.video.coverage.blind_spots(
+        cameras, box, limit=limit, suggest=suggest, days=days, station_ids=stations
+    )
 
 
 def _cameras_in_reach(principal: Principal, services: Services) -> list[Camera]:
@@ -325,9 +334,13 @@ def change_camera(
     _in_reach(principal, services, services.video.registry.get(camera_id))
     changes = body.model_dump(exclude_unset=True)
     camera = services.video.registry.change(
-        camera_id, changes, actor=principal.username, source=client_address(request), probe=probe
+        camera_id,
+        changes,
+        actor=principal.username,
+        source=client_address(request),
+        probe=probe,
+        allowed=lambda spec: _station_in_reach(principal, services, spec.station_id),
     )
-    _in_reach(principal, services, camera)
     return _out(camera)
 
 
@@ -387,6 +400,7 @@ async def live_view(websocket: WebSocket, camera_id: str, access_token: str = Qu
         source=websocket.client.host if websocket.client else None,
     )
     gone = asyncio.Event()
+    refused: list[JingwuError] = []
 
     async def watch_client() -> None:
         with contextlib.suppress(WebSocketDisconnect, RuntimeError):
@@ -394,18 +408,44 @@ async def live_view(websocket: WebSocket, camera_id: str, access_token: str = Qu
                 await websocket.receive()
         gone.set()
 
-    watcher = asyncio.create_task(watch_client())
+    async def recheck() -> None:
+        # As the events stream does: a session ended, a role changed or a camera moved out of
+        # the viewer's jurisdiction stops the picture within TOKEN_RECHECK_S.
+        while not gone.is_set():
+            await asyncio.sleep(TOKEN_RECHECK_S)
+            try:
+                again = await run_in_threadpool(services.auth.sessions.authenticate, access_token)
+                if not again.may(Permission.CAMERA_READ):
+                    raise Forbidden("this role may no longer watch cameras", code="role_forbidden")
+                _in_reach(again, services, await run_in_threadpool(services.video.registry.get, camera_id))
+            except JingwuError as exc:
+                refused.append(exc)
+                gone.set()
+
+    helpers = [asyncio.create_task(watch_client()), asyncio.create_task(recheck())]
     try:
         while not gone.is_set():
-            await _relay_once(websocket, services, camera_id, gone)
+            # The relay is read until the viewer goes, whatever the camera does meanwhile.
+            relaying = asyncio.create_task(_relay_once(websocket, services, camera_id, gone))
+            leaving = asyncio.create_task(gone.wait())
+            await asyncio.wait({relaying, leaving}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (relaying, leaving):
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                await relaying
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(gone.wait(), timeout=RELAY_RETRY_S)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
-        watcher.cancel()
+        for task in helpers:
+            task.cancel()
         with contextlib.suppress(Exception):
-            await websocket.close()
+            if refused:
+                code = {401: 4401, 403: 4403, 404: 4404}.get(refused[0].http_status, 4422)
+                await websocket.close(code=code, reason=refused[0].message[:120])
+            else:
+                await websocket.close()
 
 
 async def _relay_once(websocket: WebSocket, services: Services, camera_id: str, gone: asyncio.Event) -> None:
@@ -432,6 +472,8 @@ async def _relay_once(websocket: WebSocket, services: Services, camera_id: str, 
             async for kind, payload in relay_frames(answer.aiter_raw()):
                 if gone.is_set():
                     return
+                if kind == "text" and payload == PING:
+                    continue  # the relay's keep-alive, not the browser's business
                 if kind == "text":
                     await websocket.send_text(payload.decode())
                 else:

@@ -207,9 +207,18 @@ def for_viewer(message: BusMessage, principal: Principal, services: Services) ->
         if len(shown) == len(positions):
             return message
         return BusMessage(id=message.id, type=message.type, payload={**message.payload, "positions": shown})
+    data = message.payload.get("data") or {}
+    # A camera's state (camera.state) goes to those who may watch cameras where it stands, the
+    # city's too: an analyst's live picture carries no camera records.
+    camera = data.get("camera") or {}
+    if camera:
+        if principal.may(Permission.CAMERA_READ) and scope.covers_station(
+            camera.get("station_id"), district_of
+        ):
+            return message
+        return None
     if scope.level is Level.CITY:
         return message
-    data = message.payload.get("data") or {}
     incident = data.get("incident") or {}
     unit = data.get("unit") or {}
     if principal.unit_id is not None:
@@ -228,14 +237,6 @@ def for_viewer(message: BusMessage, principal: Principal, services: Services) ->
     # A community device's state (device.online / device.offline) goes where its place lies.
     device = data.get("device") or {}
     if device and scope.covers_station(device.get("station_id"), district_of):
-        return message
-    # A camera's state (camera.state) goes to those who may watch cameras where it stands.
-    camera = data.get("camera") or {}
-    if (
-        camera
-        and principal.may(Permission.CAMERA_READ)
-        and scope.covers_station(camera.get("station_id"), district_of)
-    ):
         return message
     # A patrol check's hit (check.hit) goes where the check was made, too (service.checks).
     check = data.get("check") or {}

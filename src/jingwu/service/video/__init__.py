@@ -45,6 +45,7 @@ from jingwu.store import repository as repo
 from jingwu.store import video_tables as v
 from jingwu.store.db import read_transaction
 from jingwu.store.fieldcrypt import KeyRing
+from jingwu.video.relay import PING
 from jingwu.video.relay import read_frames_async as relay_frames
 
 log = logging.getLogger(__name__)
@@ -260,7 +261,9 @@ class VideoService:
         self, incident_id: str, camera_id: str, start: datetime, end: datetime, *, actor: str | None
     ) -> ClipInfo:
         """Cut ``start``–``end`` of the camera's buffer for the incident (see service.video.evidence)."""
-        check_span(start, end, self.clock(), float(self.settings.video_buffer_s))
+        now = self.clock()
+        check_span(start, end, now, float(self.settings.video_buffer_s))
+        end = min(end, now)
         with read_transaction(self.engine) as conn:
             repo.get_incident(conn, incident_id)
         relay_url, token = self.relay_of(camera_id)
@@ -286,6 +289,8 @@ class VideoService:
                 path=path.name,
                 created_at=now,
                 created_by=actor,
+                requested_from=start,
+                requested_to=end,
             )
             conn.execute(
                 insert(v.video_clips).values(
@@ -316,10 +321,16 @@ class VideoService:
         try:
             self.dispatch.commit(decide)
         except BaseException:
-            if added:
+            if added and not self._clip_file_kept(sha256):
                 path.unlink(missing_ok=True)
             raise
         return kept[0]
+
+    def _clip_file_kept(self, sha256: str) -> bool:
+        """Whether a committed clip points at this file (the same clip cut twice at once)."""
+        with read_transaction(self.engine) as conn:
+            row = conn.execute(select(v.video_clips.c.id).where(v.video_clips.c.sha256 == sha256).limit(1))
+            return row.first() is not None
 
     def clips(self, incident_id: str) -> list[ClipInfo]:
         with read_transaction(self.engine) as conn:
@@ -359,4 +370,12 @@ def _clip_from_row(row: Any) -> ClipInfo:
     )
 
 
-__all__ = ["CameraUnavailable", "ClipInfo", "VideoService", "camera_view", "clip_view", "relay_frames"]
+__all__ = [
+    "PING",
+    "CameraUnavailable",
+    "ClipInfo",
+    "VideoService",
+    "camera_view",
+    "clip_view",
+    "relay_frames",
+]

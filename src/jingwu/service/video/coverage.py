@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -106,18 +106,20 @@ class CoverageService:
                 self._streets = Streets.from_geojson(self.network.road_geojson())
             return self._streets
 
-    def incidents_in(self, box: Box, days: int) -> list[GeoPoint]:
-        """Where incidents happened in the box over the last ``days``: what a blind spot weighs."""
+    def incidents_in(self, box: Box, days: int, station_ids: Collection[str] | None = None) -> list[GeoPoint]:
+        """Where incidents happened in the box over the last ``days``, of the stations given
+        (None: all): what a blind spot weighs. A station's user weighs by its own incidents only."""
         c = t.incidents.c
         since = self.clock() - timedelta(days=days)
+        query = select(c.lat, c.lon).where(
+            c.created_at >= since,
+            c.lat.between(box.south, box.north),
+            c.lon.between(box.west, box.east),
+        )
+        if station_ids is not None:
+            query = query.where(c.station_id.in_(sorted(station_ids)))
         with read_transaction(self.engine) as conn:
-            rows = conn.execute(
-                select(c.lat, c.lon).where(
-                    c.created_at >= since,
-                    c.lat.between(box.south, box.north),
-                    c.lon.between(box.west, box.east),
-                )
-            ).all()
+            rows = conn.execute(query).all()
         return [GeoPoint(r.lat, r.lon) for r in rows]
 
     def coverage(self, cameras: Sequence[Camera], box: Box) -> dict[str, Any]:
@@ -133,10 +135,17 @@ class CoverageService:
         return layer
 
     def blind_spots(
-        self, cameras: Sequence[Camera], box: Box, *, limit: int, suggest: int, days: int = HISTORY_DAYS
+        self,
+        cameras: Sequence[Camera],
+        box: Box,
+        *,
+        limit: int,
+        suggest: int,
+        days: int = HISTORY_DAYS,
+        station_ids: Collection[str] | None = None,
     ) -> dict[str, Any]:
         covered = street_coverage(self.streets(), box.as_tuple(), cameras, self.buildings())
-        incidents = self.incidents_in(box, days)
+        incidents = self.incidents_in(box, days, station_ids)
         spots = blind_spots(covered, incidents, limit=limit)
         picks = suggest_cameras(covered, self.buildings(), k=suggest, incidents=incidents) if suggest else []
         spots_layer = blind_spots_geojson(spots)

@@ -14,10 +14,12 @@ from typing import Any
 
 import httpx
 
-from jingwu.errors import Conflict, NotFound, SystemFault, UserError, ValidationFailed
+from jingwu.errors import Conflict, SystemFault, UserError, ValidationFailed
 
 CLIP_TIMEOUT_S = 60.0
-FUTURE_TOLERANCE_S = 1.0
+#: A "to" this far ahead of the server's clock is a desk PC whose clock runs ahead, taken as now;
+#: further is a clip of the future, refused.
+FUTURE_TOLERANCE_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,8 @@ class ClipInfo:
     path: str
     created_at: datetime
     created_by: str | None
+    requested_from: datetime | None = None  # as asked, when the buffer began later (or ended sooner)
+    requested_to: datetime | None = None
 
 
 def clip_view(clip: ClipInfo) -> dict[str, Any]:
@@ -50,6 +54,8 @@ def clip_view(clip: ClipInfo) -> dict[str, Any]:
         "url": f"/api/clips/{clip.id}",
         "created_at": clip.created_at.isoformat(),
         "created_by": clip.created_by,
+        "requested_from": clip.requested_from.isoformat() if clip.requested_from else None,
+        "requested_to": clip.requested_to.isoformat() if clip.requested_to else None,
     }
 
 
@@ -65,7 +71,7 @@ def check_span(start: datetime, end: datetime, now: datetime, buffer_s: float) -
         raise ValidationFailed("from and to need a time zone (ISO-8601 with an offset)", code="clip_bad_time")
     if end <= start:
         raise ValidationFailed("a clip's from must come before its to", code="clip_bad_time")
-    if (end - now).total_seconds() > FUTURE_TOLERANCE_S:
+    if (end - now).total_seconds() > FUTURE_TOLERANCE_S or start >= now:
         raise ValidationFailed(
             f"a clip cannot end in the future (to is {end.isoformat()}, now is {now.isoformat()})",
             code="clip_in_future",
@@ -135,21 +141,27 @@ def _relay_error(answer: httpx.Response) -> UserError:
     code = body.get("code") or "camera_unavailable"
     message = body.get("message") or f"the video worker answered {answer.status_code}"
     params = body.get("params") or {}
-    if answer.status_code == 404:
-        return NotFound(message, code=code, **params)
+    if answer.status_code == 422:
+        return ValidationFailed(message, code=code, **params)  # the span, as the worker judged it
     if answer.status_code == 409:
         return Conflict(message, code=code, **params)
-    return ValidationFailed(message, code=code, **params)
+    if answer.status_code == 404:
+        # The worker no longer reads the camera (it moved, or the lease is being handed over).
+        return CameraUnavailable(message, code="camera_unavailable", **params)
+    # A refused relay token or a fault in the worker: the system's, not the caller's.
+    raise SystemFault(f"the video worker answered {answer.status_code}: {message}", code="video_worker_fault")
 
 
 def keep(part: Path, folder: Path, sha256: str) -> tuple[Path, bool]:
     """Move a fetched clip to its place, named by its hash (the same clip twice is one file);
     the path and whether it is new here (so a failed commit removes only what it added)."""
     target = folder / f"{sha256}.mp4"
-    if target.exists():
+    try:
+        os.link(part, target)  # fails if it is there: the same clip, cut before or meanwhile
+    except FileExistsError:
         part.unlink(missing_ok=True)
         return target, False
-    os.replace(part, target)
+    part.unlink()
     descriptor = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(descriptor)  # the rename itself survives a crash

@@ -4,6 +4,7 @@ open; and each camera's state as the workers report it."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -34,6 +35,8 @@ from jingwu.store import video_tables as v
 from jingwu.store.db import read_transaction, write_transaction
 from jingwu.store.fieldcrypt import FieldCryptError, KeyRing
 from jingwu.video.source import ProbeResult
+
+log = logging.getLogger(__name__)
 
 CREDENTIALS_CONTEXT = "cameras.credentials"
 
@@ -232,13 +235,17 @@ class CameraRegistry:
         actor: str | None,
         source: str | None,
         probe: bool,
+        allowed: Callable[[CameraSpec], None] | None = None,
     ) -> Camera:
-        """Change a camera's fields (as a whole spec again, checked like a new one)."""
+        """Change a camera's fields (as a whole spec again, checked like a new one); ``allowed``
+        may refuse the changed camera (the caller's jurisdiction) before anything is written."""
         current = self.get(camera_id)
         spec = self.spec_of(current)
         credentials = self.credentials_of(camera_id) if "stream_url" not in changes else None
         merged = {**self._spec_fields(spec, credentials), **changes}
         new_spec, bare, new_credentials = self.checked(spec_from_fields(merged))
+        if allowed is not None:
+            allowed(new_spec)
         if probe and "stream_url" in changes:
             self.probe(bare, new_credentials)
         now = self.clock()
@@ -347,7 +354,15 @@ class CameraRegistry:
             rows = conn.execute(
                 select(c.id, c.stream_url, c.credentials).where(c.retired_at.is_(None), c.enabled.is_(True))
             ).all()
-        return {row.id: stream_url_with(row.stream_url, self._open(row.id, row.credentials)) for row in rows}
+        readable: dict[str, str] = {}
+        for row in rows:
+            try:
+                readable[row.id] = stream_url_with(row.stream_url, self._open(row.id, row.credentials))
+            except SystemFault:
+                # One camera whose credentials the keys cannot open is left unread (and logged);
+                # the others are read as ever.
+                log.error("camera %s: its credentials cannot be decrypted with the field keys", row.id)
+        return readable
 
     def credentials_of(self, camera_id: str) -> StreamCredentials | None:
         with read_transaction(self.engine) as conn:

@@ -424,7 +424,7 @@ export class IncidentDetail {
     const params = { unit, merged: event.data.merged || "", text: event.data.text || "",
       reason: event.data.reason ? `：${event.data.reason}` : "" };
     if (event.type === "incident.updated") return this.app.record.describeChanges(event);
-    if (event.type === "clip.attached") params.hash = String(event.data.sha256 || "").slice(0, 12);
+    if (event.type === "clip.attached") params.hash = String((event.data.clip || {}).sha256 || event.data.sha256 || "").slice(0, 12);
     if (event.type === "incident.status_changed") params.to = i18n.t(`incident.${event.data.to}`);
     if (event.type === "unit.status_changed") params.to = i18n.t(`unit.${event.data.to}`) + this.arrivalAndDisposition(event.data);
     return i18n.t(`ev.${event.type}`, params);
