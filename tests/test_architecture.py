@@ -33,7 +33,7 @@ ALLOWED: dict[str, frozenset[str]] = {
         "service": "domain dispatch routing geocode devices avl bus store settings analytics video errors",
         "composition": "service store bus routing geocode settings errors",
         "api": "composition service domain dispatch routing geocode devices avl bus settings errors",
-        "simulation": "composition service domain routing geocode bus store settings errors",
+        "simulation": "composition service domain routing geocode bus store settings video errors",
         "bench": (
             "api composition service simulation analytics video domain routing geocode store settings errors"
         ),

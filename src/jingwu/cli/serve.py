@@ -68,6 +68,8 @@ def serving_settings(args: argparse.Namespace, *, demo: bool) -> Settings:
         if "JINGWU_URBAN_DISTRICTS" not in os.environ:
             # Harbin's central districts are urban; Songbei, across the river, partly rural.
             shown["urban_districts"] = "南岗区,道里区,道外区,香坊区"
+        if "JINGWU_VIDEO_WORKERS" not in os.environ:
+            shown["video_workers"] = "2"  # the demo's eight cameras, four a worker
         return settings_for(args, require_totp=False, **shown)
     if "JINGWU_REQUIRE_TOTP" not in os.environ:
         return settings_for(args, require_totp=True)
@@ -149,6 +151,7 @@ def _start_demo_city(args: argparse.Namespace, services: Services, background: l
     log in (the start-up banner's lines)."""
     import numpy as np
 
+    from jingwu.simulation.cameras import seed_demo_cameras
     from jingwu.simulation.history import seed_history
     from jingwu.simulation.seed import seed_demo_city
     from jingwu.simulation.simulator import CitySimulator, SimConfig
@@ -162,6 +165,8 @@ def _start_demo_city(args: argparse.Namespace, services: Services, background: l
     )
     # Two years of the city's past for the analytics page: written on the first start only.
     seed_history(services, rng=np.random.default_rng(args.seed + 2), now=datetime.now(UTC))
+    # Eight cameras replaying generated street clips, for the console's live views and clips.
+    seed_demo_cameras(services)
     simulator = CitySimulator(
         services,
         np.random.default_rng(args.seed + 1),
@@ -179,6 +184,8 @@ def _start_demo_city(args: argparse.Namespace, services: Services, background: l
         "  DEMO: log-in is password-only (no second factor)\n"
         f"  Demo city: {len(services.dispatch.list_units())} units ({on_duty} on duty) at "
         f"{len(services.dispatch.stations)} stations; simulated calls arriving\n"
+        f"  cameras: {len(services.video.cameras())} in central Harbin (replayed clips); open an "
+        "incident near 哈尔滨站 or 中央大街 to watch them live\n"
         f"  console: log in as 'dispatcher' (or 'admin'); terminal: as an officer on duty, by "
         f"police number ({officers}, …)\n"
         f"{other_demo_accounts(logins.accounts)}\n"
