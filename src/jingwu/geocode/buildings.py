@@ -16,8 +16,6 @@ from deeper than ``TARGET_DEPTH_M`` inside.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +27,7 @@ from numpy.typing import NDArray
 
 from jingwu.domain.camera_sight import TARGET_DEPTH_M, WALL_TOLERANCE_M, LocalFrame, Obstacle
 from jingwu.domain.geo import GeoPoint
+from jingwu.geocode.npz_cache import read_arrays, write_arrays
 
 #: Bump whenever what is read or the arrays change: old caches are then simply not found.
 FORMAT_VERSION = 1
@@ -189,34 +188,14 @@ def read_footprints(osm_file: Path) -> dict[str, NDArray[Any]]:
 
 
 def _read_cache(path: Path, digest: str) -> dict[str, NDArray[Any]] | None:
-    if not path.is_file():
+    arrays = read_arrays(path, digest, FORMAT_VERSION)
+    if arrays is None or any(name not in arrays for name in ("lon", "lat", "ptr")):
         return None
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in data.files}
-        if str(arrays.pop("pbf_sha256")) != digest or int(arrays.pop("format_version")) != FORMAT_VERSION:
-            return None
-        return {name: arrays[name] for name in ("lon", "lat", "ptr")}
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # a truncated or foreign file: rebuild (and overwrite) rather than fail
+    return {name: arrays[name] for name in ("lon", "lat", "ptr")}
 
 
 def _write_cache(path: Path, arrays: dict[str, NDArray[Any]], digest: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A temporary file renamed into place: a concurrent reader never sees half a file.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        stored: dict[str, Any] = {
-            **arrays,
-            "pbf_sha256": np.str_(digest),
-            "format_version": np.int64(FORMAT_VERSION),
-        }
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **stored)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_arrays(path, arrays, digest, FORMAT_VERSION)
 
 
 __all__ = ["FORMAT_VERSION", "Buildings", "load_buildings", "read_footprints"]

@@ -5,15 +5,11 @@ user in the process (it is read-only)."""
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import threading
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from jingwu.geocode.model import IndexData, Match, Place, Rings
+from jingwu.geocode.npz_cache import read_arrays, write_arrays
 from jingwu.geocode.reverse import Reverser
 from jingwu.geocode.search import Searcher
 
@@ -78,34 +74,17 @@ def boundaries(osm_file: Path, cache_dir: Path | None = None) -> list[tuple[str,
 
 
 def _read_cache(path: Path, digest: str) -> IndexData | None:
-    if not path.is_file():
+    arrays = read_arrays(path, digest, FORMAT_VERSION)
+    if arrays is None:
         return None
     try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in data.files}
-        if str(arrays.pop("pbf_sha256")) != digest or int(arrays.pop("format_version")) != FORMAT_VERSION:
-            return None
         return IndexData.from_arrays(arrays)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # a truncated or foreign file: rebuild (and overwrite) rather than fail
+    except (KeyError, ValueError, TypeError):
+        return None  # a file of another shape: rebuild (and overwrite) rather than fail
 
 
 def _write_cache(path: Path, data: IndexData, digest: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A temporary file renamed into place: a concurrent reader never sees half a file.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        arrays: dict[str, Any] = {
-            **data.to_arrays(),
-            "pbf_sha256": np.str_(digest),
-            "format_version": np.int64(FORMAT_VERSION),
-        }
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_arrays(path, data.to_arrays(), digest, FORMAT_VERSION)
 
 
 __all__ = ["FORMAT_VERSION", "Geocoder", "boundaries", "load_geocoder"]

@@ -406,21 +406,10 @@ class CameraRegistry:
 
     @staticmethod
     def _spec_fields(spec: CameraSpec, credentials: StreamCredentials | None) -> dict[str, Any]:
-        view = spec.view
+        """The spec as flat fields again (those a change is merged into)."""
         return {
-            "name": spec.name,
-            "kind": str(spec.kind),
+            **_row_values(spec),
             "stream_url": stream_url_with(spec.stream_url, credentials),
-            "owner": str(spec.owner),
-            "lat": spec.position.lat if spec.position else None,
-            "lon": spec.position.lon if spec.position else None,
-            "heading_deg": view.heading_deg if view else None,
-            "fov_deg": view.fov_deg if view else None,
-            "range_m": view.range_m if view else None,
-            "height_m": view.height_m if view else None,
-            "tilt_deg": view.tilt_deg if view else None,
-            "unit_id": spec.unit_id,
-            "community": spec.community,
             "station_id": spec.station_id,
         }
 
