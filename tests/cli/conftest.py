@@ -40,3 +40,13 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
     engine = database_with_a_unit(tmp_path)
     yield Cli(tmp_path, engine)
     engine.dispose()
+
+
+@pytest.fixture
+def migrated_data_dir(tmp_path: Path, graph_cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty data directory at the current schema, sharing the session's compiled road graph
+    (not compiled again for each command), for the commands that load the services."""
+    (tmp_path / "graph-cache").symlink_to(graph_cache_dir, target_is_directory=True)
+    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
+    assert main(["--data-dir", str(tmp_path), "migrate"]) == 0
+    return tmp_path

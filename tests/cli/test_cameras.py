@@ -12,11 +12,8 @@ from jingwu.video.testsrc import write_test_video
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, graph_cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "graph-cache").symlink_to(graph_cache_dir, target_is_directory=True)
-    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
-    assert main(["--data-dir", str(tmp_path), "migrate"]) == 0
-    return tmp_path
+def data_dir(migrated_data_dir: Path) -> Path:
+    return migrated_data_dir
 
 
 def test_camera_add_probes_the_stream_seals_credentials_and_lists_it(

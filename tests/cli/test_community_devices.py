@@ -19,12 +19,8 @@ def _printed_secret(out: str) -> str:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, graph_cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    # The road graph compiled once for the session, not once per command.
-    (tmp_path / "graph-cache").symlink_to(graph_cache_dir, target_is_directory=True)
-    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
-    assert main(["--data-dir", str(tmp_path), "migrate"]) == 0
-    return tmp_path
+def data_dir(migrated_data_dir: Path) -> Path:
+    return migrated_data_dir
 
 
 def test_device_register_prints_a_working_secret_once_and_device_secret_replaces_it(

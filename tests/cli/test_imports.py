@@ -21,12 +21,8 @@ EAST = [[126.68, 45.72], [126.75, 45.72], [126.75, 45.79], [126.68, 45.79], [126
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, graph_cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    # The road graph compiled once for the session, not once per command.
-    (tmp_path / "graph-cache").symlink_to(graph_cache_dir, target_is_directory=True)
-    monkeypatch.setenv("JINGWU_DATA_DIR", str(tmp_path))
-    assert main(["--data-dir", str(tmp_path), "migrate"]) == 0
-    return tmp_path
+def data_dir(migrated_data_dir: Path) -> Path:
+    return migrated_data_dir
 
 
 def _count(data_dir: Path, table: Any) -> int:
