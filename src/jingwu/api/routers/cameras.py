@@ -524,6 +524,28 @@ def list_clips(incident_id: str, principal: ClipReader, services: ServicesDep) -
 
 
 @router.get(
+    "/api/incidents/{incident_id}/clips/export",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}, "description": "the clips and manifest.json"}},
+)
+def export_clips(
+    incident_id: str, principal: ClipReader, request: Request, services: ServicesDep
+) -> Response:
+    """The incident's clips as a ZIP with a manifest of their SHA-256, size, camera and span, to
+    hand over as evidence (audited)."""
+    guard(principal, services).own_incident(incident_id, doing="export clips")
+    data = services.video.export_clips(incident_id, actor=principal.username, source=client_address(request))
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{incident_id}-clips.zip"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get(
     "/api/clips/{clip_id}",
     response_class=FileResponse,
     responses={200: {"content": {"video/mp4": {}}, "description": "the clip"}},

@@ -7,8 +7,12 @@ relay of a camera from its lease, and keeps what comes back (clips, snapshots) a
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import logging
 import threading
+import zipfile
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
@@ -23,8 +27,9 @@ from jingwu.domain.events import DomainEvent, EventType
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.model import Incident
 from jingwu.domain.rules import Decision
-from jingwu.errors import JingwuError, NotFound
+from jingwu.errors import JingwuError, NotFound, SystemFault
 from jingwu.geocode.buildings import Buildings, load_buildings
+from jingwu.service import audit
 from jingwu.service.dispatching import DispatchService
 from jingwu.service.ids import new_id
 from jingwu.service.video import leases
@@ -43,7 +48,7 @@ from jingwu.service.video.supervisor import VideoSupervisor
 from jingwu.settings import Settings
 from jingwu.store import repository as repo
 from jingwu.store import video_tables as v
-from jingwu.store.db import read_transaction
+from jingwu.store.db import read_transaction, write_transaction
 from jingwu.store.fieldcrypt import KeyRing
 from jingwu.video.relay import PING
 from jingwu.video.relay import read_frames_async as relay_frames
@@ -341,6 +346,53 @@ class VideoService:
                 .order_by(v.video_clips.c.created_at)
             ).all()
         return [_clip_from_row(row) for row in rows]
+
+    def export_clips(self, incident_id: str, *, actor: str | None, source: str | None) -> bytes:
+        """The incident's clips as a ZIP with ``manifest.json``: each file's SHA-256 and size, its
+        camera and span, and who exported it when, so that a recipient can check every file
+        against it (audited). A clip whose file no longer matches its hash stops the export."""
+        clips = self.clips(incident_id)
+        cameras = {c.id: c for c in self.registry.list()}
+        now = self.clock()
+        entries = []
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as bundle:
+            for clip in clips:
+                name = f"clips/{clip.id}.mp4"
+                data = self.clip_file(clip).read_bytes()
+                if hashlib.sha256(data).hexdigest() != clip.sha256:
+                    raise SystemFault(f"clip {clip.id} no longer matches its hash", code="clip_damaged")
+                bundle.writestr(name, data)
+                camera = cameras.get(clip.camera_id)
+                entries.append(
+                    {
+                        "file": name,
+                        **clip_view(clip),
+                        "camera_name": camera.name if camera else None,
+                        "camera_position": [camera.position.lat, camera.position.lon]
+                        if camera and camera.position
+                        else None,
+                    }
+                )
+            manifest = {
+                "incident_id": incident_id,
+                "exported_at": now.isoformat(),
+                "exported_by": actor,
+                "hash": "sha256",
+                "clips": entries,
+            }
+            bundle.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+        with write_transaction(self.engine) as conn:
+            audit.append(
+                conn,
+                ts=now,
+                action="clips.exported",
+                actor=actor,
+                target=f"incident:{incident_id}",
+                source=source,
+                details={"clips": [c.id for c in clips]},
+            )
+        return out.getvalue()
 
     def clip(self, clip_id: str) -> ClipInfo:
         with read_transaction(self.engine) as conn:
