@@ -216,7 +216,10 @@ class VideoService:
                 position = board.position_of(camera.unit_id)
                 if position is not None:
                     units_near[camera.unit_id] = GeoPoint(position.lat, position.lon)
-        ranked = rank_cameras(cameras, incident.location, self.buildings().near, units_near)
+        # The buildings are loaded only when a fixed camera is in range (the first time: ~0.5 s).
+        ranked = rank_cameras(
+            cameras, incident.location, lambda lat, lon, r: self.buildings().near(lat, lon, r), units_near
+        )
         return [
             {
                 "camera": camera_view(r.camera),
