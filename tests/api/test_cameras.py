@@ -260,6 +260,15 @@ def test_coverage_and_blind_spots_weigh_uncovered_streets_by_incidents(
     assert top["incidents"] >= 12 and abs(top["lat"] - (CENTRE["lat"] + 0.0041)) < 0.002
     assert len(spots["suggestions"]) == 3 and spots["suggestions"][0]["adds_m"] > 0
     assert spots["geojson"]["type"] == "FeatureCollection"
+    # A community asks for a camera on a street far from the calls: weighed, it leads.
+    asked = f"{CENTRE['lat'] - 0.005},{CENTRE['lon'] + 0.008},60"
+    wished = client.get(
+        f"/api/cameras/blind-spots?bbox={bbox}&limit=3&suggest=0&request={asked}", headers=headers
+    )
+    assert wished.json()["requests"] == 1
+    assert abs(wished.json()["blind_spots"][0]["lat"] - (CENTRE["lat"] - 0.005)) < 0.002, wished.json()
+    bad = client.get(f"/api/cameras/blind-spots?bbox={bbox}&request=45.7,north", headers=headers)
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "bad_request_point"
     refused = client.get("/api/cameras/coverage?bbox=126.0,45.0,127.0,46.0", headers=headers)
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "bbox_too_large"
 

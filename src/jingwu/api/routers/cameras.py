@@ -25,7 +25,7 @@ from jingwu.domain.attachments import media_type
 from jingwu.domain.cameras import FAULT_STATES, Camera, CameraKind, CameraState
 from jingwu.errors import Forbidden, JingwuError
 from jingwu.service.video import PING, CameraUnavailable, camera_view, clip_view, relay_frames
-from jingwu.service.video.coverage import Box, around
+from jingwu.service.video.coverage import Box, around, parse_request
 from jingwu.service.video.imports import parse_cameras
 from jingwu.service.video.registry import spec_from_fields
 
@@ -298,15 +298,30 @@ def camera_blind_spots(
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     suggest: Annotated[int, Query(ge=0, le=50, description="new camera positions to suggest")] = 5,
     days: Annotated[int, Query(ge=1, le=3650, description="incident history weighed")] = 365,
+    request: Annotated[
+        list[str] | None,
+        Query(
+            max_length=200,
+            description="a community's request for a camera: lat,lon[,weight] (weight 1 = one "
+            "incident; repeat the parameter for more)",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """The blind spots (安全死角), heaviest first: uncovered street weighted by the incidents of
-    the last ``days`` near it; and where ``suggest`` new cameras would cover the most of it (a
-    greedy maximum-coverage placement). ``geojson`` holds both for the map or an export."""
+    the last ``days`` near it and the communities' requests; and where ``suggest`` new cameras
+    would cover the most of it (a greedy maximum-coverage placement). ``geojson`` holds both for
+    the map or an export."""
     cameras = _cameras_in_reach(principal, services)
     box = Box.parse(bbox) if bbox else around(cameras)
     stations = station_ids_within(principal.jurisdiction, services.dispatch.district_of)
     return services.video.coverage.blind_spots(
-        cameras, box, limit=limit, suggest=suggest, days=days, station_ids=stations
+        cameras,
+        box,
+        limit=limit,
+        suggest=suggest,
+        days=days,
+        station_ids=stations,
+        requests=[parse_request(text) for text in request or []],
     )
 
 

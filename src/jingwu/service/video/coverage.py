@@ -21,6 +21,7 @@ from jingwu.routing import RoadNetwork
 from jingwu.store import tables as t
 from jingwu.store.db import read_transaction
 from jingwu.video.coverage import (
+    Request,
     Streets,
     blind_spots,
     blind_spots_geojson,
@@ -83,6 +84,20 @@ def around(cameras: Sequence[Camera], margin_m: float = DEFAULT_MARGIN_M) -> Box
     return Box.parse(",".join(str(v) for v in box.as_tuple()))
 
 
+def parse_request(text: str) -> Request:
+    """``lat,lon[,weight]``: a community's request for a camera there (weight 1: as one incident)."""
+    try:
+        parts = [float(v) for v in text.split(",")]
+    except ValueError:
+        parts = []
+    if len(parts) not in (2, 3) or (len(parts) == 3 and not 0 < parts[2] <= 100):
+        raise ValidationFailed(
+            f"a request is lat,lon[,weight] with a weight in (0, 100], not {text[:40]!r}",
+            code="bad_request_point",
+        )
+    return Request(GeoPoint(parts[0], parts[1]), parts[2] if len(parts) == 3 else 1.0)
+
+
 class CoverageService:
     """Coverage queries; the street samples of the city are prepared once."""
 
@@ -143,11 +158,16 @@ class CoverageService:
         suggest: int,
         days: int = HISTORY_DAYS,
         station_ids: Collection[str] | None = None,
+        requests: Sequence[Request] = (),
     ) -> dict[str, Any]:
         covered = street_coverage(self.streets(), box.as_tuple(), cameras, self.buildings())
         incidents = self.incidents_in(box, days, station_ids)
-        spots = blind_spots(covered, incidents, limit=limit)
-        picks = suggest_cameras(covered, self.buildings(), k=suggest, incidents=incidents) if suggest else []
+        spots = blind_spots(covered, incidents, requests, limit=limit)
+        picks = (
+            suggest_cameras(covered, self.buildings(), k=suggest, incidents=incidents, requests=requests)
+            if suggest
+            else []
+        )
         spots_layer = blind_spots_geojson(spots)
         picks_layer = suggestions_geojson(picks)
         return {
@@ -155,6 +175,7 @@ class CoverageService:
             "street_m": round(covered.total_m, 1),
             "covered_m": round(covered.covered_m, 1),
             "incidents": len(incidents),
+            "requests": len(requests),
             "days": days,
             "blind_spots": [
                 {
@@ -192,4 +213,4 @@ class CoverageService:
         }
 
 
-__all__ = ["Box", "CoverageService", "around"]
+__all__ = ["Box", "CoverageService", "around", "parse_request"]
