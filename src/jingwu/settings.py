@@ -123,14 +123,20 @@ class Settings(BaseSettings):
         "and the answer says so. `jingwu demo` names Harbin's central four unless this is set.",
     )
     video_workers: int = Field(
-        default=1,
+        default=2,
         ge=0,
         le=64,
         description="Video worker processes this server runs (docs/video.md): each reads up to "
         "CAMERAS_PER_WORKER cameras; 0: this process reads none (another host's do). Workers start only "
         "when there are cameras to read.",
     )
-    cameras_per_worker: int = Field(default=4, ge=1, le=64, description="Cameras one video worker reads.")
+    cameras_per_worker: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="Cameras one video worker reads (a camera costs about 2-5 % of a core: "
+        "`jingwu bench video`).",
+    )
     video_buffer_dir: Path | None = Field(
         default=None,
         description="Where the workers keep each camera's rolling buffer (the last VIDEO_BUFFER_S "

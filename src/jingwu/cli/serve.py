@@ -68,8 +68,6 @@ def serving_settings(args: argparse.Namespace, *, demo: bool) -> Settings:
         if "JINGWU_URBAN_DISTRICTS" not in os.environ:
             # Harbin's central districts are urban; Songbei, across the river, partly rural.
             shown["urban_districts"] = "南岗区,道里区,道外区,香坊区"
-        if "JINGWU_VIDEO_WORKERS" not in os.environ:
-            shown["video_workers"] = "2"  # the demo's eight cameras, four a worker
         return settings_for(args, require_totp=False, **shown)
     if "JINGWU_REQUIRE_TOTP" not in os.environ:
         return settings_for(args, require_totp=True)

@@ -1,5 +1,5 @@
 """The demo city's cameras: eight fixed cameras at four busy places of central Harbin, each
-replaying a generated street-like clip (moving shapes, a burned-in clock) as its stream, so that
+replaying a generated test clip (moving shapes, a burned-in clock) as its stream, so that
 the console's live views, clips and coverage show something on a machine with no camera."""
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ import json
 import queue
 import threading
 from collections.abc import Callable, Iterator
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from jingwu.video.fmp4 import Fmp4Muxer
@@ -17,6 +18,9 @@ from jingwu.video.segments import StoredPacket, StreamInfo
 
 if TYPE_CHECKING:
     from jingwu.video.reader import CameraReader
+
+
+WALL_MS = Fraction(1, 1000)
 
 
 def framed(kind: bytes, payload: bytes) -> bytes:
@@ -38,6 +42,7 @@ def live_messages(reader: CameraReader, outbox: queue.Queue[bytes | None]) -> It
     current: StreamInfo | None = None
     initialised = False
     dropped = False
+    base_ms: int | None = None
 
     def put(item: bytes) -> None:
         nonlocal dropped
@@ -52,7 +57,7 @@ def live_messages(reader: CameraReader, outbox: queue.Queue[bytes | None]) -> It
             outbox.put_nowait(None)
 
     def on_packet(info: StreamInfo, packet: StoredPacket | None) -> None:
-        nonlocal muxer, current, initialised
+        nonlocal muxer, current, initialised, base_ms
         with lock:
             if packet is None:
                 muxer, current, initialised = None, None, False
@@ -64,12 +69,13 @@ def live_messages(reader: CameraReader, outbox: queue.Queue[bytes | None]) -> It
                     width=info.width, height=info.height, extradata=info.extradata, time_base=info.time_base
                 )
             assert muxer is not None
+            # The wall clock's milliseconds, from the viewer's first packet: continuous across a
+            # source whose own timestamps start again (a reconnect, a file read from the start).
+            base_ms = packet.wall_ms if base_ms is None else base_ms
+            dts = packet.wall_ms - base_ms
+            offset = max(0, round((packet.pts - packet.dts) * info.time_base * 1000))
             fragment = muxer.mux_bytes(
-                packet.data,
-                pts=packet.pts,
-                dts=packet.dts,
-                keyframe=packet.keyframe,
-                time_base=info.time_base,
+                packet.data, pts=dts + offset, dts=dts, keyframe=packet.keyframe, time_base=WALL_MS
             )
             if not initialised and muxer.init_segment is not None and muxer.mime is not None:
                 initialised = True

@@ -110,6 +110,8 @@ class CameraReader(threading.Thread):
         self.snapshot: np.ndarray | None = None
         self.snapshot_ms = 0
         self.state = CameraState.UNKNOWN
+        self._last_info: StreamInfo | None = None
+        self._last_wall: float | None = None
         self._halt = threading.Event()
 
     def stop(self) -> None:
@@ -127,21 +129,27 @@ class CameraReader(threading.Thread):
         backoff = BACKOFF_FIRST_S
         while not self._halt.is_set():
             started = time.monotonic()
+            fault: StreamFault | None = None
+            ended = False
             try:
                 self._read_once()
-                fault: StreamFault | None = None
+                ended = True
             except StreamFault as exc:
                 fault = exc
             except Exception as exc:  # an FFmpeg error mid-stream: put in words like any other
                 fault = classify(exc, shown=public_url(self.url))
             finally:
-                self.writer.close()
-                self.live.drop()
-                self.judge.reset()
+                looping = ended and self.url.startswith("file://") and not self._halt.is_set()
+                if not looping:
+                    # A file read again from the start goes on as one stream for the viewers (its
+                    # parameters are the same object again: see _read_from); anything else ends.
+                    self.writer.close()
+                    self.live.drop()
+                    self.judge.reset()
             if self._halt.is_set():
                 break
-            if fault is None and self.url.startswith("file://"):
-                continue  # a file replayed as a camera loops
+            if looping:
+                continue
             if fault is None:
                 fault = StreamFault("stream_ended", "the stream ended")
             if fault.code == "unsupported_codec":
@@ -178,6 +186,9 @@ class CameraReader(threading.Thread):
             extradata=bytes(ctx.extradata or b""),
             fps=float(rate) if rate else None,
         )
+        if info == self._last_info:
+            info = self._last_info  # the same stream again: viewers and the buffer go on with it
+        self._last_info = info
         decoder = av.CodecContext.create(ctx.name, "r")
         assert isinstance(decoder, av.VideoCodecContext)
         if ctx.extradata:
@@ -216,6 +227,9 @@ class CameraReader(threading.Thread):
                 continue
             if anchor_wall is None:
                 anchor_wall, anchor_dts = self.clock(), packet.dts
+                if is_file and self._last_wall is not None:
+                    # A file read again goes on one frame after its last one, not before it.
+                    anchor_wall = max(anchor_wall, self._last_wall + 1 / (info.fps or 25.0))
             # A packet's wall time: the stream's own clock from when it was first heard, so the
             # spacing is the camera's (no network jitter); re-anchored if the two drift apart.
             wall = anchor_wall + float((packet.dts - anchor_dts) * info.time_base)
@@ -232,6 +246,7 @@ class CameraReader(threading.Thread):
                 bool(packet.is_keyframe),
             )
             got_packet = True
+            self._last_wall = wall
             self.writer.write(info, stored)
             self.live.publish(info, stored)
             self._judge(decoder, stored.data, wall)

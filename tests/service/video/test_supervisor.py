@@ -102,6 +102,9 @@ def test_each_camera_is_read_by_exactly_one_worker_and_a_stopped_host_hands_its_
         assert _until(lambda: list(_holders(services).values()) == [b.holder, b.holder], 10), _holders(
             services
         )
+        # The third has no worker with room now: it is said so, not left as it was.
+        [left] = set(ids) - set(_holders(services))
+        assert _until(lambda: (left, CameraState.OFFLINE) in reports_b, 6), reports_b
     finally:
         a.stop()
         b.stop()

@@ -86,6 +86,14 @@ def set_relay(engine: Engine, holder: str, camera_ids: Collection[str], relay: t
         )
 
 
+def unheld(engine: Engine, wanted: Collection[str], now: datetime) -> set[str]:
+    """The cameras of ``wanted`` that no worker of the cluster holds a current lease on."""
+    c = v.camera_leases.c
+    with read_transaction(engine) as conn:
+        held = {r.camera_id for r in conn.execute(select(c.camera_id).where(c.expires_at >= now))}
+    return set(wanted) - held
+
+
 def release(engine: Engine, holder: str) -> None:
     """Give up every lease of this holder (a clean stop): another host takes them at once."""
     with write_transaction(engine) as conn:
@@ -101,4 +109,4 @@ def lease_of(engine: Engine, camera_id: str, now: datetime) -> Lease | None:
     return Lease(row.camera_id, row.holder, row.relay_url, row.relay_token, row.expires_at)
 
 
-__all__ = ["LEASE_S", "Lease", "claim", "lease_of", "release", "set_relay"]
+__all__ = ["LEASE_S", "Lease", "claim", "lease_of", "release", "set_relay", "unheld"]

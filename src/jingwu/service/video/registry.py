@@ -459,8 +459,10 @@ def spec_from_fields(fields: dict[str, Any]) -> CameraSpec:
     if lat is not None or lon is not None:
         try:
             position = GeoPoint(float(lat), float(lon))  # type: ignore[arg-type]
-        except (TypeError, ValueError) as exc:
-            raise ValidationFailed(f"lat/lon: {exc}", fields=["lat", "lon"]) from None
+        except (TypeError, ValueError):
+            raise ValidationFailed(
+                f"lat and lon must both be numbers in degrees, not {lat!r}, {lon!r}", fields=["lat", "lon"]
+            ) from None
     view = None
     if kind is CameraKind.FIXED and fields.get("heading_deg") is not None:
         try:
@@ -471,8 +473,11 @@ def spec_from_fields(fields: dict[str, Any]) -> CameraSpec:
                 height_m=float(fields["height_m"]) if fields.get("height_m") is not None else 6.0,
                 tilt_deg=float(fields["tilt_deg"]) if fields.get("tilt_deg") is not None else -15.0,
             )
-        except (TypeError, ValueError) as exc:
-            raise ValidationFailed(f"view: {exc}", fields=["heading_deg"]) from None
+        except (TypeError, ValueError):
+            raise ValidationFailed(
+                "heading_deg, fov_deg, range_m, height_m and tilt_deg must be numbers",
+                fields=["heading_deg", "fov_deg", "range_m", "height_m", "tilt_deg"],
+            ) from None
     return CameraSpec(
         name=str(fields.get("name") or ""),
         kind=kind,

@@ -31,6 +31,10 @@ from jingwu.service.video import leases
 log = logging.getLogger(__name__)
 
 TICK_S = 2.0
+NO_ROOM = (
+    "no video worker is free to read it: raise JINGWU_VIDEO_WORKERS or JINGWU_CAMERAS_PER_WORKER, "
+    "or add a host"
+)
 RESTART_BACKOFF_MAX_S = 30.0
 
 #: (camera id, state, detail, when) → stored and published by the video service.
@@ -81,6 +85,7 @@ class VideoSupervisor:
         self.clock = clock
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._stop = threading.Event()
+        self._said_unread: set[str] = set()
         self._thread: threading.Thread | None = None
         self._context = multiprocessing.get_context("spawn")
 
@@ -127,6 +132,7 @@ class VideoSupervisor:
             relays={k: r for k, r in relays.items() if r is not None},
         )
         self._plan({camera_id: wanted[camera_id] for camera_id in held})
+        self._say_unread(wanted)
         for slot in self.slots:
             self._keep_alive(slot)
             self._assign(slot)
@@ -142,6 +148,21 @@ class VideoSupervisor:
             slot.sent = dict(slot.cameras)
         except OSError:
             self._died(slot)
+
+    def _say_unread(self, wanted: dict[str, str]) -> None:
+        """A camera no worker of the cluster has room for is said so (offline, with the settings
+        to raise), not left "unknown" for ever; said once, until some worker takes it."""
+        now = self.clock()
+        unread = leases.unheld(self.engine, wanted, now)
+        for camera_id in sorted(unread - self._said_unread):
+            self.on_state(camera_id, CameraState.OFFLINE, NO_ROOM, now)
+        if unread - self._said_unread:
+            log.warning(
+                "%d cameras have no video worker free to read them: raise JINGWU_VIDEO_WORKERS or "
+                "JINGWU_CAMERAS_PER_WORKER, or add a host",
+                len(unread),
+            )
+        self._said_unread = unread
 
     def _plan(self, held: dict[str, str]) -> None:
         """Cameras stay with their worker; a new one goes to the least loaded."""

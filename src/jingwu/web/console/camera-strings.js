@@ -139,7 +139,7 @@ export const CAMERA_STRINGS = {
     "btn.wall": "Cameras",
     "help.v": "Camera wall (big screen)",
     "ev.clip.attached": "Video clip attached {hash}",
-    "cov.button": "Cover",
+    "cov.button": "Coverage",
     "cov.title": "Camera coverage: green streets are seen by a camera, red ones are not; orange rings are blind spots with incidents, yellow the suggested new cameras",
     "cov.spot": "Blind spot #{rank} {label}: {m} m unseen, {n} incidents near",
     "cov.suggestion": "Suggested camera: adds {m} m of coverage",

@@ -68,7 +68,7 @@ export class ClipList {
         el("div", { class: "clip-head" },
           el("span", { class: "grow" }, el("b", {}, camera ? camera.name : clip.camera_id), " ",
             el("small", {}, `${i18n.time(clip.from)}–${i18n.time(clip.to)}`
-              + (clip.duration_s != null ? ` · ${i18n.duration(clip.duration_s)}` : "")), el("br"),
+              + (clip.duration_s != null ? ` · ${i18n.clock(clip.duration_s)}` : "")), el("br"),
             el("small", { class: "clip-hash", title: clip.sha256 || "" }, i18n.t("clip.hash", { hash })),
             el("small", { class: "clip-size" }, ` · ${sizeText(i18n, clip.size)}`)),
           el("button", { type: "button", "data-action": "play-clip", textContent: i18n.t(open ? "clip.hide" : "clip.play") }),
