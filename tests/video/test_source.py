@@ -27,3 +27,19 @@ def test_digits_in_the_password_do_not_make_a_refused_connection_a_wrong_passwor
     assert classify(denied, shown=public_url(URL)).code == "stream_auth_failed"
     missing = av.error.HTTPNotFoundError(-1094995529, "Server returned 404 Not Found", URL)
     assert classify(missing, shown=public_url(URL)).code == "stream_not_found"
+
+
+def test_a_password_in_the_path_or_query_is_refused_with_the_form_that_seals_it() -> None:
+    import pytest
+
+    from jingwu.domain.cameras import split_stream_url
+    from jingwu.errors import ValidationFailed
+
+    for url in (
+        "rtsp://10.0.0.5/cam/realmonitor?channel=1&user=admin&password=x1",
+        "rtsp://10.0.0.5/user=admin&password=x1&channel=1&stream=0.sdp",
+    ):
+        with pytest.raises(ValidationFailed) as refused:
+            split_stream_url(url)
+        assert refused.value.code == "password_in_url_path" and "x1" not in refused.value.message
+    assert split_stream_url("rtsp://10.0.0.5/cam/realmonitor?channel=1&subtype=1")[1] is None

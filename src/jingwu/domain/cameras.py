@@ -9,6 +9,7 @@ Reading the stream, its health and its video are the video workers' (:mod:`jingw
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,6 +59,10 @@ FAULT_STATES: frozenset[CameraState] = frozenset(
 #: over HTTP(S), and a file (tests, and recorded footage replayed as a camera). The codec must be
 #: H.264 whatever the scheme (jingwu.video.source).
 STREAM_SCHEMES: frozenset[str] = frozenset({"rtsp", "rtsps", "http", "https", "file"})
+
+#: A password in a URL's path or query, as some cameras take it (Dahua ``?password=``, Xiongmai
+#: ``/user=admin&password=``).
+_SECRET_IN_URL = re.compile(r"(?i)(?:^|[/?&;])(?:password|passwd|pwd|pass)=")
 
 MAX_RANGE_M = 2_000.0  # beyond this no street camera identifies anything
 MAX_HEIGHT_M = 300.0
@@ -146,6 +151,14 @@ def split_stream_url(url: str) -> tuple[str, StreamCredentials | None]:
         return urlunsplit(("file", "", parts.path, "", "")), None
     if not parts.hostname:
         raise ValidationFailed("stream_url has no host", fields=["stream_url"])
+    if _SECRET_IN_URL.search(f"{parts.path}?{parts.query}"):
+        # Kept in the clear and shown, a password there would leak: the URL's user part is sealed.
+        raise ValidationFailed(
+            "stream_url carries a password in its path or query: give it as "
+            "rtsp://USER:PASSWORD@host/… (it is sealed and never shown)",
+            code="password_in_url_path",
+            fields=["stream_url"],
+        )
     try:
         port = parts.port
     except ValueError as exc:
