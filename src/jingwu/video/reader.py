@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from jingwu.domain.cameras import CameraState
+from jingwu.video.fmp4 import GopCache
 from jingwu.video.health import PictureJudge
 from jingwu.video.segments import SegmentWriter, StoredPacket, StreamInfo
 from jingwu.video.source import StreamFault, classify, is_timeout, open_stream, public_url, video_stream
@@ -31,10 +32,13 @@ BACKOFF_FIRST_S = 1.0
 BACKOFF_MAX_S = 8.0
 UNSUPPORTED_RETRY_S = 60.0
 JUDGE_SIZE = (160, 90)
-GOP_MAX = 600  # packets kept for a new viewer: a camera that seldom sends keyframes cannot grow it
 
 #: (state, detail) → whoever reports it (the worker sends it to the supervisor).
 StateSink = Callable[[str, CameraState, str | None], None]
+
+
+#: A live viewer: told each packet of the stream (None: the stream dropped).
+Viewer = Callable[[StreamInfo, StoredPacket | None], None]
 
 
 @dataclass(slots=True)
@@ -43,19 +47,29 @@ class LiveFeed:
     keyframe (a viewer starts there, at once), and a queue per viewer for what comes next."""
 
     info: StreamInfo | None = None
-    gop: list[StoredPacket] = field(default_factory=list)
-    viewers: list[Callable[[StreamInfo, StoredPacket | None], None]] = field(default_factory=list)
+    gop: GopCache[StoredPacket] = field(default_factory=GopCache)
+    viewers: list[Viewer] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def publish(self, info: StreamInfo, packet: StoredPacket) -> None:
         with self.lock:
             if info is not self.info:
-                self.info, self.gop = info, []
-            if packet.keyframe:
-                self.gop = []
-            if (packet.keyframe or self.gop) and len(self.gop) < GOP_MAX:
-                self.gop.append(packet)
+                self.info = info
+                self.gop.clear()
+            self.gop.push(packet, keyframe=packet.keyframe)
             viewers = list(self.viewers)
+        self._tell(viewers, info, packet)
+
+    def drop(self) -> None:
+        """The stream is gone: viewers hear it (a None packet) and wait for the next."""
+        with self.lock:
+            info, self.info = self.info, None
+            self.gop.clear()
+            viewers = list(self.viewers)
+        if info is not None:
+            self._tell(viewers, info, None)
+
+    def _tell(self, viewers: list[Viewer], info: StreamInfo, packet: StoredPacket | None) -> None:
         for viewer in viewers:
             try:
                 viewer(info, packet)
@@ -63,23 +77,12 @@ class LiveFeed:
                 log.warning("a live viewer of a camera failed; dropping it", exc_info=True)
                 self.leave(viewer)
 
-    def drop(self) -> None:
-        """The stream is gone: viewers hear it (a None packet) and wait for the next."""
-        with self.lock:
-            info, self.info, self.gop = self.info, None, []
-            viewers = list(self.viewers)
-        if info is not None:
-            for viewer in viewers:
-                viewer(info, None)
-
-    def join(
-        self, viewer: Callable[[StreamInfo, StoredPacket | None], None]
-    ) -> tuple[StreamInfo | None, list[StoredPacket]]:
+    def join(self, viewer: Viewer) -> tuple[StreamInfo | None, list[StoredPacket]]:
         with self.lock:
             self.viewers.append(viewer)
-            return self.info, list(self.gop)
+            return self.info, self.gop.snapshot()
 
-    def leave(self, viewer: Callable[[StreamInfo, StoredPacket | None], None]) -> None:
+    def leave(self, viewer: Viewer) -> None:
         with self.lock:
             if viewer in self.viewers:
                 self.viewers.remove(viewer)

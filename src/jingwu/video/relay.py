@@ -14,7 +14,7 @@ import logging
 import queue
 import struct
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -38,21 +38,9 @@ def frame(kind: bytes, payload: bytes) -> bytes:
     return FRAME_HEAD.pack(kind, len(payload)) + payload
 
 
-def read_frames(read: Callable[[int], bytes]) -> Iterator[tuple[str, bytes]]:
-    """The relay's live frames as ("text" | "binary", payload) until the stream ends."""
-    while True:
-        head = read(FRAME_HEAD.size)
-        if len(head) < FRAME_HEAD.size:
-            return
-        kind, length = FRAME_HEAD.unpack(head)
-        payload = read(length)
-        if len(payload) < length:
-            return
-        yield ("text" if kind == b"T" else "binary"), payload
-
-
 async def read_frames_async(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[str, bytes]]:
-    """:func:`read_frames` over an asynchronous stream of byte chunks (the API's side)."""
+    """The relay's live frames as ("text" | "binary", payload) from a stream of byte chunks, until
+    it ends (the API's side)."""
     pending = bytearray()
     async for chunk in chunks:
         pending += chunk
@@ -229,4 +217,4 @@ class Relay:
                 stop()
 
 
-__all__ = ["FRAME_HEAD", "KEEPALIVE_S", "PING", "Relay", "frame", "read_frames", "read_frames_async"]
+__all__ = ["FRAME_HEAD", "KEEPALIVE_S", "PING", "Relay", "frame", "read_frames_async"]

@@ -13,8 +13,10 @@ import json
 import logging
 import threading
 import zipfile
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -121,16 +123,22 @@ class VideoService:
             supervisor.stop()
 
     def watch_new_p1(self, bus: Bus, is_leader: Callable[[], bool]) -> None:
-        """Attach a snapshot from every camera that sees a new P1 incident (on the leader only,
-        so that a cluster attaches each once)."""
+        """Attach a snapshot from every camera that sees a new P1 incident, whichever process of
+        the cluster took the call: the leader attaches them, once (an event heard twice, from the
+        bus and from the log's gap filling, is taken once)."""
+        seen: OrderedDict[str, None] = OrderedDict()
 
         def on_message(message: BusMessage) -> None:
-            if message.type != EventType.INCIDENT_CREATED or message.origin is not None:
+            if message.type != EventType.INCIDENT_CREATED:
                 return
             incident = (message.payload.get("data") or {}).get("incident") or {}
-            if incident.get("priority") == 1 and incident.get("id"):
+            incident_id = str(incident.get("id") or "")
+            if incident.get("priority") == 1 and incident_id and incident_id not in seen:
+                seen[incident_id] = None
+                while len(seen) > 1000:
+                    seen.popitem(last=False)
                 threading.Thread(
-                    target=self._snapshots_for, args=(str(incident["id"]), is_leader), daemon=True
+                    target=self._snapshots_for, args=(incident_id, is_leader), daemon=True
                 ).start()
 
         with self._lock:
@@ -404,7 +412,7 @@ class VideoService:
             raise NotFound(f"no clip {clip_id!r}", code="clip_not_found", clip_id=clip_id)
         return _clip_from_row(row)
 
-    def clip_file(self, clip: ClipInfo) -> Any:
+    def clip_file(self, clip: ClipInfo) -> Path:
         return self.settings.resolved_evidence_dir / clip.path
 
 
