@@ -3,6 +3,7 @@
 // the bulk import of a CSV or GeoJSON file, taken whole or refused whole with each bad line said.
 // A stream URL may carry user:password@: the server seals the credentials and never shows them.
 
+import { CAMERA_STATE_STRINGS } from "../shared/camera-states.js";
 import { actionCell, button, cell, option, submitting } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
@@ -43,13 +44,7 @@ export const CAMERA_STRINGS = {
     "cam.kind.drone": "无人机",
     "cam.owner.police": "公安自建",
     "cam.owner.property": "物业/社会面",
-    "camstate.unknown": "未知",
-    "camstate.online": "在线",
-    "camstate.offline": "离线",
-    "camstate.no_signal": "无信号",
-    "camstate.frozen": "画面冻结",
-    "camstate.black": "黑屏",
-    "camstate.unsupported": "编码不支持",
+    ...CAMERA_STATE_STRINGS["zh-CN"],
     "cam.credentials": "已保存凭据（加密，不显示）",
     "cam.credentials_short": "含凭据",
     "cam.no_unit": "—",
@@ -113,13 +108,7 @@ export const CAMERA_STRINGS = {
     "cam.kind.drone": "Drone",
     "cam.owner.police": "Police",
     "cam.owner.property": "Property / shared",
-    "camstate.unknown": "Unknown",
-    "camstate.online": "Online",
-    "camstate.offline": "Offline",
-    "camstate.no_signal": "No signal",
-    "camstate.frozen": "Frozen",
-    "camstate.black": "Black picture",
-    "camstate.unsupported": "Unsupported codec",
+    ...CAMERA_STATE_STRINGS.en,
     "cam.credentials": "Credentials stored (sealed, never shown)",
     "cam.credentials_short": "credentials",
     "cam.no_unit": "—",

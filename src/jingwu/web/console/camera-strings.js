@@ -1,6 +1,8 @@
 // The console's words for cameras (视频资源共享): the incident's cameras, live tiles, clips, the
 // offline list and the camera wall. Added to the console's i18n with `extend`.
 
+import { CAMERA_STATE_STRINGS } from "../shared/camera-states.js";
+
 export const CAMERA_STRINGS = {
   "zh-CN": {
     "cam.title": "可视摄像机",
@@ -18,13 +20,7 @@ export const CAMERA_STRINGS = {
     "cam.kind.drone": "无人机",
     "cam.owner.police": "公安",
     "cam.owner.property": "物业",
-    "camstate.unknown": "未知",
-    "camstate.online": "在线",
-    "camstate.offline": "离线",
-    "camstate.no_signal": "无信号",
-    "camstate.frozen": "画面冻结",
-    "camstate.black": "黑屏",
-    "camstate.unsupported": "编码不支持",
+    ...CAMERA_STATE_STRINGS["zh-CN"],
     "live.connecting": "连接中…",
     "live.live": "直播中",
     "live.online": "已恢复，等待画面",
@@ -93,13 +89,7 @@ export const CAMERA_STRINGS = {
     "cam.kind.drone": "Drone",
     "cam.owner.police": "police",
     "cam.owner.property": "property",
-    "camstate.unknown": "Unknown",
-    "camstate.online": "Online",
-    "camstate.offline": "Offline",
-    "camstate.no_signal": "No signal",
-    "camstate.frozen": "Frozen",
-    "camstate.black": "Black picture",
-    "camstate.unsupported": "Unsupported codec",
+    ...CAMERA_STATE_STRINGS.en,
     "live.connecting": "Connecting…",
     "live.live": "Live",
     "live.online": "Back, waiting for the picture",
