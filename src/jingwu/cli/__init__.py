@@ -23,6 +23,7 @@ from jingwu.cli import (
     roads,
     schema,
     serve,
+    throws,
     users,
 )
 from jingwu.errors import JingwuError
@@ -39,6 +40,7 @@ GROUPS = (
     device_accounts,
     community_devices,
     cameras,
+    throws,
     audit,
     keys,
     analytics,

@@ -1,0 +1,172 @@
+"""Is a track a thrown object, and where did it come from?
+
+The track is carried onto the plane of the wall (or of the balconies' fronts) through the
+facade calibration, so that its height is in metres and gravity can be asked about: a falling
+object's height fits y(t) = a t² + b t + c with a near −g/2 (less for a bag or paper held back
+by the air), it falls at least two floors, it only goes down after its top, and it does not
+swing sideways. Birds (rising, gliding, flapping), leaves and paper (fluttering, too slow), rain
+and snow (no acceleration), insects at the lens and lights fail one test or another.
+
+Launch: the fitted fall at its first point, or, when the detector saw it late (already falling
+fast), at its top, followed back no further than :data:`MAX_BACKTRACK_S`."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from jingwu.vision.throws.calibration import FacadeGeometry
+from jingwu.vision.throws.tracks import Track
+from jingwu.vision.throws.trajectory import fit_flight
+
+G = 9.81
+MIN_POINTS = 6
+MIN_DURATION_S = 0.24
+#: Fitted downward acceleration, as a share of g, that a thrown object may show: drag holds a bag
+#: back; an object moving towards the camera as it falls is seen falling a little faster.
+GRAVITY_SHARE = (0.32, 1.7)
+MIN_DROP_FLOORS = 1.8
+#: Launch speeds upward or downward beyond these are not a hand's throw (a dive, a rain streak).
+MAX_UPWARD_SPEED = 6.0
+MAX_SIDEWAYS_SPEED = 8.0
+#: A fall first seen faster than this has lost its start: it is followed back to its top.
+LATE_SPEED = 2.5
+MAX_BACKTRACK_S = 0.6
+#: A window or a balcony railing: how far in front of the wall's plane a throw starts.
+WINDOW_DEPTH_M = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A track judged: a throw (with its launch) or not, and why not."""
+
+    is_throw: bool
+    reason: str
+    floor: int | None = None
+    column: int | None = None
+    floor_uncertainty: float = 0.0
+    confidence: float = 0.0
+    gravity_share: float = 0.0
+    launch_height_m: float = 0.0
+    launch_px: tuple[float, float] = (0.0, 0.0)
+
+
+def _fit(t: np.ndarray, y: np.ndarray, degree: int) -> tuple[np.ndarray, float]:
+    coefficients = np.polyfit(t, y, degree)
+    residual = float(np.sqrt(np.mean((np.polyval(coefficients, t) - y) ** 2)))
+    return coefficients, residual
+
+
+def _trimmed(track: Track) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The track's frames and pixels up to its lowest point (a bounce or a roll on the ground
+    after that is not part of the fall)."""
+    frames = np.asarray(track.frames, dtype=np.float64)
+    us = np.asarray(track.us)
+    vs = np.asarray(track.vs)
+    end = int(np.argmax(vs)) + 1
+    return frames[:end], us[:end], vs[:end]
+
+
+def judge(track: Track, geometry: FacadeGeometry, fps: float) -> Verdict:
+    """Whether ``track`` is a throw from this facade, and if so from which floor and column."""
+    frames, us, vs = _trimmed(track)
+    if len(frames) < MIN_POINTS:
+        return Verdict(False, "short")
+    t = (frames - frames[0]) / fps
+    if t[-1] < MIN_DURATION_S:
+        return Verdict(False, "brief")
+    cal = geometry.calibration
+    launch_depth = cal.protrusion_depth_m if cal.protrusion_depth_m > 0 else WINDOW_DEPTH_M
+    wall = geometry.to_wall_many(np.column_stack([us, vs]), launch_depth)
+    if not np.all(np.isfinite(wall)):
+        return Verdict(False, "off the wall")
+    x, y = wall[:, 0], wall[:, 1]
+    (a, b, c), residual = _fit(t, y, 2)
+    share = -2 * a / G
+    drop = float(np.polyval((a, b, c), t[0]) - np.polyval((a, b, c), t[-1]))
+    fh = cal.floor_height_m
+    if drop < MIN_DROP_FLOORS * fh:
+        return Verdict(False, "fell less than two floors", gravity_share=share)
+    if not GRAVITY_SHARE[0] <= share <= GRAVITY_SHARE[1]:
+        return Verdict(False, f"acceleration {share:.2f} g is not a fall", gravity_share=share)
+    if b > MAX_UPWARD_SPEED:
+        return Verdict(False, "rose too fast for a throw", gravity_share=share)
+    tolerance = max(0.3, 0.03 * drop)
+    if residual > tolerance:
+        return Verdict(False, f"height wanders {residual:.2f} m off a fall", gravity_share=share)
+    top = int(np.argmax(np.polyval((a, b, c), t)))
+    rises = np.diff(y[top:]) > 2.5 * tolerance
+    if np.count_nonzero(rises) > 0.2 * max(len(rises), 1):
+        return Verdict(False, "rises again while falling", gravity_share=share)
+    (ax, bx, _cx), side_residual = _fit(t, x, 2)
+    if side_residual > max(0.35, 1.5 * residual) or abs(2 * ax) > 0.45 * G:
+        return Verdict(False, "swings sideways (flutter or flight)", gravity_share=share)
+    if abs(bx) > MAX_SIDEWAYS_SPEED:
+        return Verdict(False, "moves sideways too fast", gravity_share=share)
+    return _launch(track, geometry, fps, t, x, y, share, residual)
+
+
+def _launch(
+    track: Track,
+    geometry: FacadeGeometry,
+    fps: float,
+    t: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    share: float,
+    residual: float,
+) -> Verdict:
+    """Where the throw started: the flight fitted in metres through the camera (see
+    :mod:`.trajectory`) and taken back to the plane of the windows."""
+    cal = geometry.calibration
+    depth = cal.protrusion_depth_m if cal.protrusion_depth_m > 0 else WINDOW_DEPTH_M
+    _, us, vs = _trimmed(track)
+    early = max(MIN_POINTS, math.ceil(0.5 * len(t)))
+    (_a, b, _c) = np.polyfit(t[:early], y[:early], 2)
+    size = float(np.median(track.sizes[: len(t)]))
+    flight = fit_flight(
+        geometry,
+        t,
+        us,
+        vs,
+        depth,
+        (float(x[0]), float(y[0]), float(b)),
+        pixel_sigma=max(0.7, 0.15 * size),
+        seen_at_launch=b > -LATE_SPEED,
+    )
+    if flight is None:
+        return Verdict(False, "no throw fits", gravity_share=share)
+    tolerance_px = max(1.6, 0.3 * size)
+    if flight.rms_px > tolerance_px:
+        return Verdict(False, f"no throw fits within {flight.rms_px:.1f} px", gravity_share=share)
+    s = flight.x / geometry.wall_width_m
+    floor = geometry.floor_at(flight.y)
+    column = geometry.column_at(s)
+    sigma_m = math.sqrt(flight.sigma_y**2 + (0.25 * flight.lag * cal.floor_height_m) ** 2 + 0.15**2)
+    uncertainty = round(sigma_m / cal.floor_height_m, 2)
+    points = len(t)
+    confidence = (
+        min(1.0, points / 12)
+        * math.exp(-flight.rms_px / (2 * tolerance_px))
+        * math.exp(-max(uncertainty - 0.3, 0.0))
+        * (1.0 if flight.terminal_speed >= 8 else 0.7)
+    )
+    if floor is None or column is None:
+        confidence *= 0.5
+    u0, v0 = geometry.to_image(s, flight.y, depth)
+    return Verdict(
+        True,
+        "falls under gravity",
+        floor=floor,
+        column=column,
+        floor_uncertainty=uncertainty,
+        confidence=round(min(max(confidence, 0.05), 0.99), 2),
+        gravity_share=round(share, 2),
+        launch_height_m=round(flight.y, 2),
+        launch_px=(u0, v0),
+    )
+
+
+__all__ = ["Verdict", "judge"]

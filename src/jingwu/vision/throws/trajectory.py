@@ -1,0 +1,139 @@
+"""A falling object's flight in metres, fitted to its track through the calibrated camera, and
+taken back to where it left the building.
+
+Seen from the foot of a tower, an object thrown outward comes nearer the camera as it falls, and
+the picture makes it look higher than it is (several metres, at the top of a tower, after a
+second of flight): the track cannot be read off the wall's plane alone. Gravity sets the scale
+instead: the flight is a throw from the plane of the windows (or of the balconies' fronts) at an
+unknown time before the first point seen, with air drag (linear, with a fitted time constant τ:
+a bottle hardly slows, a bag of rubbish reaches its terminal speed in a second), and its seven
+numbers are fitted to the pixels by least squares. The launch height and its uncertainty follow."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from jingwu.vision.throws.calibration import FacadeGeometry
+
+G = 9.81
+#: Bounds of a hand's throw: speed along the wall, up (+) or down, outward; time constant of
+#: drag (terminal speed g·τ: 5–100 m/s); how long before the first point seen it was thrown.
+BOUNDS = {
+    "vx": (-3.5, 3.5),
+    "vy": (-3.5, 4.5),
+    "vz": (0.0, 4.5),
+    "tau": (0.5, 10.0),
+    "lag": (0.0, 3.0),
+}
+#: What a hand's throw usually is (mean, spread), as weak priors: without them an outward speed
+#: and a launch height trade against each other along a valley of equally good fits.
+PRIOR_VY = (0.5, 1.5)
+PRIOR_VZ = (1.2, 1.0)
+#: A throw seen from its start: the launch is at the first point, give or take this (seconds).
+SEEN_AT_LAUNCH_LAG_S = 0.06
+
+
+@dataclass(frozen=True, slots=True)
+class Flight:
+    """The fitted throw: launch point (X along the wall, height, both metres), speeds, drag time
+    constant, how long before the first point it was thrown, and the fit's pixel error."""
+
+    x: float
+    y: float
+    vx: float
+    vy: float
+    vz: float
+    tau: float
+    lag: float
+    rms_px: float
+    sigma_y: float
+    sigma_x: float
+
+    @property
+    def terminal_speed(self) -> float:
+        return G * self.tau
+
+
+def _positions(params: np.ndarray, t: np.ndarray, depth: float) -> np.ndarray:
+    x0, y0, vx, vy, vz, tau, lag = params
+    s = t + lag
+    decay = tau * (1.0 - np.exp(-s / tau))
+    fall = G * tau
+    x = x0 + vx * decay
+    y = y0 + (vy + fall) * decay - fall * s
+    z = depth + vz * decay
+    return np.stack([x, y, z])
+
+
+def _project(geometry: FacadeGeometry, world: np.ndarray) -> np.ndarray:
+    camera = geometry.R @ world + geometry.t[:, None]
+    pixels = geometry.K @ camera
+    return pixels[:2] / np.maximum(pixels[2], 1e-6)
+
+
+def fit_flight(
+    geometry: FacadeGeometry,
+    t: np.ndarray,
+    us: np.ndarray,
+    vs: np.ndarray,
+    depth: float,
+    start: tuple[float, float, float],
+    pixel_sigma: float = 1.0,
+    seen_at_launch: bool = True,
+) -> Flight | None:
+    """The throw that best explains the pixels (``t`` seconds from the first point), launched
+    from the plane ``depth`` metres in front of the wall; ``start`` = (X, height, vertical speed)
+    read off that plane, to begin from; ``seen_at_launch``: the first point is the launch (it
+    did not come into the picture already falling fast). None when no throw fits."""
+    observed = np.concatenate([us, vs])
+    lows = [-1e3, -50.0] + [BOUNDS[k][0] for k in ("vx", "vy", "vz", "tau", "lag")]
+    highs = [1e4, 1e3] + [BOUNDS[k][1] for k in ("vx", "vy", "vz", "tau", "lag")]
+
+    def residuals(params: np.ndarray) -> np.ndarray:
+        pixels = (np.concatenate(_project(geometry, _positions(params, t, depth))) - observed) / pixel_sigma
+        priors = [(params[3] - PRIOR_VY[0]) / PRIOR_VY[1], (params[4] - PRIOR_VZ[0]) / PRIOR_VZ[1]]
+        if seen_at_launch:
+            priors.append(params[6] / SEEN_AT_LAUNCH_LAG_S)
+        return np.concatenate([pixels, priors])
+
+    x_start, y_start, vy_start = start
+    best = None
+    for lag in (0.0,) if seen_at_launch else (0.0, 0.4, 1.2):
+        # Begin from the apex rule: a throw seen late was at most a hand's speed at its start.
+        vy0 = float(np.clip(vy_start + G * lag, *BOUNDS["vy"]))
+        y0 = y_start + (vy_start * -lag) + 0.5 * G * lag**2
+        guess = np.array([x_start, y0, 0.0, vy0, 1.0, 3.0, lag])
+        guess = np.clip(guess, np.array(lows) + 1e-6, np.array(highs) - 1e-6)
+        try:
+            result = least_squares(residuals, guess, bounds=(lows, highs), method="trf", x_scale="jac")
+        except (ValueError, np.linalg.LinAlgError):
+            continue
+        if best is None or result.cost < best.cost:
+            best = result
+    if best is None or not np.all(np.isfinite(best.x)):
+        return None
+    n = len(t)
+    pixel_part = best.fun[: 2 * n]
+    rms = float(np.sqrt(np.mean(pixel_part**2))) * pixel_sigma
+    sigma_x, sigma_y = _sigmas(best.jac, best.cost, n)
+    x0, y0, vx, vy, vz, tau, lag = (float(v) for v in best.x)
+    return Flight(x0, y0, vx, vy, vz, tau, lag, rms, sigma_y, sigma_x)
+
+
+def _sigmas(jacobian: np.ndarray, cost: float, n: int) -> tuple[float, float]:
+    """Standard errors of the launch X and height from the fit's Jacobian (scaled by its own
+    residual: a ragged track says it is less sure)."""
+    dof = max(2 * n - 7, 1)
+    variance = 2 * cost / dof
+    try:
+        covariance = np.linalg.pinv(jacobian.T @ jacobian) * max(variance, 0.25)
+    except np.linalg.LinAlgError:
+        return math.inf, math.inf
+    return float(math.sqrt(max(covariance[0, 0], 0.0))), float(math.sqrt(max(covariance[1, 1], 0.0)))
+
+
+__all__ = ["BOUNDS", "Flight", "fit_flight"]
