@@ -25,7 +25,16 @@ RECENT_GAP = 3
 SCENE_CHANGE_SHARE = 0.04
 #: Shake smaller than this is left alone (warping costs more than it gains).
 MIN_SHIFT_PX = 0.3
-STABILISE_SCALE = 4
+STABILISE_SCALE = 2
+#: The measuring region is at most this big (pixels a side): enough wall, a small Fourier transform.
+MAX_ANCHOR_PX = 720
+#: Share of a pixel's 3×3 range added to its threshold: still (compression jitters edges a
+#: little) and while the camera shakes (and for a second after).
+STILL_EDGE_WEIGHT = 0.08
+SHAKE_EDGE_WEIGHT = 0.7
+SHAKE_HOLD_FRAMES = 25
+#: At most this many blobs a frame go on to the tracker (the strongest).
+MAX_BLOBS = 200
 #: A wall smaller than this (pixels a side) in the picture is too little to measure shake on.
 MIN_ANCHOR_PX = 64
 
@@ -58,7 +67,16 @@ class MotionFinder:
         self.anchor: tuple[int, int, int, int] | None = None
         if anchor is not None:
             ax0, ay0 = max(anchor[0] - self.x0, 0), max(anchor[1] - self.y0, 0)
-            ax1, ay1 = min(anchor[2] - self.x0, self.x1 - self.x0), min(anchor[3] - self.y0, self.y1 - self.y0)
+            ax1, ay1 = (
+                min(anchor[2] - self.x0, self.x1 - self.x0),
+                min(anchor[3] - self.y0, self.y1 - self.y0),
+            )
+            if ax1 - ax0 > MAX_ANCHOR_PX:
+                ax0 += (ax1 - ax0 - MAX_ANCHOR_PX) // 2
+                ax1 = ax0 + MAX_ANCHOR_PX
+            if ay1 - ay0 > MAX_ANCHOR_PX:
+                ay0 += (ay1 - ay0 - MAX_ANCHOR_PX) // 2
+                ay1 = ay0 + MAX_ANCHOR_PX
             if ax1 - ax0 >= MIN_ANCHOR_PX and ay1 - ay0 >= MIN_ANCHOR_PX:
                 self.anchor = (ax0, ay0, ax1, ay1)
         self.watched = int(np.count_nonzero(self.mask))
@@ -68,9 +86,12 @@ class MotionFinder:
         self.noise = 2.0
         self.count = 0
         self.shift = (0.0, 0.0)
+        self.shaken_at = -(10**6)
+        self.edges: np.ndarray | None = None
         self.skipped = 0
 
     def reset(self) -> None:
+        self.edges = None
         self.background = None
         self.recent.clear()
         self.reference = None
@@ -83,7 +104,15 @@ class MotionFinder:
         if self.anchor is None:
             return crop
         ax0, ay0, ax1, ay1 = self.anchor
-        small = crop[ay0:ay1:STABILISE_SCALE, ax0:ax1:STABILISE_SCALE].astype(np.float32)
+        region = crop[ay0:ay1, ax0:ax1]
+        # Averaged down, not sampled (a window grid sampled aliases into a pattern that phase
+        # correlation locks on to), and only by two: OpenCV's sub-pixel peak is biased by up to
+        # half a pixel, which four times smaller made two pixels of false shake.
+        small = cv2.resize(
+            region,
+            ((ax1 - ax0) // STABILISE_SCALE, (ay1 - ay0) // STABILISE_SCALE),
+            interpolation=cv2.INTER_AREA,
+        ).astype(np.float32)
         if self.reference is None or self.reference.shape != small.shape:
             self.reference = small
             self.window = cv2.createHanningWindow((small.shape[1], small.shape[0]), cv2.CV_32F)
@@ -91,11 +120,12 @@ class MotionFinder:
         (dx, dy), response = cv2.phaseCorrelate(self.reference, small, self.window)
         dx, dy = dx * STABILISE_SCALE, dy * STABILISE_SCALE
         self.shift = (dx, dy)
-        if response < 0.05 or max(abs(dx), abs(dy)) < MIN_SHIFT_PX or max(abs(dx), abs(dy)) > 40:
-            if response >= 0.05 and max(abs(dx), abs(dy)) < MIN_SHIFT_PX:
+        if response < 0.2 or max(abs(dx), abs(dy)) < MIN_SHIFT_PX or max(abs(dx), abs(dy)) > 40:
+            if response >= 0.2 and max(abs(dx), abs(dy)) < MIN_SHIFT_PX:
                 # Still: the reference follows the slow changes of the wall (light, shadows).
                 cv2.accumulateWeighted(small, self.reference, 0.02)
             return crop
+        self.shaken_at = self.count
         matrix = np.array([[1, 0, -dx], [0, 1, -dy]], dtype=np.float32)
         return cv2.warpAffine(crop, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
@@ -115,8 +145,16 @@ class MotionFinder:
         if self.count % 25 == 2 or self.count < 6:
             self._measure_noise(smooth, self.recent[-1])
         threshold = max(MIN_THRESHOLD, THRESHOLD_SIGMAS * self.noise)
-        _, fg_bg = cv2.threshold(over_background, threshold, 255, cv2.THRESH_BINARY)
-        _, fg_recent = cv2.threshold(over_recent, threshold * 0.6, 255, cv2.THRESH_BINARY)
+        if self.edges is None or self.count % 25 == 0:
+            # How much each pixel changes if the picture moves by a pixel: its 3×3 range.
+            self.edges = cv2.morphologyEx(background_u8, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+        shaking = self.count - self.shaken_at < SHAKE_HOLD_FRAMES
+        # A shake is never taken out exactly (half a pixel left over makes a window's edge look
+        # like forty grey levels of change), so edges must change more to count while it lasts.
+        weight = SHAKE_EDGE_WEIGHT if shaking else STILL_EDGE_WEIGHT
+        limit = cv2.addWeighted(self.edges, weight, self.edges, 0.0, threshold)
+        fg_bg = cv2.compare(over_background, limit, cv2.CMP_GT)
+        fg_recent = cv2.compare(over_recent, cv2.convertScaleAbs(limit, alpha=0.6), cv2.CMP_GT)
         moving = cv2.bitwise_and(fg_bg, fg_recent)
         moving = cv2.bitwise_and(moving, self.mask)
         self.recent.append(smooth)
@@ -153,20 +191,20 @@ class MotionFinder:
             if w * h < 2:
                 continue  # one pixel alone is noise at any threshold
             patch = moving[y : y + h, x : x + w]
-            ys, xs = np.nonzero(patch)
-            area = len(xs)
+            area = cv2.countNonZero(patch)
             if area < 2:
                 continue
-            blobs.append(
-                Blob(
-                    float(xs.mean()) + x + self.x0,
-                    float(ys.mean()) + y + self.y0,
-                    area,
-                    w,
-                    h,
-                    float(strength[y : y + h, x : x + w].max()),
-                )
-            )
+            if w <= 3 and h <= 3:
+                cu, cv = x + (w - 1) / 2, y + (h - 1) / 2
+            else:
+                m = cv2.moments(patch, binaryImage=True)
+                cu, cv = x + m["m10"] / m["m00"], y + m["m01"] / m["m00"]
+            contrast = float(strength[y : y + h, x : x + w].max())
+            blobs.append(Blob(cu + self.x0, cv + self.y0, area, w, h, contrast))
+        if len(blobs) > MAX_BLOBS:
+            # Rain or snow in front of the lens: the strongest few are looked at.
+            blobs.sort(key=lambda b: -b.contrast)
+            del blobs[MAX_BLOBS:]
         return blobs
 
 

@@ -22,12 +22,15 @@ from jingwu.vision.throws.tracks import Track
 from jingwu.vision.throws.trajectory import fit_flight
 
 G = 9.81
-MIN_POINTS = 6
+MIN_POINTS = 8
 MIN_DURATION_S = 0.24
 #: Fitted downward acceleration, as a share of g, that a thrown object may show: drag holds a bag
 #: back; an object moving towards the camera as it falls is seen falling a little faster.
 GRAVITY_SHARE = (0.32, 1.7)
-MIN_DROP_FLOORS = 1.8
+MIN_DROP_FLOORS = 1.5
+#: An object already at its terminal speed: no acceleration left, but at least this fast (m/s).
+MIN_TERMINAL_SPEED = 6.0
+TERMINAL_SHARE_MIN = -0.15
 #: Launch speeds upward or downward beyond these are not a hand's throw (a dive, a rain streak).
 MAX_UPWARD_SPEED = 6.0
 MAX_SIDEWAYS_SPEED = 8.0
@@ -89,7 +92,11 @@ def judge(track: Track, geometry: FacadeGeometry, fps: float) -> Verdict:
     fh = cal.floor_height_m
     if drop < MIN_DROP_FLOORS * fh:
         return Verdict(False, "fell less than two floors", gravity_share=share)
-    if not GRAVITY_SHARE[0] <= share <= GRAVITY_SHARE[1]:
+    descent = drop / max(float(t[-1] - t[0]), 1e-6)
+    steady = share >= TERMINAL_SHARE_MIN and descent >= MIN_TERMINAL_SPEED
+    if not (GRAVITY_SHARE[0] <= share <= GRAVITY_SHARE[1] or steady):
+        # A bag or a box of rubbish reaches its terminal speed within a second or two and then
+        # falls steadily: that is a fall too, when fast (paper and leaves drift down slowly).
         return Verdict(False, f"acceleration {share:.2f} g is not a fall", gravity_share=share)
     if b > MAX_UPWARD_SPEED:
         return Verdict(False, "rose too fast for a throw", gravity_share=share)
@@ -103,7 +110,7 @@ def judge(track: Track, geometry: FacadeGeometry, fps: float) -> Verdict:
     (ax, bx, _cx), side_residual = _fit(t, x, 2)
     if side_residual > max(0.35, 1.5 * residual) or abs(2 * ax) > 0.45 * G:
         return Verdict(False, "swings sideways (flutter or flight)", gravity_share=share)
-    if abs(bx) > MAX_SIDEWAYS_SPEED:
+    if abs(bx) > MAX_SIDEWAYS_SPEED or (steady and abs(bx) > 0.5 * descent):
         return Verdict(False, "moves sideways too fast", gravity_share=share)
     return _launch(track, geometry, fps, t, x, y, share, residual)
 
@@ -138,12 +145,16 @@ def _launch(
     )
     if flight is None:
         return Verdict(False, "no throw fits", gravity_share=share)
-    tolerance_px = max(1.6, 0.3 * size)
+    tolerance_px = max(1.6, 0.3 * min(size, 12.0))
     if flight.rms_px > tolerance_px:
         return Verdict(False, f"no throw fits within {flight.rms_px:.1f} px", gravity_share=share)
     s = flight.x / geometry.wall_width_m
     floor = geometry.floor_at(flight.y)
     column = geometry.column_at(s)
+    if floor is None or column is None:
+        # Launched from no window of this facade: a bird or an insect whose path happened to fit,
+        # or something thrown from another building, which this calibration cannot place.
+        return Verdict(False, "launched off the facade", gravity_share=share)
     sigma_m = math.sqrt(flight.sigma_y**2 + (0.25 * flight.lag * cal.floor_height_m) ** 2 + 0.15**2)
     uncertainty = round(sigma_m / cal.floor_height_m, 2)
     points = len(t)
@@ -153,8 +164,6 @@ def _launch(
         * math.exp(-max(uncertainty - 0.3, 0.0))
         * (1.0 if flight.terminal_speed >= 8 else 0.7)
     )
-    if floor is None or column is None:
-        confidence *= 0.5
     u0, v0 = geometry.to_image(s, flight.y, depth)
     return Verdict(
         True,

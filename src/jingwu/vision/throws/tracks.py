@@ -4,6 +4,7 @@ points for it, and takes the nearest blob inside a gate that widens with its spe
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -12,7 +13,7 @@ from jingwu.vision.throws.motion import Blob
 
 #: A track not seen for this many frames has ended (an object can pass unseen in front of a
 #: window of its own brightness for a few frames).
-MAX_GAP = 6
+MAX_GAP = 10
 #: Search radius for a track's second point (its speed is not known yet), in pixels, at 1080p.
 FIRST_STEP_PX = 70.0
 BASE_GATE_PX = 5.0
@@ -41,27 +42,31 @@ class Track:
         return self.frames[-1]
 
     def predict(self, frame: int) -> tuple[float, float, float]:
-        """Where the track should be at ``frame``, and how far from there to look."""
+        """Where the track should be at ``frame``, and how far from there to look. Plain floats
+        through three points (a rain storm makes hundreds of tracks a frame: no fitting here)."""
         n = len(self.frames)
+        fc, uc, vc = self.frames[-1], self.us[-1], self.vs[-1]
+        dt = frame - fc
+        size = self.sizes[-1]
         if n == 1:
-            return self.us[0], self.vs[0], FIRST_STEP_PX
+            return uc, vc, FIRST_STEP_PX
+        if n < 4:
+            step = max(fc - self.frames[-2], 1)
+            du, dv = (uc - self.us[-2]) / step, (vc - self.vs[-2]) / step
+            return uc + du * dt, vc + dv * dt, BASE_GATE_PX + 0.6 * math.hypot(du, dv) * dt + 0.5 * size
         k = min(n, 8)
-        f = np.asarray(self.frames[-k:], dtype=np.float64)
-        u = np.asarray(self.us[-k:])
-        v = np.asarray(self.vs[-k:])
-        dt = frame - f[-1]
-        if k >= 4:
-            pu = np.polyfit(f - f[-1], u, 1)
-            pv = np.polyfit(f - f[-1], v, 2)
-            pu_at, pv_at = float(np.polyval(pu, dt)), float(np.polyval(pv, dt))
-            speed = float(np.hypot(pu[0], pv[1] + 2 * pv[0] * dt))
-            residual = float(np.sqrt(np.mean((np.polyval(pv, f - f[-1]) - v) ** 2)))
-            gate = BASE_GATE_PX + 0.35 * speed * dt + 2.5 * residual + 0.5 * self.sizes[-1]
-            return pu_at, pv_at, gate
-        step = max(f[-1] - f[-2], 1.0)
-        vu, vv = (u[-1] - u[-2]) / step, (v[-1] - v[-2]) / step
-        gate = BASE_GATE_PX + 0.6 * float(np.hypot(vu, vv)) * dt + 0.5 * self.sizes[-1]
-        return float(u[-1] + vu * dt), float(v[-1] + vv * dt), gate
+        ta, tb = self.frames[-k] - fc, self.frames[-((k + 1) // 2)] - fc
+        ua, va = self.us[-k], self.vs[-k]
+        vb = self.vs[-((k + 1) // 2)]
+        du = (uc - ua) / -ta
+        # v(t) = vc + B t + A t² through (ta, va), (tb, vb), (0, vc): divided differences.
+        slope_a, slope_b = (va - vc) / ta, (vb - vc) / tb
+        accel = (slope_a - slope_b) / (ta - tb)
+        dv = slope_b - accel * tb
+        vp = vc + dv * dt + accel * dt * dt
+        speed = math.hypot(du, dv + 2 * accel * dt)
+        gate = BASE_GATE_PX + 0.35 * speed * dt + 0.5 * size + 2.0 * abs(accel) * dt * dt
+        return uc + du * dt, vp, gate
 
 
 class Tracker:
@@ -78,31 +83,36 @@ class Tracker:
         taken = [False] * len(blobs)
         if self.live and blobs:
             positions = np.array([(b.u, b.v) for b in blobs])
-            predictions = [t.predict(frame) for t in self.live]
-            pairs: list[tuple[float, int, int]] = []
-            for ti, (pu, pv, gate) in enumerate(predictions):
-                gate *= self.scale if len(self.live[ti].frames) == 1 else 1.0
-                d = np.hypot(positions[:, 0] - pu, positions[:, 1] - pv)
-                for near in np.nonzero(d <= gate)[0]:
-                    pairs.append((float(d[near]) / max(gate, 1e-6), ti, int(near)))
-            used_tracks: set[int] = set()
+            predicted = np.array([t.predict(frame) for t in self.live])
+            gates = predicted[:, 2] * np.array([self.scale if len(t.frames) == 1 else 1.0 for t in self.live])
+            distance = np.hypot(
+                predicted[:, 0, None] - positions[None, :, 0], predicted[:, 1, None] - positions[None, :, 1]
+            )
+            ratio = distance / np.maximum(gates[:, None], 1e-6)
+            rows, cols = np.nonzero(ratio <= 1.0)
+            young = np.array([len(t.frames) < 3 for t in self.live])
             # Tracks with history choose first: a lone point's wide gate must not steal a blob
             # from a falling object's track.
-            for _, ti, bi in sorted(pairs, key=lambda p: (len(self.live[p[1]].frames) < 3, p[0])):
+            order = np.lexsort((ratio[rows, cols], young[rows]))
+            used_tracks: set[int] = set()
+            for ti, bi in zip(rows[order].tolist(), cols[order].tolist(), strict=True):
                 if ti in used_tracks or taken[bi]:
                     continue
-                track = self.live[ti]
-                if track.last_frame == frame:
-                    continue
-                track.add(frame, blobs[bi])
+                self.live[ti].add(frame, blobs[bi])
                 used_tracks.add(ti)
                 taken[bi] = True
         for index, blob in enumerate(blobs):
-            if not taken[index] and len(self.live) < MAX_TRACKS:
+            if not taken[index]:
                 track = Track(self._next)
                 self._next += 1
                 track.add(frame, blob)
                 self.live.append(track)
+        if len(self.live) > MAX_TRACKS:
+            # A storm of rain: lone points that found no second are let go first, so that a
+            # throw starting now still gets its track.
+            lone = [t for t in self.live if len(t.frames) == 1 and t.last_frame < frame]
+            drop = {t.ident for t in lone[: len(self.live) - MAX_TRACKS]}
+            self.live = [t for t in self.live if t.ident not in drop][-MAX_TRACKS:]
         return ended
 
     def flush(self) -> list[Track]:
