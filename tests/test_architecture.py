@@ -28,18 +28,22 @@ ALLOWED: dict[str, frozenset[str]] = {
         "geocode": "domain errors",
         "store": "domain errors",
         "analytics": "domain errors",
-        "video": "domain errors",
+        "video": "domain vision errors",
+        "vision": "errors",
         "settings": "devices errors",
-        "service": "domain dispatch routing geocode devices avl bus store settings analytics video errors",
+        "service": (
+            "domain dispatch routing geocode devices avl bus store settings analytics video vision errors"
+        ),
         "composition": "service store bus routing geocode settings errors",
         "api": "composition service domain dispatch routing geocode devices avl bus settings errors",
         "simulation": "composition service domain routing geocode bus store settings video errors",
         "bench": (
-            "api composition service simulation analytics video domain routing geocode store settings errors"
+            "api composition service simulation analytics video vision domain routing geocode store settings "
+            "errors"
         ),
         "cli": (
-            "api bench composition service simulation analytics video domain routing geocode devices store "
-            "settings errors"
+            "api bench composition service simulation analytics video vision domain routing geocode devices "
+            "store settings errors"
         ),
         "web": "",  # the console's and the terminal's files, a package only to be found
         "__init__": "",  # the package's own __init__: the version, which every part may read

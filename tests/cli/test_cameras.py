@@ -81,3 +81,30 @@ def test_camera_add_reads_the_password_from_standard_input(
         assert url == "rtsp://admin:s3cret%3Awith%3Acolons@10.0.0.7/ch1"
     finally:
         services.close()
+
+
+def test_camera_calibrate_sets_refuses_and_removes_the_facade(
+    data_dir: Path, network: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["--data-dir", str(data_dir)]
+    place = ["--lat", "45.7560", "--lon", "126.6420", "--heading", "0"]
+    assert main([*base, "camera-add", "7号楼", "--url", "rtsp://10.0.0.7/1", *place, "--no-probe"]) == 0
+    camera_id = capsys.readouterr().out.split()[1]
+    facade = {
+        "corners_px": [[180, 340], [460, 340], [420, 30], [220, 30]],
+        "floors": 18,
+        "columns": 4,
+        "floor_height_m": 2.9,
+    }
+    good, bad = data_dir / "facade.json", data_dir / "bad.json"
+    good.write_text(json.dumps({"facade": facade}), encoding="utf-8")
+    bad.write_text(json.dumps({"facade": {**facade, "floors": 0}}), encoding="utf-8")
+    assert main([*base, "camera-calibrate", camera_id, "--calibration", str(bad)]) == 2
+    assert "floors must be at least 1" in capsys.readouterr().err
+    assert main([*base, "camera-calibrate", camera_id, "--calibration", str(good)]) == 0
+    assert "18 floors and 4 window columns" in capsys.readouterr().out
+    assert main([*base, "camera-list"]) == 0
+    [listed] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert listed["throw_calibration"]["facade"]["floors"] == 18
+    assert main([*base, "camera-calibrate", camera_id, "--remove"]) == 0
+    assert "no longer watched" in capsys.readouterr().out

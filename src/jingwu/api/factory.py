@@ -55,6 +55,7 @@ from jingwu.api.routers import (
     self_service,
     stations,
     stats,
+    throws,
     units,
     users,
     warning_models,
@@ -345,6 +346,7 @@ def create_app(services: Services, *, background: Sequence[BackgroundJob] = ()) 
         warning_models,
         analytics,
         cameras,
+        throws,
         live,
     ):
         _document_permissions(module.router.routes)

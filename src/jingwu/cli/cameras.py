@@ -1,6 +1,7 @@
-"""``camera-add``, ``camera-import`` and ``camera-list``: the camera registry from the command
-line (docs/video.md). A new camera's stream is looked at first (reachable, the password right,
-H.264), as the API does; ``--no-probe`` registers one not installed yet."""
+"""``camera-add``, ``camera-import``, ``camera-list`` and ``camera-calibrate``: the camera
+registry from the command line (docs/video.md, docs/throws.md). A new camera's stream is looked at
+first (reachable, the password right, H.264), as the API does; ``--no-probe`` registers one not
+installed yet."""
 
 from __future__ import annotations
 
@@ -65,6 +66,20 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p = commands.add_parser("camera-list", help="the registered cameras and their state, as JSON lines")
     p.add_argument("--osm", help=_OSM_HELP)
     p.set_defaults(func=camera_list)
+
+    p = commands.add_parser(
+        "camera-calibrate",
+        help="set (or remove) the facade a fixed camera watches for thrown objects (高空抛物)",
+        description='The calibration file is JSON: {"facade": {"corners_px": [[u, v] x4: bottom-left, '
+        'bottom-right, top-right, top-left], "floors", "columns", "floor_height_m", optionally '
+        '"column_centres" and "protrusion_depth_m"}}. Checked as the API checks it.',
+    )
+    p.add_argument("camera_id")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--calibration", type=Path, help="the calibration's JSON file")
+    which.add_argument("--remove", action="store_true", help="stop watching the camera for thrown objects")
+    p.add_argument("--osm", help=_OSM_HELP)
+    p.set_defaults(func=camera_calibrate)
 
 
 def camera_add(args: argparse.Namespace) -> int:
@@ -135,6 +150,29 @@ def camera_list(args: argparse.Namespace) -> int:
     with open_services(args) as services:
         for camera in services.video.cameras():
             print(json.dumps(camera_view(camera), ensure_ascii=False))
+    return 0
+
+
+def camera_calibrate(args: argparse.Namespace) -> int:
+    data = None
+    if args.calibration is not None:
+        try:
+            data = json.loads(args.calibration.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            print(f"jingwu: cannot read {args.calibration} as JSON: {exc}", file=sys.stderr)
+            return 2
+    with open_services(args) as services:
+        throws = services.video.throws
+        if data is None:
+            camera = throws.uncalibrate(args.camera_id, actor=os_user(), source=SOURCE)
+            print(f"camera {camera.id} ({camera.name}) is no longer watched for thrown objects")
+            return 0
+        camera = throws.calibrate(args.camera_id, data, actor=os_user(), source=SOURCE)
+    facade = (camera.throw_calibration or {}).get("facade", {})
+    print(
+        f"camera {camera.id} ({camera.name}) watches a facade of {facade.get('floors')} floors and "
+        f"{facade.get('columns')} window columns for thrown objects"
+    )
     return 0
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from jingwu.domain.geo import GeoPoint
@@ -105,7 +105,8 @@ def view_problems(view: CameraView) -> dict[str, str]:
 class Camera:
     """A registered camera. ``stream_url`` never holds credentials (``has_credentials`` says
     whether sealed ones are kept); ``position`` is None for body cameras and drones, whose
-    position is their unit's."""
+    position is their unit's. ``throw_calibration``: the facade a fixed camera watches for thrown
+    objects, as checked JSON (vision.throws.calibration), or None."""
 
     id: str
     name: str
@@ -123,6 +124,7 @@ class Camera:
     state: CameraState = CameraState.UNKNOWN
     state_since: datetime | None = None
     state_detail: str | None = None
+    throw_calibration: Mapping[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

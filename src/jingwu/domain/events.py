@@ -52,6 +52,11 @@ class EventType(StrEnum):
     # record with the new state; an evidence clip cut from a camera's buffer for an incident.
     CAMERA_STATE = "camera.state"
     CLIP_ATTACHED = "clip.attached"
+    # A camera's worker saw an object thrown from a tower (高空抛物): ``data.camera`` is the camera's
+    # record (it decides who hears it: camera.read where the camera stands), ``data.throw`` the
+    # detection (floor, window column, track, snapshot), ``data.repeat`` whether it was noted on
+    # the camera's open incident rather than opening one.
+    THROW_DETECTED = "throw.detected"
     # Positions are high-rate and superseded within seconds: carried live, not kept in the log.
     UNIT_POSITIONS = "unit.positions"
 

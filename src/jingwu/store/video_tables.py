@@ -1,5 +1,5 @@
-"""Video (capability 6): the camera registry, which worker reads each camera (its lease), and the
-evidence clips cut for incidents.
+"""Video (capability 6): the camera registry, which worker reads each camera (its lease), the
+evidence clips cut for incidents, and the thrown objects the workers detected (高空抛物).
 
 On the one metadata of :mod:`jingwu.store.tables`, so the migrations test compares them too."""
 
@@ -35,6 +35,9 @@ cameras = Table(
     Column("state", String(16), nullable=False),
     Column("state_since", UtcDateTime, nullable=True),
     Column("state_detail", String(300), nullable=True),
+    # The facade a camera at the foot of a tower watches for thrown objects (vision.throws), as
+    # checked JSON; None: not analysed.
+    Column("throw_calibration", Text, nullable=True),
     Index(None, "station_id"),
     Index(None, "unit_id"),
 )
@@ -69,4 +72,28 @@ video_clips = Table(
     Index(None, "incident_id"),
 )
 
-__all__ = ["camera_leases", "cameras", "video_clips"]
+# One row per thrown object a worker detected: the incident it opened (or was noted on), when the
+# object was first seen and when it landed (the wall times of those frames), where it came from,
+# its track in the picture (JSON [[frame, u, v], ...]), the snapshot attached and the clip cut.
+throw_detections = Table(
+    "throw_detections",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("incident_id", String(64), ForeignKey("incidents.id"), nullable=False),
+    Column("camera_id", String(64), ForeignKey("cameras.id"), nullable=False),
+    Column("detected_at", UtcDateTime, nullable=False),
+    Column("landed_at", UtcDateTime, nullable=False),
+    Column("floor", Integer, nullable=True),
+    Column("column", Integer, nullable=True),
+    Column("floor_uncertainty", Float, nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("track", Text, nullable=False),
+    Column("snapshot_attachment_id", String(64), nullable=True),
+    Column("clip_id", String(64), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "incident_id"),
+    Index(None, "camera_id", "detected_at"),
+    Index(None, "detected_at"),
+)
+
+__all__ = ["camera_leases", "cameras", "throw_detections", "video_clips"]

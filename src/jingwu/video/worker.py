@@ -1,7 +1,9 @@
 """A video worker process: reads the cameras the supervisor hands it, keeps their buffers, and
 answers the API through its relay. Its only link to the server is one pipe: assignments in,
-ready and state reports out (Frigate's shape: decoding never happens in the API's process, and a
-worker that crashes takes no more than its own cameras with it, for the moment it is restarted)."""
+ready, state and throw reports out (Frigate's shape: decoding never happens in the API's process,
+and a worker that crashes takes no more than its own cameras with it, for the moment it is
+restarted). A camera assigned with a facade calibration is also analysed for thrown objects
+(:mod:`jingwu.video.throws_feed`), beside its reader and without touching it."""
 
 from __future__ import annotations
 
@@ -12,13 +14,17 @@ import secrets
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jingwu.domain.cameras import CameraState
 from jingwu.video.reader import CameraReader
 from jingwu.video.relay import Relay
+
+if TYPE_CHECKING:
+    from jingwu.video.throws_feed import ThrowAnalyser
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +45,7 @@ def worker_main(
     buffers = Path(buffer_dir)
     readers: dict[str, CameraReader] = {}
     urls: dict[str, str] = {}
+    analysers: dict[str, ThrowAnalyser] = {}
     reports: queue.Queue[dict[str, Any]] = queue.Queue()
     token = secrets.token_urlsafe(24)
     relay = Relay(relay_host, token, lambda: dict(readers), buffers / ".clips")
@@ -86,9 +93,12 @@ def worker_main(
                         )
                         readers[camera_id], urls[camera_id] = reader, url
                         reader.start()
+                _analyse(readers, analysers, message.get("throws") or {}, reports.put)
     except (EOFError, OSError):
         pass  # the supervisor's end of the pipe is gone: stop with it
     finally:
+        for analyser in analysers.values():
+            analyser.stop()
         for reader in readers.values():
             reader.stop()
         deadline = time.monotonic() + 3
@@ -96,6 +106,37 @@ def worker_main(
             reader.join(timeout=max(0.1, deadline - time.monotonic()))
         relay.stop()
         log.info("video worker %s stopped (threads left: %d)", worker_id, threading.active_count())
+
+
+def _analyse(
+    readers: dict[str, CameraReader],
+    analysers: dict[str, ThrowAnalyser],
+    calibrations: dict[str, Any],
+    report: Callable[[dict[str, Any]], None],
+) -> None:
+    """The thrown-object analysers as assigned: one per calibrated camera read here, started
+    again when its calibration changed or its reader was replaced (a new URL), stopped when its
+    calibration was removed. The readers themselves are left as they are."""
+    for camera_id in list(analysers):
+        analyser = analysers[camera_id]
+        if (
+            readers.get(camera_id) is not analyser.reader
+            or calibrations.get(camera_id) != analyser.calibration_json
+            or not analyser.is_alive()
+        ):
+            analysers.pop(camera_id).stop()
+    wanted = {c: cal for c, cal in calibrations.items() if c in readers and c not in analysers}
+    if not wanted:
+        return
+    # Loaded only where a camera is analysed: OpenCV and the detector stay out of other workers.
+    from jingwu.video.throws_feed import start_analyser
+    from jingwu.vision.throws.calibration import CalibrationError
+
+    for camera_id, calibration in wanted.items():
+        try:
+            analysers[camera_id] = start_analyser(readers[camera_id], calibration, report)
+        except CalibrationError as exc:
+            log.error("camera %s: its facade calibration is refused here (%s)", camera_id, exc)
 
 
 def _forget(reader: CameraReader) -> None:

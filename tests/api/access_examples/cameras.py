@@ -1,5 +1,5 @@
-"""Examples for tests/api/test_access.py's walk over every route, for the cameras' and clips'
-routes (see the other modules here for the shape)."""
+"""Examples for tests/api/test_access.py's walk over every route, for the cameras', clips' and
+thrown objects' routes (see the other modules here for the shape)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,14 @@ BODIES: dict[tuple[str, str], Any] = {
         "heading_deg": 0,
     },
     ("PATCH", "/api/cameras/{camera_id}"): lambda c: {"name": "保健路口 北"},
+    ("PUT", "/api/cameras/{camera_id}/calibration"): lambda c: {
+        "facade": {
+            "corners_px": [[180, 340], [460, 340], [420, 30], [220, 30]],
+            "floors": 18,
+            "columns": 4,
+            "floor_height_m": 2.9,
+        }
+    },
     ("POST", "/api/incidents/{incident_id}/clips"): lambda c: {
         "camera_id": "cam_none",
         "from": "2026-11-25T07:59:00+00:00",

@@ -108,6 +108,9 @@ class CameraOut(BaseModel):
     state_label: str
     state_since: str | None
     state_detail: str | None
+    throw_calibration: dict[str, Any] | None = Field(
+        default=None, description="the facade watched for thrown objects (PUT …/calibration), or null"
+    )
 
 
 class CameraListOut(BaseModel):

@@ -47,6 +47,7 @@ from jingwu.service.video.evidence import (
 )
 from jingwu.service.video.registry import CameraRegistry, Prober, camera_view, spec_from_fields
 from jingwu.service.video.supervisor import VideoSupervisor
+from jingwu.service.video.throws import ThrowService
 from jingwu.settings import Settings
 from jingwu.store import repository as repo
 from jingwu.store import video_tables as v
@@ -88,6 +89,7 @@ class VideoService:
         self.supervisor: VideoSupervisor | None = None
         self._buildings: Buildings | None = None
         self.coverage = CoverageService(engine, dispatch.network, self.buildings, clock)
+        self.throws = ThrowService(self)  # 高空抛物: calibrations, and the workers' detections
         self._unsubscribe: Callable[[], None] | None = None
         self._lock = threading.Lock()
 
@@ -110,6 +112,8 @@ class VideoService:
                 keep_bytes=settings.video_buffer_mb * 1024 * 1024,
                 relay_host=settings.video_relay_host,
                 clock=self.clock,
+                calibrations=self.registry.throw_calibrations,
+                on_throw=self.throws.record,
             )
             self.supervisor.start()
 

@@ -4,6 +4,7 @@ open; and each camera's state as the workers report it."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
@@ -69,6 +70,7 @@ def camera_from_row(row: Any) -> Camera:
         state=CameraState(row.state),
         state_since=row.state_since,
         state_detail=row.state_detail,
+        throw_calibration=json.loads(row.throw_calibration) if row.throw_calibration else None,
     )
 
 
@@ -101,6 +103,7 @@ def camera_view(camera: Camera) -> dict[str, Any]:
         "state_label": STATE_LABELS[camera.state],
         "state_since": camera.state_since.isoformat() if camera.state_since else None,
         "state_detail": camera.state_detail,
+        "throw_calibration": dict(camera.throw_calibration) if camera.throw_calibration else None,
     }
 
 
@@ -296,6 +299,36 @@ class CameraRegistry:
                 source=source,
             )
 
+    def set_calibration(
+        self,
+        camera_id: str,
+        calibration: dict[str, Any] | None,
+        *,
+        actor: str | None,
+        source: str | None,
+    ) -> Camera:
+        """Keep (or, with None, remove) the facade a camera watches for thrown objects, checked by
+        the caller (service.video.throws); the workers pick it up at their next assignment."""
+        now = self.clock()
+        text = None if calibration is None else json.dumps(calibration, ensure_ascii=False)
+        with write_transaction(self.engine) as conn:
+            done = conn.execute(
+                update(v.cameras)
+                .where(v.cameras.c.id == camera_id, v.cameras.c.retired_at.is_(None))
+                .values(throw_calibration=text)
+            )
+            if done.rowcount == 0:
+                raise camera_not_found(camera_id)
+            audit.append(
+                conn,
+                ts=now,
+                action="camera.calibrated" if calibration is not None else "camera.calibration_removed",
+                actor=actor,
+                target=f"camera:{camera_id}",
+                source=source,
+            )
+            return self._get(conn, camera_id)
+
     def set_state(
         self, camera_id: str, state: CameraState, detail: str | None, at: datetime
     ) -> Camera | None:
@@ -363,6 +396,18 @@ class CameraRegistry:
                 # the others are read as ever.
                 log.error("camera %s: its credentials cannot be decrypted with the field keys", row.id)
         return readable
+
+    def throw_calibrations(self) -> dict[str, dict[str, Any]]:
+        """Camera id → its facade calibration, for every enabled camera that has one: what the
+        workers analyse for thrown objects."""
+        c = v.cameras.c
+        with read_transaction(self.engine) as conn:
+            rows = conn.execute(
+                select(c.id, c.throw_calibration).where(
+                    c.retired_at.is_(None), c.enabled.is_(True), c.throw_calibration.is_not(None)
+                )
+            ).all()
+        return {row.id: json.loads(row.throw_calibration) for row in rows}
 
     def credentials_of(self, camera_id: str) -> StreamCredentials | None:
         with read_transaction(self.engine) as conn:

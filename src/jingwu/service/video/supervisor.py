@@ -4,7 +4,10 @@ camera leases that spread the cameras across a cluster's hosts).
 
 Every TICK_S the supervisor renews its leases, plans which worker reads which camera (a camera
 stays with its worker while both live), starts or restarts workers (backing off when one keeps
-dying) and forwards the workers' state reports to ``on_state``."""
+dying) and forwards the workers' state reports to ``on_state``. A camera with a facade calibration
+(``calibrations``) is analysed for thrown objects by its worker; a changed or removed calibration
+is sent again, which restarts or stops the analysis without touching the camera's reader, and the
+worker's ``throw`` reports go to ``on_throw``."""
 
 from __future__ import annotations
 
@@ -39,6 +42,8 @@ RESTART_BACKOFF_MAX_S = 30.0
 
 #: (camera id, state, detail, when) → stored and published by the video service.
 StateReport = Callable[[str, CameraState, str | None, datetime], None]
+#: A worker's ``throw`` report (see video.throws_feed) → an incident (service.video.throws).
+ThrowReport = Callable[[dict[str, Any]], object]
 
 
 @dataclass(slots=True)
@@ -50,7 +55,9 @@ class WorkerSlot:
     conn: Connection | None = None
     relay: tuple[str, str] | None = None  # its relay's address and token, once it said ready
     cameras: dict[str, str] = field(default_factory=dict)  # camera id → URL it was handed
+    throws: dict[str, Any] = field(default_factory=dict)  # camera id → facade calibration
     sent: dict[str, str] | None = None
+    sent_throws: dict[str, Any] | None = None
     failures: int = 0
     restart_at: float = 0.0
     started_at: float = 0.0
@@ -72,10 +79,14 @@ class VideoSupervisor:
         keep_bytes: int,
         relay_host: str = "127.0.0.1",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        calibrations: Callable[[], dict[str, Any]] | None = None,
+        on_throw: ThrowReport | None = None,
     ) -> None:
         self.engine = engine
         self.readable = readable
         self.on_state = on_state
+        self.calibrations = calibrations or dict
+        self.on_throw = on_throw
         self.slots = [WorkerSlot(i) for i in range(workers)]
         self.per_worker = cameras_per_worker
         self.buffer_dir = buffer_dir
@@ -132,6 +143,9 @@ class VideoSupervisor:
             relays={k: r for k, r in relays.items() if r is not None},
         )
         self._plan({camera_id: wanted[camera_id] for camera_id in held})
+        calibrations = self.calibrations()
+        for slot in self.slots:
+            slot.throws = {c: calibrations[c] for c in slot.cameras if c in calibrations}
         self._say_unread(wanted)
         for slot in self.slots:
             self._keep_alive(slot)
@@ -140,12 +154,14 @@ class VideoSupervisor:
     def _assign(self, slot: WorkerSlot) -> None:
         """Send the worker its cameras if they changed, once it is ready; its relay goes on their
         leases first, so that a camera is never online with no address to reach it by."""
-        if slot.conn is None or slot.relay is None or slot.sent == slot.cameras:
+        if slot.conn is None or slot.relay is None:
+            return
+        if slot.sent == slot.cameras and slot.sent_throws == slot.throws:
             return
         leases.set_relay(self.engine, self.holder, list(slot.cameras), slot.relay)
         try:
-            slot.conn.send({"type": "assign", "cameras": dict(slot.cameras)})
-            slot.sent = dict(slot.cameras)
+            slot.conn.send({"type": "assign", "cameras": dict(slot.cameras), "throws": dict(slot.throws)})
+            slot.sent, slot.sent_throws = dict(slot.cameras), dict(slot.throws)
         except OSError:
             self._died(slot)
 
@@ -201,7 +217,7 @@ class VideoSupervisor:
         )
         process.start()
         theirs.close()
-        slot.process, slot.conn, slot.relay, slot.sent = process, ours, None, None
+        slot.process, slot.conn, slot.relay, slot.sent, slot.sent_throws = process, ours, None, None, None
         slot.started_at = time.monotonic()
 
     def _died(self, slot: WorkerSlot) -> None:
@@ -227,7 +243,7 @@ class VideoSupervisor:
                 slot.process.join(timeout=2)
         if slot.conn is not None:
             slot.conn.close()
-        slot.process, slot.conn, slot.relay, slot.sent = None, None, None, None
+        slot.process, slot.conn, slot.relay, slot.sent, slot.sent_throws = None, None, None, None, None
 
     def _drain(self, timeout: float) -> None:
         conns = [s.conn for s in self.slots if s.conn is not None]
@@ -253,6 +269,13 @@ class VideoSupervisor:
         elif message.get("type") == "state":
             at = datetime.fromtimestamp(message["at"], UTC)
             self.on_state(message["camera_id"], CameraState(message["state"]), message.get("detail"), at)
+        elif message.get("type") == "throw" and self.on_throw is not None:
+            try:
+                self.on_throw(message)
+            except Exception:
+                log.exception(
+                    "the throw reported by camera %s could not be recorded", message.get("camera_id")
+                )
 
 
 __all__ = ["TICK_S", "VideoSupervisor"]
