@@ -4,6 +4,7 @@
 // A stream URL may carry user:password@: the server seals the credentials and never shows them.
 
 import { CAMERA_STATE_STRINGS } from "../shared/camera-states.js";
+import { CALIBRATE_STRINGS, Calibrator } from "./calibrate.js";
 import { actionCell, button, cell, option, submitting } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
@@ -45,6 +46,7 @@ export const CAMERA_STRINGS = {
     "cam.owner.police": "公安自建",
     "cam.owner.property": "物业/社会面",
     ...CAMERA_STATE_STRINGS["zh-CN"],
+    ...CALIBRATE_STRINGS["zh-CN"],
     "cam.credentials": "已保存凭据（加密，不显示）",
     "cam.credentials_short": "含凭据",
     "cam.no_unit": "—",
@@ -109,6 +111,7 @@ export const CAMERA_STRINGS = {
     "cam.owner.police": "Police",
     "cam.owner.property": "Property / shared",
     ...CAMERA_STATE_STRINGS.en,
+    ...CALIBRATE_STRINGS.en,
     "cam.credentials": "Credentials stored (sealed, never shown)",
     "cam.credentials_short": "credentials",
     "cam.no_unit": "—",
@@ -168,6 +171,7 @@ export class CamerasTab {
     $("camera-filter-state").addEventListener("change", () => this.refresh());
     $("camera-filter-kind").addEventListener("change", () => this.refresh());
     $("camera-import-file").addEventListener("change", (e) => this.importFile(e.target));
+    this.calibrator = new Calibrator(this);
     const template = $("camera-template");
     template.href = `data:text/csv;charset=utf-8,${encodeURIComponent(`${CSV_HEADER}\n`)}`;
     template.download = "cameras.csv";
@@ -215,6 +219,13 @@ export class CamerasTab {
       badge.title = camera.state_detail || "";
       state.append(badge);
       if (camera.enabled === false) state.append(` ${t.t("cam.disabled")}`);
+      if (camera.throw_calibration) {
+        const calibrated = document.createElement("small");
+        calibrated.className = "cam-calibrated";
+        calibrated.dataset.testid = "camera-calibrated";
+        calibrated.textContent = ` ${t.t("cam.calibrated")}`;
+        state.append(calibrated);
+      }
       const place = camera.kind === "fixed"
         ? [camera.community, camera.lat != null ? `${Number(camera.lat).toFixed(5)}, ${Number(camera.lon).toFixed(5)}` : null,
           camera.view ? `${Math.round(camera.view.heading_deg)}° / ${Math.round(camera.view.fov_deg)}° / ${Math.round(camera.view.range_m)} m` : null]
@@ -238,6 +249,7 @@ export class CamerasTab {
         cell(place),
         stream,
         actionCell(
+          ...(camera.kind === "fixed" ? [button(t.t("btn.calibrate"), () => this.calibrator.open(camera), "calibrate")] : []),
           button(t.t("btn.edit"), () => this.open(camera)),
           button(t.t(camera.enabled === false ? "btn.enable" : "btn.disable"), () => this.setEnabled(camera, camera.enabled === false)),
           button(t.t("btn.retire"), () => this.retire(camera), "danger"),
@@ -255,6 +267,7 @@ export class CamerasTab {
     }
     $("camera-rows").replaceChildren(...rows);
     this._renderImport();
+    this.calibrator.render();
   }
 
   /** The last import's verdict, in the words of the moment. */

@@ -14,6 +14,7 @@ import { SituationMap, STATUS_COLOURS, PRIORITY_COLOURS } from "./map.js";
 import { IncidentQueue } from "./queue.js";
 import { RecordEditor } from "./record.js";
 import { SearchPage } from "./search.js";
+import { THROW_STRINGS, ThrowAlerts } from "./throws.js";
 import { ConsoleState } from "./state.js";
 import { STRINGS } from "./strings.js";
 
@@ -24,6 +25,7 @@ class Console {
   constructor() {
     this.i18n = new I18n(STRINGS);
     this.i18n.extend(CAMERA_STRINGS);
+    this.i18n.extend(THROW_STRINGS);
     this.api = new Api("jingwu.console.session");
     this.state = new ConsoleState();
     this.selectedId = null;
@@ -222,6 +224,7 @@ class Console {
       this.toast(this.i18n.t("toast.device_offline", { device: data.device.id, community: data.device.community }), true);
     }
     if (event.type === "check.hit") (this.checkAlerts ||= new CheckAlerts(this)).onEvent(event);
+    if (event.type === "throw.detected") (this.throwAlerts ||= new ThrowAlerts(this)).onEvent(event);
     this.changed();
     this.detail.onEvent(event);
     this.cameras.onEvent(event);

@@ -7,6 +7,7 @@ import { arrivalRisk, OPEN } from "./state.js";
 import { STATUS_COLOURS } from "./map.js";
 import { WhyNot } from "./whynot.js";
 import { DisputesBeside } from "./disputes.js";
+import { ThrowPanel } from "./throws.js";
 
 const DISPATCHABLE = new Set(["pending", "dispatched", "acknowledged", "en_route", "on_scene"]);
 const $ = (id) => document.getElementById(id);
@@ -43,6 +44,7 @@ export class IncidentDetail {
     });
     this.whyNot = new WhyNot(app, $("why-not"));
     this.disputes = new DisputesBeside(app, $("detail-timers"));
+    this.throws = new ThrowPanel(app, $("detail-timers")); // 高空抛物: right under the clocks
     $("backup-btn").addEventListener("click", () => this.backup());
     $("reporter-form").addEventListener("submit", (e) => {
       e.preventDefault();
@@ -80,6 +82,7 @@ export class IncidentDetail {
     this._clearPhotos();
     this.disputes.load(incidentId);
     if (!incidentId) {
+      this.throws.open(null);
       this.app.map.map.invalidateSize();
       return;
     }
@@ -87,6 +90,7 @@ export class IncidentDetail {
     $("note-text").value = "";
     this._hideReporter();
     this.render();
+    this.throws.open(incidentId);
     this.app.map.map.invalidateSize();
     const incident = this.incident;
     if (incident) this.app.map.focus(incident.location.lat, incident.location.lon, 14);
@@ -249,6 +253,7 @@ export class IncidentDetail {
   onEvent(event) {
     if (!this.incidentId) return;
     this.disputes.onEvent(event);
+    this.throws.onEvent(event);
     const mine = event.incident_id === this.incidentId;
     if (mine && typeof event.id === "number") {
       this.timeline.push(event);
@@ -424,6 +429,7 @@ export class IncidentDetail {
     const params = { unit, merged: event.data.merged || "", text: event.data.text || "",
       reason: event.data.reason ? `：${event.data.reason}` : "" };
     if (event.type === "incident.updated") return this.app.record.describeChanges(event);
+    if (event.type === "throw.detected") return this.throws.describe(event);
     if (event.type === "clip.attached") params.hash = String((event.data.clip || {}).sha256 || event.data.sha256 || "").slice(0, 12);
     if (event.type === "incident.status_changed") params.to = i18n.t(`incident.${event.data.to}`);
     if (event.type === "unit.status_changed") params.to = i18n.t(`unit.${event.data.to}`) + this.arrivalAndDisposition(event.data);

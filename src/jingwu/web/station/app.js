@@ -9,7 +9,7 @@ import { I18n } from "/static/shared/i18n.js";
 import { STRINGS } from "./strings.js";
 
 /** The tab modules, in order; each is /static/station/<name>.js and names the permission it needs. */
-export const DESK_MODULES = ["records", "disputes", "applications", "watchlists", "warnings"];
+export const DESK_MODULES = ["records", "disputes", "applications", "watchlists", "warnings", "security"];
 
 const $ = (id) => document.getElementById(id);
 
