@@ -68,8 +68,11 @@ def test_a_community_officer_sees_the_cameras_and_a_new_throw_arrives_at_the_top
     expect(throws).to_have_count(1)
     expect(throws.first).to_have_attribute("data-incident-id", earlier["incident_id"])
     expect(throws.first.locator("[data-testid=security-where]")).to_contain_text("5层 · 第2列窗")
-    # A community officer holds no attachment.read: the evidence is said to be out of reach.
-    expect(throws.first.locator("[data-testid=security-no-access]")).to_be_visible()
+    # The evidence is the community officer's to see: finding the window is their work.
+    thumb = throws.first.locator("[data-testid=security-snapshot]")
+    expect(thumb).to_be_visible()
+    page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
+    expect(throws.first.locator("[data-testid=security-no-access]")).to_have_count(0)
     expect(page.locator("[data-testid=security-live]")).to_have_attribute("data-status", "live")
 
     # A new throw: at the top at once, highlighted, with its floor, window, time and incident.

@@ -31,6 +31,7 @@ MIN_DROP_FLOORS = 1.5
 #: An object already at its terminal speed: no acceleration left, but at least this fast (m/s).
 MIN_TERMINAL_SPEED = 6.0
 TERMINAL_SHARE_MIN = -0.15
+MIN_STEADY_S = 1.0
 #: Launch speeds upward or downward beyond these are not a hand's throw (a dive, a rain streak).
 MAX_UPWARD_SPEED = 6.0
 MAX_SIDEWAYS_SPEED = 8.0
@@ -93,7 +94,9 @@ def judge(track: Track, geometry: FacadeGeometry, fps: float) -> Verdict:
     if drop < MIN_DROP_FLOORS * fh:
         return Verdict(False, "fell less than two floors", gravity_share=share)
     descent = drop / max(float(t[-1] - t[0]), 1e-6)
-    steady = share >= TERMINAL_SHARE_MIN and descent >= MIN_TERMINAL_SPEED
+    # Rain falls steadily too, but crosses the picture in a few frames: a steady fall must be
+    # followed for a second to count.
+    steady = share >= TERMINAL_SHARE_MIN and descent >= MIN_TERMINAL_SPEED and t[-1] >= MIN_STEADY_S
     if not (GRAVITY_SHARE[0] <= share <= GRAVITY_SHARE[1] or steady):
         # A bag or a box of rubbish reaches its terminal speed within a second or two and then
         # falls steadily: that is a fall too, when fast (paper and leaves drift down slowly).
@@ -145,7 +148,10 @@ def _launch(
     )
     if flight is None:
         return Verdict(False, "no throw fits", gravity_share=share)
-    tolerance_px = max(1.6, 0.3 * min(size, 12.0))
+    # Drag is modelled as linear in the speed, the air's is quadratic: over a long fall the model's
+    # own error grows with the distance travelled in the picture.
+    extent = float(np.hypot(us.max() - us.min(), vs.max() - vs.min()))
+    tolerance_px = max(1.6, 0.3 * min(size, 12.0), 0.004 * extent)
     if flight.rms_px > tolerance_px:
         return Verdict(False, f"no throw fits within {flight.rms_px:.1f} px", gravity_share=share)
     s = flight.x / geometry.wall_width_m

@@ -4,8 +4,9 @@
 // connection (the desk has none): a throw.detected event puts the detection at the top at once,
 // highlighted, and says so wherever the desk is.
 //
-// Snapshots and clips are evidence attachments: they need attachment.read, which a community
-// officer does not hold; for them the row says so instead of showing a broken picture.
+// Snapshots and clips are evidence attachments: they need attachment.read (community officers
+// hold it for their station's incidents); without it the row says so instead of showing a
+// broken picture.
 
 import { LiveStream } from "/static/shared/live.js";
 import { CAMERA_STATE_STRINGS } from "/static/shared/camera-states.js";
