@@ -78,9 +78,12 @@ def _match(truth: dict[str, Any], events: list[dict[str, Any]], scale: float) ->
             first, u, v = event["track"][0]
             if not throw["launch_frame"] - 3 <= first <= throw["landing_frame"] + 2:
                 continue
-            if first not in where:
+            # An encoder's B-frames can show a faint ghost of the object a frame or two before
+            # it is drawn: the detector may start there, before the truth's first point.
+            near = min(where, key=lambda f: abs(f - first))
+            if abs(near - first) > 3:
                 continue
-            tu, tv = where[first]
+            tu, tv = where[near]
             distance = math.hypot(u - tu, v - tv)
             if distance <= MATCH_PX * scale:
                 candidates.append((distance, ti, ei))

@@ -33,6 +33,8 @@ MAX_ANCHOR_PX = 720
 STILL_EDGE_WEIGHT = 0.08
 SHAKE_EDGE_WEIGHT = 0.7
 SHAKE_HOLD_FRAMES = 25
+#: Frames in which the background is only learnt (its first picture may hold anything).
+WARM_UP_FRAMES = 10
 #: At most this many blobs a frame go on to the tracker (the strongest).
 MAX_BLOBS = 200
 #: A wall smaller than this (pixels a side) in the picture is too little to measure shake on.
@@ -168,7 +170,7 @@ class MotionFinder:
             return []
         if self.count % 2 == 0:
             cv2.accumulateWeighted(smooth, self.background, BACKGROUND_RATE, mask=cv2.bitwise_not(moving))
-        if changed == 0:
+        if changed == 0 or self.count <= WARM_UP_FRAMES:
             return []
         return self._blobs(moving, over_background)
 

@@ -101,6 +101,16 @@ class Tracker:
                 self.live[ti].add(frame, blobs[bi])
                 used_tracks.add(ti)
                 taken[bi] = True
+        # A fast object's streak can break in two: the piece beside a blob that an established
+        # track took this frame is part of the same object, not the start of another track.
+        held = [
+            (t.us[-1], t.vs[-1], max(8.0, 1.5 * t.sizes[-1]))
+            for t in self.live
+            if t.last_frame == frame and len(t.frames) >= 3
+        ]
+        for index, blob in enumerate(blobs):
+            if not taken[index] and any(math.hypot(blob.u - u, blob.v - v) <= r for u, v, r in held):
+                taken[index] = True
         for index, blob in enumerate(blobs):
             if not taken[index]:
                 track = Track(self._next)
