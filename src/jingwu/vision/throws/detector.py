@@ -112,7 +112,25 @@ class ThrowDetector:
         )
 
     def _same_as_reported(self, event: ThrowEvent) -> bool:
+        """Whether ``event`` is a throw already reported: two tracks that followed the same
+        object by turns (each taking its blob when the other missed it), or the piece of a track
+        broken in two that starts where the other ended."""
+        near_px = max(12.0, 0.012 * self.height)
         for earlier in self.reported[-5:]:
+            first, last = earlier.track[0][0], earlier.track[-1][0]
+            shared = [(f, u, v) for f, u, v in event.track if first <= f <= last]
+            if len(shared) >= 3:
+                # Where the earlier track was at each shared frame, between its own points.
+                frames, us, vs = (np.asarray(c, dtype=np.float64) for c in zip(*earlier.track, strict=True))
+                at = np.asarray([f for f, _, _ in shared], dtype=np.float64)
+                gaps = np.hypot(
+                    np.interp(at, frames, us) - [u for _, u, _ in shared],
+                    np.interp(at, frames, vs) - [v for _, _, v in shared],
+                )
+                # Pieces of one streak lie up to a frame's travel apart.
+                step = float(np.median(np.hypot(np.diff(us), np.diff(vs)) / np.maximum(np.diff(frames), 1)))
+                if float(np.median(gaps)) < near_px + step:
+                    return True
             gap = (event.frame - earlier.last_frame) / self.fps
             if -0.1 <= gap <= SAME_THROW_S:
                 _, u, v = earlier.track[-1]

@@ -22,7 +22,7 @@ from jingwu.vision.throws.tracks import Track
 from jingwu.vision.throws.trajectory import fit_flight
 
 G = 9.81
-MIN_POINTS = 8
+MIN_POINTS = 10
 MIN_DURATION_S = 0.24
 #: Fitted downward acceleration, as a share of g, that a thrown object may show: drag holds a bag
 #: back; an object moving towards the camera as it falls is seen falling a little faster.
