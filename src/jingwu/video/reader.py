@@ -32,6 +32,8 @@ BACKOFF_FIRST_S = 1.0
 BACKOFF_MAX_S = 8.0
 UNSUPPORTED_RETRY_S = 60.0
 JUDGE_SIZE = (160, 90)
+#: How far ahead of the clock a live packet's stamp may run (jitter) before the stamps move back.
+FUTURE_SLACK_S = 0.05
 
 #: (state, detail) → whoever reports it (the worker sends it to the supervisor).
 StateSink = Callable[[str, CameraState, str | None], None]
@@ -239,7 +241,10 @@ class CameraReader(threading.Thread):
             now = self.clock()
             if is_file and wall > now:
                 self._halt.wait(wall - now)  # a file plays at its own pace, like a camera
-            elif not is_file and abs(now - wall) > 2.0:
+            elif not is_file and (now - wall > 2.0 or wall > now + FUTURE_SLACK_S):
+                # A picture cannot have been taken after it arrived: packets FFmpeg held back while
+                # it probed the stream came in a burst, and the first of them, stamped "now", was
+                # really older (1.2 s on the RTSP rig). The clock is moved back to the newest.
                 anchor_wall, anchor_dts, wall = now, packet.dts, now
             stored = StoredPacket(
                 bytes(packet),
