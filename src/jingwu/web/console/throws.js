@@ -394,9 +394,13 @@ export class ThrowAlerts {
     const item = (event.data || {}).throw;
     if (!item) return;
     const incidentId = item.incident_id || event.incident_id;
+    // One alert per incident, the latest: another throw noted on an open call replaces its alert
+    // and does not take the dispatcher's eye again (a repeat is a note, not a new call).
+    for (const alert of [...this.box.children]) if (incidentId && alert.dataset.incidentId === incidentId) alert.remove();
     this.box.prepend(this._alert({ ...item, incident_id: incidentId }));
     while (this.box.children.length > MAX_ALERTS) this.box.lastElementChild.remove();
-    if (incidentId && (!this.app.selectedId || this.app.selectedId === incidentId)) await this.focus(incidentId);
+    const repeat = Boolean((event.data || {}).repeat);
+    if (incidentId && !repeat && (!this.app.selectedId || this.app.selectedId === incidentId)) await this.focus(incidentId);
   }
 
   _alert(item) {
