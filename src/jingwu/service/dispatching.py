@@ -204,6 +204,31 @@ class DispatchService:
         other event of this process. (Community devices use it.)"""
         return self.commands.commit(decide, new_incident_ids=new_incident_ids)
 
+    def commit_with_incident_id(
+        self, decide: Callable[[Connection, datetime, str], Decision], *, what: str
+    ) -> str:
+        """Commit another service's command that may open an incident under a freshly drawn id
+        (``decide`` is given it), drawing again when it turns out taken: 30 random bits a day
+        can meet, here (``decide`` raises :class:`IncidentIdTaken`) or, on PostgreSQL, in another
+        server's insert. The last id drawn; ``what`` names the command in the log."""
+
+        def with_id(drawn: str) -> Decide:
+            return lambda conn, now: decide(conn, now, drawn)
+
+        incident_id = self.new_incident_id()
+        for _attempt in range(INCIDENT_ID_ATTEMPTS):
+            drawn = incident_id
+            try:
+                self.commit(with_id(drawn), new_incident_ids=frozenset({drawn}))
+                return drawn
+            except IncidentIdTaken:
+                log.info("incident id %s is taken; drawing another for %s", drawn, what)
+            except SystemFault as exc:
+                if not (isinstance(exc.__cause__, IntegrityError) and self._incident_exists(drawn)):
+                    raise
+            incident_id = self.new_incident_id()
+        raise SystemFault("no free incident id could be drawn; try again", code="incident_id_exhausted")
+
     # ------------------------------------------------------------ incidents
 
     def new_incident_id(self) -> str:

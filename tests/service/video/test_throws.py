@@ -92,6 +92,13 @@ def _heard(services: Services) -> list[BusMessage]:
     return heard
 
 
+def _until_heard(heard: list[BusMessage], kind: EventType, timeout: float = 5.0) -> None:
+    """The bus delivers on a thread of its own: wait for ``kind`` to have arrived."""
+    deadline = time.monotonic() + timeout
+    while not any(m.type == kind for m in heard) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def test_a_throw_opens_a_sensor_incident_at_the_camera_with_its_snapshot_and_row(services: Services) -> None:
     camera_id = _camera(services)
     heard = _heard(services)
@@ -118,6 +125,7 @@ def test_a_throw_opens_a_sensor_incident_at_the_camera_with_its_snapshot_and_row
     assert (row["floor"], row["column"], row["confidence"]) == (12, 3, 0.83)
     assert row["track"] == [[100, 320.0, 80.5], [101, 320.4, 90.0], [102, 320.9, 101.2]]
     assert (row["camera_name"], row["community"]) == ("3号楼 南侧", "保健小区")
+    _until_heard(heard, EventType.THROW_DETECTED)
     types = [m.type for m in heard]
     assert types.index(EventType.INCIDENT_CREATED) < types.index(EventType.THROW_DETECTED)
     detected = next(m for m in heard if m.type == EventType.THROW_DETECTED)
@@ -136,6 +144,8 @@ def test_a_second_throw_within_a_minute_is_a_note_on_the_open_incident(services:
     heard = _heard(services)
     again = services.video.throws.record(report(camera_id, NOW_MS + 30_000, floor=None, column=None))
     assert again is not None and again.incident_id == first.incident_id
+    _until_heard(heard, EventType.INCIDENT_NOTE_ADDED)
+    _until_heard(heard, EventType.THROW_DETECTED)
     notes = [m for m in heard if m.type == EventType.INCIDENT_NOTE_ADDED]
     assert len(notes) == 1 and "楼层不明" in notes[0].payload["data"]["text"]
     assert "floor unknown" in notes[0].payload["data"]["text"]

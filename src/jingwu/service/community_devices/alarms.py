@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, update
-from sqlalchemy.exc import IntegrityError
 
 from jingwu.devices.protocol import AlarmPress, Frame
 from jingwu.domain import rules
@@ -25,16 +24,15 @@ from jingwu.domain.devices import (
 from jingwu.domain.events import DomainEvent, EventType
 from jingwu.domain.rules import Decision
 from jingwu.domain.status import SourceChannel
-from jingwu.errors import JingwuError, NotFound, SystemFault
+from jingwu.errors import JingwuError, NotFound
 from jingwu.routing import RoadPoint
 from jingwu.service.community_devices.claim import claim, online_event
 from jingwu.service.community_devices.registry import DeviceRegistry
 from jingwu.service.dispatching import DispatchService
-from jingwu.service.ids import INCIDENT_ID_ATTEMPTS, IncidentIdTaken
+from jingwu.service.ids import IncidentIdTaken
 from jingwu.store import incident_search
 from jingwu.store import repository as repo
 from jingwu.store import tables as t
-from jingwu.store.db import read_transaction
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +72,11 @@ class AlarmPresses:
             )
             road_point = None
         station_id = self.dispatch.station_for(location)
-        incident_id = self.dispatch.new_incident_id()
         actor = device_actor(device.id)
         c = t.community_devices.c
         outcome: list[tuple[CommunityDevice, bool]] = []
 
-        def decide(conn: Connection, now: datetime) -> Decision:
+        def decide(conn: Connection, now: datetime, incident_id: str) -> Decision:
             current, counters = claim(conn, frame, sealed)
             events: list[DomainEvent] = [] if current.online else [online_event(current, now)]
             incident_open = False
@@ -143,23 +140,7 @@ class AlarmPresses:
             outcome[:] = [(after, created)]
             return Decision(incidents=incidents, events=tuple(events))
 
-        def taken(incident_id: str) -> bool:
-            with read_transaction(self.dispatch.engine) as conn:
-                return incident_search.incident_exists(conn, incident_id)
-
-        for _attempt in range(INCIDENT_ID_ATTEMPTS):
-            try:
-                self.dispatch.commit(decide, new_incident_ids=frozenset({incident_id}))
-                break
-            except IncidentIdTaken:
-                log.info("incident id %s is taken; drawing another for the alarm", incident_id)
-            except SystemFault as exc:
-                # PostgreSQL: another server's incident took the id between our check and insert.
-                if not isinstance(exc.__cause__, IntegrityError) or not taken(incident_id):
-                    raise
-            incident_id = self.dispatch.new_incident_id()  # decide reads it when it runs again
-        else:
-            raise SystemFault("no free incident id could be drawn; try again", code="incident_id_exhausted")
+        incident_id = self.dispatch.commit_with_incident_id(decide, what="the alarm")
         after, created = outcome[0]
         self.registry.remember(after)
         if created:

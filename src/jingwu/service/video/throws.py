@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import Connection, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from jingwu.domain import rules
 from jingwu.domain.attachments import AttachmentInfo, check_image
@@ -35,8 +34,8 @@ from jingwu.domain.throws import (
     throw_description,
     throw_note,
 )
-from jingwu.errors import JingwuError, NotFound, SystemFault, ValidationFailed
-from jingwu.service.ids import INCIDENT_ID_ATTEMPTS, IncidentIdTaken, new_id
+from jingwu.errors import JingwuError, NotFound, ValidationFailed
+from jingwu.service.ids import IncidentIdTaken, new_id
 from jingwu.service.video.evidence import ms_to_datetime
 from jingwu.service.video.registry import camera_view
 from jingwu.service.views import attachment_view
@@ -176,11 +175,10 @@ class ThrowService:
             # Checked nowhere at registration: the call is opened all the same, recommendation
             # snaps it with its own, wider bound.
             log.warning("camera %s stands off the roads (%s); opening the throw anyway", camera.id, exc)
-        incident_id = self.dispatch.new_incident_id()
         address = camera.name if not camera.community else f"{camera.community} {camera.name}"
         outcome: list[tuple[str, bool]] = []
 
-        def decide(conn: Connection, now: datetime) -> Decision:
+        def decide(conn: Connection, now: datetime, incident_id: str) -> Decision:
             previous = conn.execute(
                 select(v.throw_detections.c.incident_id, v.throw_detections.c.landed_at)
                 .where(v.throw_detections.c.camera_id == camera.id)
@@ -225,23 +223,7 @@ class ThrowService:
                 actor=ACTOR,
             )
 
-        def taken(candidate: str) -> bool:
-            with read_transaction(self.engine) as conn:
-                return incident_search.incident_exists(conn, candidate)
-
-        for _attempt in range(INCIDENT_ID_ATTEMPTS):
-            try:
-                self.dispatch.commit(decide, new_incident_ids=frozenset({incident_id}))
-                break
-            except IncidentIdTaken:
-                log.info("incident id %s is taken; drawing another for the throw", incident_id)
-            except SystemFault as exc:
-                # PostgreSQL: another server's incident took the id between our check and insert.
-                if not isinstance(exc.__cause__, IntegrityError) or not taken(incident_id):
-                    raise
-            incident_id = self.dispatch.new_incident_id()  # decide reads it when it runs again
-        else:
-            raise SystemFault("no free incident id could be drawn; try again", code="incident_id_exhausted")
+        self.dispatch.commit_with_incident_id(decide, what="the throw")
         chosen, repeat = outcome[0]
         if not repeat:
             if road_point is not None:
