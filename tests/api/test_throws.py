@@ -12,12 +12,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from jingwu.api.routers.live import for_viewer
 from jingwu.bus import BusMessage
 from jingwu.composition import Services
 from jingwu.domain.access import Jurisdiction, Principal
 from jingwu.service.auth import Role
+from jingwu.store import tables as t
+from jingwu.store.db import read_transaction
 from tests.api.conftest import CENTRE, login
 from tests.conftest import PASSWORD, add_user
 from tests.service.video.test_throws import FACADE, NOW_MS, report
@@ -186,6 +189,43 @@ def test_throws_are_read_by_role_and_jurisdiction_in_the_agreed_shape(
     naive = client.get("/api/throws", params={"since": "2027-03-01T08:00:00"}, headers=dispatcher)
     assert naive.status_code == 422
     assert client.get("/api/throws", params={"limit": 0}, headers=dispatcher).status_code == 422
+
+
+def test_a_throws_evidence_is_the_community_officers_but_not_the_calls_other_photos(
+    client: TestClient, services: Services, admin: dict[str, str]
+) -> None:
+    services.video.throws.sleep = lambda _s: None
+    camera = _camera(client, admin)
+    detection = services.video.throws.record(report(camera["id"], NOW_MS))
+    assert detection is not None
+    services.video.throws.wait_for_clips(5)
+    station = services.dispatch.get_incident(detection.incident_id).station_id
+    services.auth.accounts.create_user("sqmj", PASSWORD, Role.COMMUNITY_OFFICER, station_id=station)
+    services.auth.accounts.create_user("north-sqmj", PASSWORD, Role.COMMUNITY_OFFICER, station_id="north")
+    add_user(services, "analyst", Role.ANALYST)
+    own, other, analyst = (login(client, u) for u in ("sqmj", "north-sqmj", "analyst"))
+
+    picture = client.get(f"/api/throws/{detection.id}/snapshot.jpg", headers=own)
+    assert picture.status_code == 200 and picture.content[:3] == b"\xff\xd8\xff"
+    assert picture.headers["content-type"] == "image/jpeg"
+    # The call's photos in general stay the command room's.
+    photo = client.get(f"/api/attachments/{detection.snapshot_attachment_id}", headers=own)
+    assert photo.status_code == 403
+    refused = client.get(f"/api/throws/{detection.id}/snapshot.jpg", headers=other)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "out_of_jurisdiction"
+    assert client.get(f"/api/throws/{detection.id}/snapshot.jpg", headers=analyst).status_code == 403
+    missing = client.get("/api/throws/thr_none/snapshot.jpg", headers=own)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "throw_not_found"
+    # No clip was cut (the camera is not read by a worker here): said, not a broken file.
+    uncut = client.get(f"/api/throws/{detection.id}/clip", headers=own)
+    assert uncut.status_code == 404 and uncut.json()["error"]["code"] == "throw_clip_missing"
+    with read_transaction(services.engine) as conn:
+        targets = (
+            conn.execute(select(t.audit_log.c.target).where(t.audit_log.c.action == "throw.evidence_read"))
+            .scalars()
+            .all()
+        )
+    assert targets == [f"throw:{detection.id}:snapshot"]  # the one read given, by its reader
 
 
 def test_throw_detected_reaches_only_those_who_may_watch_the_camera(services: Services) -> None:

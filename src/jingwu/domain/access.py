@@ -150,10 +150,9 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.DEVICE_READ,  # the community's alarm columns, doors and gates
         P.ACCESS_EVENT_READ,
         P.WARNING_READ,  # "three domestic calls from this address": the community officer's to visit
-        P.CAMERA_READ,  # the community's cameras and their blind spots (安全死角)
-        # The snapshot and clip of a thrown object (高空抛物) from the community's towers: finding
-        # the window is the community officer's work (incidents of their station only).
-        P.ATTACHMENT_READ,
+        # The community's cameras, their blind spots (安全死角) and the snapshot and clip of a
+        # thrown object (高空抛物) from its towers (/api/throws/{id}/…, not the calls' photos).
+        P.CAMERA_READ,
     },
     # The live picture carries no personal data; an analyst may watch it, never act on it. The
     # analyst builds the tables, the hotspots and the early-warning models (大数据研判).

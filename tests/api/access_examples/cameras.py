@@ -29,6 +29,6 @@ BODIES: dict[tuple[str, str], Any] = {
         "to": "2026-11-25T08:00:00+00:00",
     },
 }
-PATH_IDS: dict[str, str] = {"camera_id": "cam_none", "clip_id": "clip_none"}
+PATH_IDS: dict[str, str] = {"camera_id": "cam_none", "clip_id": "clip_none", "throw_id": "thr_none"}
 QUERY: dict[str, Any] = {}
 OPEN: set[tuple[str, str]] = set()

@@ -123,6 +123,9 @@ def test_columns_follow_the_given_centres() -> None:
             "number",
         ),
         ({"windows": 3}, "calibration_invalid", "unknown fields"),
+        ({"floors": float("nan")}, "calibration_invalid", "whole number"),
+        ({"columns": float("inf")}, "calibration_invalid", "whole number"),
+        ({"floor_height_m": float("nan")}, "calibration_invalid", "must be a number"),
     ],
 )
 def test_a_bad_calibration_is_refused_with_a_clear_error(

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from jingwu.api.deps import ServicesDep, client_address, guard, needs
@@ -15,7 +16,7 @@ from jingwu.api.routers.cameras import CameraAdmin, CameraOut, CameraReader, _in
 from jingwu.composition import Services
 from jingwu.domain.access import Permission, Principal, station_ids_within
 from jingwu.domain.cameras import Camera
-from jingwu.errors import ValidationFailed
+from jingwu.errors import Forbidden, NotFound, ValidationFailed
 
 router = APIRouter(tags=["throws"])
 
@@ -119,3 +120,65 @@ def recent_throws(
     stations = station_ids_within(principal.jurisdiction, services.dispatch.district_of)
     found = services.video.throws.recent(station_ids=stations, since=since, limit=limit)
     return ThrowListOut(throws=[ThrowOut.model_validate(t) for t in found])
+
+
+def _evidence_of(throw_id: str, principal: Principal, services: Services) -> dict[str, Any]:
+    """The throw, when its call's station lies in the caller's jurisdiction (403 otherwise)."""
+    item, station_id = services.video.throws.get(throw_id)
+    stations = station_ids_within(principal.jurisdiction, services.dispatch.district_of)
+    if stations is not None and station_id not in stations:
+        raise Forbidden("this thrown object is another station's", code="out_of_jurisdiction")
+    return item
+
+
+@router.get(
+    "/api/throws/{throw_id}/snapshot.jpg",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}, "description": "the landing with the track drawn"}},
+)
+def throw_snapshot(
+    throw_id: str, principal: CameraReader, request: Request, services: ServicesDep
+) -> Response:
+    """The snapshot of a throw, for those who watch the camera where its call is (the community's
+    officers among them, who hold no right to the call's other photos). Audited."""
+    item = _evidence_of(throw_id, principal, services)
+    if not item["snapshot_attachment_id"]:
+        raise NotFound("this thrown object has no snapshot", code="throw_snapshot_missing")
+    info, data = services.dispatch.get_attachment(item["snapshot_attachment_id"])
+    services.audit.record(
+        "throw.evidence_read",
+        actor=principal.username,
+        target=f"throw:{throw_id}:snapshot",
+        source=client_address(request),
+    )
+    return Response(
+        data, media_type=info.content_type, headers={"Cache-Control": "private", "ETag": f'"{info.sha256}"'}
+    )
+
+
+@router.get(
+    "/api/throws/{throw_id}/clip",
+    response_class=FileResponse,
+    responses={200: {"content": {"video/mp4": {}}, "description": "the evidence clip"}},
+)
+def throw_clip(
+    throw_id: str, principal: CameraReader, request: Request, services: ServicesDep
+) -> FileResponse:
+    """The evidence clip of a throw (404 ``throw_clip_missing`` while it is being cut), on the
+    same terms as its snapshot; its SHA-256 in ``X-Content-SHA256``. Audited."""
+    item = _evidence_of(throw_id, principal, services)
+    if not item["clip_id"]:
+        raise NotFound("the clip of this thrown object is not cut yet", code="throw_clip_missing")
+    clip = services.video.clip(item["clip_id"])
+    services.audit.record(
+        "throw.evidence_read",
+        actor=principal.username,
+        target=f"throw:{throw_id}:clip",
+        source=client_address(request),
+    )
+    return FileResponse(
+        services.video.clip_file(clip),
+        media_type="video/mp4",
+        filename=f"{clip.incident_id}-{clip.id}.mp4",
+        headers={"X-Content-SHA256": clip.sha256, "Cache-Control": "no-store"},
+    )

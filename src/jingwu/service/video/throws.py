@@ -37,7 +37,6 @@ from jingwu.domain.throws import (
 from jingwu.errors import JingwuError, NotFound, ValidationFailed
 from jingwu.service.ids import IncidentIdTaken, new_id
 from jingwu.service.video.evidence import ms_to_datetime
-from jingwu.service.video.registry import camera_view
 from jingwu.service.views import attachment_view
 from jingwu.store import attachments, incident_search
 from jingwu.store import repository as repo
@@ -310,7 +309,14 @@ class ThrowService:
                     incident_id=incident_id,
                     actor=ACTOR,
                     data={
-                        "camera": camera_view(camera),
+                        # Who may hear it: those who may watch cameras where the call is (its
+                        # station, not the camera's record: that stays out of the timeline).
+                        "camera": {
+                            "id": camera.id,
+                            "name": camera.name,
+                            "community": camera.community,
+                            "station_id": repo.get_incident(conn, incident_id).station_id,
+                        },
                         "throw": throw_view(detection, camera.name, camera.community),
                         "repeat": repeat,
                     },
@@ -375,13 +381,26 @@ class ThrowService:
             ).all()
         return [_view_of(row) for row in rows]
 
+    def get(self, throw_id: str) -> tuple[dict[str, Any], str | None]:
+        """One kept throw and the station of the call it belongs to (404 ``not_found``)."""
+        with read_transaction(self.engine) as conn:
+            row = conn.execute(_joined().where(v.throw_detections.c.id == throw_id)).first()
+            if row is None:
+                raise NotFound(f"no thrown object {throw_id}", code="throw_not_found", throw_id=throw_id)
+            station_id = repo.get_incident(conn, row.incident_id).station_id
+        return _view_of(row), station_id
+
     def recent(
         self, *, station_ids: Collection[str] | None, since: datetime | None, limit: int
     ) -> list[dict[str, Any]]:
         """The latest throws of the cameras at ``station_ids`` (None: all), newest first."""
         query = _joined().order_by(v.throw_detections.c.detected_at.desc()).limit(limit)
         if station_ids is not None:
-            query = query.where(v.cameras.c.station_id.in_(sorted(station_ids)))
+            # By the call's station: a camera with none (or moved since) still reaches the
+            # station whose call it opened, and no other.
+            query = query.join(t.incidents, t.incidents.c.id == v.throw_detections.c.incident_id).where(
+                t.incidents.c.station_id.in_(sorted(station_ids))
+            )
         if since is not None:
             query = query.where(v.throw_detections.c.detected_at >= since)
         with read_transaction(self.engine) as conn:

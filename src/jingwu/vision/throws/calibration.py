@@ -71,6 +71,8 @@ def _number(value: Any, name: str) -> float:
 
 
 def _whole(value: Any, name: str, low: int, high: int) -> int:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise CalibrationError(f"facade.{name} must be a whole number, not {value}", field=name)
     if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
         raise CalibrationError(f"facade.{name} must be a whole number", field=name)
     if not low <= value <= high:
@@ -280,14 +282,6 @@ class FacadeGeometry:
     def to_image(self, s: float, y: float, depth_m: float = 0.0) -> tuple[float, float]:
         p = self.K @ (self.R @ np.array([s * self.wall_width_m, y, depth_m]) + self.t)
         return float(p[0] / p[2]), float(p[1] / p[2])
-
-    def metres_per_px(self, u: float, v: float) -> float:
-        """About how many metres of the wall one pixel spans near (u, v) (vertically)."""
-        a = self.to_wall(u, v)
-        b = self.to_wall(u, v + 1.0)
-        if a is None or b is None:
-            return 0.0
-        return abs(a[1] - b[1])
 
     def floor_at(self, y_m: float) -> int | None:
         """The floor whose band holds height ``y_m`` (1 = ground floor); None off the building."""

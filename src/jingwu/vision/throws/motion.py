@@ -92,12 +92,6 @@ class MotionFinder:
         self.edges: np.ndarray | None = None
         self.skipped = 0
 
-    def reset(self) -> None:
-        self.edges = None
-        self.background = None
-        self.recent.clear()
-        self.reference = None
-
     def _stabilise(self, crop: np.ndarray) -> np.ndarray:
         """The (filtered) crop moved back onto the reference picture (camera shake is a
         translation here). Every fourth pixel is enough to measure it: the filter has smoothed

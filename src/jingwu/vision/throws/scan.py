@@ -20,6 +20,9 @@ from jingwu.vision.throws.detector import ThrowDetector, ThrowEvent
 _LUMA_FIRST = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "nv21", "gray"}
 
 
+MIN_FPS, MAX_FPS = 1.0, 240.0
+
+
 class VideoUnreadable(ValidationFailed):
     code = "video_unreadable"
 
@@ -74,6 +77,12 @@ def scan_video(path: Path, calibration: FacadeCalibration, *, threads: bool = Tr
             stream.thread_type = "AUTO"
         rate = stream.average_rate or stream.guessed_rate
         fps = float(rate) if rate else 25.0
+        if not MIN_FPS <= fps <= MAX_FPS:
+            raise VideoUnreadable(
+                f"{path}: a frame rate of {fps:g} per second is not a camera's "
+                f"({MIN_FPS:g}–{MAX_FPS:g}): the fall's timing cannot be read from it",
+                field="video",
+            )
         width, height = stream.codec_context.width, stream.codec_context.height
         if not width or not height:
             raise VideoUnreadable(f"{path}: the video stream has no picture size", field="video")
@@ -83,9 +92,10 @@ def scan_video(path: Path, calibration: FacadeCalibration, *, threads: bool = Tr
         started = time.perf_counter()
         try:
             for frame in container.decode(stream):
-                if frame.width != width or frame.height != height:
-                    continue  # a size change mid-stream: the calibration is for the first size
-                events.extend(detector.push(luma(frame), count))
+                # A size change mid-stream: the calibration is for the first size, so those frames
+                # are not looked at, but counted (the frame numbers stay the video's).
+                if frame.width == width and frame.height == height:
+                    events.extend(detector.push(luma(frame), count))
                 count += 1
         except av.error.FFmpegError as exc:
             if count == 0:

@@ -120,9 +120,13 @@ class Tracker:
         if len(self.live) > MAX_TRACKS:
             # A storm of rain: lone points that found no second are let go first, so that a
             # throw starting now still gets its track.
+            # Then the shortest: a throw in progress has the longest track of all.
             lone = [t for t in self.live if len(t.frames) == 1 and t.last_frame < frame]
             drop = {t.ident for t in lone[: len(self.live) - MAX_TRACKS]}
-            self.live = [t for t in self.live if t.ident not in drop][-MAX_TRACKS:]
+            kept = [t for t in self.live if t.ident not in drop]
+            if len(kept) > MAX_TRACKS:
+                kept = sorted(kept, key=lambda t: -len(t.frames))[:MAX_TRACKS]
+            self.live = kept
         return ended
 
     def flush(self) -> list[Track]:

@@ -120,6 +120,8 @@ def fit_flight(
     pixel_part = best.fun[: 2 * n]
     rms = float(np.sqrt(np.mean(pixel_part**2))) * pixel_sigma
     sigma_x, sigma_y = _sigmas(best.jac, best.cost, n)
+    if not (math.isfinite(sigma_x) and math.isfinite(sigma_y) and math.isfinite(rms)):
+        return None  # a degenerate fit says nothing about where the throw came from
     x0, y0, vx, vy, vz, tau, lag = (float(v) for v in best.x)
     return Flight(x0, y0, vx, vy, vz, tau, lag, rms, sigma_y, sigma_x)
 
@@ -133,7 +135,10 @@ def _sigmas(jacobian: np.ndarray, cost: float, n: int) -> tuple[float, float]:
         covariance = np.linalg.pinv(jacobian.T @ jacobian) * max(variance, 0.25)
     except np.linalg.LinAlgError:
         return math.inf, math.inf
-    return float(math.sqrt(max(covariance[0, 0], 0.0))), float(math.sqrt(max(covariance[1, 1], 0.0)))
+    x, y = float(covariance[0, 0]), float(covariance[1, 1])
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return math.inf, math.inf
+    return math.sqrt(max(x, 0.0)), math.sqrt(max(y, 0.0))
 
 
 __all__ = ["BOUNDS", "Flight", "fit_flight"]

@@ -4,9 +4,8 @@
 // connection (the desk has none): a throw.detected event puts the detection at the top at once,
 // highlighted, and says so wherever the desk is.
 //
-// Snapshots and clips are evidence attachments: they need attachment.read (community officers
-// hold it for their station's incidents); without it the row says so instead of showing a
-// broken picture.
+// A throw's snapshot and clip come from /api/throws/{id}/…, which camera.read opens for the
+// throws of the stations in reach: community officers see them without the calls' other photos.
 
 import { LiveStream } from "/static/shared/live.js";
 import { CAMERA_STATE_STRINGS } from "/static/shared/camera-states.js";
@@ -114,7 +113,7 @@ export default {
   strings: STRINGS,
   create(desk) {
     const t = (key, params) => desk.i18n.t(key, params);
-    const evidence = desk.permissions.has("attachment.read");
+    const evidence = true; // the tab needs camera.read, which is what the throw's evidence asks
     let cameras = [];
     let throws = [];
     const fresh = new Set(); // throw ids that came live, highlighted for a while
@@ -161,17 +160,17 @@ export default {
       if (!id) return el("span", { className: "muted", textContent: "—" });
       if (!evidence) return el("small", { className: "muted", "data-testid": "security-no-access", textContent: t("security.no_access") });
       const known = snapshots.get(id);
-      if (!known) loadSnapshot(id);
+      if (!known) loadSnapshot(id, item.id);
       if (!known || known === "loading") return el("small", { className: "muted", textContent: t("throw.snapshot_loading") });
       if (known === "none") return el("small", { className: "muted", textContent: t("throw.snapshot_none") });
       return el("a", { href: known, target: "_blank" },
         el("img", { className: "throw-thumb", src: known, alt: t("throw.snapshot"), title: t("throw.snapshot"), "data-testid": "security-snapshot" }));
     }
 
-    async function loadSnapshot(id) {
+    async function loadSnapshot(id, throwId) {
       snapshots.set(id, "loading");
       try {
-        snapshots.set(id, await blobUrl(desk.api, `/api/attachments/${encodeURIComponent(id)}`));
+        snapshots.set(id, await blobUrl(desk.api, `/api/throws/${encodeURIComponent(throwId)}/snapshot.jpg`));
       } catch {
         snapshots.set(id, "none");
       }
@@ -312,9 +311,10 @@ export default {
     throwBody.addEventListener("click", async (e) => {
       const button = e.target.closest("button[data-action=clip]");
       if (!button) return;
-      const id = button.closest("tr").dataset.clipId;
+      const row = button.closest("tr");
+      const id = row.dataset.clipId;
       try {
-        if (!clips.has(id)) clips.set(id, await blobUrl(desk.api, `/api/clips/${encodeURIComponent(id)}`));
+        if (!clips.has(id)) clips.set(id, await blobUrl(desk.api, `/api/throws/${encodeURIComponent(row.dataset.throwId)}/clip`));
         renderThrows();
       } catch (exc) {
         desk.notice(exc.status === 403 ? t("security.no_access") : String(exc.message || exc));
