@@ -148,6 +148,29 @@ def test_a_facade_outside_the_picture_is_said_as_the_cameras_detail_and_not_anal
     assert len(reports) == 2 and reports[1]["detail"] == report["detail"]
 
 
+def test_a_fault_in_the_analysis_starts_it_afresh_and_repeated_faults_stop_it_saying_so(
+    scene: Scene,
+) -> None:
+    reports: list[dict[str, Any]] = []
+    analyser = ThrowAnalyser(FakeReader(), scene.calibration, reports.append)  # type: ignore[arg-type]
+    info, packets = _packets(scene.video)
+    # A picture of no size makes no detector (a camera's bad stream parameters): it fails.
+    broken = replace(info, width=0, height=0)
+    analyser.queue.put(_Item(broken, packets[0], False))
+    for packet in packets[:40]:
+        analyser.queue.put(_Item(info, packet, False))
+    analyser.start()
+    deadline = time.monotonic() + 10
+    while analyser.frames < 30 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert analyser.is_alive() and analyser.frames >= 30  # started afresh on the good stream
+    for _ in range(5):
+        analyser.queue.put(_Item(replace(info, width=0, height=0), packets[0], False))
+    analyser.join(timeout=10)
+    assert not analyser.is_alive()
+    assert reports and "failed again and again" in reports[-1]["detail"]
+
+
 def test_the_worker_restarts_or_stops_an_analyser_as_its_calibration_changes_not_its_reader(
     scene: Scene,
 ) -> None:

@@ -46,6 +46,10 @@ DROP_LOG_EVERY_S = 60.0
 #: (online after a reconnect) replace the camera's detail.
 REFUSAL_REPEAT_S = 30.0
 DEFAULT_FPS = 25.0
+#: An analysis that fails this often within FAULT_WINDOW_S stops, and says so as the camera's
+#: detail; a fault now and then only starts it afresh.
+FAULTS_TOLERATED = 5
+FAULT_WINDOW_S = 60.0
 JPEG_QUALITY = 85
 
 #: Sends a report up the worker's pipe (through its main loop).
@@ -140,6 +144,7 @@ class ThrowAnalyser(threading.Thread):
     # ------------------------------------------------------------ the analysis's thread
 
     def run(self) -> None:
+        faults: deque[float] = deque(maxlen=FAULTS_TOLERATED)
         try:
             while not self._halt.is_set():
                 try:
@@ -147,10 +152,23 @@ class ThrowAnalyser(threading.Thread):
                 except queue.Empty:
                     continue
                 started = time.perf_counter()
-                self._take(item)
+                try:
+                    self._take(item)
+                except Exception:  # the analysis's fault is its own: the camera is read as ever
+                    log.exception(
+                        "camera %s: thrown-object analysis failed; starting it afresh", self.camera_id
+                    )
+                    # The next packet starts the stream's analysis again, from a keyframe.
+                    self._info, self._decoder, self._detector = None, None, None
+                    faults.append(self.clock())
+                    if len(faults) == FAULTS_TOLERATED and faults[-1] - faults[0] < FAULT_WINDOW_S:
+                        self._refused, self._refused_said_at = (
+                            "thrown-object detection is off: it failed again and again (the worker's log)",
+                            -REFUSAL_REPEAT_S,
+                        )
+                        self._say_refused()
+                        return
                 self.busy_s += time.perf_counter() - started
-        except Exception:  # the analysis's fault is its own: the camera is read and kept as ever
-            log.exception("camera %s: thrown-object analysis stopped", self.camera_id)
         finally:
             self._decoder = None
             self._recent.clear()
