@@ -3,12 +3,13 @@
 The track is carried onto the plane of the wall (or of the balconies' fronts) through the
 facade calibration, so that its height is in metres and gravity can be asked about: a falling
 object's height fits y(t) = a t² + b t + c with a near −g/2 (less for a bag or paper held back
-by the air), it falls at least two floors, it only goes down after its top, and it does not
-swing sideways. Birds (rising, gliding, flapping), leaves and paper (fluttering, too slow), rain
-and snow (no acceleration), insects at the lens and lights fail one test or another.
+by the air; a bag at its terminal speed falls steadily), it falls two floors in view (one when
+the acceleration is plainly gravity's), it only goes down after its top, and it does not swing
+sideways. Birds (rising, gliding, flapping), leaves and paper (fluttering, too slow), rain and
+snow (no acceleration, or too brief), insects at the lens and lights fail one test or another.
 
-Launch: the fitted fall at its first point, or, when the detector saw it late (already falling
-fast), at its top, followed back no further than :data:`MAX_BACKTRACK_S`."""
+Launch: the flight fitted in three dimensions through the camera (:mod:`.trajectory`), held to
+the first point when the object was seen leaving its window, followed back otherwise."""
 
 from __future__ import annotations
 
@@ -37,9 +38,8 @@ MIN_STEADY_S = 1.0
 #: Launch speeds upward or downward beyond these are not a hand's throw (a dive, a rain streak).
 MAX_UPWARD_SPEED = 6.0
 MAX_SIDEWAYS_SPEED = 8.0
-#: A fall first seen faster than this has lost its start: it is followed back to its top.
+#: A fall first seen faster than this (m/s) has lost its start: it is followed back.
 LATE_SPEED = 2.5
-MAX_BACKTRACK_S = 0.6
 #: A window or a balcony railing: how far in front of the wall's plane a throw starts.
 WINDOW_DEPTH_M = 0.2
 
