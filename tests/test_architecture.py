@@ -36,7 +36,7 @@ ALLOWED: dict[str, frozenset[str]] = {
         ),
         "composition": "service store bus routing geocode settings errors",
         "api": "composition service domain dispatch routing geocode devices avl bus settings errors",
-        "simulation": "composition service domain routing geocode bus store settings video errors",
+        "simulation": "composition service domain routing geocode bus store settings video vision errors",
         "bench": (
             "api composition service simulation analytics video vision domain routing geocode store settings "
             "errors"

@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import av
-import cv2
-import numpy as np
 import pytest
 from PIL import Image
 
@@ -202,59 +200,3 @@ def test_the_worker_restarts_or_stops_an_analyser_as_its_calibration_changes_not
     finally:
         for analyser in analysers.values():
             analyser.stop()
-
-
-def _as_1080p_camera(source: Path, out: Path, frames: int) -> Path:
-    """The first ``frames`` of ``source`` as an IP camera's 1080p main stream: scaled up, with
-    sensor noise, H.264 High at 4 Mbit/s (the bit rate caps what the noise costs to decode)."""
-    rng = np.random.default_rng(5)
-    with av.open(str(source)) as inp, av.open(str(out), "w") as container:
-        params = "keyint=50:bitrate=4000:vbv-maxrate=4000:vbv-bufsize=4000"
-        stream = container.add_stream(
-            "libx264", rate=25, options={"preset": "veryfast", "x264-params": params}
-        )
-        assert isinstance(stream, av.VideoStream)
-        stream.width, stream.height, stream.pix_fmt = 1920, 1080, "yuv420p"
-        for n, frame in enumerate(inp.decode(video=0)):
-            if n == frames:
-                break
-            picture = cv2.resize(
-                frame.to_ndarray(format="rgb24"), (1920, 1080), interpolation=cv2.INTER_LINEAR
-            )
-            noisy = np.clip(picture + rng.normal(0, 3.0, picture.shape), 0, 255).astype(np.uint8)
-            scaled = av.VideoFrame.from_ndarray(noisy, format="rgb24")
-            scaled.pts, scaled.time_base = n, Fraction(1, 25)
-            container.mux(stream.encode(scaled))
-        container.mux(stream.encode(None))
-    return out
-
-
-@pytest.mark.slow
-def test_one_1080p_camera_is_analysed_faster_than_it_plays_on_one_core(
-    scene: Scene, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """The figure docs/throws.md quotes: every frame decoded, its brightness plane, the detector,
-    on a 1080p stream of 4 Mbit/s with sensor noise (what a camera's main stream sends); CPU time
-    of this process (the test machine's other load does not count), OpenCV on one thread."""
-    video = _as_1080p_camera(scene.video, tmp_path / "tower-1080p.mp4", frames=50)
-    facade = dict(scene.calibration["facade"])
-    facade["corners_px"] = [[3 * u, 3 * v] for u, v in facade["corners_px"]]
-    info, packets = _packets(video)
-    analyser = ThrowAnalyser(FakeReader(), {"facade": facade}, [].append)  # type: ignore[arg-type]
-    threads = cv2.getNumThreads()
-    cv2.setNumThreads(1)
-    try:
-        started = time.process_time()
-        for packet in packets:
-            analyser._take(_Item(info, packet, False))
-        spent = time.process_time() - started
-    finally:
-        cv2.setNumThreads(threads)
-    assert (info.width, info.height) == (1920, 1080) and analyser.frames >= len(packets) - 3
-    fps = analyser.frames / spent
-    mbit_s = sum(len(p.data) for p in packets) * 8 / (len(packets) / 25.0) / 1e6
-    with capsys.disabled():
-        print(
-            f"\n[throws] 1080p analysis on one core: {fps:.0f} frames/s CPU "
-            f"({1000 / fps:.1f} ms a frame, {25 / fps:.0%} of a core at 25 fps; stream {mbit_s:.1f} Mbit/s)"
-        )

@@ -199,9 +199,8 @@ class DispatchService:
         return station.id if station else None
 
     def commit(self, decide: Decide, *, new_incident_ids: frozenset[str] = frozenset()) -> Decision:
-        """Run another service's command down the same path as this one's (service.commands):
-        one write transaction, its events published after the commit, in log order with every
-        other event of this process. (Community devices use it.)"""
+        """Run another service's command down this one's path (service.commands): one write
+        transaction, its events published after the commit, in log order with every other."""
         return self.commands.commit(decide, new_incident_ids=new_incident_ids)
 
     def commit_with_incident_id(

@@ -247,7 +247,6 @@ def _until(condition: Callable[[], Any], within_s: float) -> Any:
 
 
 @pytest.mark.slow
-@pytest.mark.alone  # the two seconds bound a time: a neighbour's load must not eat them
 @pytest.mark.parametrize("migrated_database_url", ["sqlite"], indirect=True)  # the store: tested above
 def test_a_throw_scene_played_as_a_camera_becomes_an_incident_within_two_seconds_with_a_clip(
     make_services: ServicesFactory, capsys: pytest.CaptureFixture[str]
