@@ -5,7 +5,6 @@ published."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -32,6 +31,7 @@ from jingwu.routing import RoadNetwork, Route
 from jingwu.service.arrivals import arrival_evidence
 from jingwu.service.commands import CommandPath, Decide, event_message, stored_event_message
 from jingwu.service.ids import INCIDENT_ID_ATTEMPTS, IncidentIdTaken, new_id, new_incident_id
+from jingwu.service.incident_photos import store_photo
 from jingwu.service.incident_records import IncidentRecords
 from jingwu.service.road_searches import (
     DispatchEtas,
@@ -42,7 +42,7 @@ from jingwu.service.road_searches import (
     search_offers,
 )
 from jingwu.service.unit_board import UnitBoard
-from jingwu.service.views import attachment_view, position_from_view, unit_from_view, unit_view
+from jingwu.service.views import position_from_view, unit_from_view, unit_view
 from jingwu.store import attachments, incident_search
 from jingwu.store import events as stored_events
 from jingwu.store import repository as repo
@@ -369,29 +369,20 @@ class DispatchService:
         declared type; the caller (the API) has already bounded the size."""
         declared = check_image(content_type, data)
         attachment_id = new_id("att")
-        digest = hashlib.sha256(data).hexdigest()
         added: list[AttachmentInfo] = []
 
         def decide(conn: Connection, now: datetime) -> Decision:
             repo.get_incident(conn, incident_id)
-            info = AttachmentInfo(
-                id=attachment_id,
+            info, event = store_photo(
+                conn,
+                now,
+                attachment_id=attachment_id,
                 incident_id=incident_id,
                 content_type=declared,
-                size=len(data),
-                sha256=digest,
-                created_at=now,
-                created_by=actor,
-            )
-            attachments.insert_attachment(conn, info, data)
-            added[:] = [info]
-            event = DomainEvent(
-                EventType.INCIDENT_ATTACHMENT_ADDED,
-                now,
-                incident_id=incident_id,
+                data=data,
                 actor=actor,
-                data={"attachment": attachment_view(info)},
             )
+            added[:] = [info]
             return Decision(events=(event,))
 
         self.commands.commit(decide)

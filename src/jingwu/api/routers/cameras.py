@@ -26,6 +26,7 @@ from jingwu.domain.cameras import FAULT_STATES, Camera, CameraKind, CameraState
 from jingwu.errors import Forbidden, JingwuError
 from jingwu.service.video import PING, CameraUnavailable, camera_view, clip_view, relay_frames
 from jingwu.service.video.coverage import Box, around, parse_request
+from jingwu.service.video.evidence import ClipInfo
 from jingwu.service.video.imports import parse_cameras
 from jingwu.service.video.registry import spec_from_fields
 
@@ -577,6 +578,11 @@ def download_clip(
     services.audit.record(
         "clip.read", actor=principal.username, target=f"clip:{clip_id}", source=client_address(request)
     )
+    return clip_response(services, clip)
+
+
+def clip_response(services: Services, clip: ClipInfo) -> FileResponse:
+    """A clip's file as evidence is handed out: its SHA-256 beside it, kept by no cache."""
     return FileResponse(
         services.video.clip_file(clip),
         media_type="video/mp4",

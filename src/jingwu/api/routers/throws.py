@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from jingwu.api.deps import ServicesDep, client_address, guard, needs
-from jingwu.api.routers.cameras import CameraAdmin, CameraOut, CameraReader, _in_reach, _out
+from jingwu.api.routers.cameras import CameraAdmin, CameraOut, CameraReader, _in_reach, _out, clip_response
 from jingwu.composition import Services
 from jingwu.domain.access import Permission, Principal, station_ids_within
 from jingwu.domain.cameras import Camera
@@ -176,9 +176,4 @@ def throw_clip(
         target=f"throw:{throw_id}:clip",
         source=client_address(request),
     )
-    return FileResponse(
-        services.video.clip_file(clip),
-        media_type="video/mp4",
-        filename=f"{clip.incident_id}-{clip.id}.mp4",
-        headers={"X-Content-SHA256": clip.sha256, "Cache-Control": "no-store"},
-    )
+    return clip_response(services, clip)

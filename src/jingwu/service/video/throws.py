@@ -6,13 +6,13 @@ clip cut in the background once the camera's buffer holds the landing and two se
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import Connection, insert, select, update
 
 from jingwu.domain import rules
-from jingwu.domain.attachments import AttachmentInfo, check_image
+from jingwu.domain.attachments import check_image
 from jingwu.domain.cameras import Camera, CameraKind
 from jingwu.domain.events import DomainEvent, EventType
 from jingwu.domain.rules import Decision
@@ -36,9 +36,9 @@ from jingwu.domain.throws import (
 )
 from jingwu.errors import JingwuError, NotFound, ValidationFailed
 from jingwu.service.ids import IncidentIdTaken, new_id
+from jingwu.service.incident_photos import store_photo
 from jingwu.service.video.evidence import ms_to_datetime
-from jingwu.service.views import attachment_view
-from jingwu.store import attachments, incident_search
+from jingwu.store import incident_search
 from jingwu.store import repository as repo
 from jingwu.store import tables as t
 from jingwu.store import video_tables as v
@@ -250,25 +250,16 @@ class ThrowService:
         def decide(conn: Connection, now: datetime) -> Decision:
             events: list[DomainEvent] = []
             if picture is not None and attachment_id is not None:
-                info = AttachmentInfo(
-                    id=attachment_id,
+                _info, added = store_photo(
+                    conn,
+                    now,
+                    attachment_id=attachment_id,
                     incident_id=incident_id,
                     content_type="image/jpeg",
-                    size=len(picture),
-                    sha256=hashlib.sha256(picture).hexdigest(),
-                    created_at=now,
-                    created_by=ACTOR,
+                    data=picture,
+                    actor=ACTOR,
                 )
-                attachments.insert_attachment(conn, info, picture)
-                events.append(
-                    DomainEvent(
-                        EventType.INCIDENT_ATTACHMENT_ADDED,
-                        now,
-                        incident_id=incident_id,
-                        actor=ACTOR,
-                        data={"attachment": attachment_view(info)},
-                    )
-                )
+                events.append(added)
             detection = ThrowDetection(
                 id=detection_id,
                 incident_id=incident_id,
@@ -284,23 +275,9 @@ class ThrowService:
                 clip_id=None,
                 created_at=now,
             )
-            conn.execute(
-                insert(v.throw_detections).values(
-                    id=detection.id,
-                    incident_id=incident_id,
-                    camera_id=camera.id,
-                    detected_at=detection.detected_at,
-                    landed_at=detection.landed_at,
-                    floor=detection.floor,
-                    column=detection.column,
-                    floor_uncertainty=detection.floor_uncertainty,
-                    confidence=detection.confidence,
-                    track=json.dumps([list(p) for p in detection.track]),
-                    snapshot_attachment_id=attachment_id,
-                    clip_id=None,
-                    created_at=now,
-                )
-            )
+            row = asdict(detection)  # the table's columns are the detection's fields
+            row["track"] = json.dumps(row["track"])
+            conn.execute(insert(v.throw_detections).values(**row))
             kept[:] = [detection]
             events.append(
                 DomainEvent(
