@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -20,6 +21,9 @@ from typing import Any
 import numpy as np
 
 SMALL_PX = 3.0
+#: Fresh processes, not forks: a fork of a process whose BLAS or OpenCV threads are running
+#: can deadlock in the child (the video workers are spawned too).
+_SPAWN = multiprocessing.get_context("spawn")
 #: A detection matches a throw when its first point lies this near the throw's true track at
 #: that frame (pixels at 1080 lines) and it was first seen between the throw's launch and landing.
 MATCH_PX = 25.0
@@ -66,7 +70,7 @@ def _scenes(
         if not (directory / f"{name}.truth.json").exists() or not video.exists():
             jobs.append((spec, str(directory), name))
     if jobs:
-        with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        with ProcessPoolExecutor(max_workers=os.cpu_count() or 2, mp_context=_SPAWN) as pool:
             list(pool.map(_render, jobs))
     return videos
 
@@ -134,7 +138,7 @@ def run_throws_bench(
     generated_s = time.perf_counter() - started
     workers = workers or os.cpu_count() or 2
     started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_SPAWN) as pool:
         results = list(pool.map(_detect, [str(v) for v in videos]))
     detect_wall_s = time.perf_counter() - started
 

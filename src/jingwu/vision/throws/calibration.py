@@ -326,6 +326,16 @@ class FacadeGeometry:
             int(min(max(vs), self.height)),
         )
 
+    def wall_mask(self, inset_px: int = 6) -> np.ndarray:
+        """uint8 mask (255) of the wall's outline, ``inset_px`` inside it: the pixels that move
+        only when the camera does (the sky beside the wall has clouds drifting)."""
+        mask: np.ndarray = np.zeros((self.height, self.width), dtype=np.uint8)
+        corners = np.clip(np.asarray(self.calibration.corners_px), -4 * self.width, 4 * self.width)
+        cv2.fillConvexPoly(mask, np.round(corners).astype(np.int32), 255)
+        if inset_px > 0:
+            mask = cv2.erode(mask, np.ones((2 * inset_px + 1, 2 * inset_px + 1), np.uint8))
+        return mask
+
     def watch_mask(self, pad_px: int = 8) -> np.ndarray:
         """uint8 mask (255 = watched) of :meth:`watch_polygon`, padded by ``pad_px``."""
         mask: np.ndarray = np.zeros((self.height, self.width), dtype=np.uint8)

@@ -4,6 +4,7 @@ drive it the same way (:mod:`.scan`, the video worker)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,11 +13,17 @@ import numpy as np
 from jingwu.vision.throws.calibration import FacadeCalibration, FacadeGeometry
 from jingwu.vision.throws.motion import MotionFinder
 from jingwu.vision.throws.physics import Verdict, judge
+from jingwu.vision.throws.stitch import Stitcher, joined
 from jingwu.vision.throws.tracks import Track, Tracker
 
 #: Two throws reported within this long of each other from near the same place are one (a
 #: track broken in two by a window of the object's own colour).
 SAME_THROW_S = 0.8
+#: A fall that fits but cannot be placed (its launch uncertain by floors, its fit loose) raises no
+#: alarm: at night, snow and rain near the lens make such fits.
+MIN_CONFIDENCE = 0.25
+#: Earlier pieces tried, at most, before a track that ended (the nearest in time first).
+MAX_JOINS = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +65,7 @@ class ThrowDetector:
     geometry: FacadeGeometry = field(init=False)
     motion: MotionFinder = field(init=False)
     tracker: Tracker = field(init=False)
+    stitcher: Stitcher = field(init=False)
     reported: list[ThrowEvent] = field(default_factory=list)
     rejected: dict[str, int] = field(default_factory=dict)
 
@@ -65,8 +73,11 @@ class ThrowDetector:
         if not 1 <= self.fps <= 240:
             raise ValueError(f"a frame rate of {self.fps} cannot be a camera's")
         self.geometry = FacadeGeometry.build(self.calibration, self.width, self.height)
-        self.motion = MotionFinder(self.geometry.watch_mask(), self.geometry.anchor_box())
+        self.motion = MotionFinder(
+            self.geometry.watch_mask(), self.geometry.anchor_box(), wall=self.geometry.wall_mask()
+        )
         self.tracker = Tracker(scale=self.height / 1080)
+        self.stitcher = Stitcher(self.fps, scale=self.height / 1080)
 
     def push(self, gray: np.ndarray, frame: int) -> list[ThrowEvent]:
         """This frame looked at; the throws whose tracks ended with it."""
@@ -75,7 +86,10 @@ class ThrowDetector:
                 f"a {gray.shape[1]}×{gray.shape[0]} frame from a {self.width}×{self.height} camera"
             )
         blobs = self.motion.push(gray)
-        return self._judge(self.tracker.push(frame, blobs))
+        ended = self.tracker.push(frame, blobs)
+        if frame % 25 == 0:
+            self.stitcher.forget(min((t.frames[0] for t in self.tracker.live), default=frame))
+        return self._judge(ended) if ended else []
 
     def finish(self) -> list[ThrowEvent]:
         """The stream ended: the tracks still open are judged."""
@@ -84,17 +98,42 @@ class ThrowDetector:
     def _judge(self, tracks: list[Track]) -> list[ThrowEvent]:
         events = []
         for track in sorted(tracks, key=lambda t: t.frames[0]):
-            verdict = judge(track, self.geometry, self.fps)
+            whole, verdict = self._verdict(track)
             if not verdict.is_throw:
                 key = verdict.reason.split(" ")[0] if len(track.frames) >= 6 else "short"
                 self.rejected[key] = self.rejected.get(key, 0) + 1
                 continue
-            event = self._event(track, verdict)
+            if verdict.confidence < MIN_CONFIDENCE:
+                self.rejected["unsure"] = self.rejected.get("unsure", 0) + 1
+                continue
+            event = self._event(whole.to_lowest(), verdict)
             if self._same_as_reported(event):
                 continue
             self.reported.append(event)
             events.append(event)
         return events
+
+    def _verdict(self, track: Track) -> tuple[Track, Verdict]:
+        """The track judged joined to an earlier piece of the same fall where one fits (the
+        longer track places the launch better), else on its own. A track turned down as too short
+        a fall is kept as a piece, and so is its join with the nearest earlier piece (a fall seen
+        in three pieces); one turned down for how it moves is not part of a fall."""
+        earlier = self.stitcher.earlier_pieces(track)[:MAX_JOINS]
+        nearest: tuple[Track, Verdict] | None = None
+        for piece in earlier:
+            whole = joined(piece, track.to_lowest(), track.ident)
+            verdict = judge(whole, self.geometry, self.fps)
+            if verdict.is_throw:
+                self.stitcher.used_in(whole)
+                return whole, verdict
+            nearest = nearest or (whole, verdict)
+        verdict = judge(track, self.geometry, self.fps)
+        if not verdict.is_throw:
+            if verdict.partial:
+                self.stitcher.keep(track)
+            if nearest is not None and nearest[1].partial:
+                self.stitcher.keep(nearest[0])
+        return track, verdict
 
     def _event(self, track: Track, verdict: Verdict) -> ThrowEvent:
         return ThrowEvent(
@@ -118,6 +157,11 @@ class ThrowDetector:
         near_px = max(12.0, 0.012 * self.height)
         for earlier in self.reported[-5:]:
             first, last = earlier.track[0][0], earlier.track[-1][0]
+            # Launched from the same place while the other was still falling: one object (a bag
+            # split in two blobs, followed by two tracks by turns), or two thrown together, which
+            # are one report from one window.
+            if event.frame <= last and math.dist(event.launch_px, earlier.launch_px) < 0.04 * self.height:
+                return True
             shared = [(f, u, v) for f, u, v in event.track if first <= f <= last]
             if len(shared) >= 3:
                 # Where the earlier track was at each shared frame, between its own points.

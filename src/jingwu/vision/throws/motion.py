@@ -25,7 +25,15 @@ RECENT_GAP = 3
 SCENE_CHANGE_SHARE = 0.04
 #: Shake smaller than this is left alone (warping costs more than it gains).
 MIN_SHIFT_PX = 0.3
+#: More than this (pixels) is not shake but the camera turned, or a measurement gone wrong.
+MAX_SHIFT_PX = 40.0
 STABILISE_SCALE = 2
+#: Gauss-Newton steps after phase correlation, and the border (pixels of the halved picture) they
+#: leave out, where a shifted picture repeats its edge.
+REFINE_STEPS = 2
+REFINE_MARGIN_PX = 12
+#: The steps' gradients are taken anew after the reference has followed the wall this many times.
+REGRADIENT_BLENDS = 25
 #: The measuring region is at most this big (pixels a side): enough wall, a small Fourier transform.
 MAX_ANCHOR_PX = 720
 #: Share of a pixel's 3×3 range added to its threshold: still (compression jitters edges a
@@ -56,10 +64,15 @@ class Blob:
 class MotionFinder:
     """Fed the frames of one camera in order (grey, full size); gives each frame's blobs."""
 
-    def __init__(self, mask: np.ndarray, anchor: tuple[int, int, int, int] | None = None) -> None:
+    def __init__(
+        self,
+        mask: np.ndarray,
+        anchor: tuple[int, int, int, int] | None = None,
+        wall: np.ndarray | None = None,
+    ) -> None:
         """``mask``: the watched pixels (255); ``anchor``: a box (x0, y0, x1, y1) of the picture
-        that does not move but for shake (the wall), to measure shake on — never the sky, whose
-        clouds drift."""
+        around the wall, to measure shake on; ``wall``: the pixels (255) in it that do not move but
+        for shake — not the sky, whose clouds drift (all of the box without it)."""
         ys, xs = np.nonzero(mask)
         if len(xs) == 0:
             raise ValueError("the watched part of the picture is empty")
@@ -81,6 +94,7 @@ class MotionFinder:
                 ay1 = ay0 + MAX_ANCHOR_PX
             if ax1 - ax0 >= MIN_ANCHOR_PX and ay1 - ay0 >= MIN_ANCHOR_PX:
                 self.anchor = (ax0, ay0, ax1, ay1)
+        self.wall = wall
         self.watched = int(np.count_nonzero(self.mask))
         self.background: np.ndarray | None = None
         self.recent: list[np.ndarray] = []
@@ -91,6 +105,8 @@ class MotionFinder:
         self.shaken_at = -(10**6)
         self.edges: np.ndarray | None = None
         self.skipped = 0
+        self._gradients: tuple[np.ndarray, ...] | None = None  # what the Gauss-Newton steps reuse
+        self._blends = 0
 
     def _stabilise(self, crop: np.ndarray) -> np.ndarray:
         """The (filtered) crop moved back onto the reference picture (camera shake is a
@@ -111,19 +127,78 @@ class MotionFinder:
         ).astype(np.float32)
         if self.reference is None or self.reference.shape != small.shape:
             self.reference = small
-            self.window = cv2.createHanningWindow((small.shape[1], small.shape[0]), cv2.CV_32F)
+            self._gradients = None
+            self._weights = self._wall_weights(small.shape)
+            # The wall's outline softened: clouds beside it must not pull the correlation's peak.
+            soft = cv2.GaussianBlur(self._weights, (0, 0), 6)
+            self.window = cv2.createHanningWindow((small.shape[1], small.shape[0]), cv2.CV_32F) * soft
             return crop
-        (dx, dy), response = cv2.phaseCorrelate(self.reference, small, self.window)
+        # Copies: given a window, OpenCV's phaseCorrelate multiplies both its inputs by it in place.
+        (dx, dy), response = cv2.phaseCorrelate(self.reference.copy(), small.copy(), self.window)
+        if response < 0.2 or max(abs(dx), abs(dy)) > MAX_SHIFT_PX / STABILISE_SCALE:
+            dx, dy = 0.0, 0.0  # no clear peak: the gradient steps below start from still
+        dx, dy = self._refine(small, dx, dy)
+        if max(abs(dx), abs(dy)) > MAX_SHIFT_PX / STABILISE_SCALE:
+            self.shift = (0.0, 0.0)
+            return crop
         dx, dy = dx * STABILISE_SCALE, dy * STABILISE_SCALE
         self.shift = (dx, dy)
-        if response < 0.2 or max(abs(dx), abs(dy)) < MIN_SHIFT_PX or max(abs(dx), abs(dy)) > 40:
-            if response >= 0.2 and max(abs(dx), abs(dy)) < MIN_SHIFT_PX:
-                # Still: the reference follows the slow changes of the wall (light, shadows).
-                cv2.accumulateWeighted(small, self.reference, 0.02)
+        if max(abs(dx), abs(dy)) < MIN_SHIFT_PX:
+            # Still: the reference follows the slow changes of the wall (light, shadows).
+            cv2.accumulateWeighted(small, self.reference, 0.02)
+            self._blends += 1
+            if self._blends >= REGRADIENT_BLENDS:
+                self._gradients, self._blends = None, 0
             return crop
         self.shaken_at = self.count
         matrix = np.array([[1, 0, -dx], [0, 1, -dy]], dtype=np.float32)
         return cv2.warpAffine(crop, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    def _wall_weights(self, shape: tuple[int, ...]) -> np.ndarray:
+        """1 on the wall, 0 elsewhere, at the measuring picture's size."""
+        h, w = shape
+        if self.wall is None or self.anchor is None:
+            return np.ones((h, w), np.float32)
+        ax0, ay0, ax1, ay1 = self.anchor
+        region = self.wall[self.y0 + ay0 : self.y0 + ay1, self.x0 + ax0 : self.x0 + ax1]
+        small = cv2.resize(region, (w, h), interpolation=cv2.INTER_AREA)
+        weights = (small >= 255).astype(np.float32)
+        # Too little wall in the box to go by: the whole box, as before (its clouds weigh little).
+        return weights if weights.mean() >= 0.15 else np.ones((h, w), np.float32)
+
+    def _refine(self, small: np.ndarray, dx: float, dy: float) -> tuple[float, float]:
+        """The shift made exact by Gauss-Newton steps on the wall's brightness (Lucas-Kanade, with
+        a gain and an offset: the exposure follows the sky): phase correlation's peak is off by
+        up to half a pixel, and half a pixel of shake left in makes every edge look like an object."""
+        assert self.reference is not None
+        if self._gradients is None:
+            m = REFINE_MARGIN_PX
+            chosen = self._weights[m:-m, m:-m] > 0
+            inner = self.reference[m:-m, m:-m]
+            gx = cv2.Sobel(self.reference, cv2.CV_32F, 1, 0, ksize=3, scale=0.125)[m:-m, m:-m]
+            gy = cv2.Sobel(self.reference, cv2.CV_32F, 0, 1, ksize=3, scale=0.125)[m:-m, m:-m]
+            values = inner[chosen]
+            jacobian = np.column_stack([gx[chosen], gy[chosen], values - values.mean(), np.ones_like(values)])
+            hessian = jacobian.T.astype(np.float64) @ jacobian
+            eigen = np.linalg.eigvalsh(hessian)
+            if eigen[0] <= 1e-8 * eigen[-1]:
+                return dx, dy  # a wall with no texture in one direction: nothing to refine on
+            solver = np.ascontiguousarray((np.linalg.inv(hessian) @ jacobian.T).astype(np.float32))
+            self._gradients = (chosen, values, solver)
+        chosen, values, solver = self._gradients
+        m = REFINE_MARGIN_PX
+        h, w = small.shape
+        for _ in range(REFINE_STEPS):
+            moved = cv2.warpAffine(
+                small,
+                np.array([[1, 0, -dx], [0, 1, -dy]], dtype=np.float32),
+                (w, h),
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REPLICATE,
+            )
+            step = solver @ (moved[m:-m, m:-m][chosen] - values)
+            dx, dy = dx - float(step[0]), dy - float(step[1])
+        return dx, dy
 
     def push(self, gray: np.ndarray) -> list[Blob]:
         """The blobs moving in this frame (an empty list while it learns, or on a scene change)."""

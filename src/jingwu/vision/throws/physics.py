@@ -20,7 +20,7 @@ import numpy as np
 
 from jingwu.vision.throws.calibration import FacadeGeometry
 from jingwu.vision.throws.tracks import Track
-from jingwu.vision.throws.trajectory import fit_flight
+from jingwu.vision.throws.trajectory import Flight, fit_flight
 
 G = 9.81
 MIN_POINTS = 10
@@ -40,6 +40,8 @@ MAX_UPWARD_SPEED = 6.0
 MAX_SIDEWAYS_SPEED = 8.0
 #: A fall first seen faster than this (m/s) has lost its start: it is followed back.
 LATE_SPEED = 2.5
+#: A fall followed longer than this (seconds) that no one flight fits is fitted on its first part.
+EARLY_S = 1.5
 #: A window or a balcony railing: how far in front of the wall's plane a throw starts.
 WINDOW_DEPTH_M = 0.2
 
@@ -50,6 +52,9 @@ class Verdict:
 
     is_throw: bool
     reason: str
+    #: Turned down only for being too short or too small a fall: it may be a piece of one seen in
+    #: pieces (:mod:`.stitch`).
+    partial: bool = False
     floor: int | None = None
     column: int | None = None
     floor_uncertainty: float = 0.0
@@ -68,21 +73,18 @@ def _fit(t: np.ndarray, y: np.ndarray, degree: int) -> tuple[np.ndarray, float]:
 def _trimmed(track: Track) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The track's frames and pixels up to its lowest point (a bounce or a roll on the ground
     after that is not part of the fall)."""
-    frames = np.asarray(track.frames, dtype=np.float64)
-    us = np.asarray(track.us)
-    vs = np.asarray(track.vs)
-    end = int(np.argmax(vs)) + 1
-    return frames[:end], us[:end], vs[:end]
+    fall = track.to_lowest()
+    return np.asarray(fall.frames, dtype=np.float64), np.asarray(fall.us), np.asarray(fall.vs)
 
 
 def judge(track: Track, geometry: FacadeGeometry, fps: float) -> Verdict:
     """Whether ``track`` is a throw from this facade, and if so from which floor and column."""
     frames, us, vs = _trimmed(track)
     if len(frames) < MIN_POINTS:
-        return Verdict(False, "short")
+        return Verdict(False, "short", partial=True)
     t = (frames - frames[0]) / fps
     if t[-1] < MIN_DURATION_S:
-        return Verdict(False, "brief")
+        return Verdict(False, "brief", partial=True)
     cal = geometry.calibration
     launch_depth = cal.protrusion_depth_m if cal.protrusion_depth_m > 0 else WINDOW_DEPTH_M
     wall = geometry.to_wall_many(np.column_stack([us, vs]), launch_depth)
@@ -97,7 +99,12 @@ def judge(track: Track, geometry: FacadeGeometry, fps: float) -> Verdict:
     # third floor leaves the picture after a floor and a half, one near the end of a clip too.
     plainly_falling = CLEAR_GRAVITY[0] <= share <= CLEAR_GRAVITY[1]
     if drop < (MIN_DROP_CLEAR_FLOORS if plainly_falling else MIN_DROP_FLOORS) * fh:
-        return Verdict(False, "fell less than two floors", gravity_share=share)
+        return Verdict(
+            False,
+            "fell less than two floors",
+            partial=GRAVITY_SHARE[0] <= share <= GRAVITY_SHARE[1],
+            gravity_share=share,
+        )
     descent = drop / max(float(t[-1] - t[0]), 1e-6)
     # Rain falls steadily too, but crosses the picture in a few frames: a steady fall must be
     # followed for a second to count.
@@ -141,22 +148,32 @@ def _launch(
     early = max(MIN_POINTS, math.ceil(0.5 * len(t)))
     (_a, b, _c) = np.polyfit(t[:early], y[:early], 2)
     size = float(np.median(track.sizes[: len(t)]))
-    flight = fit_flight(
-        geometry,
-        t,
-        us,
-        vs,
-        depth,
-        (float(x[0]), float(y[0]), float(b)),
-        pixel_sigma=max(0.7, 0.15 * size),
-        seen_at_launch=b > -LATE_SPEED,
-    )
+    seen_at_launch = b > -LATE_SPEED
+
+    def fitted(n: int) -> tuple[Flight | None, float]:
+        """The flight through the first ``n`` points, and the pixel error it must be within."""
+        flight = fit_flight(
+            geometry,
+            t[:n],
+            us[:n],
+            vs[:n],
+            depth,
+            (float(x[0]), float(y[0]), float(b)),
+            pixel_sigma=max(0.7, 0.15 * size),
+            seen_at_launch=seen_at_launch,
+        )
+        # Drag is modelled as linear in the speed, the air's is quadratic: over a long fall the
+        # model's own error grows with the distance travelled in the picture.
+        extent = float(np.hypot(np.ptp(us[:n]), np.ptp(vs[:n])))
+        return flight, max(1.6, 0.3 * min(size, 12.0), 0.004 * extent)
+
+    flight, tolerance_px = fitted(len(t))
+    if (flight is None or flight.rms_px > tolerance_px) and t[-1] > EARLY_S:
+        # A bag falling for seconds slows as the model cannot follow: where it came from is
+        # in the first part of its fall.
+        flight, tolerance_px = fitted(max(MIN_POINTS, int(np.count_nonzero(t <= EARLY_S))))
     if flight is None:
         return Verdict(False, "no throw fits", gravity_share=share)
-    # Drag is modelled as linear in the speed, the air's is quadratic: over a long fall the model's
-    # own error grows with the distance travelled in the picture.
-    extent = float(np.hypot(us.max() - us.min(), vs.max() - vs.min()))
-    tolerance_px = max(1.6, 0.3 * min(size, 12.0), 0.004 * extent)
     if flight.rms_px > tolerance_px:
         return Verdict(False, f"no throw fits within {flight.rms_px:.1f} px", gravity_share=share)
     s = flight.x / geometry.wall_width_m

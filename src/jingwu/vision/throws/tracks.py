@@ -37,6 +37,19 @@ class Track:
         self.areas.append(blob.area)
         self.sizes.append(max(blob.width, blob.height))
 
+    def to_lowest(self) -> Track:
+        """The track up to its lowest point in the picture: the fall (what the tracker took after
+        it, a bounce or a blob picked up by mistake once the object was gone, is not)."""
+        end = int(np.argmax(self.vs)) + 1
+        return Track(
+            self.ident,
+            self.frames[:end],
+            self.us[:end],
+            self.vs[:end],
+            self.areas[:end],
+            self.sizes[:end],
+        )
+
     @property
     def last_frame(self) -> int:
         return self.frames[-1]
@@ -103,14 +116,19 @@ class Tracker:
                 taken[bi] = True
         # A fast object's streak can break in two: the piece beside a blob that an established
         # track took this frame is part of the same object, not the start of another track.
-        held = [
-            (t.us[-1], t.vs[-1], max(8.0, 1.5 * t.sizes[-1]))
-            for t in self.live
-            if t.last_frame == frame and len(t.frames) >= 3
-        ]
-        for index, blob in enumerate(blobs):
-            if not taken[index] and any(math.hypot(blob.u - u, blob.v - v) <= r for u, v, r in held):
-                taken[index] = True
+        held = np.array(
+            [
+                (t.us[-1], t.vs[-1], max(8.0, 1.5 * t.sizes[-1]))
+                for t in self.live
+                if t.last_frame == frame and len(t.frames) >= 3
+            ]
+        )
+        free = [i for i, was in enumerate(taken) if not was]
+        if len(held) and free:
+            spots = np.array([(blobs[i].u, blobs[i].v) for i in free])
+            near = np.hypot(spots[:, 0, None] - held[None, :, 0], spots[:, 1, None] - held[None, :, 1])
+            for i in np.nonzero((near <= held[None, :, 2]).any(axis=1))[0].tolist():
+                taken[free[i]] = True
         for index, blob in enumerate(blobs):
             if not taken[index]:
                 track = Track(self._next)
