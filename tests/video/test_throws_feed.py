@@ -98,6 +98,24 @@ def test_a_throw_is_found_with_its_floor_wall_times_and_a_snapshot_of_the_landin
     assert analyser.frames >= len(packets) - 3
 
 
+def test_an_analyser_stopped_while_the_object_falls_still_reports_it(scene: Scene) -> None:
+    reports: list[dict[str, Any]] = []
+    analyser = ThrowAnalyser(FakeReader(), scene.calibration, reports.append)  # type: ignore[arg-type]
+    info, packets = _packets(scene.video)
+    analyser.start()
+    # Up to a few frames before the landing: the object is still in the air when it stops.
+    for packet in packets[: scene.throw["landing_frame"] - 3]:
+        analyser.queue.put(_Item(info, packet, False))
+    deadline = time.monotonic() + 60
+    while not analyser.queue.empty() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    analyser.stop()  # the packet in hand is analysed before the loop sees the halt
+    analyser.join(timeout=30)
+    throws = [r for r in reports if r["type"] == "throw"]
+    assert len(throws) == 1, reports
+    assert abs(throws[0]["event"]["floor"] - scene.throw["floor"]) <= 1
+
+
 def test_a_full_queue_drops_to_the_next_keyframe_and_never_blocks_the_reader(scene: Scene) -> None:
     reports: list[dict[str, Any]] = []
     analyser = ThrowAnalyser(FakeReader(), scene.calibration, reports.append, queue_packets=5)  # type: ignore[arg-type]

@@ -170,6 +170,13 @@ class ThrowAnalyser(threading.Thread):
                         return
                 self.busy_s += time.perf_counter() - started
         finally:
+            if self._halt.is_set():
+                # Stopped (its calibration changed, the worker is closing): what is in the air
+                # now is judged rather than forgotten.
+                try:
+                    self._finish()
+                except Exception:
+                    log.exception("camera %s: the last tracks could not be judged", self.camera_id)
             self._decoder = None
             self._recent.clear()
 
