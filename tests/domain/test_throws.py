@@ -29,3 +29,12 @@ def test_the_description_names_floor_column_and_confidence_in_both_languages() -
         throw_note(5, None, 0.9)
         == "再次高空抛物：5层（置信度 0.90）/ another thrown object from floor 5 (confidence 0.90)"
     )
+
+
+def test_a_throw_from_another_window_is_no_repeat_unless_a_window_is_unknown() -> None:
+    soon = LANDED + timedelta(seconds=10)
+    assert is_repeat_throw(LANDED, soon, incident_open=True, previous_window=(12, 3), window=(13, 3))
+    assert not is_repeat_throw(LANDED, soon, incident_open=True, previous_window=(12, 3), window=(14, 3))
+    assert not is_repeat_throw(LANDED, soon, incident_open=True, previous_window=(12, 3), window=(12, 4))
+    assert is_repeat_throw(LANDED, soon, incident_open=True, previous_window=(12, 3), window=(None, None))
+    assert is_repeat_throw(LANDED, soon, incident_open=True, previous_window=(None, 3), window=(4, 3))

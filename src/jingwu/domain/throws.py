@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 THROW_TYPE_CODE = "order.thrown_object"
 THROW_PRIORITY = 2
-#: A throw this soon after the camera's last one, while that incident is open, is the same
-#: window at work: a note on it, not a second call for the same patrol.
+#: A throw this soon after one from the same window, while that incident is open, is the same
+#: thrower at work: a note on it, not a second call for the same patrol.
 REPEAT_WINDOW = timedelta(seconds=60)
 
 
@@ -35,13 +35,26 @@ class ThrowDetection:
 
 
 def is_repeat_throw(
-    previous_landed_at: datetime | None, detected_at: datetime, *, incident_open: bool
+    previous_landed_at: datetime | None,
+    detected_at: datetime,
+    *,
+    incident_open: bool,
+    previous_window: tuple[int | None, int | None] = (None, None),
+    window: tuple[int | None, int | None] = (None, None),
 ) -> bool:
-    """Whether a throw first seen at ``detected_at`` belongs on the incident of the camera's
-    previous throw (which landed at ``previous_landed_at``)."""
+    """Whether a throw first seen at ``detected_at`` from ``window`` (floor, column) belongs on
+    the incident of a previous throw of the same camera, which landed at ``previous_landed_at``
+    from ``previous_window``: soon after, while that incident is open, and from the same window
+    (a floor either way: the floor's uncertainty). Another window of the tower is another thrower,
+    another call; a window not placed is taken for the same."""
     if previous_landed_at is None or not incident_open:
         return False
-    return detected_at - previous_landed_at <= REPEAT_WINDOW
+    if detected_at - previous_landed_at > REPEAT_WINDOW:
+        return False
+    (floor, column), (before_floor, before_column) = window, previous_window
+    if floor is not None and before_floor is not None and abs(floor - before_floor) > 1:
+        return False
+    return column is None or before_column is None or column == before_column
 
 
 def _where(floor: int | None, column: int | None) -> tuple[str, str]:

@@ -165,6 +165,22 @@ def test_a_second_throw_within_a_minute_is_a_note_on_the_open_incident(services:
     services.video.throws.wait_for_clips(5)
 
 
+def test_a_second_thrower_at_another_window_of_the_tower_is_a_call_of_its_own(services: Services) -> None:
+    camera_id = _camera(services)
+    first = services.video.throws.record(report(camera_id, NOW_MS, floor=12, column=3))
+    assert first is not None
+    # Another window, ten seconds later: another thrower.
+    other = services.video.throws.record(report(camera_id, NOW_MS + 10_000, floor=7, column=5))
+    assert other is not None and other.incident_id != first.incident_id
+    # The floor above the first, same column (a floor's uncertainty): the first thrower again.
+    again = services.video.throws.record(report(camera_id, NOW_MS + 20_000, floor=13, column=3))
+    assert again is not None and again.incident_id == first.incident_id
+    # And the second thrower's next throw goes on the second call, not the first.
+    second_again = services.video.throws.record(report(camera_id, NOW_MS + 25_000, floor=7, column=5))
+    assert second_again is not None and second_again.incident_id == other.incident_id
+    services.video.throws.wait_for_clips(5)
+
+
 def test_a_report_from_a_retired_camera_or_a_garbled_one_changes_nothing(services: Services) -> None:
     camera_id = _camera(services)
     services.video.registry.retire(camera_id, actor="t", source=None)

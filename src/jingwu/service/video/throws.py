@@ -27,6 +27,7 @@ from jingwu.domain.events import DomainEvent, EventType
 from jingwu.domain.rules import Decision
 from jingwu.domain.status import SourceChannel
 from jingwu.domain.throws import (
+    REPEAT_WINDOW,
     THROW_PRIORITY,
     THROW_TYPE_CODE,
     ThrowDetection,
@@ -160,8 +161,8 @@ class ThrowService:
         return detection
 
     def _open_or_note(self, camera: Camera, found: _Reported) -> tuple[str, bool]:
-        """The incident the throw belongs to: a new one at the camera, or the camera's open one
-        when the throw follows its last within a minute (a note on it then)."""
+        """The incident the throw belongs to: a new one at the camera, or the open one of a throw
+        from the same window within the last minute (a note on it then)."""
         location = camera.position
         assert location is not None
         station_id = camera.station_id or self.dispatch.station_for(location)
@@ -178,21 +179,34 @@ class ThrowService:
         outcome: list[tuple[str, bool]] = []
 
         def decide(conn: Connection, now: datetime, incident_id: str) -> Decision:
-            previous = conn.execute(
-                select(v.throw_detections.c.incident_id, v.throw_detections.c.landed_at)
-                .where(v.throw_detections.c.camera_id == camera.id)
+            recent = conn.execute(
+                select(
+                    v.throw_detections.c.incident_id,
+                    v.throw_detections.c.landed_at,
+                    v.throw_detections.c.floor,
+                    v.throw_detections.c.column,
+                )
+                .where(
+                    v.throw_detections.c.camera_id == camera.id,
+                    v.throw_detections.c.landed_at >= found.detected_at - REPEAT_WINDOW,
+                )
                 .order_by(v.throw_detections.c.landed_at.desc())
-                .limit(1)
-            ).first()
-            incident_open = False
-            if previous is not None:
+                .limit(20)
+            ).all()
+            for previous in recent:
+                if not is_repeat_throw(
+                    previous.landed_at,
+                    found.detected_at,
+                    incident_open=True,
+                    previous_window=(previous.floor, previous.column),
+                    window=(found.floor, found.column),
+                ):
+                    continue
                 try:
-                    incident_open = repo.get_incident(conn, previous.incident_id, for_update=True).is_open
+                    if not repo.get_incident(conn, previous.incident_id, for_update=True).is_open:
+                        continue
                 except NotFound:
-                    incident_open = False
-            if previous is not None and is_repeat_throw(
-                previous.landed_at, found.detected_at, incident_open=incident_open
-            ):
+                    continue
                 text = throw_note(found.floor, found.column, found.confidence)
                 conn.execute(
                     insert(t.notes).values(incident_id=previous.incident_id, author=ACTOR, ts=now, text=text)
