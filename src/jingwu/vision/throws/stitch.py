@@ -2,10 +2,10 @@
 of lit windows, and by day a window of its own brightness hides it for longer than the tracker
 waits: one fall then ends as several short tracks, none of which shows gravity on its own.
 
-A track that the physics gate turned down is kept for a while; a later track that starts below
-it, near where it went out of sight, is tried joined to it, and the joined track is judged again
-(the gate's fit of a fall through all the pieces' points is what tells a true join from two
-things that happen to line up)."""
+A track that the physics gate turned down only for being too short a fall is kept for a second;
+a later track that starts below it, near where it went out of sight, moving as fast as one fall
+through both would and not a fraction of its size, is tried joined to it, and the joined track
+is judged again (the gate's fit of one fall through all the pieces' points decides)."""
 
 from __future__ import annotations
 
@@ -32,8 +32,6 @@ SIDEWAYS_SHARE = 0.35
 RISE_PX = 6.0
 #: A later piece whose blobs are this many times smaller than the earlier's is another object.
 SHRINK = 2.5
-
-
 #: How far a piece's own speed down the picture may be from the joined track's at that time:
 #: a share of it, and pixels a frame at 1080 lines.
 SPEED_SHARE = 0.35
