@@ -40,7 +40,7 @@ PASSWORD = "correct-horse-battery"
 
 # ------------------------------------------------------------------ parallel runs (pytest-xdist)
 #
-# `make test` runs the suite on two workers (`-n 2 --dist loadgroup`). Most tests wait on
+# `make test` runs the suite on three workers (`-n 3 --dist loadgroup`). Most tests wait on
 # PostgreSQL, NATS, subprocesses or a clock, and share nothing: each has its own databases, streams,
 # ports and files. What would not bear a neighbour:
 #
@@ -48,9 +48,9 @@ PASSWORD = "correct-horse-battery"
 #   Chromium (the group "browser");
 # * the tests of the real MQTT broker (marked ``broker``) subscribe with wildcards that would hear
 #   each other's devices: one worker, in turn (the group "mqtt");
-# * a test marked ``alone`` bounds a time that the other worker's load would stretch (a page's
+# * a test marked ``alone`` bounds a time that the other workers' load would stretch (a page's
 #   frame times, a latency), or runs a race that such load makes it lose: while it runs no other
-#   test does. It waits for the test running on the other worker to end, which waits for it.
+#   test does. It waits for the tests running on the other workers to end, which wait for it.
 #
 # Without xdist (`pytest` as such, `-n 0`) all of this is a no-op.
 

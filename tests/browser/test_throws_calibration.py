@@ -8,7 +8,11 @@ removed; a camera with no picture says so."""
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
+import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -29,16 +33,28 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 def facade_video(folder: Path, name: str = "tower") -> tuple[Path, dict[str, Any], int, int]:
     """A video of a tower's facade seen from its foot (jingwu.vision.throws.synth, no throws in
-    it) whose wall lies inside the picture, and the facade's truth as the calibration has it
-    (``corners_px``, ``floors``, ``columns``, …), with its size."""
+    it) whose wall lies inside the picture, copied into ``folder``, and the facade's truth as the
+    calibration has it (``corners_px``, ``floors``, ``columns``, …), with its size."""
+    made, facade, width, height = _facade_scene()
+    path = folder / f"{name}.mp4"
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(made, path)
+    return path, facade, width, height
+
+
+@functools.cache
+def _facade_scene() -> tuple[Path, dict[str, Any], int, int]:
+    """Drawn once a test process (a few seconds of rendering each time otherwise)."""
+    folder = Path(tempfile.mkdtemp(prefix="jingwu-facade-"))
+    atexit.register(shutil.rmtree, folder, True)
     for seed in range(400):
         spec = random_scene(
             seed, width=960, height=540, duration_s=6.0, throws=0, distractors=(), night=False
         )
         facade: Any = calibration(spec)["facade"]
         if all(40 <= u <= spec.width - 40 and 40 <= v <= spec.height - 40 for u, v in facade["corners_px"]):
-            path = write_scene(spec, folder, name)
-            written = json.loads((folder / f"{name}.calibration.json").read_text(encoding="utf-8"))
+            path = write_scene(spec, folder, "tower")
+            written = json.loads((folder / "tower.calibration.json").read_text(encoding="utf-8"))
             return path, written["facade"], spec.width, spec.height
     raise AssertionError("no generated scene shows the whole wall")
 
