@@ -20,7 +20,7 @@ import numpy as np
 
 from jingwu.vision.throws.calibration import FacadeGeometry
 from jingwu.vision.throws.tracks import Track
-from jingwu.vision.throws.trajectory import Flight, fit_flight
+from jingwu.vision.throws.trajectory import fit_flight
 
 G = 9.81
 MIN_POINTS = 10
@@ -40,8 +40,6 @@ MAX_UPWARD_SPEED = 6.0
 MAX_SIDEWAYS_SPEED = 8.0
 #: A fall first seen faster than this (m/s) has lost its start: it is followed back.
 LATE_SPEED = 2.5
-#: A fall followed longer than this (seconds) that no one flight fits is fitted on its first part.
-EARLY_S = 1.5
 #: A window or a balcony railing: how far in front of the wall's plane a throw starts.
 WINDOW_DEPTH_M = 0.2
 
@@ -148,32 +146,22 @@ def _launch(
     early = max(MIN_POINTS, math.ceil(0.5 * len(t)))
     (_a, b, _c) = np.polyfit(t[:early], y[:early], 2)
     size = float(np.median(track.sizes[: len(t)]))
-    seen_at_launch = b > -LATE_SPEED
-
-    def fitted(n: int) -> tuple[Flight | None, float]:
-        """The flight through the first ``n`` points, and the pixel error it must be within."""
-        flight = fit_flight(
-            geometry,
-            t[:n],
-            us[:n],
-            vs[:n],
-            depth,
-            (float(x[0]), float(y[0]), float(b)),
-            pixel_sigma=max(0.7, 0.15 * size),
-            seen_at_launch=seen_at_launch,
-        )
-        # Drag is modelled as linear in the speed, the air's is quadratic: over a long fall the
-        # model's own error grows with the distance travelled in the picture.
-        extent = float(np.hypot(np.ptp(us[:n]), np.ptp(vs[:n])))
-        return flight, max(1.6, 0.3 * min(size, 12.0), 0.004 * extent)
-
-    flight, tolerance_px = fitted(len(t))
-    if (flight is None or flight.rms_px > tolerance_px) and t[-1] > EARLY_S:
-        # A bag falling for seconds slows as the model cannot follow: where it came from is
-        # in the first part of its fall.
-        flight, tolerance_px = fitted(max(MIN_POINTS, int(np.count_nonzero(t <= EARLY_S))))
+    flight = fit_flight(
+        geometry,
+        t,
+        us,
+        vs,
+        depth,
+        (float(x[0]), float(y[0]), float(b)),
+        pixel_sigma=max(0.7, 0.15 * size),
+        seen_at_launch=b > -LATE_SPEED,
+    )
     if flight is None:
         return Verdict(False, "no throw fits", gravity_share=share)
+    # Drag is modelled as linear in the speed, the air's is quadratic: over a long fall the model's
+    # own error grows with the distance travelled in the picture.
+    extent = float(np.hypot(us.max() - us.min(), vs.max() - vs.min()))
+    tolerance_px = max(1.6, 0.3 * min(size, 12.0), 0.004 * extent)
     if flight.rms_px > tolerance_px:
         return Verdict(False, f"no throw fits within {flight.rms_px:.1f} px", gravity_share=share)
     s = flight.x / geometry.wall_width_m
