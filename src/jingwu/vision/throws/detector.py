@@ -119,9 +119,10 @@ class ThrowDetector:
         a fall is kept as a piece, and so is its join with the nearest earlier piece (a fall seen
         in three pieces); one turned down for how it moves is not part of a fall."""
         earlier = self.stitcher.earlier_pieces(track)[:MAX_JOINS]
+        fall = track.to_lowest() if earlier else track
         nearest: tuple[Track, Verdict] | None = None
         for piece in earlier:
-            whole = joined(piece, track.to_lowest(), track.ident)
+            whole = joined(piece, fall, track.ident)
             verdict = judge(whole, self.geometry, self.fps)
             if verdict.is_throw:
                 self.stitcher.used_in(whole)
