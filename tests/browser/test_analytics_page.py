@@ -158,7 +158,7 @@ def test_an_analyst_reads_compstat_charts_heat_and_hotspots_imports_a_file_and_r
     assert panel_box["x"] >= map_box["x"] + map_box["width"] - 1  # to the right of the map
     map_bottom, panel_bottom = map_box["y"] + map_box["height"], panel_box["y"] + panel_box["height"]
     assert panel_box["y"] < map_bottom and map_box["y"] < panel_bottom  # beside it, not below
-    expect(page.locator("#map")).to_have_attribute("data-base", "drawn")
+    expect(page.locator("#map")).to_have_attribute("data-base", "drawn", timeout=20_000)
     page.screenshot(path=str(screenshot_dir / "analytics.png"), full_page=True)
 
     # A period outside the data is said once, in words, with the span the data covers.
