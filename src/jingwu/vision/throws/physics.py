@@ -77,6 +77,19 @@ def _trimmed(track: Track) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def judge(track: Track, geometry: FacadeGeometry, fps: float) -> Verdict:
     """Whether ``track`` is a throw from this facade, and if so from which floor and column."""
+    verdict = _judge_once(track, geometry, fps)
+    if not verdict.is_throw:
+        return verdict
+    # A fall must be shown by its points, not made by its last: a track that drifted sideways
+    # and then took one blob far below it (a tracker's leap in a crowd of snow or of cloud
+    # edges) is no fall once that blob is left out; a true fall is still one, or too short one.
+    without = _judge_once(track.to_lowest().head(-1), geometry, fps)
+    if not without.is_throw and not without.partial:
+        return Verdict(False, "the fall rests on its last point", gravity_share=verdict.gravity_share)
+    return verdict
+
+
+def _judge_once(track: Track, geometry: FacadeGeometry, fps: float) -> Verdict:
     frames, us, vs = _trimmed(track)
     if len(frames) < MIN_POINTS:
         return Verdict(False, "short", partial=True)

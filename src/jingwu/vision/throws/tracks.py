@@ -40,7 +40,10 @@ class Track:
     def to_lowest(self) -> Track:
         """The track up to its lowest point in the picture: the fall (what the tracker took after
         it, a bounce or a blob picked up by mistake once the object was gone, is not)."""
-        end = int(np.argmax(self.vs)) + 1
+        return self.head(int(np.argmax(self.vs)) + 1)
+
+    def head(self, end: int) -> Track:
+        """The track's first ``end`` points (all but the last few, with a negative ``end``)."""
         return Track(
             self.ident,
             self.frames[:end],
