@@ -5,6 +5,7 @@ drive it the same way (:mod:`.scan`, the video worker)."""
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,7 @@ import numpy as np
 
 from jingwu.vision.throws.calibration import FacadeCalibration, FacadeGeometry
 from jingwu.vision.throws.motion import MotionFinder
-from jingwu.vision.throws.physics import Verdict, judge
+from jingwu.vision.throws.physics import GRAVITY_SHARE, Verdict, judge
 from jingwu.vision.throws.stitch import Stitcher, joined
 from jingwu.vision.throws.tracks import Track, Tracker
 
@@ -24,6 +25,22 @@ SAME_THROW_S = 0.8
 MIN_CONFIDENCE = 0.25
 #: Earlier pieces tried, at most, before a track that ended (the nearest in time first).
 MAX_JOINS = 6
+#: Falling weather: this many other tracks, each followed for a few frames going down the picture
+#: at least this fast (pixels a frame at 1080 lines), passed within this distance of a track while
+#: it was seen. In snow a tracker can leap from one flake to the next, and snow itself falls
+#: steadily, so a throw there must show gravity's pull (not a steady fall) and be told from the
+#: flakes by more points, followed on half its frames, or by a drop longer than their leaps.
+CROWD_RADIUS_PX = 60.0
+CROWD_COUNT = 3
+CROWD_MIN_POINTS = 4
+CROWD_DOWN_PX = 0.4
+CROWD_MIN_FILL = 0.5
+CROWD_PLAIN_POINTS = 15
+CROWD_PLAIN_DROP_PX = 80.0
+#: Tracks that ended are kept this long for telling a crowd (a fall in view lasts a few seconds),
+#: and at most this many (the newest).
+CROWD_MEMORY_S = 4.0
+CROWD_MAX_TRACKS = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +83,7 @@ class ThrowDetector:
     motion: MotionFinder = field(init=False)
     tracker: Tracker = field(init=False)
     stitcher: Stitcher = field(init=False)
+    ended: deque[Track] = field(init=False)
     reported: list[ThrowEvent] = field(default_factory=list)
     rejected: dict[str, int] = field(default_factory=dict)
 
@@ -78,6 +96,7 @@ class ThrowDetector:
         )
         self.tracker = Tracker(scale=self.height / 1080)
         self.stitcher = Stitcher(self.fps, scale=self.height / 1080)
+        self.ended = deque(maxlen=CROWD_MAX_TRACKS)
 
     def push(self, gray: np.ndarray, frame: int) -> list[ThrowEvent]:
         """This frame looked at; the throws whose tracks ended with it."""
@@ -87,13 +106,18 @@ class ThrowDetector:
             )
         blobs = self.motion.push(gray)
         ended = self.tracker.push(frame, blobs)
+        self.ended.extend(t for t in ended if len(t.frames) >= CROWD_MIN_POINTS)
+        while self.ended and frame - self.ended[0].last_frame > CROWD_MEMORY_S * self.fps:
+            self.ended.popleft()
         if frame % 25 == 0:
             self.stitcher.forget(min((t.frames[0] for t in self.tracker.live), default=frame))
         return self._judge(ended) if ended else []
 
     def finish(self) -> list[ThrowEvent]:
         """The stream ended: the tracks still open are judged."""
-        return self._judge(self.tracker.flush())
+        ended = self.tracker.flush()
+        self.ended.extend(t for t in ended if len(t.frames) >= CROWD_MIN_POINTS)
+        return self._judge(ended)
 
     def _judge(self, tracks: list[Track]) -> list[ThrowEvent]:
         events = []
@@ -105,6 +129,9 @@ class ThrowDetector:
                 continue
             if verdict.confidence < MIN_CONFIDENCE:
                 self.rejected["unsure"] = self.rejected.get("unsure", 0) + 1
+                continue
+            if self._crowded(whole) and not _plain_in_a_crowd(whole.to_lowest(), verdict, self.height / 1080):
+                self.rejected["crowd"] = self.rejected.get("crowd", 0) + 1
                 continue
             event = self._event(whole.to_lowest(), verdict)
             if self._same_as_reported(event):
@@ -135,6 +162,39 @@ class ThrowDetector:
             if nearest is not None and nearest[1].partial:
                 self.stitcher.keep(nearest[0])
         return track, verdict
+
+    def _crowded(self, track: Track) -> bool:
+        """Whether other things fell beside the track while it was seen (see CROWD_COUNT)."""
+        scale = self.height / 1080
+        first, last = track.frames[0], track.frames[-1]
+        frames = np.asarray(track.frames)
+        # A piece of this same fall, stitched into it, is not another thing beside it.
+        own = set(zip(track.frames, track.us, track.vs, strict=True))
+        count = 0
+        for other in (*self.tracker.live, *self.ended):
+            if other.ident == track.ident or len(other.frames) < CROWD_MIN_POINTS:
+                continue
+            if (other.frames[0], other.us[0], other.vs[0]) in own:
+                continue
+            if other.frames[-1] < first or other.frames[0] > last:
+                continue
+            span = other.frames[-1] - other.frames[0]
+            if (other.vs[-1] - other.vs[0]) < CROWD_DOWN_PX * scale * span:
+                continue
+            # Where the track was at the other's frames, between its own points.
+            at = [i for i, f in enumerate(other.frames) if first <= f <= last]
+            if not at:
+                continue
+            when = np.asarray([other.frames[i] for i in at], dtype=np.float64)
+            gap = np.hypot(
+                np.interp(when, frames, track.us) - [other.us[i] for i in at],
+                np.interp(when, frames, track.vs) - [other.vs[i] for i in at],
+            )
+            if float(gap.min()) <= CROWD_RADIUS_PX * scale:
+                count += 1
+                if count >= CROWD_COUNT:
+                    return True
+        return False
 
     def _event(self, track: Track, verdict: Verdict) -> ThrowEvent:
         return ThrowEvent(
@@ -183,6 +243,15 @@ class ThrowDetector:
                 if abs(u2 - u) < 0.1 * self.width and v2 >= v - 0.02 * self.height:
                     return True
         return False
+
+
+def _plain_in_a_crowd(fall: Track, verdict: Verdict, scale: float) -> bool:
+    """Whether a fall seen in a crowd shows enough to be told from the crowd (see CROWD_COUNT)."""
+    if not GRAVITY_SHARE[0] <= verdict.gravity_share <= GRAVITY_SHARE[1]:
+        return False
+    span = fall.frames[-1] - fall.frames[0] + 1
+    followed = len(fall.frames) >= CROWD_PLAIN_POINTS and len(fall.frames) >= CROWD_MIN_FILL * span
+    return followed or max(fall.vs) - fall.vs[0] >= CROWD_PLAIN_DROP_PX * scale
 
 
 __all__ = ["ThrowDetector", "ThrowEvent"]
