@@ -147,3 +147,26 @@ def test_a_short_glimpse_high_up_among_snow_is_not_told_from_the_flakes() -> Non
     snowy.ended.extend(snow_beside(glimpsed))
     assert snowy._judge([track(glimpsed)]) == []
     assert snowy.rejected == {"crowd": 1}
+
+
+def test_a_bag_falling_steadily_a_long_way_through_the_rain_is_still_reported() -> None:
+    found = detector(SNOWY_TOWER)
+    floor_m = float(SNOWY_TOWER["floor_height_m"])  # type: ignore[arg-type]
+    # At its terminal speed of 9 m/s from above the 20th floor, followed for two seconds.
+    points = []
+    for i in range(50):
+        u, v = found.geometry.to_image(0.3, 20 * floor_m - 9.0 * i / FPS, 0.3)
+        points.append((300 + i, u, v, 8))
+    assert points[-1][2] - points[0][2] > 160
+    found.ended.extend(snow_beside(points, count=8))
+    (event,) = found._judge([track(points)])
+    assert event.frame == 300
+    # Its first 1.6 s alone is a throw in clear air, but in the rain it goes too short a way
+    # down the picture to be told from the drops.
+    first = points[:40]
+    assert points[39][2] - points[0][2] < 160
+    assert len(detector(SNOWY_TOWER)._judge([track(first)])) == 1
+    again = detector(SNOWY_TOWER)
+    again.ended.extend(snow_beside(first, count=8))
+    assert again._judge([track(first)]) == []
+    assert again.rejected == {"crowd": 1}

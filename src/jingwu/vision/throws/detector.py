@@ -27,9 +27,10 @@ MIN_CONFIDENCE = 0.25
 MAX_JOINS = 6
 #: Falling weather: this many other tracks, each followed for a few frames going down the picture
 #: at least this fast (pixels a frame at 1080 lines), passed within this distance of a track while
-#: it was seen. In snow a tracker can leap from one flake to the next, and snow itself falls
-#: steadily, so a throw there must show gravity's pull (not a steady fall) and be told from the
-#: flakes by more points, followed on half its frames, or by a drop longer than their leaps.
+#: it was seen. In snow a tracker can leap from one flake to the next, so a fall there must be
+#: told from the flakes by more points, followed on half its frames, or by a drop longer than
+#: their leaps; and snow itself falls steadily, so a steady fall there (no gravity's pull) must be
+#: followed, and a long way down the picture (a bag of rubbish falling through the rain).
 CROWD_RADIUS_PX = 60.0
 CROWD_COUNT = 3
 CROWD_MIN_POINTS = 4
@@ -37,6 +38,7 @@ CROWD_DOWN_PX = 0.4
 CROWD_MIN_FILL = 0.5
 CROWD_PLAIN_POINTS = 15
 CROWD_PLAIN_DROP_PX = 80.0
+CROWD_STEADY_DROP_PX = 160.0
 #: Tracks that ended are kept this long for telling a crowd (a fall in view lasts a few seconds),
 #: and at most this many (the newest).
 CROWD_MEMORY_S = 4.0
@@ -247,11 +249,14 @@ class ThrowDetector:
 
 def _plain_in_a_crowd(fall: Track, verdict: Verdict, scale: float) -> bool:
     """Whether a fall seen in a crowd shows enough to be told from the crowd (see CROWD_COUNT)."""
-    if not GRAVITY_SHARE[0] <= verdict.gravity_share <= GRAVITY_SHARE[1]:
-        return False
     span = fall.frames[-1] - fall.frames[0] + 1
     followed = len(fall.frames) >= CROWD_PLAIN_POINTS and len(fall.frames) >= CROWD_MIN_FILL * span
-    return followed or max(fall.vs) - fall.vs[0] >= CROWD_PLAIN_DROP_PX * scale
+    drop = max(fall.vs) - fall.vs[0]
+    if GRAVITY_SHARE[0] <= verdict.gravity_share <= GRAVITY_SHARE[1]:
+        return followed or drop >= CROWD_PLAIN_DROP_PX * scale
+    # A steady fall is what the weather does: a bag at its terminal speed is told from a flake
+    # near the lens only by being followed a long way down the picture.
+    return followed and drop >= CROWD_STEADY_DROP_PX * scale
 
 
 __all__ = ["ThrowDetector", "ThrowEvent"]
