@@ -4,7 +4,7 @@ once when the signal is back; the desk shows the station's list in the same orde
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -51,7 +51,8 @@ def test_a_visit_recorded_offline_syncs_once_and_the_overdue_case_leads_both_lis
     accounts.create_user("chief-south", PASSWORD, Role.COMMANDER, station_id="south", jurisdiction=south)
     grave = _open(live_server, "保健路 3 号", frozenset({RiskFactor.WEAPONS, RiskFactor.VIOLENCE_THREATENED}))
     late = _open(live_server, "保健路 5 号", frozenset())
-    today = datetime.now(UTC).date()
+    # The bureau's day, not UTC's: from 16:00 UTC it is already tomorrow in Shanghai.
+    today = datetime.now(live_server.services.disputes.work.zone).date()
     live_server.services.disputes.work.add_follow_up(
         late, due_on=today + timedelta(days=1), note=None, actor="x", reach=everywhere
     )
