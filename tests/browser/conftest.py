@@ -31,7 +31,15 @@ import httpx
 import numpy as np
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 
 from jingwu.api.factory import create_app
 from jingwu.composition import Services, assemble
@@ -63,6 +71,10 @@ CHROMIUM_ARGS = [
 ]
 DISPATCHER = "dispatcher"
 START_TIMEOUT_S = 30.0
+#: How long an expectation waits for the page (Playwright's default is 5 s). The tests check what a
+#: page shows, not how fast: three test workers on two slow cores made a log-in's first answer
+#: miss 5 s now and then.
+expect.set_options(timeout=15_000)
 STOP_TIMEOUT_S = 15.0
 
 __all__ = [
