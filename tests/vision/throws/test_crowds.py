@@ -81,7 +81,7 @@ def test_a_drift_that_leaps_to_one_blob_below_is_no_fall() -> None:
     geometry = FacadeGeometry.build(parse_calibration({"facade": CLOUDY_TOWER}), WIDTH, HEIGHT)
     verdict = judge(track(DRIFT_THEN_LEAP), geometry, FPS)
     assert not verdict.is_throw
-    assert verdict.reason == "the fall rests on its last point"
+    assert verdict.reason == "leap: the fall rests on its last point"
     # Without the leap it moves sideways only.
     assert judge(track(DRIFT_THEN_LEAP[:-1]), geometry, FPS).reason == "fell less than two floors"
 

@@ -85,7 +85,7 @@ def judge(track: Track, geometry: FacadeGeometry, fps: float) -> Verdict:
     # edges) is no fall once that blob is left out; a true fall is still one, or too short one.
     without = _judge_once(track.to_lowest().head(-1), geometry, fps)
     if not without.is_throw and not without.partial:
-        return Verdict(False, "the fall rests on its last point", gravity_share=verdict.gravity_share)
+        return Verdict(False, "leap: the fall rests on its last point", gravity_share=verdict.gravity_share)
     return verdict
 
 
