@@ -132,10 +132,11 @@ class ThrowDetector:
             if verdict.confidence < MIN_CONFIDENCE:
                 self.rejected["unsure"] = self.rejected.get("unsure", 0) + 1
                 continue
-            if self._crowded(whole) and not _plain_in_a_crowd(whole.to_lowest(), verdict, self.height / 1080):
+            fall = whole.to_lowest()
+            if self._crowded(whole) and not _plain_in_a_crowd(fall, verdict, self.height / 1080):
                 self.rejected["crowd"] = self.rejected.get("crowd", 0) + 1
                 continue
-            event = self._event(whole.to_lowest(), verdict)
+            event = self._event(fall, verdict)
             if self._same_as_reported(event):
                 continue
             self.reported.append(event)
