@@ -46,9 +46,10 @@ from jingwu.composition import Services, assemble
 from jingwu.domain.geo import GeoPoint
 from jingwu.domain.model import Unit, station_containing
 from jingwu.domain.status import UnitKind
+from jingwu.geocode.basemap import load_basemap
 from jingwu.routing import RoadNetwork
 from jingwu.service.auth import Role
-from jingwu.settings import Settings
+from jingwu.settings import Settings, bundled_osm_file
 from jingwu.store import repository as repo
 from jingwu.store.db import make_engine, read_transaction, upgrade_schema, write_transaction
 from tests.conftest import NORTH, PASSWORD, SOUTH, copy_sqlite_template, make_unit
@@ -289,8 +290,18 @@ class LiveServer:
         return client
 
 
+@pytest.fixture(scope="session")
+def basemap(graph_cache_dir: Path) -> None:
+    """The base map's water, parks and names, built once per worker (about 4 s) and then held in
+    memory, as `jingwu serve` warms it up at start: else the first page in a worker to ask for
+    them waits, and a test that stops the server meanwhile sees a 500."""
+    load_basemap(bundled_osm_file(), graph_cache_dir)
+
+
 @pytest.fixture
-def live_server(network: RoadNetwork, sqlite_template: Path, tmp_path: Path) -> Iterator[LiveServer]:
+def live_server(
+    network: RoadNetwork, basemap: None, sqlite_template: Path, tmp_path: Path
+) -> Iterator[LiveServer]:
     """The real app on a free 127.0.0.1 port, with stations SOUTH and NORTH and a `dispatcher`
     user (password `PASSWORD`). Add units with `seed_units(units_on_roads(server.network, n))`
     and officers with `add_officer(unit)`."""
@@ -338,6 +349,18 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
         yield browser
     finally:
         browser.close()
+
+
+def wait_until(page: Page, script: str, *, timeout_s: float = 10.0, what: str = "") -> Any:
+    """Poll ``script`` (a function, async or not) in the page until it returns a truthy value, and
+    return that. Unlike ``page.wait_for_function``, which takes a returned promise itself for a
+    truthy answer, it awaits what an async function returns."""
+    deadline = time.monotonic() + timeout_s
+    while not (answer := page.evaluate(script)):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout_s:g} s: {what or script}")
+        page.wait_for_timeout(100)
+    return answer
 
 
 class PageErrors(list[str]):

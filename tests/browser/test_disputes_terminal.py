@@ -16,7 +16,7 @@ from jingwu.domain.disputes import DisputeKind, RiskFactor
 from jingwu.domain.geo import GeoPoint
 from jingwu.service.disputes import NewDispute, NewParty, everywhere
 from jingwu.store import disputes_tables as d
-from tests.browser.conftest import PASSWORD, ContextFactory, LiveServer, PageErrors
+from tests.browser.conftest import PASSWORD, ContextFactory, LiveServer, PageErrors, wait_until
 from tests.browser.test_records_collection import PHONE, _log_in, _png
 
 HOME = (45.7560, 126.6420)  # inside the test city's south station
@@ -90,14 +90,14 @@ def test_a_visit_recorded_offline_syncs_once_and_the_overdue_case_leads_both_lis
         files=[{"name": "pipe.png", "mimeType": "image/png", "buffer": _png()}]
     )
     visit.locator("button[type=submit]").click()
-    page.wait_for_function("async () => (await window.jingwuTerminal.outbox.count()) === 2")
+    wait_until(page, "async () => (await window.jingwuTerminal.outbox.count()) === 2")
     page.screenshot(path=str(screenshot_dir / "terminal-dispute-visit-offline.png"))
     engine = live_server.services.engine
     with engine.connect() as conn:
         assert conn.execute(select(d.dispute_visits.c.id)).all() == []
 
     context.set_offline(False)
-    page.wait_for_function("async () => (await window.jingwuTerminal.outbox.count()) === 0", timeout=20_000)
+    wait_until(page, "async () => (await window.jingwuTerminal.outbox.count()) === 0", timeout_s=20)
     page.evaluate("window.jingwuTerminal.outbox.flush()")  # a further flush sends nothing again
     page.wait_for_timeout(500)
     with engine.connect() as conn:

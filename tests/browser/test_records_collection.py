@@ -16,7 +16,7 @@ from sqlalchemy import select
 from jingwu.domain.access import Jurisdiction, Role
 from jingwu.simulation.people import synthetic_person
 from jingwu.store import records_tables as rt
-from tests.browser.conftest import PASSWORD, ContextFactory, LiveServer, PageErrors
+from tests.browser.conftest import PASSWORD, ContextFactory, LiveServer, PageErrors, wait_until
 
 PHONE = {"viewport": (390, 844), "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 HOUSE_AT = (45.7560, 126.6420)  # inside the test city's south station
@@ -108,12 +108,12 @@ def test_a_collection_made_offline_syncs_once_and_is_approved_at_the_station(
     form.locator("button[type=submit]").click()
     waiting = page.locator("#tab-collect .collect-item[data-status='waiting']")
     expect(waiting).to_have_count(1)
-    page.wait_for_function("async () => (await window.jingwuTerminal.outbox.count()) === 1")
+    wait_until(page, "async () => (await window.jingwuTerminal.outbox.count()) === 1")
     page.screenshot(path=str(screenshot_dir / "terminal-collect-offline.png"))
     assert _collections(live_server) == []  # nothing reached the server while offline
 
     context.set_offline(False)
-    page.wait_for_function("async () => (await window.jingwuTerminal.outbox.count()) === 0", timeout=20_000)
+    wait_until(page, "async () => (await window.jingwuTerminal.outbox.count()) === 0", timeout_s=20)
     expect(page.locator("#tab-collect .collect-item[data-status='pending']")).to_have_count(1)
     page.evaluate("window.jingwuTerminal.outbox.flush()")  # a further flush sends nothing again
     page.wait_for_timeout(500)

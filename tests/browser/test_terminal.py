@@ -20,7 +20,7 @@ from jingwu.domain.gps import Fix
 from jingwu.domain.model import Unit
 from jingwu.domain.status import UNIT_TRANSITIONS
 from jingwu.service.positions import Source
-from tests.browser.conftest import PASSWORD, ContextFactory, LiveServer, PageErrors
+from tests.browser.conftest import PASSWORD, ContextFactory, LiveServer, PageErrors, wait_until
 from tests.conftest import make_unit
 
 PHONE = {"viewport": (390, 844), "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
@@ -142,6 +142,18 @@ def wait_for_worker(page: Page) -> None:
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
 
+def wait_until_ready_offline(page: Page) -> None:
+    """Signed in, the service worker also holds the map and the incident types (fetched again
+    through it when it took control after log-in had fetched them)."""
+    wait_for_worker(page)
+    held = """async () => {
+        const cache = await caches.open("jingwu-terminal-data-v1");
+        const paths = ["/api/map/config", "/api/incident-types", "/api/map/features", "/api/map/roads"];
+        return (await Promise.all(paths.map((path) => cache.match(path)))).every(Boolean);
+    }"""
+    wait_until(page, held, timeout_s=15, what="the map and the incident types kept for offline use")
+
+
 # ----------------------------------------------------------------------------------- tests
 
 
@@ -202,10 +214,6 @@ def test_dispatch_shows_within_two_seconds_and_each_status_reaches_the_server_in
     assert page_errors == []
 
 
-# Alone: the page fetches the map and the incident types at log-in, and the service worker keeps
-# them for the reload offline only if it already controls the page by then, a race that the load
-# of a parallel neighbour makes it lose (those three then fail to load: console errors).
-@pytest.mark.alone
 def test_offline_taps_wait_in_the_outbox_across_a_reload_and_arrive_once_in_order(
     live_server: LiveServer, new_context: ContextFactory, page_errors: PageErrors, screenshot_dir: Path
 ) -> None:
@@ -214,7 +222,7 @@ def test_offline_taps_wait_in_the_outbox_across_a_reload_and_arrive_once_in_orde
     log_in(page, unit.callsign)
     incident_id = dispatch_incident(live_server, unit)
     expect(page.locator("#dispatch")).to_be_visible()
-    wait_for_worker(page)
+    wait_until_ready_offline(page)
 
     context = page.context
     context.set_offline(True)
@@ -395,7 +403,6 @@ def test_a_refused_action_is_dropped_and_the_officer_is_told_why(
     assert page_errors.excluding(*NETWORK_NOISE, "status of 409") == []
 
 
-@pytest.mark.alone  # a reload offline: the race told at test_offline_taps_wait_in_the_outbox_...
 def test_backup_and_a_photo_taken_offline_reach_the_incident_once(
     live_server: LiveServer, new_context: ContextFactory, page_errors: PageErrors
 ) -> None:
@@ -404,7 +411,7 @@ def test_backup_and_a_photo_taken_offline_reach_the_incident_once(
     log_in(page, unit.callsign)
     incident_id = dispatch_incident(live_server, unit)
     expect(page.locator("#dispatch")).to_be_visible()
-    wait_for_worker(page)
+    wait_until_ready_offline(page)
     tap(page, "acknowledged", "acknowledged")
 
     page.locator("button[data-action='backup']").click()

@@ -1169,11 +1169,32 @@ function bind() {
   }, 1000);
 }
 
+// What the service worker keeps for an offline start (sw.js DATA_PATHS).
+const REFERENCE_DATA = ["/api/map/config", "/api/incident-types", "/api/map/features", "/api/map/roads"];
+
 function registerServiceWorker() {
   if (!("serviceWorker" in navigator)) return;
+  const firstInstall = !navigator.serviceWorker.controller;
   navigator.serviceWorker.register("/terminal/sw.js", { scope: "/terminal/" }).catch(() => {
     // no offline start-up then; everything else works
   });
+  // On a first install the worker takes control after log-in has already fetched the map and the
+  // incident types past it; fetched again through it, they are there for a reload with no signal.
+  if (firstInstall) {
+    navigator.serviceWorker.addEventListener("controllerchange", () => {
+      if (signedIn) keepReferenceData();
+    });
+  }
+}
+
+async function keepReferenceData() {
+  for (const path of REFERENCE_DATA) {
+    try {
+      await api.get(path);
+    } catch {
+      // offline or refused: the next start tries again
+    }
+  }
 }
 
 async function start() {
