@@ -77,19 +77,31 @@ def _trimmed(track: Track) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def judge(track: Track, geometry: FacadeGeometry, fps: float) -> Verdict:
     """Whether ``track`` is a throw from this facade, and if so from which floor and column."""
-    verdict = _judge_once(track, geometry, fps)
-    if not verdict.is_throw:
-        return verdict
+    fall = _fall(track, geometry, fps)
+    if isinstance(fall, Verdict):
+        return fall
     # A fall must be shown by its points, not made by its last: a track that drifted sideways
     # and then took one blob far below it (a tracker's leap in a crowd of snow or of cloud
     # edges) is no fall once that blob is left out; a true fall is still one, or too short one.
-    without = _judge_once(track.to_lowest().head(-1), geometry, fps)
-    if not without.is_throw and not without.partial:
-        return Verdict(False, "leap: the fall rests on its last point", gravity_share=verdict.gravity_share)
-    return verdict
+    rest = _fall(track.to_lowest().head(-1), geometry, fps)
+    if isinstance(rest, Verdict) and not rest.partial:
+        return Verdict(False, "leap: the fall rests on its last point", gravity_share=fall.share)
+    return _launch(track, geometry, fps, fall)
 
 
-def _judge_once(track: Track, geometry: FacadeGeometry, fps: float) -> Verdict:
+@dataclass(frozen=True, slots=True)
+class _Fall:
+    """A track that passed the gates: its times (s) and its path on the plane of the windows (m),
+    with the fitted share of g."""
+
+    t: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    share: float
+
+
+def _fall(track: Track, geometry: FacadeGeometry, fps: float) -> _Fall | Verdict:
+    """The track as a fall, or the verdict of the first gate it fails."""
     frames, us, vs = _trimmed(track)
     if len(frames) < MIN_POINTS:
         return Verdict(False, "short", partial=True)
@@ -138,23 +150,15 @@ def _judge_once(track: Track, geometry: FacadeGeometry, fps: float) -> Verdict:
         return Verdict(False, "swings sideways (flutter or flight)", gravity_share=share)
     if abs(bx) > MAX_SIDEWAYS_SPEED or (steady and abs(bx) > 0.5 * descent):
         return Verdict(False, "moves sideways too fast", gravity_share=share)
-    return _launch(track, geometry, fps, t, x, y, share, residual)
+    return _Fall(t, x, y, share)
 
 
-def _launch(
-    track: Track,
-    geometry: FacadeGeometry,
-    fps: float,
-    t: np.ndarray,
-    x: np.ndarray,
-    y: np.ndarray,
-    share: float,
-    residual: float,
-) -> Verdict:
+def _launch(track: Track, geometry: FacadeGeometry, fps: float, fall: _Fall) -> Verdict:
     """Where the throw started: the flight fitted in metres through the camera (see
     :mod:`.trajectory`) and taken back to the plane of the windows."""
     cal = geometry.calibration
     depth = cal.protrusion_depth_m if cal.protrusion_depth_m > 0 else WINDOW_DEPTH_M
+    t, x, y, share = fall.t, fall.x, fall.y, fall.share
     _, us, vs = _trimmed(track)
     early = max(MIN_POINTS, math.ceil(0.5 * len(t)))
     (_a, b, _c) = np.polyfit(t[:early], y[:early], 2)
@@ -171,8 +175,8 @@ def _launch(
     )
     if flight is None:
         return Verdict(False, "no throw fits", gravity_share=share)
-    # Drag is modelled as linear in the speed, the air's is quadratic: over a long fall the model's
-    # own error grows with the distance travelled in the picture.
+    # A long fall strays from any one drag (a bag tumbles, and its drag changes as it turns): the
+    # allowance grows with the distance travelled in the picture.
     extent = float(np.hypot(us.max() - us.min(), vs.max() - vs.min()))
     tolerance_px = max(1.6, 0.3 * min(size, 12.0), 0.004 * extent)
     if flight.rms_px > tolerance_px:
@@ -187,10 +191,12 @@ def _launch(
     sigma_m = math.sqrt(flight.sigma_y**2 + (0.25 * flight.lag * cal.floor_height_m) ** 2 + 0.15**2)
     uncertainty = round(sigma_m / cal.floor_height_m, 2)
     points = len(t)
+    # An unsure floor lowers the confidence, but only so far: an object seen falling steadily,
+    # its start unseen, is still a throw (its floor_uncertainty says how little is known).
     confidence = (
         min(1.0, points / 12)
         * math.exp(-flight.rms_px / (2 * tolerance_px))
-        * math.exp(-max(uncertainty - 0.3, 0.0))
+        * math.exp(-min(max(uncertainty - 0.3, 0.0), 1.0))
         * (1.0 if flight.terminal_speed >= 8 else 0.7)
     )
     u0, v0 = geometry.to_image(s, flight.y, depth)
