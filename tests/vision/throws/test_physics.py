@@ -88,6 +88,11 @@ def window(floor: int, column: int) -> tuple[float, float]:
         (18, 5, (-0.3, 1.5, 0.8), 25.0),  # a box, thrown up first
         (7, 1, (0.0, 0.0, 0.5), 40.0),  # dropped
         (15, 6, (0.4, 0.3, 2.5), 10.0),  # a bag of rubbish: drag takes over within a second
+        # Bags falling for seconds near their terminal speed: drag linear in the speed (the first
+        # model) reaches it along the wrong curve and put the first two a floor low.
+        (12, 2, (0.2, 0.5, 1.0), 12.0),
+        (16, 5, (0.2, 0.5, 1.0), 14.0),
+        (20, 5, (0.3, 0.0, 0.4), 8.0),  # dropped from the top floor, seen only once falling
     ],
 )
 def test_a_throw_from_a_window_is_put_on_its_floor_and_column(
@@ -99,26 +104,6 @@ def test_a_throw_from_a_window_is_put_on_its_floor_and_column(
     assert verdict.is_throw, verdict.reason
     assert (verdict.floor, verdict.column) == (floor, column)
     assert verdict.floor_uncertainty < 0.5
-
-
-@pytest.mark.parametrize(
-    ("floor", "column", "velocity", "terminal"),
-    [
-        (12, 2, (0.2, 0.5, 1.0), 12.0),
-        (16, 5, (0.2, 0.5, 1.0), 14.0),
-        (20, 5, (0.3, 0.0, 0.4), 8.0),  # dropped from the top floor, seen only once falling
-    ],
-)
-def test_a_bag_falling_for_seconds_near_its_terminal_speed_is_put_on_its_floor(
-    floor: int, column: int, velocity: tuple[float, float, float], terminal: float
-) -> None:
-    # Drag linear in the speed reaches the terminal speed along the wrong curve: it put each of
-    # these a floor or two low.
-    geo, project = geometry()
-    x, y = window(floor, column)
-    verdict = judge(track_of(flight((x, y, 0.2), velocity, terminal=terminal, seconds=6), project), geo, FPS)
-    assert verdict.is_throw, verdict.reason
-    assert (verdict.floor, verdict.column) == (floor, column)
 
 
 def test_a_throw_over_a_balcony_is_not_taken_for_the_floor_above() -> None:
