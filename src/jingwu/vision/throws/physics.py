@@ -163,6 +163,10 @@ def _launch(track: Track, geometry: FacadeGeometry, fps: float, fall: _Fall) -> 
     early = max(MIN_POINTS, math.ceil(0.5 * len(t)))
     (_a, b, _c) = np.polyfit(t[:early], y[:early], 2)
     size = float(np.median(track.sizes[: len(t)]))
+    # A long fall strays from any one drag (a bag tumbles, and its drag changes as it turns): the
+    # allowance grows with the distance travelled in the picture.
+    extent = float(np.hypot(us.max() - us.min(), vs.max() - vs.min()))
+    tolerance_px = max(1.6, 0.3 * min(size, 12.0), 0.004 * extent)
     flight = fit_flight(
         geometry,
         t,
@@ -172,13 +176,10 @@ def _launch(track: Track, geometry: FacadeGeometry, fps: float, fall: _Fall) -> 
         (float(x[0]), float(y[0]), float(b)),
         pixel_sigma=max(0.7, 0.15 * size),
         seen_at_launch=b > -LATE_SPEED,
+        acceptable_px=tolerance_px,
     )
     if flight is None:
         return Verdict(False, "no throw fits", gravity_share=share)
-    # A long fall strays from any one drag (a bag tumbles, and its drag changes as it turns): the
-    # allowance grows with the distance travelled in the picture.
-    extent = float(np.hypot(us.max() - us.min(), vs.max() - vs.min()))
-    tolerance_px = max(1.6, 0.3 * min(size, 12.0), 0.004 * extent)
     if flight.rms_px > tolerance_px:
         return Verdict(False, f"no throw fits within {flight.rms_px:.1f} px", gravity_share=share)
     s = flight.x / geometry.wall_width_m

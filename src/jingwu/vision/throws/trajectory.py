@@ -41,6 +41,14 @@ PRIOR_VY = (0.5, 1.5)
 PRIOR_VZ = (1.2, 1.0)
 #: A throw seen from its start: the launch is at the first point, give or take this (seconds).
 SEEN_AT_LAUNCH_LAG_S = 0.06
+#: Iterations of the fit from each start before it is asked whether a throw could fit at all,
+#: and at most in all: a track that no flight explains (rain near the lens, a bird, a cloud's
+#: edge) crept for hundreds of iterations down a valley of equally bad fits.
+FIRST_LOOK_ITERATIONS = 20
+MAX_ITERATIONS = 100
+#: A start that is still this many times the acceptable pixel error after its first look is
+#: given up (a true throw is within about twice it by then).
+HOPELESS = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,11 +138,13 @@ def fit_flight(
     start: tuple[float, float, float],
     pixel_sigma: float = 1.0,
     seen_at_launch: bool = True,
+    acceptable_px: float = math.inf,
 ) -> Flight | None:
     """The throw that best explains the pixels (``t`` seconds from the first point), launched
     from the plane ``depth`` metres in front of the wall; ``start`` = (X, height, vertical speed)
     read off that plane, to begin from; ``seen_at_launch``: the first point is the launch (it
-    did not come into the picture already falling fast). None when no throw fits."""
+    did not come into the picture already falling fast); ``acceptable_px``: the error the caller
+    will accept, beyond which a start is not pursued. None when no throw fits."""
     observed = np.concatenate([us, vs])
     lows = np.array([-1e3, -50.0] + [BOUNDS[k][0] for k in ("vx", "vy", "vz", "tau", "lag")])
     highs = np.array([1e4, 1e3] + [BOUNDS[k][1] for k in ("vx", "vy", "vz", "tau", "lag")])
@@ -146,12 +156,24 @@ def fit_flight(
             priors.append(params[6] / SEEN_AT_LAUNCH_LAG_S)
         return np.concatenate([pixels, priors])
 
-    def solve(guess: np.ndarray) -> OptimizeResult | None:
+    n = len(t)
+
+    def rms_px(result: OptimizeResult) -> float:
+        return float(np.sqrt(np.mean(result.fun[: 2 * n] ** 2))) * pixel_sigma
+
+    def solve(guess: np.ndarray, iterations: int) -> OptimizeResult | None:
         guess = np.clip(guess, lows + 1e-6, highs - 1e-6)
         try:
             # Dogbox, not the reflective trust region: a throw seen from its start holds the lag
             # at its bound of 0, where the reflective steps shrink (2.5 times the evaluations).
-            return least_squares(residuals, guess, bounds=(lows, highs), method="dogbox", x_scale="jac")
+            return least_squares(
+                residuals,
+                guess,
+                bounds=(lows, highs),
+                method="dogbox",
+                x_scale="jac",
+                max_nfev=iterations,
+            )
         except (ValueError, np.linalg.LinAlgError):
             return None
 
@@ -161,14 +183,15 @@ def fit_flight(
         # Begin from the apex rule: a throw seen late was at most a hand's speed at its start.
         vy0 = float(np.clip(vy_start + G * lag, *BOUNDS["vy"]))
         y0 = y_start + (vy_start * -lag) + 0.5 * G * lag**2
-        result = solve(np.array([x_start, y0, 0.0, vy0, 1.0, 3.0, lag]))
+        result = solve(np.array([x_start, y0, 0.0, vy0, 1.0, 3.0, lag]), FIRST_LOOK_ITERATIONS)
+        if result is not None and result.status == 0 and rms_px(result) <= HOPELESS * acceptable_px:
+            # Not done yet, and a throw may fit: on from where it got to.
+            result = solve(result.x, MAX_ITERATIONS - FIRST_LOOK_ITERATIONS) or result
         if result is not None and (best is None or result.cost < best.cost):
             best = result
     if best is None or not np.all(np.isfinite(best.x)):
         return None
-    n = len(t)
-    pixel_part = best.fun[: 2 * n]
-    rms = float(np.sqrt(np.mean(pixel_part**2))) * pixel_sigma
+    rms = rms_px(best)
     sigma_x, sigma_y = _sigmas(best.jac, best.cost, n)
     if not (math.isfinite(sigma_x) and math.isfinite(sigma_y) and math.isfinite(rms)):
         return None  # a degenerate fit says nothing about where the throw came from
