@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
@@ -39,7 +38,6 @@ def _open(live_server: LiveServer, address: str, factors: frozenset[RiskFactor])
     return str(case["id"])
 
 
-@pytest.mark.alone  # the service worker must control the page before going offline (see test_terminal)
 def test_a_visit_recorded_offline_syncs_once_and_the_overdue_case_leads_both_lists(
     live_server: LiveServer, new_context: ContextFactory, page_errors: PageErrors, screenshot_dir: Path
 ) -> None:

@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
-import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -65,7 +64,6 @@ def _log_in(page: Page, username: str) -> None:
     page.click("#login-form button[type=submit]")
 
 
-@pytest.mark.alone  # the service worker must control the page before going offline (see test_terminal)
 def test_a_collection_made_offline_syncs_once_and_is_approved_at_the_station(
     live_server: LiveServer, new_context: ContextFactory, page_errors: PageErrors, screenshot_dir: Path
 ) -> None:
