@@ -47,7 +47,8 @@ SEEN_AT_LAUNCH_LAG_S = 0.06
 FIRST_LOOK_ITERATIONS = 20
 MAX_ITERATIONS = 100
 #: A start that is still this many times the acceptable pixel error after its first look is
-#: given up (a true throw is within about twice it by then).
+#: given up. (On 182 simulated throws, the best of each one's starts was within 1.6 times it by
+#: then; one start in three of a throw seen late can be 9 times off, and another finds it.)
 HOPELESS = 3.0
 
 
