@@ -5,6 +5,7 @@ only moves like one in part (a leaf, a gliding or rising bird, rain, a light) is
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -15,12 +16,15 @@ from jingwu.vision.throws.physics import judge
 from jingwu.vision.throws.tracks import Track
 from tests.vision.throws.test_calibration import camera
 
+#: World metres (along the wall, up, out) to the picture's pixels.
+Projection = Callable[[float, float, float], tuple[float, float]]
+
 FPS = 25.0
 WIDTH, HEIGHT = 1920, 1080
 FLOORS, FLOOR_M, WALL_M = 20, 2.9, 24.0
 
 
-def geometry(protrusion: float = 0.0) -> tuple[FacadeGeometry, object]:
+def geometry(protrusion: float = 0.0) -> tuple[FacadeGeometry, Projection]:
     project, _f, _c = camera(WIDTH, HEIGHT, hfov=75, distance=28, tilt=40, yaw=10)
     top = FLOORS * FLOOR_M
     corners = [project(0, 0, 0), project(WALL_M, 0, 0), project(WALL_M, top, 0), project(0, top, 0)]
@@ -39,13 +43,13 @@ def geometry(protrusion: float = 0.0) -> tuple[FacadeGeometry, object]:
 
 
 def track_of(
-    points: list[tuple[float, float, float]], project: object, *, first: int = 10, jitter: float = 0.3
+    points: list[tuple[float, float, float]], project: Projection, *, first: int = 10, jitter: float = 0.3
 ) -> Track:
     """A track of the world points, one a frame, as the camera sees them (with pixel jitter)."""
     rng = np.random.default_rng(1)
     track = Track(1)
     for i, (x, y, z) in enumerate(points):
-        u, v = project(x, y, z)  # type: ignore[operator]
+        u, v = project(x, y, z)
         if not (0 <= u < WIDTH and 0 <= v < HEIGHT):
             continue
         u += rng.normal(0, jitter)

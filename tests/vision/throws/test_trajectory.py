@@ -47,7 +47,7 @@ def test_a_track_no_flight_explains_is_given_up_after_a_first_look(monkeypatch: 
     geo, project = geometry()
     x, y = window(14, 3)
     points = flight((x, y, 0.2), (0.2, 0.5, 1.2), terminal=30.0, seconds=2.0)
-    pixels = np.array([project(*p) for p in points])  # type: ignore[operator]
+    pixels = np.array([project(*p) for p in points])
     # Swaying 40 px from side to side as it goes down: a fluttering thing, not a throw.
     us = pixels[:, 0] + 40 * np.sin(np.arange(len(pixels)) / 2.0)
     vs = pixels[:, 1]
@@ -73,7 +73,7 @@ def test_a_throw_is_fitted_as_well_with_an_acceptable_error_as_without() -> None
     geo, project = geometry()
     x, y = window(11, 4)
     points = flight((x, y, 0.2), (0.2, 0.8, 1.0), terminal=12.0, seconds=3.0)
-    pixels = np.array([project(*p) for p in points])  # type: ignore[operator]
+    pixels = np.array([project(*p) for p in points])
     t = np.arange(len(pixels)) / FPS
     args = (geo, t, pixels[:, 0], pixels[:, 1], 0.2, (x, y, 0.8))
     bounded = fit_flight(*args, acceptable_px=1.6)
