@@ -69,15 +69,29 @@ def test_a_track_no_flight_explains_is_given_up_after_a_first_look(monkeypatch: 
     assert count[0] > looked  # without an acceptable error, the starts are pursued further
 
 
-def test_a_throw_is_fitted_as_well_with_an_acceptable_error_as_without() -> None:
+def test_a_throw_seen_late_is_pursued_past_the_first_look_and_placed_as_without_a_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     geo, project = geometry()
     x, y = window(11, 4)
-    points = flight((x, y, 0.2), (0.2, 0.8, 1.0), terminal=12.0, seconds=3.0)
-    pixels = np.array([project(*p) for p in points])
+    late = 20  # its first 0.8 s unseen: three starts, which do not all settle in a first look
+    points = flight((x, y, 0.2), (0.2, 0.8, 1.0), terminal=12.0, seconds=4.0)[late:]
+    pixels = np.array([project(*p) for p in points]) + np.random.default_rng(1).normal(
+        0, 0.3, (len(points), 2)
+    )
     t = np.arange(len(pixels)) / FPS
-    args = (geo, t, pixels[:, 0], pixels[:, 1], 0.2, (x, y, 0.8))
-    bounded = fit_flight(*args, acceptable_px=1.6)
-    free = fit_flight(*args)
+    seen = late / FPS
+    args = (geo, t, pixels[:, 0], pixels[:, 1], 0.2, (x, y - 0.5 * G * seen**2, -G * seen))
+    count = _evaluations(monkeypatch)
+
+    bounded = fit_flight(*args, seen_at_launch=False, acceptable_px=1.6)
+    pursued = count[0]
+    free = fit_flight(*args, seen_at_launch=False)
+    monkeypatch.setattr(trajectory, "HOPELESS", 0.0)  # every start stopped after its first look
+    count[0] = 0
+    fit_flight(*args, seen_at_launch=False, acceptable_px=1.6)
+
+    assert pursued > count[0]  # the promising starts went on
     assert bounded is not None and free is not None
     assert bounded.rms_px < 0.5
-    assert abs(bounded.y - y) < 0.3 and abs(free.y - y) < 0.3
+    assert abs(bounded.y - free.y) < 0.05 and abs(bounded.y - y) < 0.3
