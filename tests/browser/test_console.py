@@ -236,7 +236,9 @@ def test_console_stays_smooth_with_2000_units_and_500_open_incidents(
     # The dispatcher works on one incident while the city goes on: the detail pane is open.
     page.locator("#queue li").nth(3).click()
     expect(page.locator("#recommendations li[data-unit]").first).to_be_visible()
-    page.evaluate("window.jingwuConsole.map.map.setZoom(11)")  # the whole city in view again
+    # The whole city in view again. In braces: setZoom returns the map, which Playwright would
+    # serialize whole, every road included (many seconds).
+    page.evaluate("() => { window.jingwuConsole.map.map.setZoom(11); }")
     page.evaluate(FRAME_PROBE)
     # Every unit moves once a second for ten seconds, as a city's AVL feed would, and five
     # incidents a second are dispatched elsewhere (each a burst of status events).

@@ -63,8 +63,10 @@ def test_the_wall_in_english_clips_no_figure_keeps_the_legend_off_the_map_and_la
     assert legend and map_box
     assert legend["y"] + legend["height"] <= map_box["y"] + 1, (legend, map_box)
 
+    # In braces: setView returns the map, which Playwright would serialize whole, every road
+    # included (half a minute).
     page.evaluate(
-        f"() => window.jingwuConsole.map.map.setView([{SCENE.lat + 0.001}, {SCENE.lon + 0.001}], 16)"
+        f"() => {{ window.jingwuConsole.map.map.setView([{SCENE.lat + 0.001}, {SCENE.lon + 0.001}], 16); }}"
     )
     page.wait_for_timeout(300)
     boxes = page.evaluate("() => window.jingwuConsole.map.labelBoxes")
