@@ -49,6 +49,7 @@ from jingwu.domain.status import UnitKind
 from jingwu.geocode.basemap import load_basemap
 from jingwu.routing import RoadNetwork
 from jingwu.service.auth import Role
+from jingwu.service.basemap import MapService
 from jingwu.settings import Settings, bundled_osm_file
 from jingwu.store import repository as repo
 from jingwu.store.db import make_engine, read_transaction, upgrade_schema, write_transaction
@@ -132,11 +133,16 @@ class LiveServer:
 
     ``url`` (``http://127.0.0.1:PORT``) and ``port`` never change, across ``restart()`` too.
     ``services`` is the running server's bundle; it is replaced on every start.
+
+    ``maps``: a base map service whose layers are built already, served in place of the new one
+    each start would build (the roads and the features serialized and gzipped, about 1 s of
+    the first page's wait); used only where it answers the same map config.
     """
 
-    def __init__(self, network: RoadNetwork, data_dir: Path) -> None:
+    def __init__(self, network: RoadNetwork, data_dir: Path, maps: MapService | None = None) -> None:
         self.network = network
         self.data_dir = data_dir
+        self.maps = maps
         self.database_url = f"sqlite:///{data_dir / 'jingwu.db'}"
         self.port = _free_port()
         self.host = "127.0.0.1"
@@ -173,6 +179,8 @@ class LiveServer:
                     repo.insert_station(conn, SOUTH)
                     repo.insert_station(conn, NORTH)
             services = assemble(settings, engine, self.network)  # the real clock
+            if self.maps is not None and _same_map(self.maps, services.maps):
+                services.maps = self.maps
         except BaseException:
             engine.dispose()
             raise
@@ -290,6 +298,15 @@ class LiveServer:
         return client
 
 
+def _same_map(built: MapService, fresh: MapService) -> bool:
+    """Whether `built` serves what `fresh` would: the same road graph, OSM file and map config."""
+    return (
+        built.network is fresh.network
+        and built.settings.osm_file == fresh.settings.osm_file
+        and built.config() == fresh.config()
+    )
+
+
 @pytest.fixture(scope="session")
 def basemap(graph_cache_dir: Path) -> None:
     """The base map's water, parks and names, built once per worker (about 4 s) and then held in
@@ -298,14 +315,26 @@ def basemap(graph_cache_dir: Path) -> None:
     load_basemap(bundled_osm_file(), graph_cache_dir)
 
 
+@pytest.fixture(scope="session")
+def map_layers(network: RoadNetwork, basemap: None, tmp_path_factory: pytest.TempPathFactory) -> MapService:
+    """A base map service with its layers built, once per worker: the GET /api/map/roads and
+    /api/map/features answers (serialized and gzipped) depend on the road graph and the OSM file
+    alone, which every live server shares. Each new server would otherwise build them again on
+    its first page with a map (about 1 s, in the server's threads, while that page waits)."""
+    maps = MapService(network, Settings(data_dir=tmp_path_factory.mktemp("map-layers")))
+    maps.roads()
+    maps.features()
+    return maps
+
+
 @pytest.fixture
 def live_server(
-    network: RoadNetwork, basemap: None, sqlite_template: Path, tmp_path: Path
+    network: RoadNetwork, map_layers: MapService, sqlite_template: Path, tmp_path: Path
 ) -> Iterator[LiveServer]:
     """The real app on a free 127.0.0.1 port, with stations SOUTH and NORTH and a `dispatcher`
     user (password `PASSWORD`). Add units with `seed_units(units_on_roads(server.network, n))`
     and officers with `add_officer(unit)`."""
-    server = LiveServer(network, tmp_path / "live")
+    server = LiveServer(network, tmp_path / "live", map_layers)
     # Its database starts as a copy of the session's migrated template (start() still runs the
     # upgrade, then a no-op): cheaper than migrating a new file for every test.
     copy_sqlite_template(sqlite_template, server.data_dir / "jingwu.db")
