@@ -14,9 +14,11 @@ import json
 import shutil
 import tempfile
 import time
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import av
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
@@ -53,10 +55,33 @@ def _facade_scene() -> tuple[Path, dict[str, Any], int, int]:
         )
         facade: Any = calibration(spec)["facade"]
         if all(40 <= u <= spec.width - 40 and 40 <= v <= spec.height - 40 for u, v in facade["corners_px"]):
-            path = write_scene(spec, folder, "tower")
-            written = json.loads((folder / "tower.calibration.json").read_text(encoding="utf-8"))
+            drawn = write_scene(spec, folder, "drawn")
+            path = _as_a_camera_sends(drawn, folder / "tower.mp4")
+            written = json.loads((folder / "drawn.calibration.json").read_text(encoding="utf-8"))
             return path, written["facade"], spec.width, spec.height
     raise AssertionError("no generated scene shows the whole wall")
+
+
+def _as_a_camera_sends(video: Path, out: Path) -> Path:
+    """The generator's video encoded again as an IP camera sends its stream: a keyframe each
+    second and no B-frames. The generator's own file has both B-frames, which hold each decoded
+    keyframe back until two more have come, and a keyframe every two seconds: a worker reading it
+    had its first picture four seconds after it began, where a camera's comes at its first
+    keyframe. The picture is the same (its size, its wall)."""
+    with av.open(str(video)) as source, av.open(str(out), "w") as copy:
+        decoded = source.streams.video[0]
+        fps = int(decoded.average_rate or 25)
+        params = f"keyint={fps}:min-keyint={fps}:bframes=0"
+        options = {"preset": "veryfast", "crf": "18", "x264-params": params}
+        encoder = copy.add_stream("libx264", rate=fps, options=options)
+        assert isinstance(encoder, av.VideoStream)
+        encoder.width, encoder.height, encoder.pix_fmt = decoded.width, decoded.height, "yuv420p"
+        for n, frame in enumerate(source.decode(decoded)):
+            picture = av.VideoFrame.from_ndarray(frame.to_ndarray(format="yuv420p"), format="yuv420p")
+            picture.pts, picture.time_base = n, Fraction(1, fps)
+            copy.mux(encoder.encode(picture))
+        copy.mux(encoder.encode(None))
+    return out
 
 
 def register(
