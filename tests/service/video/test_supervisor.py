@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from jingwu.composition import Services
 from jingwu.domain.cameras import CameraState
+from jingwu.service.video import supervisor as supervisor_module
 from jingwu.service.video.supervisor import VideoSupervisor
 from jingwu.store import video_tables as v
 from jingwu.store.db import read_transaction
@@ -130,3 +131,29 @@ def test_a_worker_that_dies_is_restarted_and_its_camera_comes_back(
     finally:
         supervisor.stop()
     assert _holders(services) == {}
+
+
+def test_a_camera_added_or_retired_is_taken_up_at_once_not_at_the_next_tick(
+    make_services: ServicesFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ticks a minute apart: only the wake-up of the change itself can be quick.
+    monkeypatch.setattr(supervisor_module, "TICK_S", 60.0)
+    ticks: list[float] = []
+    tick = VideoSupervisor.tick
+
+    def counted(self: VideoSupervisor) -> None:
+        ticks.append(time.monotonic())
+        tick(self)
+
+    monkeypatch.setattr(VideoSupervisor, "tick", counted)
+    services = make_services(use_clock=False)
+    services.video.start_workers()
+    try:
+        assert _until(lambda: len(ticks) == 1, 5), ticks  # its first tick: nothing to read yet
+        [camera_id] = _register(services, 1)
+        assert _until(lambda: camera_id in _holders(services), 5), _holders(services)
+        services.video.registry.retire(camera_id, actor="test", source=None)
+        assert _until(lambda: camera_id not in _holders(services), 5), _holders(services)
+        assert len(ticks) >= 3
+    finally:
+        services.video.stop_workers()

@@ -84,7 +84,13 @@ class VideoService:
         self.settings = settings
         self.clock = clock
         self.registry = CameraRegistry(
-            engine, dispatch, keys, prober=prober, file_dir=settings.resolved_video_file_dir, clock=clock
+            engine,
+            dispatch,
+            keys,
+            prober=prober,
+            file_dir=settings.resolved_video_file_dir,
+            clock=clock,
+            on_change=self._cameras_changed,
         )
         self.supervisor: VideoSupervisor | None = None
         self._buildings: Buildings | None = None
@@ -116,6 +122,13 @@ class VideoService:
                 on_throw=self.throws.record,
             )
             self.supervisor.start()
+
+    def _cameras_changed(self) -> None:
+        """A camera was added, changed, calibrated or retired here: this process's workers take
+        it up now rather than at the supervisor's next tick (up to TICK_S later)."""
+        supervisor = self.supervisor
+        if supervisor is not None:
+            supervisor.wake()
 
     def stop_workers(self) -> None:
         with self._lock:

@@ -137,6 +137,7 @@ class CameraRegistry:
         prober: Prober,
         file_dir: Path,
         clock: Callable[[], datetime],
+        on_change: Callable[[], None] = lambda: None,
     ) -> None:
         self.engine = engine
         self.dispatch = dispatch
@@ -144,6 +145,9 @@ class CameraRegistry:
         self.prober = prober
         self.file_dir = file_dir
         self.clock = clock
+        #: Called after each write that changes what is read or analysed (added, changed,
+        #: calibrated, retired), once it is committed.
+        self.on_change = on_change
 
     # ------------------------------------------------------------ checks
 
@@ -228,6 +232,7 @@ class CameraRegistry:
                     details={"kind": str(spec.kind), "station_id": spec.station_id, "probed": probe},
                 )
                 cameras.append(self._get(conn, camera_id))
+        self.on_change()
         return cameras
 
     def change(
@@ -278,7 +283,9 @@ class CameraRegistry:
                     + (["stream_url"] if "stream_url" in changes else [])
                 },
             )
-            return self._get(conn, camera_id)
+            camera = self._get(conn, camera_id)
+        self.on_change()
+        return camera
 
     def retire(self, camera_id: str, *, actor: str | None, source: str | None) -> None:
         now = self.clock()
@@ -298,6 +305,7 @@ class CameraRegistry:
                 target=f"camera:{camera_id}",
                 source=source,
             )
+        self.on_change()
 
     def set_calibration(
         self,
@@ -327,7 +335,9 @@ class CameraRegistry:
                 target=f"camera:{camera_id}",
                 source=source,
             )
-            return self._get(conn, camera_id)
+            camera = self._get(conn, camera_id)
+        self.on_change()
+        return camera
 
     def set_state(
         self, camera_id: str, state: CameraState, detail: str | None, at: datetime

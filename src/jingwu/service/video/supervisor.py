@@ -4,10 +4,11 @@ camera leases that spread the cameras across a cluster's hosts).
 
 Every TICK_S the supervisor renews its leases, plans which worker reads which camera (a camera
 stays with its worker while both live), starts or restarts workers (backing off when one keeps
-dying) and forwards the workers' state reports to ``on_state``. A camera with a facade calibration
-(``calibrations``) is analysed for thrown objects by its worker; a changed or removed calibration
-is sent again, which restarts or stops the analysis without touching the camera's reader, and the
-worker's ``throw`` reports go to ``on_throw``."""
+dying) and forwards the workers' state reports to ``on_state``; at once, too, when this process
+changed a camera (``wake``): a camera just added starts being read without waiting for the tick.
+A camera with a facade calibration (``calibrations``) is analysed for thrown objects by its worker;
+a changed or removed calibration is sent again, which restarts or stops the analysis without
+touching the camera's reader, and the worker's ``throw`` reports go to ``on_throw``."""
 
 from __future__ import annotations
 
@@ -96,6 +97,7 @@ class VideoSupervisor:
         self.clock = clock
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._said_unread: set[str] = set()
         self._thread: threading.Thread | None = None
         self._context = multiprocessing.get_context("spawn")
@@ -104,6 +106,11 @@ class VideoSupervisor:
         if self._thread is None and self.slots:
             self._thread = threading.Thread(target=self._run, name="video-supervisor", daemon=True)
             self._thread.start()
+
+    def wake(self) -> None:
+        """Plan again now, not at the next tick: a camera was added, changed, calibrated or
+        retired in this process (another process's change is seen at the next tick)."""
+        self._wake.set()
 
     def stop(self) -> None:
         self._stop.set()
@@ -119,12 +126,13 @@ class VideoSupervisor:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()  # before the tick: a change made during it wakes the next one
             try:
                 self.tick()
             except Exception:
                 log.exception("video supervisor tick failed")
             deadline = time.monotonic() + TICK_S
-            while not self._stop.is_set() and time.monotonic() < deadline:
+            while not self._stop.is_set() and not self._wake.is_set() and time.monotonic() < deadline:
                 self._drain(timeout=min(0.2, max(0.0, deadline - time.monotonic())))
 
     # ------------------------------------------------------------ one round
