@@ -24,8 +24,11 @@ WIDTH, HEIGHT = 1920, 1080
 FLOORS, FLOOR_M, WALL_M = 20, 2.9, 24.0
 
 
-def geometry(protrusion: float = 0.0) -> tuple[FacadeGeometry, Projection]:
-    project, _f, _c = camera(WIDTH, HEIGHT, hfov=75, distance=28, tilt=40, yaw=10)
+def geometry(
+    protrusion: float = 0.0, *, distance: float = 28.0, tilt: float = 40.0
+) -> tuple[FacadeGeometry, Projection]:
+    """The wall seen by a camera ``distance`` metres out from its foot, tilted up ``tilt``°."""
+    project, _f, _c = camera(WIDTH, HEIGHT, hfov=75, distance=distance, tilt=tilt, yaw=10)
     top = FLOORS * FLOOR_M
     corners = [project(0, 0, 0), project(WALL_M, 0, 0), project(WALL_M, top, 0), project(0, top, 0)]
     cal = parse_calibration(
@@ -120,6 +123,37 @@ def test_a_throw_over_a_balcony_is_not_taken_for_the_floor_above() -> None:
     # camera below sees the balcony's front against the wall above it.
     flat, _ = geometry(protrusion=0.0)
     assert judge(track, flat, FPS).launch_height_m > verdict.launch_height_m + 0.5
+
+
+@pytest.mark.parametrize(
+    ("distance", "tilt", "floor", "velocity"),
+    [
+        (16.0, 55.0, 19, (0.2, 2.5, 3.0)),  # up and out from the top floor
+        (14.0, 60.0, 16, (0.3, 1.0, 3.0)),  # flung out
+        (18.0, 50.0, 12, (0.0, 2.0, 2.5)),
+    ],
+)
+def test_a_throw_outward_seen_from_close_below_is_put_on_its_floor_and_column(
+    distance: float, tilt: float, floor: int, velocity: tuple[float, float, float]
+) -> None:
+    """Coming nearer a camera close below, the object seems to rise fast on the plane of the
+    windows and then bends away from a parabola there: read on a plane moving out with it, it
+    is a fall. (All three were turned down as rising too fast for a throw.)"""
+    geo, project = geometry(distance=distance, tilt=tilt)
+    x, y = window(floor, 3)
+    verdict = judge(track_of(flight((x, y, 0.2), velocity, terminal=30, seconds=5), project), geo, FPS)
+    assert verdict.is_throw, verdict.reason
+    assert (verdict.floor, verdict.column) == (floor, 3)
+
+
+def test_a_bird_a_leaf_and_a_light_seen_from_close_below_are_not_throws() -> None:
+    geo, project = geometry(distance=14.0, tilt=60.0)
+    x, y = window(15, 3)
+    rising = [(2 + 6 * i / FPS, 30 + 1.5 * i / FPS, 3.0) for i in range(60)]
+    leaf = [(x + 0.8 * math.sin(i / 4), y - 1.2 * i / FPS, 1.5) for i in range(150)]
+    light = [(x, y, 0.0) for _ in range(60)]
+    for points in (rising, leaf, light):
+        assert not judge(track_of(points, project), geo, FPS).is_throw
 
 
 def test_a_throw_first_seen_falling_fast_is_followed_back_to_its_window() -> None:

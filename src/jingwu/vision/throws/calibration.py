@@ -268,9 +268,9 @@ class FacadeGeometry:
         point = self.centre + mu * ray
         return float(point[0] / self.wall_width_m), float(point[1])
 
-    def to_wall_many(self, points: np.ndarray, depth_m: float = 0.0) -> np.ndarray:
+    def to_wall_many(self, points: np.ndarray, depth_m: float | np.ndarray = 0.0) -> np.ndarray:
         """(u, v) rows → (X metres along the wall, y metres up) rows on the plane ``depth_m`` in
-        front of the wall (NaN where a ray runs away from it)."""
+        front of the wall, or each on its own plane (NaN where a ray runs away from it)."""
         homogeneous = np.column_stack([points, np.ones(len(points))])
         rays = np.linalg.solve(self.K @ self.R, homogeneous.T).T
         with np.errstate(divide="ignore", invalid="ignore"):

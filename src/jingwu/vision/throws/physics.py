@@ -20,7 +20,7 @@ import numpy as np
 
 from jingwu.vision.throws.calibration import FacadeGeometry
 from jingwu.vision.throws.tracks import Track
-from jingwu.vision.throws.trajectory import fit_flight
+from jingwu.vision.throws.trajectory import BOUNDS, fit_flight
 
 G = 9.81
 MIN_POINTS = 10
@@ -37,6 +37,15 @@ TERMINAL_SHARE_MIN = -0.15
 MIN_STEADY_S = 1.0
 #: Launch speeds upward or downward beyond these are not a hand's throw (a dive, a rain streak).
 MAX_UPWARD_SPEED = 6.0
+#: Outward speed of a hand's throw at most (m/s; the launch fit's bound): seen from below, an
+#: object coming nearer the camera looks as if it rose on the wall's plane.
+MAX_OUTWARD_SPEED = BOUNDS["vz"][1]
+#: Outward speeds (m/s) of the planes a track is read on (see _on_a_moving_plane).
+OUTWARD_GUESSES = (0.0, 1.5, 3.0)
+#: A moving plane is taken over the launch's only when the parabola's residual there is this
+#: much smaller, and by more than a track's jitter (metres).
+PLANE_GAIN = 0.7
+PLANE_GAIN_M = 0.05
 MAX_SIDEWAYS_SPEED = 8.0
 #: A fall first seen faster than this (m/s) has lost its start: it is followed back.
 LATE_SPEED = 2.5
@@ -60,6 +69,8 @@ class Verdict:
     gravity_share: float = 0.0
     launch_height_m: float = 0.0
     launch_px: tuple[float, float] = (0.0, 0.0)
+    #: Points of the fall (up to its lowest) that lie off the fitted flight: not the object.
+    outliers: tuple[int, ...] = ()
 
 
 def _fit(t: np.ndarray, y: np.ndarray, degree: int) -> tuple[np.ndarray, float]:
@@ -110,13 +121,14 @@ def _fall(track: Track, geometry: FacadeGeometry, fps: float) -> _Fall | Verdict
         return Verdict(False, "brief", partial=True)
     cal = geometry.calibration
     launch_depth = cal.protrusion_depth_m if cal.protrusion_depth_m > 0 else WINDOW_DEPTH_M
-    wall = geometry.to_wall_many(np.column_stack([us, vs]), launch_depth)
-    if not np.all(np.isfinite(wall)):
+    paths = _on_planes(geometry, np.column_stack([us, vs]), t, launch_depth)
+    if paths is None:
         return Verdict(False, "off the wall")
-    x, y = wall[:, 0], wall[:, 1]
-    (a, b, c), residual = _fit(t, y, 2)
+    # How far it fell is read where it started, on the plane of the windows: on a plane moving
+    # out towards the camera even a light that does not move would seem to fall.
+    (_, _, still, _), (x, y, (a, b, c), residual) = paths
     share = -2 * a / G
-    drop = float(np.polyval((a, b, c), t[0]) - np.polyval((a, b, c), t[-1]))
+    drop = float(np.polyval(still, t[0]) - np.polyval(still, t[-1]))
     fh = cal.floor_height_m
     # Two floors, as a rule; one when the acceleration is plainly gravity's: a throw from the
     # third floor leaves the picture after a floor and a half, one near the end of a clip too.
@@ -136,7 +148,7 @@ def _fall(track: Track, geometry: FacadeGeometry, fps: float) -> _Fall | Verdict
         # A bag or a box of rubbish reaches its terminal speed within a second or two and then
         # falls steadily: that is a fall too, when fast (paper and leaves drift down slowly).
         return Verdict(False, f"acceleration {share:.2f} g is not a fall", gravity_share=share)
-    if b > MAX_UPWARD_SPEED:
+    if b > MAX_UPWARD_SPEED + MAX_OUTWARD_SPEED * _apparent_rise(geometry, float(y[0]), launch_depth):
         return Verdict(False, "rose too fast for a throw", gravity_share=share)
     tolerance = max(0.3, 0.03 * drop)
     if residual > tolerance:
@@ -151,6 +163,41 @@ def _fall(track: Track, geometry: FacadeGeometry, fps: float) -> _Fall | Verdict
     if abs(bx) > MAX_SIDEWAYS_SPEED or (steady and abs(bx) > 0.5 * descent):
         return Verdict(False, "moves sideways too fast", gravity_share=share)
     return _Fall(t, x, y, share)
+
+
+def _apparent_rise(geometry: FacadeGeometry, height_m: float, depth_m: float) -> float:
+    """How fast (m/s on the plane ``depth_m`` in front of the wall) an object at ``height_m``
+    seems to rise for each m/s it moves out towards the camera, at the same height: its ray meets
+    the plane higher up, the more so the higher it is and the nearer the camera stands (a
+    camera 18 m out from a tower sees a throw from 38 m rise 1.9 m/s for each m/s outward)."""
+    camera_y, camera_z = float(geometry.centre[1]), float(geometry.centre[2])
+    return max(height_m - camera_y, 0.0) / max(camera_z - depth_m, 0.5)
+
+
+_Path = tuple[np.ndarray, np.ndarray, np.ndarray, float]
+
+
+def _on_planes(
+    geometry: FacadeGeometry, pixels: np.ndarray, t: np.ndarray, launch_depth: float
+) -> tuple[_Path, _Path] | None:
+    """The track read on the plane of its launch, and on the plane parallel to the wall, moving
+    out from there at one of a few speeds, where its height fits a parabola best (the launch's
+    own unless another fits plainly better): each as (x, y, the parabola, its residual). Seen
+    from close below, an object thrown outward soon leaves the plane of the windows, and read
+    there its height seems to rise and bends away from any parabola; birds and leaves fit none."""
+    paths: list[_Path] = []
+    for outward in OUTWARD_GUESSES:
+        wall = geometry.to_wall_many(pixels, launch_depth + outward * t)
+        if not np.all(np.isfinite(wall)):
+            if not paths:
+                return None
+            continue
+        coefficients, residual = _fit(t, wall[:, 1], 2)
+        paths.append((wall[:, 0], wall[:, 1], coefficients, residual))
+    still = paths[0]
+    best = min(paths, key=lambda p: p[3])
+    plainly = best[3] < PLANE_GAIN * still[3] and still[3] - best[3] > PLANE_GAIN_M
+    return still, best if plainly else still
 
 
 def _launch(track: Track, geometry: FacadeGeometry, fps: float, fall: _Fall) -> Verdict:
@@ -211,6 +258,7 @@ def _launch(track: Track, geometry: FacadeGeometry, fps: float, fall: _Fall) -> 
         gravity_share=round(share, 2),
         launch_height_m=round(flight.y, 2),
         launch_px=(u0, v0),
+        outliers=flight.outliers,
     )
 
 
