@@ -132,7 +132,8 @@ class ThrowDetector:
             if verdict.confidence < MIN_CONFIDENCE:
                 self.rejected["unsure"] = self.rejected.get("unsure", 0) + 1
                 continue
-            fall = whole.to_lowest()
+            # Points off the flight (a stray blob at its start, a splash at its end) were not it.
+            fall = whole.to_lowest().without(verdict.outliers)
             if self._crowded(whole) and not _plain_in_a_crowd(fall, verdict, self.height / 1080):
                 self.rejected["crowd"] = self.rejected.get("crowd", 0) + 1
                 continue

@@ -53,6 +53,19 @@ class Track:
             self.sizes[:end],
         )
 
+    def without(self, points: tuple[int, ...]) -> Track:
+        """The track with the points at these indices left out."""
+        gone = set(points)
+        keep = [i for i in range(len(self.frames)) if i not in gone]
+        return Track(
+            self.ident,
+            [self.frames[i] for i in keep],
+            [self.us[i] for i in keep],
+            [self.vs[i] for i in keep],
+            [self.areas[i] for i in keep],
+            [self.sizes[i] for i in keep],
+        )
+
     @property
     def last_frame(self) -> int:
         return self.frames[-1]

@@ -50,6 +50,14 @@ MAX_ITERATIONS = 100
 #: given up. (On 182 simulated throws, the best of each one's starts was within 1.6 times it by
 #: then; one start in three of a throw seen late can be 9 times off, and another finds it.)
 HOPELESS = 3.0
+#: A tenth of a track's points may be off its flight and the fit still judged by the rest: a
+#: streak broken by the windows behind it, a blob of rain joined to it, a splash where it lands.
+#: The fit weighs such points down (soft L1 beyond this many pixel sigmas).
+OUTLIER_SHARE = 0.1
+ROBUST_SCALE = 2.0
+#: Of those, a point this many times the error of the rest away (and two pixel sigmas at least)
+#: was not the object: it is left out of the track reported.
+OUTLIER_FACTOR = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +75,8 @@ class Flight:
     rms_px: float
     sigma_y: float
     sigma_x: float
+    #: The points (indices into the track fitted) that lie off the flight: not the object.
+    outliers: tuple[int, ...] = ()
 
     @property
     def terminal_speed(self) -> float:
@@ -149,18 +159,32 @@ def fit_flight(
     observed = np.concatenate([us, vs])
     lows = np.array([-1e3, -50.0] + [BOUNDS[k][0] for k in ("vx", "vy", "vz", "tau", "lag")])
     highs = np.array([1e4, 1e3] + [BOUNDS[k][1] for k in ("vx", "vy", "vz", "tau", "lag")])
+    n = len(t)
+
+    def offsets(params: np.ndarray) -> np.ndarray:
+        """The points' offsets from the flight (all u, then all v), in pixel sigmas."""
+        return (np.concatenate(_project(geometry, _positions(params, t, depth))) - observed) / pixel_sigma
 
     def residuals(params: np.ndarray) -> np.ndarray:
-        pixels = (np.concatenate(_project(geometry, _positions(params, t, depth))) - observed) / pixel_sigma
+        off = offsets(params)
+        # Soft L1 on each point's distance (its square grows only linearly far out), the priors
+        # left quadratic: least_squares' own loss would weaken them too.
+        z = (off[:n] ** 2 + off[n:] ** 2) / ROBUST_SCALE**2
+        weight = np.tile(np.sqrt(2.0 / (np.sqrt(1.0 + z) + 1.0)), 2)
         priors = [(params[3] - PRIOR_VY[0]) / PRIOR_VY[1], (params[4] - PRIOR_VZ[0]) / PRIOR_VZ[1]]
         if seen_at_launch:
             priors.append(params[6] / SEEN_AT_LAUNCH_LAG_S)
-        return np.concatenate([pixels, priors])
+        return np.concatenate([off * weight, priors])
 
-    n = len(t)
+    kept = n - int(OUTLIER_SHARE * n)
 
-    def rms_px(result: OptimizeResult) -> float:
-        return float(np.sqrt(np.mean(result.fun[: 2 * n] ** 2))) * pixel_sigma
+    def distances_px(params: np.ndarray) -> np.ndarray:
+        off = offsets(params)
+        return np.hypot(off[:n], off[n:]) * pixel_sigma
+
+    def rms_px(distances: np.ndarray) -> float:
+        """The pixel error of the points that fit best, the worst tenth left out."""
+        return float(np.sqrt(np.mean(np.sort(distances)[:kept] ** 2)))
 
     def solve(guess: np.ndarray, iterations: int) -> OptimizeResult | None:
         guess = np.clip(guess, lows + 1e-6, highs - 1e-6)
@@ -185,19 +209,27 @@ def fit_flight(
         vy0 = float(np.clip(vy_start + G * lag, *BOUNDS["vy"]))
         y0 = y_start + (vy_start * -lag) + 0.5 * G * lag**2
         result = solve(np.array([x_start, y0, 0.0, vy0, 1.0, 3.0, lag]), FIRST_LOOK_ITERATIONS)
-        if result is not None and result.status == 0 and rms_px(result) <= HOPELESS * acceptable_px:
+        if (
+            result is not None
+            and result.status == 0
+            and rms_px(distances_px(result.x)) <= HOPELESS * acceptable_px
+        ):
             # Not done yet, and a throw may fit: on from where it got to.
             result = solve(result.x, MAX_ITERATIONS - FIRST_LOOK_ITERATIONS) or result
         if result is not None and (best is None or result.cost < best.cost):
             best = result
     if best is None or not np.all(np.isfinite(best.x)):
         return None
-    rms = rms_px(best)
+    distances = distances_px(best.x)
+    rms = rms_px(distances)
     sigma_x, sigma_y = _sigmas(best.jac, best.cost, n)
     if not (math.isfinite(sigma_x) and math.isfinite(sigma_y) and math.isfinite(rms)):
         return None  # a degenerate fit says nothing about where the throw came from
     x0, y0, vx, vy, vz, tau, lag = (float(v) for v in best.x)
-    return Flight(x0, y0, vx, vy, vz, tau, lag, rms, sigma_y, sigma_x)
+    worst = np.argsort(distances)[kept:]
+    far = max(OUTLIER_FACTOR * rms, 2 * pixel_sigma)
+    outliers = tuple(sorted(int(i) for i in worst if distances[i] > far))
+    return Flight(x0, y0, vx, vy, vz, tau, lag, rms, sigma_y, sigma_x, outliers)
 
 
 def _sigmas(jacobian: np.ndarray, cost: float, n: int) -> tuple[float, float]:
