@@ -11,6 +11,8 @@ import contextlib
 import fcntl
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -150,6 +152,37 @@ def graph_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def network(graph_cache_dir: Path) -> RoadNetwork:
     return load_network(bundled_osm_file(), graph_cache_dir)
+
+
+# Run in a process of its own: this one may hold them in memory already, and then writes no file.
+_BUILD_CITY_CACHES = """
+import sys
+from pathlib import Path
+from jingwu.geocode import load_geocoder
+from jingwu.geocode.basemap import load_basemap
+from jingwu.geocode.buildings import load_buildings
+osm, folder = Path(sys.argv[1]), Path(sys.argv[2])
+load_geocoder(osm, folder)
+load_basemap(osm, folder)
+load_buildings(osm, folder)
+"""
+
+
+@pytest.fixture(scope="session")
+def city_cache_dir(
+    graph_cache_dir: Path, network: RoadNetwork, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A cache folder holding all that a server derives from the bundled OSM file and caches beside
+    its road graph: the compiled graph, the address index, the base map and the building footprints,
+    built once per session (per pytest process, about 12 s). The tests that start `jingwu serve` or
+    `jingwu demo` processes copy it into their data folders; each process otherwise built the index
+    and the base map again at its start (about 13 s of a core, the demo waiting for the index). Its
+    own folder: graph_cache_dir stays as the tests of those caches find it."""
+    folder = tmp_path_factory.mktemp("city-cache")
+    shutil.copytree(graph_cache_dir, folder, dirs_exist_ok=True)
+    build = [sys.executable, "-c", _BUILD_CITY_CACHES, str(bundled_osm_file()), str(folder)]
+    subprocess.run(build, check=True)
+    return folder
 
 
 def _postgres_admin_url() -> str:

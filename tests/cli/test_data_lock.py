@@ -68,11 +68,11 @@ def test_a_postgres_server_takes_no_folder_lock(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_two_real_demos_on_one_folder_the_second_refuses_and_the_first_keeps_its_passwords(
-    tmp_path: Path, graph_cache_dir: Path, network: object
+    tmp_path: Path, city_cache_dir: Path
 ) -> None:
     import shutil
 
-    shutil.copytree(graph_cache_dir, tmp_path / "graph-cache")
+    shutil.copytree(city_cache_dir, tmp_path / "graph-cache")
     first = Server(tmp_path, "demo", "--units", "10", "--auto-dispatch-after", "3600")
     try:
         second = jingwu("demo", "--port", "1", data_dir=tmp_path)

@@ -59,7 +59,7 @@ def race_db(migrated_postgres_url: str, network: RoadNetwork, tmp_path: Path) ->
 
 @pytest.fixture
 def servers(
-    race_db: str, nats_url: str, bus_stream: str, graph_cache_dir: Path, tmp_path: Path
+    race_db: str, nats_url: str, bus_stream: str, city_cache_dir: Path, tmp_path: Path
 ) -> Iterator[tuple[Server, Server]]:
     env = {
         "JINGWU_DATABASE_URL": race_db,
@@ -72,7 +72,7 @@ def servers(
     try:
         for name in ("a", "b"):
             data_dir = tmp_path / name
-            shutil.copytree(graph_cache_dir, data_dir / "graph-cache")
+            shutil.copytree(city_cache_dir, data_dir / "graph-cache")
             started.append(Server(name, data_dir, env))
         for server in started:
             server.wait_up()

@@ -129,7 +129,7 @@ def cluster_db(migrated_postgres_url: str, network: RoadNetwork, tmp_path: Path)
 
 @pytest.fixture
 def two_servers(
-    cluster_db: str, nats_url: str, bus_stream: str, graph_cache_dir: Path, tmp_path: Path
+    cluster_db: str, nats_url: str, bus_stream: str, city_cache_dir: Path, tmp_path: Path
 ) -> Iterator[tuple[Server, Server]]:
     env = {
         "JINGWU_DATABASE_URL": cluster_db,
@@ -141,7 +141,8 @@ def two_servers(
     servers = []
     for name in ("a", "b"):
         data_dir = tmp_path / name  # each process its own data directory, as on its own host
-        shutil.copytree(graph_cache_dir, data_dir / "graph-cache")  # the road graph, compiled once
+        # The road graph, the address index and the base map, built once.
+        shutil.copytree(city_cache_dir, data_dir / "graph-cache")
         servers.append(Server(name, data_dir, env))
     try:
         for server in servers:

@@ -66,9 +66,10 @@ class Server:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, graph_cache_dir: Path, network: object) -> Path:
-    """A fresh data directory that already holds the compiled graph (the session built it once)."""
-    shutil.copytree(graph_cache_dir, tmp_path / "graph-cache")
+def data_dir(tmp_path: Path, city_cache_dir: Path) -> Path:
+    """A fresh data directory that already holds the compiled graph, the address index and the
+    base map (the session built them once)."""
+    shutil.copytree(city_cache_dir, tmp_path / "graph-cache")
     return tmp_path
 
 
