@@ -40,7 +40,7 @@ MAX_UPWARD_SPEED = 6.0
 #: Outward speed of a hand's throw at most (m/s; the launch fit's bound): seen from below, an
 #: object coming nearer the camera looks as if it rose on the wall's plane.
 MAX_OUTWARD_SPEED = BOUNDS["vz"][1]
-#: Outward speeds (m/s) of the planes a track is read on (see _on_a_moving_plane).
+#: Outward speeds (m/s) of the planes a track is read on (see _on_planes).
 OUTWARD_GUESSES = (0.0, 1.5, 3.0)
 #: A moving plane is taken over the launch's only when the parabola's residual there is this
 #: much smaller, and by more than a track's jitter (metres).
