@@ -1,5 +1,6 @@
 """The detector on short generated clips: a throw found with its floor and window, the JSON the
-command prints, distractors without a throw left alone, and each bad input a clear error."""
+command prints, distractors without a throw left alone, and each bad input a clear error; and a
+stray point at a throw's start left out of what it reports."""
 
 from __future__ import annotations
 
@@ -11,8 +12,12 @@ import pytest
 
 from jingwu.cli import main
 from jingwu.vision.throws.calibration import CalibrationError, load_calibration
+from jingwu.vision.throws.detector import ThrowDetector
+from jingwu.vision.throws.motion import Blob
 from jingwu.vision.throws.scan import VideoUnreadable, scan_video
 from jingwu.vision.throws.synth import random_scene, write_scene
+from jingwu.vision.throws.tracks import Track
+from tests.vision.throws.test_physics import FPS, HEIGHT, WIDTH, flight, geometry, window
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +125,23 @@ def test_each_bad_input_is_a_clear_error(
     assert "no calibration file" in capsys.readouterr().err
     with pytest.raises(CalibrationError):
         load_calibration(tmp_path / "none.json")
+
+
+def test_a_stray_blob_at_a_throws_start_is_left_out_of_the_event() -> None:
+    """The tracker took something else for the throw's first point, 60 px off: the throw is
+    reported from its first true point, where the object was."""
+    geo, project = geometry()
+    x, y = window(12, 3)
+    track = Track(1)
+    for i, point in enumerate(flight((x, y, 0.2), (0.2, 0.5, 1.2), terminal=30, seconds=3)):
+        u, v = project(*point)
+        if i == 0:
+            u, v = u - 60.0, v + 10.0
+        track.add(40 + i, Blob(u, v, 12, 4, 4, 40.0))
+    detector = ThrowDetector(geo.calibration, WIDTH, HEIGHT, FPS)
+
+    (event,) = detector._judge([track])
+
+    assert (event.floor, event.column) == (12, 3)
+    assert event.frame == 41 and event.track[0][0] == 41
+    assert len(event.track) == len(track.to_lowest().frames) - 1
