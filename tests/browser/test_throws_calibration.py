@@ -56,23 +56,24 @@ def _facade_scene() -> tuple[Path, dict[str, Any], int, int]:
         facade: Any = calibration(spec)["facade"]
         if all(40 <= u <= spec.width - 40 and 40 <= v <= spec.height - 40 for u, v in facade["corners_px"]):
             drawn = write_scene(spec, folder, "drawn")
-            path = _as_a_camera_sends(drawn, folder / "tower.mp4")
+            path = as_a_camera_sends(drawn, folder / "tower.mp4")
             written = json.loads((folder / "drawn.calibration.json").read_text(encoding="utf-8"))
             return path, written["facade"], spec.width, spec.height
     raise AssertionError("no generated scene shows the whole wall")
 
 
-def _as_a_camera_sends(video: Path, out: Path) -> Path:
+def as_a_camera_sends(video: Path, out: Path) -> Path:
     """The generator's video encoded again as an IP camera sends its stream: a keyframe each
-    second and no B-frames. The generator's own file has both B-frames, which hold each decoded
-    keyframe back until two more have come, and a keyframe every two seconds: a worker reading it
-    had its first picture four seconds after it began, where a camera's comes at its first
-    keyframe. The picture is the same (its size, its wall)."""
+    second, no B-frames, a fine quantizer that keeps a small object's pixels; the container
+    from ``out``'s suffix (.mp4, or .ts for MPEG-TS). The generator's own file has B-frames, which
+    hold each decoded keyframe back until two more have come, and a keyframe every two seconds:
+    a worker reading it had its first picture four seconds after it began, where a camera's
+    comes at its first keyframe. The picture is the same (its size, its wall)."""
     with av.open(str(video)) as source, av.open(str(out), "w") as copy:
         decoded = source.streams.video[0]
         fps = int(decoded.average_rate or 25)
-        params = f"keyint={fps}:min-keyint={fps}:bframes=0"
-        options = {"preset": "veryfast", "crf": "18", "x264-params": params}
+        params = f"keyint={fps}:min-keyint={fps}:scenecut=0:bframes=0"
+        options = {"preset": "veryfast", "tune": "zerolatency", "crf": "18", "x264-params": params}
         encoder = copy.add_stream("libx264", rate=fps, options=options)
         assert isinstance(encoder, av.VideoStream)
         encoder.width, encoder.height, encoder.pix_fmt = decoded.width, decoded.height, "yuv420p"

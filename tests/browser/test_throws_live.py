@@ -29,7 +29,7 @@ from jingwu.service.auth import Role
 from jingwu.vision.throws.synth import random_scene, write_scene
 from tests.browser.conftest import LiveServer, PageErrors
 from tests.browser.test_console import log_in
-from tests.browser.test_throws_calibration import register
+from tests.browser.test_throws_calibration import as_a_camera_sends, register
 from tests.video.rig import RtspServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -37,9 +37,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SEED, WIDTH, HEIGHT, FPS = 350, 960, 540, 25
 #: The camera's keyframe interval: the stream holds on its first second until the scene is played.
 GOP = FPS
-#: Time for the worker to be sent the calibration (the supervisor's next tick, 2 s), its analyser to
-#: reach a keyframe (1 s) and learn the background (ten frames); the bag leaves its window 2.2 s
-#: after that again, once played.
+#: Time for the worker to be sent the calibration (at once: a change wakes the supervisor), its
+#: analyser to reach a keyframe (1 s) and learn the background (ten frames), with room for a
+#: loaded machine; the bag leaves its window 2.2 s after that again, once played.
 ANALYSER_SETTLE_S = 4.0
 
 
@@ -70,18 +70,7 @@ def tower_scene(folder: Path) -> TowerScene:
         kinds=("box", "bag"),
     )
     video = write_scene(spec, folder, "tower")
-    stream = folder / "tower.ts"
-    params = f"keyint={GOP}:min-keyint={GOP}:scenecut=0:bframes=0"
-    options = {"preset": "veryfast", "tune": "zerolatency", "crf": "18", "x264-params": params}
-    with av.open(str(video)) as source, av.open(str(stream), "w", format="mpegts") as out:
-        encoder = out.add_stream("libx264", rate=FPS, options=options)
-        assert isinstance(encoder, av.VideoStream)
-        encoder.width, encoder.height, encoder.pix_fmt = WIDTH, HEIGHT, "yuv420p"
-        for n, decoded in enumerate(source.decode(video=0)):
-            frame = av.VideoFrame.from_ndarray(decoded.to_ndarray(format="yuv420p"), format="yuv420p")
-            frame.pts, frame.time_base = n, Fraction(1, FPS)
-            out.mux(encoder.encode(frame))
-        out.mux(encoder.encode(None))
+    stream = as_a_camera_sends(video, folder / "tower.ts")
     truth = json.loads((folder / "tower.truth.json").read_text(encoding="utf-8"))
     return TowerScene(stream, folder / "tower.calibration.json", truth)
 
